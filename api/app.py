@@ -1,0 +1,110 @@
+"""The application factory."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, g, jsonify, request
+
+from models.db import UNAVAILABLE_ERRORS, ReadRouter, database_url_from_env
+from models.queries import NotLoaded, dataset_meta
+from models.records import TABLES
+from models.search import SearchDoc, SearchFTS
+
+from . import docs, errors, http
+from .errors import Problem
+
+MODELS = TABLES + [SearchDoc, SearchFTS]
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def default_config() -> dict:
+    return {
+        "DATABASE_URL": database_url_from_env(),
+        "DATABASE_REPLICA_URLS": _env_list("DATABASE_REPLICA_URLS"),
+        "CACHE_CONTROL": os.environ.get("EVENT_RECORDS_CACHE_CONTROL", "public, max-age=60"),
+        "CORS_ORIGINS": os.environ.get("EVENT_RECORDS_CORS_ORIGINS", "*"),
+        "CURSOR_SECRET": os.environ.get("EVENT_RECORDS_SECRET", "event-records-cursor"),
+        "RESPONSE_CACHE_BYTES": int(os.environ.get("EVENT_RECORDS_RESPONSE_CACHE_MB", "64")) * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 1024,
+        "JSON_AS_ASCII": False,
+        # flask-smorest: the OpenAPI document it builds, served by api.docs
+        "API_TITLE": "event-records",
+        "API_VERSION": "1.0.0",
+        "OPENAPI_VERSION": "3.1.0",
+    }
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(default_config())
+    if config:
+        app.config.update(config)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    router = ReadRouter(app.config["DATABASE_URL"], app.config["DATABASE_REPLICA_URLS"])
+    app.extensions["read_router"] = router
+
+    @app.before_request
+    def open_database():
+        """Bind the models, for this thread, to the database that serves this request."""
+        if request.path in ("/healthz",) or request.path.startswith("/docs"):
+            return None
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            return None  # 405 comes from routing; no need to touch the database
+        try:
+            db = router.connect()
+        except UNAVAILABLE_ERRORS as error:
+            if request.path == "/readyz":
+                g.database_error = str(error)
+                return None
+            raise
+        g.db = db
+        g.binding = db.bind_ctx(MODELS, bind_refs=False, bind_backrefs=False)
+        g.binding.__enter__()
+        try:
+            g.dataset_version = dataset_meta().get("dataset_version")
+        except NotLoaded:
+            g.dataset_version = None
+        if g.dataset_version is None and request.path.startswith("/v1/") and request.path != "/v1/openapi.json":
+            raise Problem(503, "No dataset is loaded yet; run `event-records load`.", headers={"Retry-After": "5"})
+        return None
+
+    @app.teardown_request
+    def close_database(exc):
+        binding = g.pop("binding", None)
+        if binding is not None:
+            binding.__exit__(None, None, None)
+        db = g.pop("db", None)
+        if db is not None and not db.is_closed():
+            db.close()
+
+    @app.get("/healthz")
+    def healthz():
+        """The process is up (says nothing about the database)."""
+        return jsonify({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz():
+        """The database answers and holds a loaded dataset."""
+        if "database_error" in g:
+            raise Problem(503, "The database is not reachable.", headers={"Retry-After": "5"})
+        version = g.get("dataset_version")
+        if version is None:
+            raise Problem(503, "The database answers but no dataset is loaded; run `event-records load`.",
+                          headers={"Retry-After": "5"})
+        return jsonify({"status": "ready", "dataset_version": version})
+
+    errors.init_app(app)
+    http.init_app(app)
+    from .v1 import init_app as init_v1
+
+    init_v1(app)
+    docs.init_app(app)
+    from .cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,119 @@
+"""HTTP policy in one place: ETags and 304s, caching headers, CORS, security
+headers, and reuse of rendered responses for the loaded dataset version."""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+
+from flask import Flask, Response, g, request
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class ResponseCache:
+    """Rendered GET responses keyed by (dataset version, URL, representation).
+
+    The data only changes at load time, and a new load changes the dataset
+    version, so an entry can never be stale; it is only evicted for room.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.entries: OrderedDict[str, tuple[int, list, bytes]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, status: int, headers: list, body: bytes) -> None:
+        if len(body) > self.max_bytes // 8:
+            return
+        with self.lock:
+            if key in self.entries:
+                return
+            self.entries[key] = (status, headers, body)
+            self.size += len(body)
+            while self.size > self.max_bytes and self.entries:
+                _, (_, _, old) = self.entries.popitem(last=False)
+                self.size -= len(old)
+
+
+def representation_key() -> str:
+    """What, besides the URL, selects the representation."""
+    return request.headers.get("Accept", "")[:200]
+
+
+def etag_for(version: str) -> str:
+    digest = hashlib.sha256(
+        "\0".join((version, request.full_path, representation_key())).encode("utf-8", "surrogatepass")
+    ).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def init_app(app: Flask) -> None:
+    cache = ResponseCache(app.config["RESPONSE_CACHE_BYTES"]) if app.config["RESPONSE_CACHE_BYTES"] else None
+    app.extensions["response_cache"] = cache
+
+    def cors_headers(response: Response) -> None:
+        origin = app.config["CORS_ORIGINS"]
+        if not origin:
+            return
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Link, Content-Disposition, Retry-After"
+        if origin != "*":
+            response.headers["Vary"] = "Origin"
+
+    def security_headers(response: Response) -> None:
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if not request.path.startswith("/docs"):
+            response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+            response.headers.setdefault("X-Frame-Options", "DENY")
+
+    @app.before_request
+    def conditional_get():
+        """Answer If-None-Match with 304 and repeated URLs from the cache, before any query runs."""
+        if request.method not in ("GET", "HEAD") or not request.path.startswith("/v1/"):
+            return None
+        version = g.get("dataset_version")
+        if version is None:
+            return None
+        etag = etag_for(version)
+        g.etag = etag
+        if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+            response = Response(status=304)
+            response.headers["ETag"] = etag
+            response.headers["Cache-Control"] = app.config["CACHE_CONTROL"]
+            return response
+        if cache is not None:
+            entry = cache.get(etag)
+            if entry is not None:
+                status, headers, body = entry
+                response = Response(body, status=status, headers=headers)
+                response.headers["X-Cache"] = "hit"
+                return response
+        return None
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        cors_headers(response)
+        security_headers(response)
+        etag = g.get("etag")
+        if etag and response.status_code == 200 and request.method in ("GET", "HEAD"):
+            response.headers["ETag"] = etag
+            response.headers["Cache-Control"] = app.config["CACHE_CONTROL"]
+            if (cache is not None and not response.is_streamed and "X-Cache" not in response.headers
+                    and request.method == "GET"):
+                body = response.get_data()
+                cache.put(etag, 200, [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"], body)
+        if request.method == "OPTIONS" and response.status_code in (200, 204):
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Accept, If-None-Match, Content-Type"
+            response.headers["Access-Control-Max-Age"] = "86400"
+        return response

@@ -1,0 +1,52 @@
+"""Opaque, signed keyset cursors.
+
+A cursor carries the sort key of the last record of a page, and is bound to the
+endpoint, the sort order and the filters it was issued for: replaying it on
+another endpoint or with other filters, or editing it, is a 400 - never a
+silently wrong page.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+
+from .errors import bad_parameter
+
+
+def _fingerprint(endpoint: str, sort: str, filters: dict) -> str:
+    canonical = json.dumps([endpoint, sort, _plain(filters)], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _plain(filters: dict) -> dict:
+    return {k: (v.raw if hasattr(v, "raw") else v) for k, v in filters.items()}
+
+
+def _sign(secret: bytes, payload: bytes) -> bytes:
+    return hmac.new(secret, payload, hashlib.sha256).digest()[:12]
+
+
+def encode(secret: bytes, endpoint: str, sort: str, filters: dict, key: list) -> str:
+    payload = json.dumps({"f": _fingerprint(endpoint, sort, filters), "k": key}, separators=(",", ":")).encode()
+    token = payload + _sign(secret, payload)
+    return base64.urlsafe_b64encode(token).decode().rstrip("=")
+
+
+def decode(secret: bytes, cursor: str, endpoint: str, sort: str, filters: dict, arity: int) -> list:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload, signature = raw[:-12], raw[-12:]
+        valid = hmac.compare_digest(signature, _sign(secret, payload))
+        data = json.loads(payload) if valid else None
+    except (ValueError, TypeError):
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("k"), list):
+        raise bad_parameter("cursor", "is not a cursor this API issued (edited or truncated); start again from the first page")
+    if data.get("f") != _fingerprint(endpoint, sort, filters):
+        raise bad_parameter("cursor", "was issued for another endpoint, sort order or filters; use it with the same query it came from")
+    key = data["k"]
+    if len(key) != arity or not all(isinstance(part, str) for part in key):
+        raise bad_parameter("cursor", "does not fit this sort order")
+    return key

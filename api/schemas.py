@@ -1,0 +1,215 @@
+"""marshmallow schemas of the public JSON contract.
+
+The records themselves are rendered once at load time (models/documents.py) and
+served as stored; these schemas describe them in the OpenAPI document, and the
+test suite checks every stored document against them.
+"""
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class Base(Schema):
+    class Meta:
+        ordered = True
+
+
+def nullable_str(description: str = ""):
+    return fields.String(allow_none=True, metadata={"description": description} if description else {})
+
+
+class SpanSchema(Base):
+    source = fields.String(required=True, metadata={"description": "Source id."})
+    start = fields.Integer(required=True, metadata={"description": "Start offset (Python str index, inclusive)."})
+    end = fields.Integer(required=True, metadata={"description": "End offset (exclusive)."})
+    text = fields.String(required=True, metadata={"description": "Exactly source.text[start:end]."})
+
+
+class CameoSchema(Base):
+    code = fields.String(required=True)
+    label = fields.String(required=True)
+    root = fields.String(required=True)
+    root_label = fields.String(required=True)
+    goldstein = fields.Float(allow_none=True, metadata={"description": "Goldstein conflict-cooperation score (-10..10)."})
+
+
+class PloverSchema(Base):
+    type = fields.String(required=True)
+    mode = nullable_str()
+
+
+class DateSchema(Base):
+    start = nullable_str("First day (ISO date, inclusive) or null.")
+    end = nullable_str("Last day (ISO date, inclusive) or null.")
+    precision = fields.String(required=True, metadata={"description": "day, month, year, range or unknown."})
+    expression = fields.Nested(SpanSchema, allow_none=True, metadata={"description": "The words of the source that give the date."})
+    resolution = fields.String(required=True, metadata={"description": "How the date was read from the text."})
+
+
+class ParticipantSummarySchema(Base):
+    id = fields.String(required=True)
+    name_en = fields.String(required=True)
+    name_ar = fields.String(required=True)
+    kind = fields.String(required=True)
+    country = nullable_str("ISO 3166-1 alpha-3.")
+
+
+class PlaceSummarySchema(Base):
+    id = fields.String(required=True)
+    name_en = fields.String(required=True)
+    name_ar = fields.String(required=True)
+    country = nullable_str()
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+
+
+class RoleSchema(Base):
+    participant = fields.Raw(required=True, metadata={"description": "Participant summary (the full record with include=participants)."})
+    role = fields.String(required=True)
+
+
+class Curated(Base):
+    confidence = fields.String(required=True, metadata={"description": "high, medium or low."})
+    codebook_version = fields.String(required=True)
+    notes = nullable_str("Curation choices where the text is ambiguous.")
+
+
+class IdentifiersSchema(Base):
+    wikidata = nullable_str()
+    geonames = nullable_str()
+
+
+class EventSchema(Curated):
+    id = fields.String(required=True)
+    title_en = fields.String()
+    summary_en = fields.String()
+    cameo = fields.Nested(CameoSchema)
+    plover = fields.Nested(PloverSchema, allow_none=True)
+    status = fields.String(metadata={"description": "occurred, planned, ongoing or background."})
+    date = fields.Nested(DateSchema)
+    place = fields.Raw(allow_none=True, metadata={"description": "Place summary or null (the full record with include=place)."})
+    participants = fields.List(fields.Nested(RoleSchema))
+    topics = fields.List(fields.String())
+    evidence = fields.List(fields.Nested(SpanSchema))
+    statements = fields.List(fields.Raw(), metadata={"description": "Statement ids (full records with include=statements)."})
+    source = fields.String()
+
+
+class StatementSchema(Curated):
+    id = fields.String(required=True)
+    speaker = fields.Raw(metadata={"description": "Participant summary (full record with include=speaker)."})
+    event = fields.Raw(allow_none=True, metadata={"description": "Event id or null (the full record with include=event)."})
+    event_link = nullable_str("explicit or inferred.")
+    text_ar = fields.String(metadata={"description": "The verbatim Arabic words."})
+    text_en = fields.String(metadata={"description": "English translation."})
+    translation = fields.String(metadata={"description": "human or machine."})
+    mode = fields.String(metadata={"description": "direct or reported."})
+    attributed_via = fields.List(fields.Nested(ParticipantSummarySchema))
+    topics = fields.List(fields.String())
+    cameo = fields.Nested(CameoSchema)
+    plover = fields.Nested(PloverSchema, allow_none=True)
+    span = fields.Nested(SpanSchema)
+    evidence = fields.List(fields.Nested(SpanSchema))
+    reported_on = fields.String(metadata={"description": "Publication day of the source that reports it."})
+    source = fields.String()
+
+
+class ParticipantSchema(ParticipantSummarySchema, Curated):
+    aliases = fields.List(fields.String())
+    title_en = nullable_str()
+    title_ar = nullable_str()
+    identifiers = fields.Nested(IdentifiersSchema)
+    mentions = fields.List(fields.Nested(SpanSchema), metadata={"description": "Mentions in the sources (the first 200)."})
+    mention_count = fields.Integer()
+    event_count = fields.Integer()
+    statement_count = fields.Integer()
+
+
+class PlaceSchema(PlaceSummarySchema, Curated):
+    aliases = fields.List(fields.String())
+    kind = fields.String()
+    identifiers = fields.Nested(IdentifiersSchema)
+    mentions = fields.List(fields.Nested(SpanSchema))
+    mention_count = fields.Integer()
+    event_count = fields.Integer()
+
+
+class SourceSchema(Base):
+    id = fields.String(required=True)
+    publisher = fields.String()
+    publisher_ar = nullable_str()
+    title = fields.String()
+    published_at = fields.String(metadata={"description": "ISO 8601 with UTC offset."})
+    language = fields.String()
+    url = nullable_str()
+    sha256 = fields.String()
+    event_count = fields.Integer()
+    statement_count = fields.Integer()
+
+
+class HighlightSchema(Base):
+    start = fields.Integer()
+    end = fields.Integer()
+    text = fields.String()
+    role = fields.String()
+
+
+class SourceTextSchema(SourceSchema):
+    text = fields.String(metadata={"description": "The full source text, verbatim."})
+    highlight = fields.Raw(allow_none=True, metadata={"description": "With ?highlight: {kind, id}."})
+    highlights = fields.List(fields.Nested(HighlightSchema), metadata={"description": "With ?highlight: the record's spans in this source."})
+    text_marked = nullable_str("With ?highlight: the text with <mark>…</mark> around the spans.")
+
+
+class EventTypeSchema(CameoSchema):
+    plover = fields.Nested(PloverSchema, allow_none=True)
+    event_count = fields.Integer()
+    statement_count = fields.Integer()
+
+
+class MetaSchema(Base):
+    dataset_version = fields.String(required=True, metadata={"description": "Changes whenever the loaded seeds or fixtures change."})
+
+
+class ListMetaSchema(MetaSchema):
+    limit = fields.Integer()
+    total = fields.Integer()
+    next_cursor = nullable_str()
+
+
+class LinksSchema(Base):
+    self = fields.String(required=True)
+    next = nullable_str()
+
+
+def envelope(name: str, record_schema, many: bool):
+    attrs = {
+        "data": fields.List(fields.Nested(record_schema), required=True) if many else fields.Nested(record_schema, required=True),
+        "meta": fields.Nested(ListMetaSchema if many else MetaSchema, required=True),
+    }
+    if many:
+        attrs["links"] = fields.Nested(LinksSchema, required=True)
+    return Base.from_dict(attrs, name=name)
+
+
+class ProblemSchema(Base):
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String(allow_none=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "Each bad parameter and what is wrong with it."})
+
+
+EventPage = envelope("EventPage", EventSchema, True)
+EventOne = envelope("EventOne", EventSchema, False)
+StatementPage = envelope("StatementPage", StatementSchema, True)
+StatementOne = envelope("StatementOne", StatementSchema, False)
+ParticipantPage = envelope("ParticipantPage", ParticipantSchema, True)
+ParticipantOne = envelope("ParticipantOne", ParticipantSchema, False)
+PlacePage = envelope("PlacePage", PlaceSchema, True)
+PlaceOne = envelope("PlaceOne", PlaceSchema, False)
+SourcePage = envelope("SourcePage", SourceSchema, True)
+SourceOne = envelope("SourceOne", SourceTextSchema, False)
+EventTypePage = envelope("EventTypePage", EventTypeSchema, True)

@@ -1,0 +1,90 @@
+"""Version 1 of the API: the resources and their OpenAPI document."""
+from __future__ import annotations
+
+import copy
+import http
+
+import flask_smorest
+from flask import Flask, current_app
+
+from ..errors import TITLES
+from ..schemas import ProblemSchema
+from .blueprints import Blueprint
+from .common import json_response
+from models.documents import dumps
+
+PROBLEM_CODES = (400, 404, 406, 500, 503)
+PROBLEM_DESCRIPTIONS = {
+    400: "A parameter is unknown, repeated or invalid; `errors` names each one.",
+    404: "No record with this id.",
+    406: "The Accept header asks for a representation this endpoint does not have.",
+    500: "An unexpected error (logged; the body never carries a traceback).",
+    503: "The database is unreachable or no dataset is loaded; see Retry-After.",
+}
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api with problem+json as the one error shape.
+
+    Its own error handlers are not installed (``api.errors`` handles every
+    error), and its default error responses are replaced by problem+json ones.
+    """
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self):
+        pass
+
+    def _register_responses(self):
+        for code in PROBLEM_CODES:
+            self.spec.components.response(f"PROBLEM_{code}", {
+                "description": PROBLEM_DESCRIPTIONS[code],
+                "content": {"application/problem+json": {"schema": ProblemSchema}},
+                **({"headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}} if code == 503 else {}),
+            })
+        # flask-smorest refers to these by name (e.g. BAD_REQUEST for argument errors, DEFAULT_ERROR)
+        for status in http.HTTPStatus:
+            if status.value in PROBLEM_CODES:
+                self.spec.components.response(status.name, {
+                    "description": PROBLEM_DESCRIPTIONS[status.value],
+                    "content": {"application/problem+json": {"schema": ProblemSchema}},
+                }, lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", {
+            "description": "Any other error, in the same problem+json shape.",
+            "content": {"application/problem+json": {"schema": ProblemSchema}},
+        }, lazy=True)
+
+
+def openapi_document(api: Api) -> dict:
+    spec = copy.deepcopy(api.spec.to_dict())
+    spec["info"]["description"] = (
+        "Hand-curated political event records with character-level provenance. "
+        "Every 200 body has `data` and `meta` (with `dataset_version`); collections add `links` and keyset "
+        "paging (`meta.next_cursor`). Every error is `application/problem+json` (RFC 9457). "
+        "GET answers carry a strong ETag (send If-None-Match for a 304) and CORS headers."
+    )
+    spec["servers"] = [{"url": "/"}]
+    # HEAD and OPTIONS work on every path; the document lists the GETs
+    return spec
+
+
+def init_app(app: Flask) -> None:
+    from . import events, participants, places, sources, statements, search, stats
+
+    app.config.setdefault("OPENAPI_URL_PREFIX", None)  # the document is served below, not by flask-smorest
+    api = Api(app, spec_kwargs={"info": {"title": "event-records API"}})
+    for module in (events, participants, statements, places, sources, search, stats):
+        api.register_blueprint(module.blp)
+    app.extensions["openapi"] = api
+
+    docs = Blueprint("openapi", __name__, url_prefix="/v1")
+
+    @docs.route("/openapi.json")
+    def openapi_json():
+        document = current_app.extensions.get("openapi_document")
+        if document is None:
+            document = dumps(openapi_document(api))
+            current_app.extensions["openapi_document"] = document
+        return json_response(document)
+
+    app.register_blueprint(docs)

@@ -1,0 +1,136 @@
+"""/v1/search: one ranked search across events, statements, participants and places."""
+from __future__ import annotations
+
+import json
+
+from flask.views import MethodView
+from marshmallow import fields, validate
+
+from models import queries, search
+from models.records import Event, Participant, Place, Statement
+
+from ..errors import bad_parameter
+from ..params import QuerySchema
+from ..schemas import Base, ListMetaSchema, LinksSchema
+from .blueprints import Blueprint
+from .common import json_response, meta, page_url
+from models.documents import dumps
+
+blp = Blueprint("search", __name__, url_prefix="/v1",
+                description="Full-text search in Arabic and English; spelling variants and clitics unified.")
+
+MODELS = {"event": Event, "statement": Statement, "participant": Participant, "place": Place}
+# the fields of each kind whose words can be highlighted, in the order they are tried
+SNIPPET_FIELDS = {
+    "event": ("title_en", "summary_en", "evidence"),
+    "statement": ("text_ar", "text_en"),
+    "participant": ("name_ar", "name_en", "aliases", "title_en"),
+    "place": ("name_ar", "name_en", "aliases"),
+}
+SNIPPET_RADIUS = 80
+
+
+class SearchArgs(QuerySchema):
+    q = fields.String(required=True, validate=validate.Length(1, search.MAX_QUERY_LENGTH),
+                      metadata={"description": 'Words (all must match), "a phrase", -excluded. Arabic spelling variants, '
+                                               'harakat and proclitics (و ف ب ل ال …) are unified; words match as prefixes.'})
+    kind = fields.List(fields.String(validate=validate.OneOf(search.KINDS)),
+                       metadata={"description": "Restrict to these kinds (repeatable)."})
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+
+class MatchSchema(Base):
+    start = fields.Integer()
+    end = fields.Integer()
+
+
+class SnippetSchema(Base):
+    field = fields.String(metadata={"description": "The record field the snippet comes from."})
+    text = fields.String(metadata={"description": "An excerpt of the field, in its original spelling."})
+    offset = fields.Integer(metadata={"description": "Where the excerpt starts in the field."})
+    matches = fields.List(fields.Nested(MatchSchema), metadata={"description": "Matched words, as offsets into `text`."})
+
+
+class HitSchema(Base):
+    kind = fields.String()
+    id = fields.String()
+    score = fields.Float(metadata={"description": "Relevance, higher is better (BM25 on SQLite, ts_rank on PostgreSQL)."})
+    title = fields.String()
+    snippet = fields.Nested(SnippetSchema, allow_none=True)
+
+
+SearchPage = Base.from_dict({
+    "data": fields.List(fields.Nested(HitSchema)),
+    "meta": fields.Nested(ListMetaSchema),
+    "links": fields.Nested(LinksSchema),
+}, name="SearchPage")
+
+
+def snippet(doc: dict, kind: str, query: search.Query) -> dict | None:
+    for name in SNIPPET_FIELDS[kind]:
+        value = doc.get(name)
+        texts = [s["text"] for s in value] if name == "evidence" else value if isinstance(value, list) else [value]
+        for text in texts:
+            marks = search.highlight(text, query)
+            if not marks:
+                continue
+            start = max(0, marks[0]["start"] - SNIPPET_RADIUS)
+            end = min(len(text), marks[-1]["end"] + SNIPPET_RADIUS)
+            return {
+                "field": name,
+                "text": text[start:end],
+                "offset": start,
+                "matches": [{"start": m["start"] - start, "end": m["end"] - start} for m in marks if m["end"] <= end],
+            }
+    return None
+
+
+def title_of(kind: str, doc: dict) -> str:
+    if kind == "event":
+        return doc["title_en"]
+    if kind == "statement":
+        return f'{doc["speaker"]["name_en"]}: {doc["text_en"][:120]}'
+    return f'{doc["name_en"]} ({doc["name_ar"]})'
+
+
+@blp.route("/search")
+class Search(MethodView):
+    @blp.arguments(SearchArgs, location="query", as_kwargs=False)
+    @blp.response(200, SearchPage)
+    @blp.problems(400)
+    def get(self, args):
+        """Search every kind of record, best matches first
+
+        Each hit has its kind, id, a score and a snippet whose `matches` point
+        at the matched words in the original spelling.
+        """
+        try:
+            query = search.parse_query(args["q"])
+        except search.QueryError as error:
+            raise bad_parameter("q", str(error)) from None
+        kinds = tuple(args.get("kind") or search.KINDS)
+        from peewee import Database  # noqa: F401  (type hint only)
+        db = Event._meta.database
+        select = search.search_docs(db, query, kinds)
+        total = select.count()
+        hits = list(select.order_by(search.SQL("rank"), search.SearchDoc.kind, search.SearchDoc.record_id)
+                    .limit(args["limit"]).dicts())
+        by_kind: dict[str, list[str]] = {}
+        for hit in hits:
+            by_kind.setdefault(hit["kind"], []).append(hit["record_id"])
+        docs = {kind: queries.docs_by_id(MODELS[kind], ids) for kind, ids in by_kind.items()}
+        data = []
+        for hit in hits:
+            doc = docs[hit["kind"]].get(hit["record_id"])
+            if doc is None:
+                continue
+            data.append({
+                "kind": hit["kind"],
+                "id": hit["record_id"],
+                "score": round(-float(hit["rank"]), 6),
+                "title": title_of(hit["kind"], doc),
+                "snippet": snippet(doc, hit["kind"], query),
+            })
+        body = {"data": data, "meta": meta(limit=args["limit"], total=total, next_cursor=None),
+                "links": {"self": page_url(), "next": None}}
+        return json_response(dumps(body))

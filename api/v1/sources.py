@@ -1,0 +1,105 @@
+"""/v1/sources and /v1/event-types"""
+from __future__ import annotations
+
+from html import escape
+
+from flask.views import MethodView
+
+from models import queries
+from models.documents import dumps
+from models.records import Source
+
+from ..errors import Problem
+from ..params import NoArgs, SourceArgs, SourceListArgs
+from ..schemas import EventTypePage, SourceOne, SourcePage
+from .blueprints import Blueprint
+from .common import json_response, listing, meta, page_url
+
+blp = Blueprint("sources", __name__, url_prefix="/v1",
+                description="The source texts, verbatim, and the CAMEO codes in use.")
+
+SPAN_ROLES = (("evidence", "evidence"), ("mentions", "mention"), ("span", "quote"))
+
+
+def spans_of(kind: str, doc: dict, source_id: str) -> list[dict]:
+    """Every span of a record in one source, with what it is (evidence, mention, quote, date)."""
+    found = []
+    for key, role in SPAN_ROLES:
+        value = doc.get(key)
+        for span in ([value] if isinstance(value, dict) else value or []):
+            if span and span.get("source") == source_id:
+                found.append({"start": span["start"], "end": span["end"], "text": span["text"], "role": role})
+    expression = (doc.get("date") or {}).get("expression")
+    if expression and expression["source"] == source_id:
+        found.append({**{k: expression[k] for k in ("start", "end", "text")}, "role": "date_expression"})
+    return sorted(found, key=lambda s: (s["start"], s["end"]))
+
+
+def marked(text: str, spans: list[dict]) -> str:
+    """The text, HTML-escaped, with <mark> around the spans (overlaps merged)."""
+    merged: list[list[int]] = []
+    for span in spans:
+        if merged and span["start"] <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], span["end"])
+        else:
+            merged.append([span["start"], span["end"]])
+    out, position = [], 0
+    for start, end in merged:
+        out.append(escape(text[position:start]))
+        out.append("<mark>" + escape(text[start:end]) + "</mark>")
+        position = end
+    out.append(escape(text[position:]))
+    return "".join(out)
+
+
+@blp.route("/sources")
+class Sources(MethodView):
+    @blp.arguments(SourceListArgs, location="query", as_kwargs=False)
+    @blp.response(200, SourcePage)
+    @blp.problems(400, 406)
+    def get(self, args):
+        """List sources (metadata only)"""
+        return listing("sources", args, queries.source_select, Source, allowed_formats=("json",))
+
+
+@blp.route("/sources/<string:source_id>")
+class SourceById(MethodView):
+    @blp.arguments(SourceArgs, location="query", as_kwargs=False)
+    @blp.response(200, SourceOne)
+    @blp.problems(400, 404)
+    def get(self, args, source_id):
+        """One source with its full text
+
+        `?highlight=<record id>` returns that record's spans in this text
+        (`data.highlights`) and the text with `<mark>` around them (`data.text_marked`).
+        """
+        found = queries.source_text(source_id)
+        if found is None:
+            raise Problem(404, f"No source with id '{source_id}'.")
+        doc, text = found
+        doc["text"] = text
+        record_id = args.get("highlight")
+        if record_id:
+            record = queries.record_spans(record_id)
+            if record is None:
+                raise Problem(404, f"No event, statement, participant or place with id '{record_id}' to highlight.",
+                              {"highlight": ["no record with this id"]})
+            kind, record_doc = record
+            spans = spans_of(kind, record_doc, source_id)
+            doc["highlight"] = {"kind": kind, "id": record_id}
+            doc["highlights"] = spans
+            doc["text_marked"] = marked(text, spans)
+        return json_response('{"data":' + dumps(doc) + ',"meta":' + dumps(meta()) + "}")
+
+
+@blp.route("/event-types")
+class EventTypes(MethodView):
+    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.response(200, EventTypePage)
+    @blp.problems(400)
+    def get(self, args):
+        """The CAMEO codes in use, with labels, roots, PLOVER types and counts (for legends)"""
+        types = queries.event_types()
+        body = {"data": types, "meta": meta(limit=len(types), total=len(types), next_cursor=None),
+                "links": {"self": page_url(), "next": None}}
+        return json_response(dumps(body))

@@ -1,0 +1,133 @@
+"""Database binding: one deferred database for the models, bound from a URL.
+
+The models are bound to ``database`` (a :class:`peewee.DatabaseProxy`) and use
+thread-safe metadata, so a web request can re-bind them, for its own thread only,
+to a read replica (see :class:`ReadRouter`).
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from peewee import DatabaseProxy, OperationalError, InterfaceError, SqliteDatabase
+from playhouse.db_url import connect as connect_url
+
+database = DatabaseProxy()
+
+DEFAULT_DATA_DIR = "data"
+SQLITE_FILENAME = "event-records.sqlite3"
+
+# Applied on every SQLite connection. WAL lets readers keep serving the previous
+# dataset while a load commits; mmap and a larger page cache keep a million-row
+# file fast on a read-only workload.
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "synchronous": "normal",
+    "cache_size": -64_000,
+    "mmap_size": 1 << 30,
+    "busy_timeout": 5_000,
+    "temp_store": "memory",
+}
+
+#: Exceptions that mean "the database cannot be reached right now" (turned into 503).
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+try:  # psycopg is optional (the ``postgres`` extra)
+    import psycopg
+
+    UNAVAILABLE_ERRORS += (psycopg.OperationalError,)
+except ImportError:  # pragma: no cover - depends on the installed extras
+    pass
+
+
+def default_database_url(data_dir: str | os.PathLike | None = None) -> str:
+    """The SQLite file used when ``DATABASE_URL`` is unset."""
+    directory = Path(data_dir or os.environ.get("EVENT_RECORDS_DATA_DIR") or DEFAULT_DATA_DIR)
+    return f"sqlite:///{directory.resolve() / SQLITE_FILENAME}"
+
+
+def database_url_from_env() -> str:
+    return os.environ.get("DATABASE_URL") or default_database_url()
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a sqlite:// URL, or None for other backends."""
+    parsed = urlparse(url)
+    if not parsed.scheme.startswith("sqlite"):
+        return None
+    # sqlite:///relative/file and sqlite:////absolute/file, as playhouse.db_url reads them
+    return Path(parsed.path[1:])
+
+
+def open_database(url: str, *, read_only: bool = False, create_dir: bool = False):
+    """A peewee Database for ``url`` (not yet connected).
+
+    SQLite files opened ``read_only`` never create a missing file: a server whose
+    database was removed answers 503 instead of silently serving an empty one.
+    """
+    path = sqlite_path(url)
+    if path is not None:
+        if create_dir:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        pragmas = dict(SQLITE_PRAGMAS)
+        if read_only:
+            pragmas.pop("journal_mode")  # persistent in the file; setting it needs a write lock
+            pragmas["query_only"] = 1
+            return SqliteDatabase(
+                f"file:{path}?mode=ro", uri=True, pragmas=pragmas, check_same_thread=False
+            )
+        return SqliteDatabase(str(path), pragmas=pragmas, check_same_thread=False)
+    return connect_url(url, autoconnect=False)
+
+
+def backend_name(db) -> str:
+    return "sqlite" if isinstance(db, SqliteDatabase) else "postgresql"
+
+
+class ReadRouter:
+    """Chooses the database a request reads from.
+
+    Replicas are used round-robin; one that fails to connect is skipped and left
+    out for ``cooldown`` seconds; when none answers, the primary serves the read.
+    """
+
+    def __init__(self, primary_url: str, replica_urls: list[str] | None = None, cooldown: float = 5.0):
+        self.primary_url = primary_url
+        self.primary = open_database(primary_url, read_only=True)
+        self.replicas = [open_database(url, read_only=True) for url in (replica_urls or [])]
+        self.cooldown = cooldown
+        self._down_until: dict[int, float] = {}
+        self._cycle = itertools.cycle(range(len(self.replicas))) if self.replicas else None
+        self._lock = threading.Lock()
+
+    def candidates(self):
+        now = time.monotonic()
+        if self._cycle is not None:
+            with self._lock:
+                order = [next(self._cycle) for _ in self.replicas]
+            for index in order:
+                if self._down_until.get(index, 0) <= now:
+                    yield index, self.replicas[index]
+        yield None, self.primary
+
+    def connect(self):
+        """Connect (in this thread) to the first database that answers and return it."""
+        last_error: Exception | None = None
+        for index, db in self.candidates():
+            try:
+                db.connect(reuse_if_open=True)
+                if index is not None:
+                    db.execute_sql("SELECT 1")  # a standby that lost its socket fails here
+                return db
+            except UNAVAILABLE_ERRORS as error:
+                last_error = error
+                if not db.is_closed():
+                    db.close()
+                if index is not None:
+                    self._down_until[index] = time.monotonic() + self.cooldown
+        assert last_error is not None
+        raise last_error

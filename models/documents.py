@@ -1,0 +1,163 @@
+"""The public JSON form of each record, rendered once at load time.
+
+The API serves these documents as they are (and embeds the summaries), so the
+request path never rebuilds them. ``api/schemas.py`` describes the same shapes
+for the OpenAPI document; a test checks every stored document against it.
+"""
+from __future__ import annotations
+
+import json
+
+#: Mentions listed inline on a participant or place; the rest are counted.
+MENTIONS_INLINE = 200
+
+
+def dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def span(source_id: str, raw: dict) -> dict:
+    return {"source": source_id, "start": raw["start"], "end": raw["end"], "text": raw["text"]}
+
+
+def cameo(entry: dict, root: dict) -> dict:
+    return {
+        "code": entry["code"],
+        "label": entry["label"],
+        "root": root["code"],
+        "root_label": root["label"],
+        "goldstein": entry.get("goldstein"),
+    }
+
+
+def plover(type_: str | None, mode: str | None) -> dict | None:
+    return {"type": type_, "mode": mode} if type_ else None
+
+
+def participant_summary(record: dict) -> dict:
+    return {
+        "id": record["id"],
+        "name_en": record["name_en"],
+        "name_ar": record["name_ar"],
+        "kind": record["kind"],
+        "country": record["country"],
+    }
+
+
+def place_summary(record: dict) -> dict:
+    return {
+        "id": record["id"],
+        "name_en": record["name_en"],
+        "name_ar": record["name_ar"],
+        "country": record["country"],
+        "lat": record["lat"],
+        "lon": record["lon"],
+    }
+
+
+def curation(record: dict) -> dict:
+    return {
+        "confidence": record["confidence"],
+        "codebook_version": record["codebook_version"],
+        "notes": record["notes"],
+    }
+
+
+def participant(record: dict, mentions: list[dict], counts: dict) -> dict:
+    return {
+        **participant_summary(record),
+        "aliases": record["aliases"],
+        "title_en": record["title_en"],
+        "title_ar": record["title_ar"],
+        "identifiers": record["identifiers"],
+        "mentions": mentions[:MENTIONS_INLINE],
+        "mention_count": len(mentions),
+        "event_count": counts.get("events", 0),
+        "statement_count": counts.get("statements", 0),
+        **curation(record),
+    }
+
+
+def place(record: dict, mentions: list[dict], counts: dict) -> dict:
+    return {
+        **place_summary(record),
+        "aliases": record["aliases"],
+        "kind": record["kind"],
+        "identifiers": record["identifiers"],
+        "mentions": mentions[:MENTIONS_INLINE],
+        "mention_count": len(mentions),
+        "event_count": counts.get("events", 0),
+        **curation(record),
+    }
+
+
+def event(record: dict, *, source_id, cameo_doc, plover_doc, place_doc, participants, statement_ids) -> dict:
+    date = record["date"]
+    return {
+        "id": record["id"],
+        "title_en": record["title_en"],
+        "summary_en": record["summary_en"],
+        "cameo": cameo_doc,
+        "plover": plover_doc,
+        "status": record["status"],
+        "date": {
+            "start": date["start"].isoformat() if date["start"] else None,
+            "end": date["end"].isoformat() if date["end"] else None,
+            "precision": date["precision"],
+            "expression": span(source_id, date["expression"]) if date["expression"] else None,
+            "resolution": date["resolution"],
+        },
+        "place": place_doc,
+        "participants": participants,
+        "topics": record["topics"],
+        "evidence": [span(source_id, s) for s in record["evidence"]],
+        "statements": statement_ids,
+        **curation(record),
+        "source": source_id,
+    }
+
+
+def statement(record: dict, *, source_id, speaker, attributed_via, cameo_doc, plover_doc, reported_on) -> dict:
+    return {
+        "id": record["id"],
+        "speaker": speaker,
+        "event": record["event"],
+        "event_link": record["event_link"],
+        "text_ar": record["span"]["text"],
+        "text_en": record["text_en"],
+        "translation": record["translation"],
+        "mode": record["mode"],
+        "attributed_via": attributed_via,
+        "topics": record["topics"],
+        "cameo": cameo_doc,
+        "plover": plover_doc,
+        "span": span(source_id, record["span"]),
+        "evidence": [span(source_id, s) for s in record["evidence"]],
+        "reported_on": reported_on,
+        **curation(record),
+        "source": source_id,
+    }
+
+
+def source(meta: dict, source_id: str, counts: dict) -> dict:
+    return {
+        "id": source_id,
+        "publisher": meta["publisher"],
+        "publisher_ar": meta["publisher_ar"],
+        "title": meta["title"],
+        "published_at": meta["published_at"].isoformat(),
+        "language": meta["language"],
+        "url": meta["url"],
+        "sha256": meta["sha256"],
+        "event_count": counts.get("events", 0),
+        "statement_count": counts.get("statements", 0),
+    }
+
+
+def cameo_type(entry: dict, root: dict, counts: dict) -> dict:
+    return {
+        **cameo(entry, root),
+        "plover": plover(entry["plover_type"], entry["plover_mode"]),
+        "event_count": counts.get("events", 0),
+        "statement_count": counts.get("statements", 0),
+    }

@@ -1,0 +1,205 @@
+"""marshmallow *load* schemas for the hand-made fixture files.
+
+These check each record on its own (types, enums, shapes). What needs more than
+one record (references between records, spans against the source text, the
+codebook) is checked by :mod:`models.load`, which knows the whole dataset.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,79}$"
+TOPIC_PATTERN = r"^[a-z][a-z0-9_]{1,59}$"
+CONFIDENCE = ("high", "medium", "low")
+PARTICIPANT_KINDS = ("person", "organization", "country", "group")
+PLACE_KINDS = ("city", "country", "region")
+EVENT_STATUSES = ("occurred", "planned", "ongoing", "background")
+DATE_PRECISIONS = ("day", "month", "year", "range", "unknown")
+STATEMENT_MODES = ("direct", "reported")
+EVENT_LINKS = ("explicit", "inferred")
+TRANSLATIONS = ("human", "machine")
+ISO3 = r"^[A-Z]{3}$"
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def record_id(**kwargs):
+    return fields.String(required=True, validate=validate.Regexp(ID_PATTERN, error="must match " + ID_PATTERN), **kwargs)
+
+
+class SpanSchema(Strict):
+    start = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    end = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    text = fields.String(required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def ordered(self, data, **kwargs):
+        if data["end"] <= data["start"]:
+            raise ValidationError("end must be greater than start", "end")
+        if data["end"] - data["start"] != len(data["text"]):
+            raise ValidationError(
+                f"end - start is {data['end'] - data['start']} but text has {len(data['text'])} characters", "text"
+            )
+
+
+class Identifiers(Strict):
+    wikidata = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^Q[1-9][0-9]*$"))
+    geonames = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[1-9][0-9]*$"))
+
+
+class Curated(Strict):
+    """Fields every record carries."""
+
+    id = record_id()
+    confidence = fields.String(required=True, validate=validate.OneOf(CONFIDENCE))
+    codebook_version = fields.String(required=True)
+    notes = fields.String(load_default=None, allow_none=True)
+
+
+class ParticipantSchema(Curated):
+    name_en = fields.String(required=True, validate=validate.Length(min=1))
+    name_ar = fields.String(required=True, validate=validate.Length(min=1))
+    aliases = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
+    kind = fields.String(required=True, validate=validate.OneOf(PARTICIPANT_KINDS))
+    title_en = fields.String(load_default=None, allow_none=True)
+    title_ar = fields.String(load_default=None, allow_none=True)
+    country = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(ISO3, error="must be ISO 3166-1 alpha-3"))
+    identifiers = fields.Nested(Identifiers, load_default=lambda: {"wikidata": None, "geonames": None})
+    mentions = fields.List(fields.Nested(SpanSchema), required=True)
+
+
+class PlaceSchema(Curated):
+    name_en = fields.String(required=True, validate=validate.Length(min=1))
+    name_ar = fields.String(required=True, validate=validate.Length(min=1))
+    aliases = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
+    kind = fields.String(required=True, validate=validate.OneOf(PLACE_KINDS))
+    country = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(ISO3, error="must be ISO 3166-1 alpha-3"))
+    lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
+    identifiers = fields.Nested(Identifiers, load_default=lambda: {"wikidata": None, "geonames": None})
+    mentions = fields.List(fields.Nested(SpanSchema), load_default=list)
+
+    @validates_schema
+    def both_coordinates(self, data, **kwargs):
+        if (data.get("lat") is None) != (data.get("lon") is None):
+            raise ValidationError("give both lat and lon, or neither", "lon")
+
+
+class DateSchema(Strict):
+    start = fields.Date(load_default=None, allow_none=True)
+    end = fields.Date(load_default=None, allow_none=True)
+    precision = fields.String(required=True, validate=validate.OneOf(DATE_PRECISIONS))
+    expression = fields.Nested(SpanSchema, load_default=None, allow_none=True)
+    resolution = fields.String(required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def consistent(self, data, **kwargs):
+        start, end, precision = data.get("start"), data.get("end"), data["precision"]
+        if precision == "unknown":
+            if start or end:
+                raise ValidationError("precision 'unknown' takes no start or end", "precision")
+            return
+        if precision == "range":
+            if not (start or end):
+                raise ValidationError("a range needs a start, an end, or both", "start")
+        elif not (start and end):
+            raise ValidationError(f"precision '{precision}' needs both start and end", "start")
+        if start and end and end < start:
+            raise ValidationError("end is before start", "end")
+        if precision == "day" and start != end:
+            raise ValidationError("precision 'day' needs start == end", "end")
+        if precision == "month" and (start.day != 1 or (end + dt.timedelta(days=1)).month == end.month or (start.year, start.month) != (end.year, end.month)):
+            raise ValidationError("precision 'month' needs the first and last day of one month", "end")
+        if precision == "year" and (start.timetuple()[1:3] != (1, 1) or end.timetuple()[1:3] != (12, 31) or start.year != end.year):
+            raise ValidationError("precision 'year' needs 1 January and 31 December of one year", "end")
+
+
+class PloverSchema(Strict):
+    type = fields.String(required=True)
+    mode = fields.String(load_default=None, allow_none=True)
+
+
+class EventParticipantSchema(Strict):
+    participant = record_id()
+    role = fields.String(required=True)
+
+
+class EventSchema(Curated):
+    title_en = fields.String(required=True, validate=validate.Length(min=1))
+    summary_en = fields.String(required=True, validate=validate.Length(min=1))
+    cameo = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{2,4}$"))
+    plover = fields.Nested(PloverSchema, load_default=None, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(EVENT_STATUSES))
+    date = fields.Nested(DateSchema, required=True)
+    place = fields.String(load_default=None, allow_none=True)
+    participants = fields.List(fields.Nested(EventParticipantSchema), required=True, validate=validate.Length(min=1))
+    topics = fields.List(fields.String(validate=validate.Regexp(TOPIC_PATTERN)), load_default=list)
+    evidence = fields.List(fields.Nested(SpanSchema), required=True, validate=validate.Length(min=1))
+
+
+class StatementSchema(Curated):
+    speaker = record_id()
+    event = fields.String(load_default=None, allow_none=True)
+    event_link = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(EVENT_LINKS))
+    span = fields.Nested(SpanSchema, required=True)
+    text_en = fields.String(required=True, validate=validate.Length(min=1))
+    translation = fields.String(required=True, validate=validate.OneOf(TRANSLATIONS))
+    mode = fields.String(required=True, validate=validate.OneOf(STATEMENT_MODES))
+    attributed_via = fields.List(fields.String(), load_default=list)
+    cameo = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{2,4}$"))
+    topics = fields.List(fields.String(validate=validate.Regexp(TOPIC_PATTERN)), load_default=list)
+    evidence = fields.List(fields.Nested(SpanSchema), load_default=list)
+
+    @validates_schema
+    def link_needs_event(self, data, **kwargs):
+        if (data.get("event") is None) != (data.get("event_link") is None):
+            raise ValidationError("give event and event_link together, or neither", "event_link")
+
+
+class SeedMetaSchema(Strict):
+    publisher = fields.String(required=True)
+    publisher_ar = fields.String(load_default=None, allow_none=True)
+    published_at = fields.AwareDateTime(required=True, format="iso")
+    language = fields.String(required=True, validate=validate.Regexp(r"^[a-z]{2,3}$"))
+    title = fields.String(required=True)
+    url = fields.Url(load_default=None, allow_none=True)
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+
+
+class CameoEntrySchema(Strict):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{2,4}$"))
+    label = fields.String(required=True)
+    goldstein = fields.Float(load_default=None, allow_none=True)
+    plover_type = fields.String(load_default=None, allow_none=True)
+    plover_mode = fields.String(load_default=None, allow_none=True)
+
+
+class TopicSchema(Strict):
+    id = fields.String(required=True, validate=validate.Regexp(TOPIC_PATTERN))
+    label = fields.String(required=True)
+    description = fields.String(required=True)
+
+
+class RoleSchema(Strict):
+    id = fields.String(required=True, validate=validate.Regexp(TOPIC_PATTERN))
+    description = fields.String(required=True)
+
+
+class CodebookSchema(Strict):
+    version = fields.String(required=True)
+    cameo = fields.List(fields.Nested(CameoEntrySchema), required=True)
+    topics = fields.List(fields.Nested(TopicSchema), required=True)
+    roles = fields.List(fields.Nested(RoleSchema), required=True)
+
+
+RECORD_SCHEMAS = {
+    "participants": ParticipantSchema(),
+    "places": PlaceSchema(),
+    "events": EventSchema(),
+    "statements": StatementSchema(),
+}

@@ -1,0 +1,304 @@
+"""Filters, keyset pages, facets and timelines as Peewee queries.
+
+Takes plain values (already validated by the API's parameter schemas) and
+returns rows; knows nothing about HTTP. Every list runs a fixed number of
+queries whatever its length: one for the page, one for the total, and one per
+kind of embedded record.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from peewee import JOIN, Tuple, fn
+
+from . import search
+from .records import (
+    CameoCode,
+    DatasetMeta,
+    Event,
+    EventCountry,
+    EventParticipant,
+    EventTopic,
+    Participant,
+    Place,
+    Source,
+    Statement,
+    StatementTopic,
+    Topic,
+)
+
+
+class NotLoaded(Exception):
+    """The database answers but holds no loaded dataset."""
+
+
+def dataset_meta() -> dict:
+    try:
+        return {row.key: row.value for row in DatasetMeta.select()}
+    except Exception as error:  # missing table: nothing was loaded yet
+        if "no such table" in str(error) or "does not exist" in str(error):
+            raise NotLoaded() from error
+        raise
+
+
+# --------------------------------------------------------------------------- sorting / keyset
+
+
+@dataclass(frozen=True)
+class SortSpec:
+    columns: tuple  # peewee fields, most significant first, the last one unique
+    descending: bool
+
+    def order_by(self):
+        return [c.desc() if self.descending else c.asc() for c in self.columns]
+
+    def after(self, key: list):
+        row = Tuple(*self.columns)
+        return row < Tuple(*key) if self.descending else row > Tuple(*key)
+
+    def key_of(self, row) -> list:
+        return [getattr(row, c.name) for c in self.columns]
+
+
+def sort_spec(model, sort: str) -> SortSpec:
+    descending = sort.startswith("-")
+    name = sort.lstrip("-")
+    if name == "date":
+        return SortSpec((model.sort_date, model.id), descending)
+    return SortSpec((model.id,), descending)
+
+
+def keyset_page(select, spec: SortSpec, after: list | None, limit: int):
+    """Rows of one page (and whether there is another) without OFFSET."""
+    if after is not None:
+        select = select.where(spec.after(after))
+    rows = list(select.order_by(*spec.order_by()).limit(limit + 1))
+    return rows[:limit], len(rows) > limit
+
+
+def iterate_all(select, spec: SortSpec, batch: int = 2_000):
+    """Every row of ``select`` in keyset batches: bounded memory on any backend."""
+    after = None
+    while True:
+        rows, more = keyset_page(select, spec, after, batch)
+        yield from rows
+        if not more:
+            return
+        after = spec.key_of(rows[-1])
+
+
+def count(select) -> int:
+    return select.order_by().count(clear_limit=True)
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def _overlaps(model, start: str | None, end: str | None, include_undated: bool):
+    """Records whose [date_start, date_end] interval overlaps [start, end].
+
+    An open-ended bound on the record (a range with only an end) counts as open.
+    """
+    conditions = []
+    if end:
+        conditions.append(model.date_start.is_null() | (model.date_start <= end))
+    if start:
+        conditions.append(model.date_end.is_null() | (model.date_end >= start))
+    dated = model.date_start.is_null(False) | model.date_end.is_null(False)
+    expression = dated
+    for condition in conditions:
+        expression &= condition
+    if include_undated:
+        expression |= ~dated
+    return expression
+
+
+def _cameo_prefix(column, prefix: str):
+    return (column == prefix) | column.startswith(prefix) if len(prefix) < 4 else column == prefix
+
+
+def event_select(filters: dict, columns=None):
+    query = Event.select(*(columns or (Event.id, Event.sort_date, Event.doc)))
+    for participant_id in filters.get("participant", []):
+        query = query.where(fn.EXISTS(
+            EventParticipant.select(EventParticipant.event)
+            .where((EventParticipant.participant == participant_id) & (EventParticipant.event == Event.id))
+        ))
+    if "country" in filters:
+        query = query.where(Event.id.in_(EventCountry.select(EventCountry.event).where(EventCountry.country == filters["country"])))
+    if "place" in filters:
+        query = query.where(Event.place == filters["place"])
+    if "type" in filters:
+        query = query.where(_cameo_prefix(Event.cameo_code, filters["type"]))
+    if "plover" in filters:
+        query = query.where(Event.plover_type == filters["plover"])
+    if "status" in filters:
+        query = query.where(Event.status == filters["status"])
+    if "topic" in filters:
+        query = query.where(Event.id.in_(EventTopic.select(EventTopic.event).where(EventTopic.topic == filters["topic"])))
+    if "source" in filters:
+        query = query.where(Event.source == filters["source"])
+    if "from" in filters or "to" in filters:
+        query = query.where(_overlaps(Event, filters.get("from"), filters.get("to"), filters.get("include_undated", False)))
+    if "q" in filters:
+        query = query.where(Event.id.in_(search.matching_ids(Event._meta.database, filters["q"], "event")))
+    return query
+
+
+def statement_select(filters: dict, columns=None):
+    query = Statement.select(*(columns or (Statement.id, Statement.sort_date, Statement.doc)))
+    speakers = list(filters.get("participant", []))
+    if "speaker" in filters:
+        speakers.append(filters["speaker"])
+    if speakers:
+        query = query.where(Statement.speaker.in_(speakers))
+    if "event" in filters:
+        query = query.where(Statement.event == filters["event"])
+    if "mode" in filters:
+        query = query.where(Statement.mode == filters["mode"])
+    if "type" in filters:
+        query = query.where(_cameo_prefix(Statement.cameo_code, filters["type"]))
+    if "topic" in filters:
+        query = query.where(Statement.id.in_(StatementTopic.select(StatementTopic.statement).where(StatementTopic.topic == filters["topic"])))
+    if "source" in filters:
+        query = query.where(Statement.source == filters["source"])
+    if "from" in filters:
+        query = query.where(Statement.sort_date >= filters["from"])
+    if "to" in filters:
+        query = query.where(Statement.sort_date <= filters["to"])
+    if "q" in filters:
+        query = query.where(Statement.id.in_(search.matching_ids(Statement._meta.database, filters["q"], "statement")))
+    return query
+
+
+def participant_select(filters: dict):
+    query = Participant.select(Participant.id, Participant.doc)
+    if "kind" in filters:
+        query = query.where(Participant.kind == filters["kind"])
+    if "country" in filters:
+        query = query.where(Participant.country == filters["country"])
+    if "q" in filters:
+        query = query.where(Participant.id.in_(search.matching_ids(Participant._meta.database, filters["q"], "participant")))
+    return query
+
+
+def place_select(filters: dict):
+    query = Place.select(Place.id, Place.doc)
+    if "kind" in filters:
+        query = query.where(Place.kind == filters["kind"])
+    if "country" in filters:
+        query = query.where(Place.country == filters["country"])
+    if "q" in filters:
+        query = query.where(Place.id.in_(search.matching_ids(Place._meta.database, filters["q"], "place")))
+    return query
+
+
+def source_select(filters: dict):
+    return Source.select(Source.id, Source.doc)
+
+
+# --------------------------------------------------------------------------- single records and embedding
+
+
+def docs_by_id(model, ids) -> dict[str, dict]:
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    rows = model.select(model.id, model.doc).where(model.id.in_(ids)).tuples()
+    return {rid: json.loads(doc) for rid, doc in rows}
+
+
+def doc_of(model, record_id: str) -> dict | None:
+    row = model.select(model.doc).where(model.id == record_id).tuples().first()
+    return json.loads(row[0]) if row else None
+
+
+def source_text(source_id: str) -> tuple[dict, str] | None:
+    row = Source.select(Source.doc, Source.text).where(Source.id == source_id).tuples().first()
+    return (json.loads(row[0]), row[1]) if row else None
+
+
+def record_spans(record_id: str) -> tuple[str, dict] | None:
+    """(kind, doc) of the event, statement, participant or place with this id."""
+    for kind, model in (("event", Event), ("statement", Statement), ("participant", Participant), ("place", Place)):
+        doc = doc_of(model, record_id)
+        if doc is not None:
+            return kind, doc
+    return None
+
+
+def event_types():
+    return [json.loads(doc) for (doc,) in CameoCode.select(CameoCode.doc).order_by(CameoCode.code).tuples()]
+
+
+def topics():
+    return list(Topic.select().order_by(Topic.id).dicts())
+
+
+# --------------------------------------------------------------------------- dashboards
+
+
+FACETS = ("cameo_root", "cameo", "status", "plover", "country", "participant", "topic", "place", "precision", "source")
+
+
+def facet_counts(filters: dict, facet: str, limit: int = 50) -> list[tuple[str, int]]:
+    """(value, count) pairs of events under ``filters``, most frequent first."""
+    matching = event_select(filters, columns=(Event.id,))
+    if facet in ("participant", "country", "topic"):
+        table, column = {
+            "participant": (EventParticipant, EventParticipant.participant),
+            "country": (EventCountry, EventCountry.country),
+            "topic": (EventTopic, EventTopic.topic),
+        }[facet]
+        # a participant with two roles in one event counts once
+        value = column
+        query = (table.select(value.alias("value"), fn.COUNT(fn.DISTINCT(table.event)).alias("n"))
+                 .where(table.event.in_(matching)).group_by(value))
+    else:
+        column = {
+            "cameo_root": Event.cameo_root, "cameo": Event.cameo_code, "status": Event.status,
+            "plover": Event.plover_type, "place": Event.place, "precision": Event.date_precision,
+            "source": Event.source,
+        }[facet]
+        query = event_select(filters, columns=(column.alias("value"), fn.COUNT(Event.id).alias("n"))).group_by(column)
+    pairs = sorted(query.tuples(), key=lambda pair: (-pair[1], "" if pair[0] is None else str(pair[0])))
+    return pairs[:limit]
+
+
+def timeline_rows(filters: dict, group: str | None):
+    """(date_start, date_end, group value, count) of the dated events under ``filters``."""
+    base = {k: v for k, v in filters.items() if k not in ("from", "to", "include_undated")}
+    columns = [Event.date_start, Event.date_end]
+    query = event_select(base, columns=columns + [fn.COUNT(Event.id).alias("n")])
+    group_column = None
+    if group == "cameo_root":
+        group_column = Event.cameo_root
+    elif group == "status":
+        group_column = Event.status
+    elif group == "participant":
+        group_column = EventParticipant.participant
+        query = query.join(EventParticipant, on=(EventParticipant.event == Event.id))
+    elif group == "topic":
+        group_column = EventTopic.topic
+        query = query.join(EventTopic, on=(EventTopic.event == Event.id))
+    if group_column is not None:
+        query = query.select_extend(group_column.alias("grp")).group_by(Event.date_start, Event.date_end, group_column)
+    else:
+        query = query.group_by(Event.date_start, Event.date_end)
+    return query
+
+
+def network_rows(filters: dict):
+    """(event id, participant id) of the events under ``filters``."""
+    matching = event_select(filters, columns=(Event.id,))
+    return (EventParticipant.select(EventParticipant.event, EventParticipant.participant)
+            .where(EventParticipant.event.in_(matching)).distinct().tuples())
+
+
+def statement_mentions(filters: dict):
+    """(speaker, event) of statements linked to the events under ``filters``, for network edges."""
+    matching = event_select(filters, columns=(Event.id,))
+    return (Statement.select(Statement.speaker, Statement.event, Statement.doc)
+            .where(Statement.event.in_(matching)).tuples())

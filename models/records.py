@@ -1,0 +1,199 @@
+"""Peewee models: the tables the loader writes and the API reads.
+
+Each served record keeps its public JSON representation in ``doc``, rendered once
+at load time (see :mod:`models.documents`), so a request only selects and joins
+strings. The other columns exist to filter, sort and count.
+"""
+from __future__ import annotations
+
+from peewee import (
+    CharField,
+    CompositeKey,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+from playhouse.shortcuts import ThreadSafeDatabaseMetadata
+
+from .db import database
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        model_metadata_class = ThreadSafeDatabaseMetadata
+        legacy_table_names = False
+
+
+class DatasetMeta(BaseModel):
+    """Key/value facts about the loaded dataset (version, load time, totals)."""
+
+    key = CharField(primary_key=True)
+    value = TextField()
+
+
+class Source(BaseModel):
+    id = CharField(primary_key=True)
+    publisher = TextField()
+    publisher_ar = TextField(null=True)
+    title = TextField()
+    published_at = CharField()
+    language = CharField()
+    sha256 = CharField()
+    url = TextField(null=True)
+    text = TextField()
+    doc = TextField()
+
+
+class CameoCode(BaseModel):
+    code = CharField(primary_key=True)
+    label = TextField()
+    root = CharField()
+    goldstein = FloatField(null=True)
+    plover_type = CharField(null=True)
+    plover_mode = CharField(null=True)
+    doc = TextField()
+
+
+class Topic(BaseModel):
+    id = CharField(primary_key=True)
+    label = TextField()
+    description = TextField()
+
+
+class Place(BaseModel):
+    id = CharField(primary_key=True)
+    name_en = TextField()
+    name_ar = TextField()
+    kind = CharField()
+    country = CharField(null=True)
+    lat = FloatField(null=True)
+    lon = FloatField(null=True)
+    doc = TextField()
+
+
+class Participant(BaseModel):
+    id = CharField(primary_key=True)
+    name_en = TextField()
+    name_ar = TextField()
+    kind = CharField()
+    country = CharField(null=True)
+    summary = TextField()  # the embedded form used inside events and statements
+    doc = TextField()
+
+
+class Event(BaseModel):
+    id = CharField(primary_key=True)
+    source = ForeignKeyField(Source, backref="events")
+    title_en = TextField()
+    cameo_code = CharField()
+    cameo_root = CharField()
+    plover_type = CharField(null=True)
+    status = CharField()
+    date_start = CharField(null=True)
+    date_end = CharField(null=True)
+    date_precision = CharField()
+    # date_start, else date_end, else '' : a total order for keyset pagination
+    sort_date = CharField()
+    place = ForeignKeyField(Place, null=True, backref="events")
+    doc = TextField()
+
+
+class EventParticipant(BaseModel):
+    event = ForeignKeyField(Event, backref="participant_links")
+    participant = ForeignKeyField(Participant, backref="event_links")
+    role = CharField()
+    position = IntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("event", "participant", "role")
+
+
+class EventCountry(BaseModel):
+    """Countries of an event's participants and place, precomputed for the country filter."""
+
+    event = ForeignKeyField(Event)
+    country = CharField()
+
+    class Meta:
+        primary_key = CompositeKey("country", "event")
+
+
+class EventTopic(BaseModel):
+    event = ForeignKeyField(Event)
+    topic = CharField()
+
+    class Meta:
+        primary_key = CompositeKey("topic", "event")
+
+
+class Statement(BaseModel):
+    id = CharField(primary_key=True)
+    source = ForeignKeyField(Source, backref="statements")
+    speaker = ForeignKeyField(Participant, backref="statements")
+    event = ForeignKeyField(Event, null=True, backref="statements")
+    mode = CharField()
+    cameo_code = CharField()
+    cameo_root = CharField()
+    # the reporting date (the source's publication day): statements sort by it
+    sort_date = CharField()
+    doc = TextField()
+
+
+class StatementTopic(BaseModel):
+    statement = ForeignKeyField(Statement)
+    topic = CharField()
+
+    class Meta:
+        primary_key = CompositeKey("topic", "statement")
+
+
+class Span(BaseModel):
+    """One piece of provenance: ``text == source.text[start:end]`` for a record."""
+
+    source = ForeignKeyField(Source)
+    start = IntegerField()
+    end = IntegerField()
+    text = TextField()
+    record_kind = CharField()  # event / statement / participant / place
+    record_id = CharField()
+    role = CharField()  # evidence / mention / quote / date_expression
+
+
+TABLES = [
+    DatasetMeta,
+    Source,
+    CameoCode,
+    Topic,
+    Place,
+    Participant,
+    Event,
+    EventParticipant,
+    EventCountry,
+    EventTopic,
+    Statement,
+    StatementTopic,
+    Span,
+]
+
+# Secondary indexes are built after the bulk insert (cheaper than maintaining them row by row).
+INDEXES = [
+    (Event, ("sort_date", "id"), False),
+    (Event, ("cameo_code", "sort_date", "id"), False),
+    (Event, ("status", "sort_date", "id"), False),
+    (Event, ("plover_type", "sort_date", "id"), False),
+    (Event, ("place", "sort_date", "id"), False),
+    (Event, ("source", "sort_date", "id"), False),
+    (Event, ("date_end",), False),
+    (EventParticipant, ("participant", "event"), False),
+    (EventCountry, ("event",), False),
+    (EventTopic, ("event",), False),
+    (Statement, ("sort_date", "id"), False),
+    (Statement, ("speaker", "sort_date", "id"), False),
+    (Statement, ("event",), False),
+    (StatementTopic, ("statement",), False),
+    (Span, ("record_kind", "record_id"), False),
+    (Participant, ("country",), False),
+]

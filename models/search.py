@@ -1,0 +1,263 @@
+"""Full-text search: one query language, one index per backend.
+
+Every searchable record gets a row in ``search_doc`` holding two normalised
+token strings (see :mod:`models.text`):
+
+* ``body``  - the record's words in order (used for ``"phrases"``);
+* ``forms`` - every word plus its forms without Arabic proclitics (و ف ب ك ل ال …),
+  so سلام finds للسلام.
+
+A query word matches a record when some token of ``forms`` *starts with* it, so
+أستانا also finds the glued أستاناجاءت. SQLite answers through an FTS5 table
+over ``forms`` (prefix queries, BM25 ranking); PostgreSQL through a GIN-indexed
+``tsvector`` built from the same tokens (prefix tsquery, ts_rank). Phrases are
+checked on ``body`` with the same LIKE on both. The user's text is never passed
+to either engine as syntax: it is parsed here, reduced to normalised tokens, and
+each token is quoted.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from peewee import SQL, AutoField, CharField, IntegerField, SqliteDatabase, TextField
+from playhouse.sqlite_ext import FTS5Model, SearchField
+
+from . import text as textnorm
+from .records import BaseModel
+
+MAX_QUERY_LENGTH = 200
+MAX_QUERY_TERMS = 12
+KINDS = ("event", "statement", "participant", "place")
+
+
+class QueryError(ValueError):
+    """The search text cannot be turned into a query (reported as a 400)."""
+
+
+class SearchDoc(BaseModel):
+    rowid = AutoField()
+    kind = CharField()
+    record_id = CharField()
+    sort_date = CharField()
+    body = TextField()
+    forms = TextField()
+
+    class Meta:
+        indexes = ((("kind", "record_id"), True),)
+
+
+class SearchFTS(FTS5Model):
+    """SQLite only: an external-content FTS5 index over ``search_doc.forms``."""
+
+    forms = SearchField()
+
+    class Meta:
+        database = SearchDoc._meta.database
+        table_name = "search_fts"
+        options = {"content": "search_doc", "content_rowid": "rowid", "tokenize": "unicode61 remove_diacritics 0"}
+
+
+def is_sqlite(db) -> bool:
+    return isinstance(db, SqliteDatabase)
+
+
+def index_models(db) -> list:
+    return [SearchDoc, SearchFTS] if is_sqlite(db) else [SearchDoc]
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+@dataclass
+class Query:
+    words: list[str] = field(default_factory=list)        # each must match (prefix)
+    phrases: list[list[str]] = field(default_factory=list)  # each must appear in order
+    excluded: list[str] = field(default_factory=list)     # none may match (prefix)
+    raw: str = ""
+
+    @property
+    def positive(self) -> list[str]:
+        return self.words + [w for phrase in self.phrases for w in phrase]
+
+
+_PART = re.compile(r'"([^"]*)"|(\S+)')
+
+
+def parse_query(raw: str) -> Query:
+    """Plain words (all must match), "quoted phrases", and -word to exclude.
+
+    Anything else (operators, ``*``, ``:``, brackets, SQL) is only text: it is
+    normalised away with the punctuation. Raises QueryError for a query that is
+    too long, has an unclosed quote, or finds nothing to look for.
+    """
+    if len(raw) > MAX_QUERY_LENGTH:
+        raise QueryError(f"is {len(raw)} characters long; the limit is {MAX_QUERY_LENGTH}")
+    if "\x00" in raw:
+        raise QueryError("contains a NUL character")
+    if raw.count('"') % 2:
+        raise QueryError('has an unclosed double quote; close it to search for a phrase, or remove it')
+    query = Query(raw=raw)
+    for match in _PART.finditer(raw):
+        phrase, word = match.groups()
+        if phrase is not None:
+            tokens = textnorm.tokens(phrase)
+            if len(tokens) == 1:
+                query.words.extend(tokens)
+            elif tokens:
+                query.phrases.append(tokens)
+        elif word.startswith("-") and len(word) > 1:
+            query.excluded.extend(textnorm.tokens(word[1:]))
+        else:
+            query.words.extend(textnorm.tokens(word))
+    query.words = list(dict.fromkeys(query.words))
+    if len(query.positive) + len(query.excluded) > MAX_QUERY_TERMS:
+        raise QueryError(f"has more than {MAX_QUERY_TERMS} words")
+    if not query.positive:
+        raise QueryError("has no word to search for (only punctuation, operators or excluded words)")
+    return query
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def forms_of(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    for token in tokens:
+        out.extend(textnorm.index_forms(token))
+    return out
+
+
+class IndexWriter:
+    """Collects search rows during a load and inserts them in batches."""
+
+    BATCH = 2_000
+
+    def __init__(self, db):
+        self.db = db
+        self.rows: list[dict] = []
+
+    def add(self, kind: str, record_id: str, sort_date: str, texts: list[str]) -> None:
+        tokens: list[str] = []
+        for piece in texts:
+            if piece:
+                tokens.extend(textnorm.tokens(piece))
+        self.rows.append({
+            "kind": kind,
+            "record_id": record_id,
+            "sort_date": sort_date,
+            "body": " " + " ".join(tokens) + " ",
+            "forms": " ".join(dict.fromkeys(forms_of(tokens))),
+        })
+        if len(self.rows) >= self.BATCH:
+            self.flush()
+
+    def add_event(self, doc: dict, names: list[str]) -> None:
+        texts = [doc["title_en"], doc["summary_en"], *(s["text"] for s in doc["evidence"]), *names]
+        self.add("event", doc["id"], doc["date"]["start"] or doc["date"]["end"] or "", texts)
+
+    def add_statement(self, doc: dict) -> None:
+        speaker = doc["speaker"]
+        texts = [doc["text_ar"], doc["text_en"], speaker["name_en"], speaker["name_ar"]]
+        self.add("statement", doc["id"], doc["reported_on"], texts)
+
+    def add_entity(self, kind: str, doc: dict) -> None:
+        texts = [doc["name_en"], doc["name_ar"], *doc["aliases"], doc.get("title_en"), doc.get("title_ar")]
+        self.add(kind, doc["id"], "", texts)
+
+    def flush(self) -> None:
+        if self.rows:
+            SearchDoc.insert_many(self.rows).execute()
+            self.rows = []
+
+    def finish(self) -> None:
+        self.flush()
+        if is_sqlite(self.db):
+            SearchFTS.rebuild()
+        else:
+            self.db.execute_sql("ALTER TABLE search_doc ADD COLUMN tsv tsvector")
+            self.db.execute_sql(
+                "UPDATE search_doc SET tsv = array_to_tsvector(string_to_array(forms, ' '))"
+            )
+            self.db.execute_sql("CREATE INDEX search_doc_tsv_idx ON search_doc USING GIN (tsv)")
+        self.db.execute_sql("CREATE INDEX search_doc_kind_date_idx ON search_doc (kind, sort_date, record_id)")
+
+
+def needs_optimize(db) -> bool:
+    return is_sqlite(db)
+
+
+def optimize(db) -> None:
+    SearchFTS.optimize()
+
+
+# --------------------------------------------------------------------------- querying
+
+
+def _fts5_term(token: str) -> str:
+    # tokens are letters and digits only; quoting makes FTS5 read them as plain strings
+    return '"' + token.replace('"', '""') + '"*'
+
+
+def _ts_term(token: str) -> str:
+    return "'" + token.replace("'", "''") + "':*"
+
+
+def matching_rowids(db, query: Query):
+    """A subquery of search_doc rowids matching ``query``, with a rank (lower is better)."""
+    if is_sqlite(db):
+        expression = " AND ".join(_fts5_term(t) for t in query.positive)
+        if query.excluded:
+            expression = f"({expression}) NOT ({' OR '.join(_fts5_term(t) for t in query.excluded)})"
+        return (
+            SearchFTS.select(SearchFTS.rowid.alias("doc_rowid"), SQL("bm25(search_fts)").alias("rank"))
+            .where(SearchFTS.match(expression))
+        ), expression
+    expression = " & ".join(_ts_term(t) for t in query.positive)
+    if query.excluded:
+        expression = f"({expression}) & !({' | '.join(_ts_term(t) for t in query.excluded)})"
+    return expression, expression
+
+
+def search_docs(db, query: Query, kinds: tuple[str, ...] = KINDS):
+    """A select over SearchDoc of the matching records, ranked best first (rank ascending)."""
+    if is_sqlite(db):
+        matches, _ = matching_rowids(db, query)
+        matches = matches.alias("m")
+        select = (
+            SearchDoc.select(SearchDoc, matches.c.rank.alias("rank"))
+            .join(matches, on=(SearchDoc.rowid == matches.c.doc_rowid))
+        )
+    else:
+        expression, _ = matching_rowids(db, query)
+        rank = SQL("-ts_rank(search_doc.tsv, %s::tsquery)", (expression,))
+        select = SearchDoc.select(SearchDoc, rank.alias("rank")).where(
+            SQL("search_doc.tsv @@ %s::tsquery", (expression,))
+        )
+    if tuple(kinds) != KINDS:
+        select = select.where(SearchDoc.kind.in_(list(kinds)))
+    for phrase in query.phrases:
+        # body is " tok tok … ": a phrase matches whole consecutive tokens
+        select = select.where(SearchDoc.body.contains(" " + " ".join(phrase) + " "))
+    return select
+
+
+def matching_ids(db, query: Query, kind: str):
+    """A subquery of record ids of ``kind`` matching ``query`` (for the ``q`` filter)."""
+    return search_docs(db, query, (kind,)).select(SearchDoc.record_id)
+
+
+# --------------------------------------------------------------------------- highlighting
+
+
+def highlight(text: str | None, query: Query) -> list[dict]:
+    """[start, end) offsets in ``text`` (original spelling) of the words the query matched."""
+    if not text:
+        return []
+    wanted = query.positive
+    marks = []
+    for token, start, end in textnorm.token_spans(text):
+        forms = textnorm.index_forms(token)
+        if any(form.startswith(word) for form in forms for word in wanted):
+            marks.append({"start": start, "end": end})
+    return marks

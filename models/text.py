@@ -1,0 +1,431 @@
+"""Arabic/Latin text normalisation for full-text search (indexing *and* querying).
+
+Dependency-free (standard library only). The same functions are applied to the
+records when the index is built and to the user's query, so both sides meet in
+one spelling whatever the backend (SQLite FTS5 or PostgreSQL).
+
+Public API
+----------
+``normalize(text)``
+    The normalised string (rules below).
+``normalize_with_offsets(text)``
+    ``(normalised, offsets)``; ``offsets[i]`` is the index in ``text`` of the
+    character that produced ``normalised[i]``, so a match found in normalised
+    text can be highlighted on the original spelling.
+``original_span(offsets, start, end, length)``
+    Maps a ``[start, end)`` span of the normalised text back to ``text``.
+``tokens(text)`` / ``token_spans(text)``
+    Word tokens of the normalised text (letters, digits and combining marks;
+    punctuation, quotes, dashes, ``_`` and Arabic ، ؛ ؟ separate words), the
+    latter with ``[start, end)`` offsets into the original text.
+``index_forms(token)`` / ``expand_index_text(text)``
+    A token plus its forms without Arabic proclitics (و ف ب ك ل ال …).
+
+Normalisation rules, in order
+-----------------------------
+1. Unicode NFKC (presentation forms and ligatures such as U+FEFB ﻻ → لا,
+   full-width and mathematical letters/digits, NBSP → space, ...).
+2. ``str.casefold`` (ASTANA → astana, ß → ss; also Greek, Cyrillic, ...).
+3. One module-level replacement table (see ``_REPLACEMENTS``):
+
+   * delete Arabic harakat and tanween U+064B–U+065F (fathatan … sukun, shadda,
+     maddah, hamza above/below, ...), superscript alef U+0670, Quranic
+     annotation marks U+0610–U+061A, U+06D6–U+06DC, U+06DF–U+06E8,
+     U+06EA–U+06ED, and tatweel U+0640;
+   * delete invisible format controls that only break words apart in text
+     pasted from the web (not in the original brief, added on purpose): soft
+     hyphen U+00AD, Arabic letter mark U+061C, ZWNJ/ZWJ U+200C/U+200D,
+     LRM/RLM U+200E/U+200F, bidi embeddings/isolates U+202A–U+202E and
+     U+2066–U+2069, word joiner U+2060, BOM/ZWNBSP U+FEFF;
+   * alef forms أ إ آ ٱ → ا;
+   * alef maqsura ى → ي (so على and علي fold together: a deliberate recall-over-
+     precision choice, as in most Arabic search engines);
+   * taa marbuta ة → ه;
+   * hamza on waw ؤ → و and hamza on yaa ئ → ي. The hamza seat is folded to the
+     *carrier letter* rather than to a bare ء because writers who drop the
+     hamza write the carrier (مسؤول → مسوول, رئيس → رييس is what a hamza-less
+     query produces too). Known cost: the two orthographic variants مسؤول and
+     مسئول still differ (مسوول vs مسيول);
+   * the other letters that are "letter + hamza above" (ۀ ۂ ۓ, used in
+     Persian/Urdu) lose the hamza as well, which is exactly what stripping
+     U+0654 from the decomposed spelling gives; without this, ه/ە + U+0654
+     would *compose* under NFKC instead of losing the mark;
+   * Arabic-Indic digits ٠–٩ (U+0660–U+0669) and Eastern Arabic-Indic
+     digits ۰–۹ (U+06F0–U+06F9) → ASCII 0–9.
+4. NFKC again: deleting a mark or a tatweel can leave a Latin base letter next
+   to a combining mark that now composes with it; this keeps ``normalize``
+   idempotent.
+
+``normalize`` is *not* a tokenizer: spaces and punctuation are kept (as NFKC
+gives them), so the normalised text is about as long as the original and the
+offsets stay meaningful. Use :func:`tokens` to get words.
+
+Performance: ``normalize`` is C-level passes only (two NFKC, casefold, and a
+guarded ``str.replace`` per table entry) with an ASCII fast path; ``normalize_with_offsets`` runs a Python
+loop over characters with per-character caches and is meant for highlighting,
+not for bulk indexing. :func:`tokens`, :func:`token_spans` and
+:func:`normalize_with_offsets` build two Unicode tables on their first call
+(about 0.2 s, once per process); :func:`normalize` needs none.
+"""
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+
+__all__ = [
+    "PROCLITICS",
+    "MIN_STEM",
+    "normalize",
+    "normalize_with_offsets",
+    "original_span",
+    "tokens",
+    "token_spans",
+    "index_forms",
+    "expand_index_text",
+]
+
+# --------------------------------------------------------------------------- tables
+
+
+def _char_range(first: int, last: int) -> range:
+    return range(first, last + 1)
+
+
+#: Code points deleted by normalisation.
+_DELETED: tuple[int, ...] = (
+    *_char_range(0x064B, 0x065F),  # harakat, tanween, shadda, sukun, maddah, hamza above/below, ...
+    0x0670,  # superscript (dagger) alef
+    *_char_range(0x0610, 0x061A),  # Quranic annotation signs
+    *_char_range(0x06D6, 0x06DC),  # Quranic small high ligatures / marks
+    *_char_range(0x06DF, 0x06E8),  # Quranic small high/low letters and marks
+    *_char_range(0x06EA, 0x06ED),  # Quranic empty centre stops, small low meem
+    0x0640,  # tatweel (kashida)
+    # Invisible format controls (see module docstring).
+    0x00AD,  # soft hyphen
+    0x061C,  # Arabic letter mark
+    0x200C, 0x200D,  # ZWNJ, ZWJ
+    0x200E, 0x200F,  # LRM, RLM
+    *_char_range(0x202A, 0x202E),  # bidi embeddings and overrides
+    0x2060,  # word joiner
+    *_char_range(0x2066, 0x2069),  # bidi isolates
+    0xFEFF,  # BOM / zero-width no-break space
+)
+
+#: Letter foldings (source -> target), applied after NFKC and casefold.
+_FOLDED: dict[str, str] = {
+    "\u0623": "\u0627",  # أ alef with hamza above   -> ا
+    "\u0625": "\u0627",  # إ alef with hamza below   -> ا
+    "\u0622": "\u0627",  # آ alef with madda above   -> ا
+    "\u0671": "\u0627",  # ٱ alef wasla              -> ا
+    "\u0649": "\u064A",  # ى alef maqsura            -> ي
+    "\u0629": "\u0647",  # ة taa marbuta             -> ه
+    "\u0624": "\u0648",  # ؤ waw with hamza above    -> و
+    "\u0626": "\u064A",  # ئ yeh with hamza above    -> ي
+    "\u06C0": "\u06D5",  # ۀ heh with yeh above      -> ە (= ە + U+0654)
+    "\u06C2": "\u06C1",  # ۂ heh goal with hamza     -> ہ (= ہ + U+0654)
+    "\u06D3": "\u06D2",  # ۓ yeh barree with hamza   -> ے (= ے + U+0654)
+}
+for _i in range(10):
+    _FOLDED[chr(0x0660 + _i)] = str(_i)  # Arabic-Indic digits
+    _FOLDED[chr(0x06F0 + _i)] = str(_i)  # Eastern Arabic-Indic (Persian/Urdu) digits
+
+#: (source, replacement) pairs, built once. Applied with ``str.replace`` guarded by
+#: ``in`` rather than with ``str.translate``: on non-ASCII text CPython's translate
+#: does a dict lookup (and an int allocation) per character, about 55 us per KB of
+#: Arabic, while ~100 ``in`` scans plus a few replaces take a few us. The result is
+#: the same because every source is a single character and no replacement
+#: contains a source.
+_REPLACEMENTS: tuple[tuple[str, str], ...] = (
+    *((chr(cp), "") for cp in _DELETED),
+    *_FOLDED.items(),
+)
+del _i
+
+_nfkc = unicodedata.normalize
+_is_normalized = unicodedata.is_normalized
+
+# --------------------------------------------------------------------------- normalize
+
+
+def normalize(text: str) -> str:
+    """Normalise ``text`` for search: NFKC, casefold, Arabic foldings, NFKC.
+
+    Idempotent (``normalize(normalize(x)) == normalize(x)``) and total (any
+    ``str`` is accepted). See the module docstring for the rules.
+    """
+    if text.isascii():
+        # NFKC and the replacement table leave ASCII unchanged; casefold == lower.
+        return text.lower()
+    return _nfkc("NFKC", _stage1(text))
+
+
+def _stage1(text: str) -> str:
+    """Everything except the final NFKC (also the per-cluster step of the offsets path)."""
+    text = _nfkc("NFKC", text).casefold()
+    for source, replacement in _REPLACEMENTS:
+        if source in text:
+            text = text.replace(source, replacement)
+    return text
+
+
+# --------------------------------------------------------------------------- offsets
+
+# Hangul medial vowels and final consonants compose algorithmically with the
+# preceding syllable/jamo, so they are never the start of a normalisation cluster.
+_HANGUL_V = range(0x1161, 0x1176)
+_HANGUL_T = range(0x11A8, 0x11C3)
+
+_unicode_tables: tuple[frozenset[str], str] | None = None
+
+
+def _tables() -> tuple[frozenset[str], str]:
+    """(starters that compose with a preceding character, regex class of combining marks).
+
+    Computed from the running Python's ``unicodedata`` (so it follows its Unicode
+    version) on first use; about 0.2 s, once per process.
+    """
+    global _unicode_tables
+    if _unicode_tables is None:
+        seconds: set[str] = set()
+        mark_ranges: list[list[int]] = []
+        decomposition, combining, category = (
+            unicodedata.decomposition, unicodedata.combining, unicodedata.category,
+        )
+        for cp in range(sys.maxunicode + 1):
+            ch = chr(cp)
+            if category(ch)[0] == "M":
+                if mark_ranges and mark_ranges[-1][1] == cp - 1:
+                    mark_ranges[-1][1] = cp
+                else:
+                    mark_ranges.append([cp, cp])
+            d = decomposition(ch)
+            if d and d[0] != "<":
+                parts = d.split()
+                if len(parts) == 2:
+                    second = chr(int(parts[1], 16))
+                    if combining(second) == 0:
+                        seconds.add(second)
+        seconds.update(chr(cp) for cp in _HANGUL_V)
+        seconds.update(chr(cp) for cp in _HANGUL_T)
+        marks = "".join(
+            chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in mark_ranges
+        )
+        _unicode_tables = (frozenset(seconds), marks)
+    return _unicode_tables
+
+
+# char -> (stage-1 output of the char alone, True if a normalisation cluster can start at it)
+_CHAR_INFO: dict[str, tuple[str, bool]] = {}
+
+
+def _char_info(ch: str) -> tuple[str, bool]:
+    info = _CHAR_INFO.get(ch)
+    if info is None:
+        seconds = _tables()[0]
+        first = _nfkc("NFKD", ch)[0]
+        starts = unicodedata.combining(first) == 0 and first not in seconds
+        info = (_stage1(ch), starts)
+        _CHAR_INFO[ch] = info
+    return info
+
+
+def _clustered(text: str, offsets: list[int] | None, transform) -> tuple[str, list[int]]:
+    """Apply ``transform`` (a normalisation step) cluster by cluster, tracking offsets.
+
+    A cluster is a character that starts one (a starter that composes with nothing
+    before it) plus the characters after it that do not; NFKC never reorders or
+    composes across cluster boundaries, so transforming cluster by cluster gives
+    exactly ``transform(text)``. Inside a cluster each output character is mapped
+    to the input character that produced it when the cluster transforms character
+    by character (e.g. a letter and its harakat); otherwise (a real composition,
+    e.g. ``e`` + U+0301 → ``é``) the whole output maps to the cluster's first
+    character.
+    """
+    info = _CHAR_INFO
+    out: list[str] = []
+    offs: list[int] = []
+    n = len(text)
+    i = 0
+    while i < n:
+        first = info.get(text[i]) or _char_info(text[i])
+        j = i + 1
+        while j < n and not (info.get(text[j]) or _char_info(text[j]))[1]:
+            j += 1
+        if j == i + 1 and transform is _stage1:
+            piece = first[0]
+            pieces = None
+        else:
+            cluster = text[i:j]
+            piece = transform(cluster)
+            pieces = [transform(c) for c in cluster]
+            if "".join(pieces) != piece:
+                pieces = None
+        if pieces is None:
+            if piece:
+                out.append(piece)
+                origin = i if offsets is None else offsets[i]
+                offs.extend([origin] * len(piece))
+        else:
+            for k, p in enumerate(pieces, i):
+                if p:
+                    out.append(p)
+                    offs.extend([k if offsets is None else offsets[k]] * len(p))
+        i = j
+    return "".join(out), offs
+
+
+def _final_nfkc(text: str) -> str:
+    return _nfkc("NFKC", text)
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``(normalize(text), offsets)`` with ``offsets[i]`` the index in ``text`` of
+    the character that produced output character ``i``.
+
+    * Deleted characters (harakat, tatweel, ...) produce nothing.
+    * A character that NFKC expands (ligature ﻻ → لا, ``½`` → ``1⁄2``) maps every
+      output character to itself.
+    * Offsets are non-decreasing and each is ``< len(text)``.
+
+    Use :func:`original_span` to map a match ``[start, end)`` back to ``text``.
+    """
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
+    out, offsets = _clustered(text, None, _stage1)
+    if not _is_normalized("NFKC", out):
+        out, offsets = _clustered(out, offsets, _final_nfkc)
+    return out, offsets
+
+
+def original_span(offsets: list[int], start: int, end: int, length: int) -> tuple[int, int]:
+    """Map ``[start, end)`` in the normalised text to ``[start, end)`` in the original.
+
+    ``offsets`` comes from :func:`normalize_with_offsets` and ``length`` is
+    ``len(original)``. The original span starts at the first matched character's
+    source and runs up to the source of the next normalised character (or the end
+    of the text), so characters deleted by normalisation that follow the last
+    matched one (final harakat, tatweel) are included.
+    """
+    n = len(offsets)
+    if start >= end:
+        pos = offsets[start] if start < n else length
+        return pos, pos
+    first = offsets[start]
+    last = offsets[end - 1] + 1
+    stop = offsets[end] if end < n else length
+    return first, max(last, stop)
+
+
+# --------------------------------------------------------------------------- tokens
+
+_token_re: re.Pattern[str] | None = None
+
+
+def _token_pattern() -> re.Pattern[str]:
+    # Letters and digits (``\w`` minus "_", which is replaced by a space before
+    # matching) plus combining marks, so a word keeps its marks (Latin i̇ from
+    # casefolded İ, Indic vowel signs, Arabic marks not stripped above).
+    global _token_re
+    if _token_re is None:
+        _token_re = re.compile(f"[\\w{_tables()[1]}]+")
+    return _token_re
+
+
+def tokens(text: str) -> list[str]:
+    """Normalise ``text`` and split it into word tokens (letters/digits/marks).
+
+    Punctuation, quotes, dashes, ``_``, symbols and Arabic punctuation (، ؛ ؟ ٪ …)
+    separate tokens and are dropped.
+    """
+    return _token_pattern().findall(normalize(text).replace("_", " "))
+
+
+def token_spans(text: str) -> list[tuple[str, int, int]]:
+    """``(token, start, end)`` for each token of ``text``.
+
+    ``token`` is as in :func:`tokens`; ``[start, end)`` indexes the ORIGINAL
+    ``text`` and covers the word's original characters, including harakat and
+    tatweel inside or right after it (see :func:`original_span`).
+    """
+    norm, offsets = normalize_with_offsets(text)
+    length = len(text)
+    return [
+        (m.group(), *original_span(offsets, m.start(), m.end(), length))
+        for m in _token_pattern().finditer(norm.replace("_", " "))
+    ]
+
+
+# --------------------------------------------------------------------------- clitics
+
+#: Arabic proclitic sequences stripped by :func:`index_forms`, in normalised
+#: spelling (longest first). لل is ل + ال (the alef of the article is dropped
+#: after the preposition ل). The future prefix س and verbal prefixes are not
+#: included: stripping them would turn سلام into لام.
+PROCLITICS: tuple[str, ...] = (
+    # conjunction + preposition + article
+    "وبال", "فبال", "وكال", "فكال", "ولل", "فلل",
+    # conjunction or preposition + article
+    "وال", "فال", "بال", "كال", "لل",
+    # article
+    "ال",
+    # conjunction + preposition
+    "وب", "فب", "وك", "فك", "ول", "فل",
+    # conjunction or preposition
+    "و", "ف", "ب", "ك", "ل",
+)
+
+#: A proclitic is only stripped when at least this many characters remain.
+MIN_STEM = 2
+
+_ARTICLE = "ال"
+_BY_FIRST: dict[str, tuple[str, ...]] = {}
+for _p in sorted(PROCLITICS, key=len, reverse=True):
+    _BY_FIRST[_p[0]] = (*_BY_FIRST.get(_p[0], ()), _p)
+del _p
+
+
+def index_forms(token: str) -> list[str]:
+    """The forms under which an indexed ``token`` is stored: itself first, then the
+    token without each proclitic of :data:`PROCLITICS` it starts with, so that a
+    query for سلام finds للسلام (→ سلام, لسلام) and والسلام (→ سلام, السلام).
+
+    ``token`` must already be normalised (as returned by :func:`tokens` or
+    :func:`token_spans`); this function does not normalise again, because it is
+    called for every token of every record at load time.
+
+    A proclitic is stripped only when at least :data:`MIN_STEM` (2) characters
+    remain and the rest is not the bare article ال, so short words are never
+    stripped to nothing (``index_forms("بال") == ["بال"]``). Stripping is
+    deliberately generous (recall over precision): وزير is also indexed as زير.
+
+    Words glued to the next word by a missing space (أستاناجاءت) are NOT split
+    here: no list of clitics can know where "أستانا" ends. That case is left to
+    the search layer, which matches query words as prefixes/substrings
+    (FTS5 prefix or trigram queries, PostgreSQL prefix tsquery or pg_trgm) of
+    these forms.
+    """
+    prefixes = _BY_FIRST.get(token[:1])
+    if prefixes is None:
+        return [token]
+    forms = [token]
+    size = len(token)
+    for prefix in prefixes:
+        if size - len(prefix) >= MIN_STEM and token.startswith(prefix):
+            stem = token[len(prefix):]
+            if stem != _ARTICLE and stem not in forms:
+                forms.append(stem)
+    return forms
+
+
+def expand_index_text(text: str) -> str:
+    """Space-separated tokens of ``text``, each followed by its other
+    :func:`index_forms`: the value of an FTS column for term (not phrase) search.
+
+    >>> expand_index_text("والسلام عليكم")
+    'والسلام سلام السلام عليكم'
+    """
+    out: list[str] = []
+    for token in tokens(text):
+        out.extend(index_forms(token))
+    return " ".join(out)
