@@ -19,11 +19,12 @@ ROOT_HELP = ("Directory holding seeds/ and fixtures/ (default: $EVENT_RECORDS_RO
 
 
 def content_root(root: str | None) -> Path:
-    candidates = [root, os.environ.get("EVENT_RECORDS_ROOT"), os.getcwd(), str(Path(__file__).resolve().parent.parent)]
+    explicit = root or os.environ.get("EVENT_RECORDS_ROOT")
+    candidates = [explicit] if explicit else [os.getcwd(), str(Path(__file__).resolve().parent.parent)]
     for candidate in candidates:
         if candidate and (Path(candidate) / "seeds").is_dir() and (Path(candidate) / "fixtures").is_dir():
             return Path(candidate).resolve()
-    where = root or os.environ.get("EVENT_RECORDS_ROOT") or os.getcwd()
+    where = explicit or os.getcwd()
     raise click.UsageError(
         f"no seeds/ and fixtures/ found in {where}. Run from a checkout of event-records, "
         "or pass --root DIR (or set EVENT_RECORDS_ROOT)."

@@ -33,7 +33,7 @@ Normalisation rules, in order
      annotation marks U+0610–U+061A, U+06D6–U+06DC, U+06DF–U+06E8,
      U+06EA–U+06ED, and tatweel U+0640;
    * delete invisible format controls that only break words apart in text
-     pasted from the web (not in the original brief, added on purpose): soft
+     pasted from the web (an addition to the usual Arabic rules): soft
      hyphen U+00AD, Arabic letter mark U+061C, ZWNJ/ZWJ U+200C/U+200D,
      LRM/RLM U+200E/U+200F, bidi embeddings/isolates U+202A–U+202E and
      U+2066–U+2069, word joiner U+2060, BOM/ZWNBSP U+FEFF;
@@ -41,11 +41,12 @@ Normalisation rules, in order
    * alef maqsura ى → ي (so على and علي fold together: a deliberate recall-over-
      precision choice, as in most Arabic search engines);
    * taa marbuta ة → ه;
-   * hamza on waw ؤ → و and hamza on yaa ئ → ي. The hamza seat is folded to the
-     *carrier letter* rather than to a bare ء because writers who drop the
-     hamza write the carrier (مسؤول → مسوول, رئيس → رييس is what a hamza-less
-     query produces too). Known cost: the two orthographic variants مسؤول and
-     مسئول still differ (مسوول vs مسيول);
+   * hamza on waw ؤ → و and hamza on yaa ئ → ي. The hamza is dropped and the
+     *carrier letter* kept (rather than folding both to a bare ء), the same
+     choice as for the alef forms: text or queries typed without the hamza sign
+     keep the carrier (مسوول, رييس), and the word keeps its letter count.
+     Known cost: the two accepted spellings مسؤول and مسئول still differ
+     (مسوول vs مسيول); folding to ء would join those but miss hamza-less text;
    * the other letters that are "letter + hamza above" (ۀ ۂ ۓ, used in
      Persian/Urdu) lose the hamza as well, which is exactly what stripping
      U+0654 from the decomposed spelling gives; without this, ه/ە + U+0654
@@ -61,9 +62,11 @@ gives them), so the normalised text is about as long as the original and the
 offsets stay meaningful. Use :func:`tokens` to get words.
 
 Performance: ``normalize`` is C-level passes only (two NFKC, casefold, and a
-guarded ``str.replace`` per table entry) with an ASCII fast path; ``normalize_with_offsets`` runs a Python
-loop over characters with per-character caches and is meant for highlighting,
-not for bulk indexing. :func:`tokens`, :func:`token_spans` and
+guarded ``str.replace`` per table entry) with an ASCII fast path, about 70 M
+characters/s on Arabic text. ``normalize_with_offsets`` (and so
+``token_spans``) runs a Python loop over the characters with per-character and
+per-cluster caches, about 4 M characters/s: meant for highlighting, not for
+bulk indexing. :func:`tokens`, :func:`token_spans` and
 :func:`normalize_with_offsets` build two Unicode tables on their first call
 (about 0.2 s, once per process); :func:`normalize` needs none.
 """
@@ -176,11 +179,12 @@ def _stage1(text: str) -> str:
 _HANGUL_V = range(0x1161, 0x1176)
 _HANGUL_T = range(0x11A8, 0x11C3)
 
-_unicode_tables: tuple[frozenset[str], str] | None = None
+_unicode_tables: tuple[frozenset[str], str, str] | None = None
 
 
-def _tables() -> tuple[frozenset[str], str]:
-    """(starters that compose with a preceding character, regex class of combining marks).
+def _tables() -> tuple[frozenset[str], str, str]:
+    """(starters that compose with a preceding character, regex class bodies of
+    the combining marks inside and outside the Basic Multilingual Plane).
 
     Computed from the running Python's ``unicodedata`` (so it follows its Unicode
     version) on first use; about 0.2 s, once per process.
@@ -208,10 +212,11 @@ def _tables() -> tuple[frozenset[str], str]:
                         seconds.add(second)
         seconds.update(chr(cp) for cp in _HANGUL_V)
         seconds.update(chr(cp) for cp in _HANGUL_T)
-        marks = "".join(
-            chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in mark_ranges
-        )
-        _unicode_tables = (frozenset(seconds), marks)
+        # Basic Multilingual Plane marks and the others apart: ``re`` compiles a
+        # class of BMP ranges into a fast bitmap, astral ranges are tested one by one.
+        bmp = "".join(f"{chr(a)}-{chr(min(b, 0xFFFF))}" for a, b in mark_ranges if a <= 0xFFFF)
+        astral = "".join(f"{chr(max(a, 0x10000))}-{chr(b)}" for a, b in mark_ranges if b > 0xFFFF)
+        _unicode_tables = (frozenset(seconds), bmp, astral)
     return _unicode_tables
 
 
@@ -230,48 +235,66 @@ def _char_info(ch: str) -> tuple[str, bool]:
     return info
 
 
+_CLUSTER_CACHE_LIMIT = 65_536
+# (transform, cluster) -> (transformed cluster, per-character pieces or None)
+_CLUSTER_CACHE: dict[tuple[object, str], tuple[str, list[str] | None]] = {}
+
+
+def _cluster_result(transform, cluster: str) -> tuple[str, list[str] | None]:
+    key = (transform, cluster)
+    result = _CLUSTER_CACHE.get(key)
+    if result is None:
+        piece = transform(cluster)
+        pieces: list[str] | None = [transform(c) for c in cluster]
+        if "".join(pieces) != piece:
+            pieces = None
+        if len(_CLUSTER_CACHE) >= _CLUSTER_CACHE_LIMIT:
+            _CLUSTER_CACHE.clear()
+        result = _CLUSTER_CACHE[key] = (piece, pieces)
+    return result
+
+
 def _clustered(text: str, offsets: list[int] | None, transform) -> tuple[str, list[int]]:
     """Apply ``transform`` (a normalisation step) cluster by cluster, tracking offsets.
 
-    A cluster is a character that starts one (a starter that composes with nothing
-    before it) plus the characters after it that do not; NFKC never reorders or
-    composes across cluster boundaries, so transforming cluster by cluster gives
-    exactly ``transform(text)``. Inside a cluster each output character is mapped
-    to the input character that produced it when the cluster transforms character
-    by character (e.g. a letter and its harakat); otherwise (a real composition,
-    e.g. ``e`` + U+0301 → ``é``) the whole output maps to the cluster's first
-    character.
+    A cluster is a character at which one can start (its decomposition starts
+    with a starter that composes with nothing before it) plus the characters
+    after it at which none can; NFKC never reorders or composes across cluster
+    boundaries, so transforming cluster by cluster gives exactly
+    ``transform(text)``. Inside a cluster each output character is mapped to the
+    input character that produced it when the cluster transforms character by
+    character (a letter and its harakat, a ligature); otherwise (a real
+    composition, e.g. ``e`` + U+0301 → ``é``) the whole output of the cluster
+    maps to the cluster's first character.
+
+    ``offsets`` maps ``text`` to the original string (``None``: identity).
     """
     info = _CHAR_INFO
+    single = transform is _stage1  # the per-character cache holds _stage1 results
     out: list[str] = []
     offs: list[int] = []
     n = len(text)
-    i = 0
-    while i < n:
-        first = info.get(text[i]) or _char_info(text[i])
-        j = i + 1
-        while j < n and not (info.get(text[j]) or _char_info(text[j]))[1]:
-            j += 1
-        if j == i + 1 and transform is _stage1:
-            piece = first[0]
-            pieces = None
-        else:
-            cluster = text[i:j]
-            piece = transform(cluster)
-            pieces = [transform(c) for c in cluster]
-            if "".join(pieces) != piece:
-                pieces = None
-        if pieces is None:
+    start = 0
+    for end in range(1, n + 1):
+        if end < n and not (info.get(text[end]) or _char_info(text[end]))[1]:
+            continue  # text[end] joins the current cluster
+        if end - start == 1 and single:
+            piece = (info.get(text[start]) or _char_info(text[start]))[0]
             if piece:
                 out.append(piece)
-                origin = i if offsets is None else offsets[i]
-                offs.extend([origin] * len(piece))
+                offs.extend([start if offsets is None else offsets[start]] * len(piece))
         else:
-            for k, p in enumerate(pieces, i):
-                if p:
-                    out.append(p)
-                    offs.extend([k if offsets is None else offsets[k]] * len(p))
-        i = j
+            piece, pieces = _cluster_result(transform, text[start:end])
+            if pieces is None:
+                if piece:
+                    out.append(piece)
+                    offs.extend([start if offsets is None else offsets[start]] * len(piece))
+            else:
+                for k, p in enumerate(pieces, start):
+                    if p:
+                        out.append(p)
+                        offs.extend([k if offsets is None else offsets[k]] * len(p))
+        start = end
     return "".join(out), offs
 
 
@@ -319,17 +342,26 @@ def original_span(offsets: list[int], start: int, end: int, length: int) -> tupl
 
 # --------------------------------------------------------------------------- tokens
 
-_token_re: re.Pattern[str] | None = None
+_token_res: tuple[re.Pattern[str], re.Pattern[str]] | None = None
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
 
-def _token_pattern() -> re.Pattern[str]:
-    # Letters and digits (``\w`` minus "_", which is replaced by a space before
-    # matching) plus combining marks, so a word keeps its marks (Latin i̇ from
-    # casefolded İ, Indic vowel signs, Arabic marks not stripped above).
-    global _token_re
-    if _token_re is None:
-        _token_re = re.compile(f"[\\w{_tables()[1]}]+")
-    return _token_re
+def _token_re(norm: str) -> re.Pattern[str]:
+    """The token regex to use on normalised text ``norm`` (``_`` already replaced).
+
+    A token is a run of letters and digits (regex ``\\w``) and combining marks (category
+    M*), so a word keeps its marks: Latin i̇ from casefolded İ, Indic vowel signs,
+    Arabic marks outside the stripped ranges. Astral marks (Brahmi, Chakma, ...)
+    need a slow class, used only when the text has astral characters.
+    """
+    global _token_res
+    if _token_res is None:
+        _, bmp, astral = _tables()
+        _token_res = (
+            re.compile(f"[\\w{bmp}]+"),
+            re.compile(f"(?:[\\w{bmp}]|[{astral}])+"),
+        )
+    return _token_res[_ASTRAL.search(norm) is not None]
 
 
 def tokens(text: str) -> list[str]:
@@ -338,7 +370,8 @@ def tokens(text: str) -> list[str]:
     Punctuation, quotes, dashes, ``_``, symbols and Arabic punctuation (، ؛ ؟ ٪ …)
     separate tokens and are dropped.
     """
-    return _token_pattern().findall(normalize(text).replace("_", " "))
+    norm = normalize(text).replace("_", " ")
+    return _token_re(norm).findall(norm)
 
 
 def token_spans(text: str) -> list[tuple[str, int, int]]:
@@ -349,10 +382,11 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
     tatweel inside or right after it (see :func:`original_span`).
     """
     norm, offsets = normalize_with_offsets(text)
+    norm = norm.replace("_", " ")
     length = len(text)
     return [
         (m.group(), *original_span(offsets, m.start(), m.end(), length))
-        for m in _token_pattern().finditer(norm.replace("_", " "))
+        for m in _token_re(norm).finditer(norm)
     ]
 
 
