@@ -51,10 +51,11 @@ def create_app(config: dict | None = None) -> Flask:
     @app.before_request
     def open_database():
         """Bind the models, for this thread, to the database that serves this request."""
+        if request.method not in ("GET", "HEAD", "OPTIONS") or request.url_rule is None:
+            return None  # 405 or 404 comes from routing; no need to touch the database
+        http.refuse_body()
         if request.path in ("/healthz",) or request.path.startswith("/docs"):
             return None
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            return None  # 405 comes from routing; no need to touch the database
         try:
             db = router.connect()
         except UNAVAILABLE_ERRORS as error:

@@ -6,7 +6,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -42,6 +42,21 @@ class ResponseCache:
             while self.size > self.max_bytes and self.entries:
                 _, (_, _, old) = self.entries.popitem(last=False)
                 self.size -= len(old)
+
+
+def refuse_body() -> None:
+    """GET, HEAD and OPTIONS take no body; one is an error, and a large one is refused unread."""
+    from .errors import Problem
+
+    length = request.content_length
+    if length is None and "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return
+    if length is not None and length == 0:
+        return
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if length is None or length > limit:
+        raise Problem(413, f"Request bodies are not accepted (this one is {length or 'of unknown'} bytes).")
+    raise Problem(400, f"A {request.method} request takes no body.", {"body": ["must be empty"]})
 
 
 def representation_key() -> str:

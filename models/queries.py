@@ -1,4 +1,4 @@
-"""Filters, keyset pages, facets and timelines as Peewee queries.
+"""Filters and keyset pages as Peewee queries (dashboard counts: models/stats.py).
 
 Takes plain values (already validated by the API's parameter schemas) and
 returns rows; knows nothing about HTTP. Every list runs a fixed number of
@@ -235,70 +235,3 @@ def event_types():
 
 def topics():
     return list(Topic.select().order_by(Topic.id).dicts())
-
-
-# --------------------------------------------------------------------------- dashboards
-
-
-FACETS = ("cameo_root", "cameo", "status", "plover", "country", "participant", "topic", "place", "precision", "source")
-
-
-def facet_counts(filters: dict, facet: str, limit: int = 50) -> list[tuple[str, int]]:
-    """(value, count) pairs of events under ``filters``, most frequent first."""
-    matching = event_select(filters, columns=(Event.id,))
-    if facet in ("participant", "country", "topic"):
-        table, column = {
-            "participant": (EventParticipant, EventParticipant.participant),
-            "country": (EventCountry, EventCountry.country),
-            "topic": (EventTopic, EventTopic.topic),
-        }[facet]
-        # a participant with two roles in one event counts once
-        value = column
-        query = (table.select(value.alias("value"), fn.COUNT(fn.DISTINCT(table.event)).alias("n"))
-                 .where(table.event.in_(matching)).group_by(value))
-    else:
-        column = {
-            "cameo_root": Event.cameo_root, "cameo": Event.cameo_code, "status": Event.status,
-            "plover": Event.plover_type, "place": Event.place, "precision": Event.date_precision,
-            "source": Event.source,
-        }[facet]
-        query = event_select(filters, columns=(column.alias("value"), fn.COUNT(Event.id).alias("n"))).group_by(column)
-    pairs = sorted(query.tuples(), key=lambda pair: (-pair[1], "" if pair[0] is None else str(pair[0])))
-    return pairs[:limit]
-
-
-def timeline_rows(filters: dict, group: str | None):
-    """(date_start, date_end, group value, count) of the dated events under ``filters``."""
-    base = {k: v for k, v in filters.items() if k not in ("from", "to", "include_undated")}
-    columns = [Event.date_start, Event.date_end]
-    query = event_select(base, columns=columns + [fn.COUNT(Event.id).alias("n")])
-    group_column = None
-    if group == "cameo_root":
-        group_column = Event.cameo_root
-    elif group == "status":
-        group_column = Event.status
-    elif group == "participant":
-        group_column = EventParticipant.participant
-        query = query.join(EventParticipant, on=(EventParticipant.event == Event.id))
-    elif group == "topic":
-        group_column = EventTopic.topic
-        query = query.join(EventTopic, on=(EventTopic.event == Event.id))
-    if group_column is not None:
-        query = query.select_extend(group_column.alias("grp")).group_by(Event.date_start, Event.date_end, group_column)
-    else:
-        query = query.group_by(Event.date_start, Event.date_end)
-    return query
-
-
-def network_rows(filters: dict):
-    """(event id, participant id) of the events under ``filters``."""
-    matching = event_select(filters, columns=(Event.id,))
-    return (EventParticipant.select(EventParticipant.event, EventParticipant.participant)
-            .where(EventParticipant.event.in_(matching)).distinct().tuples())
-
-
-def statement_mentions(filters: dict):
-    """(speaker, event) of statements linked to the events under ``filters``, for network edges."""
-    matching = event_select(filters, columns=(Event.id,))
-    return (Statement.select(Statement.speaker, Statement.event, Statement.doc)
-            .where(Statement.event.in_(matching)).tuples())

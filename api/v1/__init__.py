@@ -64,7 +64,19 @@ def openapi_document(api: Api) -> dict:
         "GET answers carry a strong ETag (send If-None-Match for a 304) and CORS headers."
     )
     spec["servers"] = [{"url": "/"}]
-    # HEAD and OPTIONS work on every path; the document lists the GETs
+    # Conditional GET works on every operation (HEAD and OPTIONS too; the document lists the GETs).
+    for path in spec["paths"].values():
+        for method, operation in path.items():
+            if method not in ("get", "head", "options"):
+                continue
+            operation.setdefault("parameters", []).append({
+                "name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                "description": "An ETag from an earlier answer: 304 when the answer has not changed.",
+            })
+            operation["responses"]["304"] = {"description": "Not modified: the ETag still matches."}
+            ok = operation["responses"].get("200")
+            if ok is not None:
+                ok["headers"] = {"ETag": {"schema": {"type": "string"}, "description": "Strong validator of this answer."}}
     return spec
 
 

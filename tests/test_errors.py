@@ -1,0 +1,121 @@
+"""The error contract: one problem+json shape for every error of every endpoint."""
+from __future__ import annotations
+
+import pytest
+
+SOURCE = "000_59c438f4edc17540"
+
+# every GET route of the API, with ids that exist
+ENDPOINTS = [
+    "/v1/events", "/v1/events/khamis-meets-rouhani",
+    "/v1/participants", "/v1/participants/imad-khamis",
+    "/v1/participants/imad-khamis/events", "/v1/participants/imad-khamis/statements",
+    "/v1/statements", "/v1/statements/khamis-hopes-astana-solution",
+    "/v1/places", "/v1/places/tehran",
+    "/v1/sources", f"/v1/sources/{SOURCE}",
+    "/v1/event-types", "/v1/search?q=x",
+    "/v1/stats/timeline", "/v1/stats/facets?facet=status", "/v1/network",
+]
+SINGLE = [e for e in ENDPOINTS if e.count("/") == 3 and "?" not in e and not e.startswith(("/v1/stats", "/v1/event-types"))]
+
+
+def assert_problem(response, status: int) -> dict:
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:300])
+    assert response.headers["Content-Type"] == "application/problem+json"
+    body = response.get_json(force=True)
+    assert set(body) >= {"type", "title", "status", "detail"}
+    assert body["status"] == status
+    assert body["type"].startswith("https://")
+    text = response.get_data(as_text=True)
+    for leak in ("Traceback", "File \"", "SELECT ", "sqlite3.", "psycopg"):
+        assert leak not in text
+    return body
+
+
+def with_param(url: str, param: str) -> str:
+    return url + ("&" if "?" in url else "?") + param
+
+
+def test_the_list_covers_every_route(app):
+    documented = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/v1/") and rule.rule != "/v1/openapi.json"}
+    covered = set()
+    for endpoint in ENDPOINTS:
+        path = endpoint.split("?")[0]
+        for rule in documented:
+            parts, actual = rule.split("/"), path.split("/")
+            if len(parts) == len(actual) and all(p == a or p.startswith("<") for p, a in zip(parts, actual)):
+                covered.add(rule)
+    assert covered == documented
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+def test_unknown_parameter_is_a_400_naming_it(client, url):
+    body = assert_problem(client.get(with_param(url, "colour=blue")), 400)
+    assert list(body["errors"]) == ["colour"]
+    assert "colour" in body["detail"]
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+def test_other_methods_are_405_with_allow(client, url):
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(client, method)(url, data="{}")
+        assert_problem(response, 405)
+        allowed = {m.strip() for m in response.headers["Allow"].split(",")}
+        assert allowed == {"GET", "HEAD", "OPTIONS"}
+
+
+@pytest.mark.parametrize("url", SINGLE)
+def test_unknown_ids_are_404(client, url):
+    body = assert_problem(client.get(url.rsplit("/", 1)[0] + "/no-such-record"), 404)
+    assert "no-such-record" in body["detail"]
+
+
+@pytest.mark.parametrize("url", ["/nowhere", "/v1/nowhere", "/v2/events", "/v1/events/a/b/c"])
+def test_unknown_paths_are_404_problems(client, url):
+    assert_problem(client.get(url), 404)
+
+
+REPEATED = {
+    "/v1/events": "limit=1&limit=2", "/v1/participants": "sort=id&sort=-id", "/v1/statements": "mode=direct&mode=reported",
+    "/v1/places": "kind=city&kind=country", "/v1/sources": "limit=1&limit=2", "/v1/search": "q=a&q=b",
+    f"/v1/sources/{SOURCE}": "highlight=tehran&highlight=astana", "/v1/participants/imad-khamis/events": "status=planned&status=occurred",
+    "/v1/participants/imad-khamis/statements": "cursor=a&cursor=b", "/v1/stats/timeline": "interval=day&interval=month",
+    "/v1/network": "from=2017-01-01&from=2017-01-02",
+}
+
+
+@pytest.mark.parametrize("url,param", REPEATED.items())
+def test_repeated_single_valued_parameter_is_a_400(client, url, param):
+    response = client.get(with_param(url, param))
+    body = assert_problem(response, 400)
+    assert len(body["errors"]) == 1
+
+
+def test_unexpected_exception_is_a_500_without_traceback(database_url):
+    from api import create_app
+
+    app = create_app({"DATABASE_URL": database_url})
+
+    @app.get("/v1/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/v1/boom")
+    body = assert_problem(response, 500)
+    assert "secret internals" not in response.get_data(as_text=True)
+    assert body["title"] == "Internal server error"
+
+
+def test_not_acceptable_is_406(client):
+    assert_problem(client.get("/v1/events", headers={"Accept": "image/png"}), 406)
+    assert client.get("/v1/events", headers={"Accept": "image/png, */*;q=0.1"}).status_code == 200
+
+
+def test_format_not_offered_here_is_400(client):
+    body = assert_problem(client.get("/v1/statements?format=geojson"), 400)
+    assert "format" in body["errors"]
+
+
+def test_large_request_body_is_refused(client):
+    response = client.get("/v1/events", data="x" * 10_000, headers={"Content-Type": "text/plain"})
+    assert_problem(response, 413)
