@@ -458,6 +458,9 @@ class DatabaseWriter(Sink):
             for entity_id, spans in table.items():
                 for m in spans:
                     self.mentions_by_source[m["source"]].append((m["start"], m["end"], kind, entity_id))
+        self.index.set_entities([
+            [r["name_en"], r["name_ar"], *r["aliases"]] for r in (*self.participants.values(), *self.places.values())
+        ])
         self.participant_summaries = {pid: documents.participant_summary(r) for pid, r in self.participants.items()}
         self.place_summaries = {pid: documents.place_summary(r) for pid, r in self.places.items()}
         # docs are final only when the counts are known (finish); the rows must exist first for the foreign keys

@@ -229,6 +229,16 @@ def record_spans(record_id: str) -> tuple[str, dict] | None:
     return None
 
 
+def entity_names() -> list[list[str]]:
+    """Names and aliases of every participant and place (for search.gazetteer_for)."""
+    out = []
+    for model in (Participant, Place):
+        for (doc,) in model.select(model.doc).tuples():
+            record = json.loads(doc)
+            out.append([record["name_en"], record["name_ar"], *record["aliases"]])
+    return out
+
+
 def event_types():
     return [json.loads(doc) for (doc,) in CameoCode.select(CameoCode.doc).order_by(CameoCode.code).tuples()]
 

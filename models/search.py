@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from peewee import SQL, AutoField, CharField, IntegerField, SqliteDatabase, TextField
+from peewee import SQL, AutoField, Cast, CharField, Expression, Field, SqliteDatabase, TextField, Value, fn
 from playhouse.sqlite_ext import FTS5Model, SearchField
 
 from . import text as textnorm
@@ -35,6 +35,12 @@ class QueryError(ValueError):
     """The search text cannot be turned into a query (reported as a 400)."""
 
 
+class TSVectorField(Field):
+    """PostgreSQL's tsvector; on SQLite the column exists but stays NULL (FTS5 does the work there)."""
+
+    field_type = "TSVECTOR"
+
+
 class SearchDoc(BaseModel):
     rowid = AutoField()
     kind = CharField()
@@ -42,6 +48,7 @@ class SearchDoc(BaseModel):
     sort_date = CharField()
     body = TextField()
     forms = TextField()
+    tsv = TSVectorField(null=True)
 
     class Meta:
         indexes = ((("kind", "record_id"), True),)
@@ -55,7 +62,9 @@ class SearchFTS(FTS5Model):
     class Meta:
         database = SearchDoc._meta.database
         table_name = "search_fts"
-        options = {"content": "search_doc", "content_rowid": "rowid", "tokenize": "unicode61 remove_diacritics 0"}
+        # words are what models.text.tokens() says they are: letters, digits and combining marks
+        options = {"content": "search_doc", "content_rowid": "rowid",
+                   "tokenize": "unicode61 remove_diacritics 0 categories 'L* N* M* Co'"}
 
 
 def is_sqlite(db) -> bool:
@@ -128,26 +137,84 @@ def forms_of(tokens: list[str]) -> list[str]:
     return out
 
 
+class Gazetteer:
+    """Every name of every participant and place, to make a record findable in both languages.
+
+    A record whose text names an entity in one spelling or language (Astana,
+    آستانا, خميس) is indexed under all of that entity's names, so the English
+    and Arabic queries find the same records.
+    """
+
+    def __init__(self, entities: list[list[str]]):
+        self.names: list[list[str]] = []
+        self.by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        for index, names in enumerate(entities):
+            tokens = []
+            for name in names:
+                sequence = tuple(textnorm.tokens(name))
+                if sequence:
+                    self.by_first.setdefault(sequence[0], []).append((sequence, index))
+                    tokens.extend(sequence)
+            self.names.append(list(dict.fromkeys(tokens)))
+
+    def expand(self, tokens: list[str]) -> list[str]:
+        found: set[int] = set()
+        for position, token in enumerate(tokens):
+            for forms in (textnorm.index_forms(token),):
+                for form in forms:
+                    for sequence, index in self.by_first.get(form, ()):
+                        if tuple(tokens[position + 1:position + len(sequence)]) == sequence[1:]:
+                            found.add(index)
+        return [name for index in sorted(found) for name in self.names[index]]
+
+    def equivalents(self, words: list[str]) -> set[str]:
+        """Every name token of the entities that a query word (a prefix) names."""
+        out: set[str] = set()
+        for names in self.names:
+            if any(token.startswith(word) for token in names for word in words):
+                out.update(names)
+        return out
+
+
+_gazetteers: dict[str, Gazetteer] = {}
+
+
+def gazetteer_for(version: str, load_entities) -> Gazetteer:
+    """The gazetteer of the loaded dataset, built once per dataset version and process."""
+    gazetteer = _gazetteers.get(version)
+    if gazetteer is None:
+        gazetteer = Gazetteer(load_entities())
+        _gazetteers.clear()
+        _gazetteers[version] = gazetteer
+    return gazetteer
+
+
 class IndexWriter:
     """Collects search rows during a load and inserts them in batches."""
 
     BATCH = 2_000
+    MAX_TOKEN = 200  # PostgreSQL refuses tsvector lexemes over 2 KB
 
     def __init__(self, db):
         self.db = db
         self.rows: list[dict] = []
+        self.gazetteer = Gazetteer([])
+
+    def set_entities(self, entities: list[list[str]]) -> None:
+        self.gazetteer = Gazetteer(entities)
 
     def add(self, kind: str, record_id: str, sort_date: str, texts: list[str]) -> None:
         tokens: list[str] = []
         for piece in texts:
             if piece:
-                tokens.extend(textnorm.tokens(piece))
+                tokens.extend(t[: self.MAX_TOKEN] for t in textnorm.tokens(piece))
+        forms = forms_of(tokens) + self.gazetteer.expand(tokens)
         self.rows.append({
             "kind": kind,
             "record_id": record_id,
             "sort_date": sort_date,
             "body": " " + " ".join(tokens) + " ",
-            "forms": " ".join(dict.fromkeys(forms_of(tokens))),
+            "forms": " ".join(dict.fromkeys(forms)),
         })
         if len(self.rows) >= self.BATCH:
             self.flush()
@@ -175,7 +242,6 @@ class IndexWriter:
         if is_sqlite(self.db):
             SearchFTS.rebuild()
         else:
-            self.db.execute_sql("ALTER TABLE search_doc ADD COLUMN tsv tsvector")
             self.db.execute_sql(
                 "UPDATE search_doc SET tsv = array_to_tsvector(string_to_array(forms, ' '))"
             )
@@ -210,7 +276,7 @@ def matching_rowids(db, query: Query):
         if query.excluded:
             expression = f"({expression}) NOT ({' OR '.join(_fts5_term(t) for t in query.excluded)})"
         return (
-            SearchFTS.select(SearchFTS.rowid.alias("doc_rowid"), SQL("bm25(search_fts)").alias("rank"))
+            SearchFTS.select(SearchFTS.rowid.alias("doc_rowid"), SearchFTS.bm25().alias("rank"))
             .where(SearchFTS.match(expression))
         ), expression
     expression = " & ".join(_ts_term(t) for t in query.positive)
@@ -230,10 +296,9 @@ def search_docs(db, query: Query, kinds: tuple[str, ...] = KINDS):
         )
     else:
         expression, _ = matching_rowids(db, query)
-        rank = SQL("-ts_rank(search_doc.tsv, %s::tsquery)", (expression,))
-        select = SearchDoc.select(SearchDoc, rank.alias("rank")).where(
-            SQL("search_doc.tsv @@ %s::tsquery", (expression,))
-        )
+        tsquery = Cast(Value(expression), "tsquery")
+        rank = Value(0) - fn.ts_rank(SearchDoc.tsv, tsquery)  # lower is better, as with bm25()
+        select = SearchDoc.select(SearchDoc, rank.alias("rank")).where(Expression(SearchDoc.tsv, "@@", tsquery))
     if tuple(kinds) != KINDS:
         select = select.where(SearchDoc.kind.in_(list(kinds)))
     for phrase in query.phrases:
@@ -250,11 +315,15 @@ def matching_ids(db, query: Query, kind: str):
 # --------------------------------------------------------------------------- highlighting
 
 
-def highlight(text: str | None, query: Query) -> list[dict]:
-    """[start, end) offsets in ``text`` (original spelling) of the words the query matched."""
+def highlight(text: str | None, query: Query, equivalents: set[str] = frozenset()) -> list[dict]:
+    """[start, end) offsets in ``text`` (original spelling) of the words the query matched.
+
+    ``equivalents`` are the other names of the entities the query names (see
+    Gazetteer.equivalents): they matched through the index too, so they are marked.
+    """
     if not text:
         return []
-    wanted = query.positive
+    wanted = query.positive + sorted(equivalents)
     marks = []
     for token, start, end in textnorm.token_spans(text):
         forms = textnorm.index_forms(token)

@@ -44,7 +44,6 @@ import tempfile
 import threading
 import time
 import warnings
-import weakref
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -251,7 +250,9 @@ def _traversable(path: Path, uid: int, gids: set[int]) -> bool:
     return True
 
 
-_LIVE: "weakref.WeakSet[PgCluster]" = weakref.WeakSet()
+# Strong references until close(): a cluster that is dropped without close()
+# is still stopped (and its directory removed) when the interpreter exits.
+_LIVE: "set[PgCluster]" = set()
 _LIVE_LOCK = threading.Lock()
 
 
@@ -831,13 +832,14 @@ def wait_for_replay(primary: PgCluster, standby: PgCluster, timeout: float = 30.
     deadline = time.monotonic() + timeout
     with primary.connect("postgres", autocommit=True) as pconn:
         # The harness runs with synchronous_commit=off, so recent commits may
-        # still sit in WAL buffers (walsenders only ship flushed WAL, and
-        # pg_current_wal_lsn() only counts written WAL).  A synchronous commit
-        # of a transaction with an xid flushes everything inserted before it.
-        xid_fn = "pg_current_xact_id" if pconn.info.server_version >= 130000 else "txid_current"
+        # still sit in WAL buffers: walsenders only ship flushed WAL and
+        # pg_current_wal_lsn() only counts written WAL.  A synchronous commit
+        # of a transaction that wrote WAL flushes everything inserted before
+        # it; a transactional logical message is the cheapest such write
+        # (it leaves nothing behind and works at wal_level=replica).
         pconn.execute("SET synchronous_commit = on")
         with pconn.transaction():
-            pconn.execute(f"SELECT {xid_fn}()")
+            pconn.execute("SELECT pg_logical_emit_message(true, 'pgcluster', 'wait_for_replay')")
         target = pconn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
     replayed = None
     in_recovery = None

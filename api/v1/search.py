@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from flask import g
 from flask.views import MethodView
 from marshmallow import fields, validate
 
@@ -66,12 +67,12 @@ SearchPage = Base.from_dict({
 }, name="SearchPage")
 
 
-def snippet(doc: dict, kind: str, query: search.Query) -> dict | None:
+def snippet(doc: dict, kind: str, query: search.Query, equivalents: set[str]) -> dict | None:
     for name in SNIPPET_FIELDS[kind]:
         value = doc.get(name)
         texts = [s["text"] for s in value] if name == "evidence" else value if isinstance(value, list) else [value]
         for text in texts:
-            marks = search.highlight(text, query)
+            marks = search.highlight(text, query, equivalents)
             if not marks:
                 continue
             start = max(0, marks[0]["start"] - SNIPPET_RADIUS)
@@ -119,6 +120,8 @@ class Search(MethodView):
         for hit in hits:
             by_kind.setdefault(hit["kind"], []).append(hit["record_id"])
         docs = {kind: queries.docs_by_id(MODELS[kind], ids) for kind, ids in by_kind.items()}
+        gazetteer = search.gazetteer_for(g.dataset_version, queries.entity_names)
+        equivalents = gazetteer.equivalents(query.positive)
         data = []
         for hit in hits:
             doc = docs[hit["kind"]].get(hit["record_id"])
@@ -129,7 +132,7 @@ class Search(MethodView):
                 "id": hit["record_id"],
                 "score": round(-float(hit["rank"]), 6),
                 "title": title_of(hit["kind"], doc),
-                "snippet": snippet(doc, hit["kind"], query),
+                "snippet": snippet(doc, hit["kind"], query, equivalents),
             })
         body = {"data": data, "meta": meta(limit=args["limit"], total=total, next_cursor=None),
                 "links": {"self": page_url(), "next": None}}

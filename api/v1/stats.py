@@ -81,13 +81,13 @@ def event_filters(args: dict) -> dict:
 # --------------------------------------------------------------------------- response schemas
 
 
-class CountedValueSchema(Base):
+class StatsValueSchema(Base):
     value = fields.String(metadata={"description": "The value, as the matching filter of /v1/events takes it."})
     label = fields.String(metadata={"description": "CAMEO label, participant or place name_en, topic label, source title; else the value."})
     count = fields.Integer(metadata={"description": "Matching events with this value."})
 
 
-class BucketSchema(Base):
+class TimelineBucketSchema(Base):
     start = fields.String(metadata={"description": "First day of the bucket (ISO)."})
     end = fields.String(metadata={"description": "Last day of the bucket (ISO, inclusive)."})
     count = fields.Integer(metadata={"description": "Events anchored in the bucket (0 for empty buckets)."})
@@ -105,11 +105,11 @@ class TimelineMetaSchema(MetaSchema):
     total = fields.Integer(metadata={"description": "Events counted in the buckets."})
     ranged = fields.Integer(metadata={"description": "Of those, events whose date precision is not day (counted by their anchor date)."})
     undated = fields.Integer(metadata={"description": "Matching events with no date at all (in no bucket)."})
-    groups = fields.List(fields.Nested(CountedValueSchema), metadata={"description": "With group_by: the group values shown, with their totals."})
+    groups = fields.List(fields.Nested(StatsValueSchema), metadata={"description": "With group_by: the group values shown, with their totals."})
     groups_total = fields.Integer(metadata={"description": "With group_by: distinct group values in the range."})
 
 
-class FacetInfoSchema(Base):
+class FacetSummarySchema(Base):
     values = fields.Integer(metadata={"description": "Distinct values (before the limit)."})
     missing = fields.Integer(metadata={"description": "Matching events with no value for this facet."})
     truncated = fields.Boolean()
@@ -118,10 +118,10 @@ class FacetInfoSchema(Base):
 class FacetsMetaSchema(MetaSchema):
     total = fields.Integer(metadata={"description": "Matching events."})
     limit = fields.Integer()
-    facets = fields.Dict(keys=fields.String(), values=fields.Nested(FacetInfoSchema))
+    facets = fields.Dict(keys=fields.String(), values=fields.Nested(FacetSummarySchema))
 
 
-class NodeSchema(Base):
+class NetworkNodeSchema(Base):
     id = fields.String()
     name_en = fields.String()
     name_ar = fields.String()
@@ -130,7 +130,7 @@ class NodeSchema(Base):
     events = fields.Integer(metadata={"description": "Matching events the actor takes part in (participant, or speaker of a linked statement)."})
 
 
-class EdgeSchema(Base):
+class NetworkEdgeSchema(Base):
     source = fields.String()
     target = fields.String()
     weight = fields.Integer(metadata={"description": "Matching events both actors take part in."})
@@ -138,9 +138,9 @@ class EdgeSchema(Base):
     events = fields.List(fields.String(), metadata={"description": "Ids of the first shared events (see edge_events), in id order."})
 
 
-class GraphSchema(Base):
-    nodes = fields.List(fields.Nested(NodeSchema))
-    edges = fields.List(fields.Nested(EdgeSchema))
+class NetworkGraphSchema(Base):
+    nodes = fields.List(fields.Nested(NetworkNodeSchema))
+    edges = fields.List(fields.Nested(NetworkEdgeSchema))
 
 
 class NetworkMetaSchema(MetaSchema):
@@ -153,13 +153,13 @@ class NetworkMetaSchema(MetaSchema):
     min_weight = fields.Integer()
 
 
-TimelineResponse = Base.from_dict({"data": fields.List(fields.Nested(BucketSchema)), "meta": fields.Nested(TimelineMetaSchema)},
+TimelineResponse = Base.from_dict({"data": fields.List(fields.Nested(TimelineBucketSchema)), "meta": fields.Nested(TimelineMetaSchema)},
                                   name="Timeline")
 FacetsResponse = Base.from_dict({
-    "data": fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(CountedValueSchema)),
+    "data": fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(StatsValueSchema)),
                         metadata={"description": "Keyed by facet name, in the order asked."}),
     "meta": fields.Nested(FacetsMetaSchema)}, name="Facets")
-NetworkResponse = Base.from_dict({"data": fields.Nested(GraphSchema), "meta": fields.Nested(NetworkMetaSchema)}, name="Network")
+NetworkResponse = Base.from_dict({"data": fields.Nested(NetworkGraphSchema), "meta": fields.Nested(NetworkMetaSchema)}, name="Network")
 
 
 # --------------------------------------------------------------------------- rendering

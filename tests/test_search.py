@@ -1,0 +1,130 @@
+"""Arabic-aware search, the same on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models import search
+
+ASTANA = ["أستانا", "آستانا", "استانا", "Astana", "astana", "ASTANA", "أَسْتَانَا"]
+
+
+def ids(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return {record["id"] for record in response.get_json()["data"]}
+
+
+def q(value: str) -> str:
+    return quote(value)
+
+
+def test_every_spelling_of_astana_finds_the_same_events_and_statements(client):
+    events = {v: ids(client, f"/v1/events?q={q(v)}&limit=500&include_undated=true") for v in ASTANA}
+    statements = {v: ids(client, f"/v1/statements?q={q(v)}&limit=500") for v in ASTANA}
+    reference_events, reference_statements = events["أستانا"], statements["أستانا"]
+    assert "astana-talks-planned" in reference_events
+    assert len(reference_statements) >= 5
+    for variant in ASTANA:
+        assert events[variant] == reference_events, variant
+        assert statements[variant] == reference_statements, variant
+
+
+def test_glued_word_is_found(client):
+    # "أستاناجاءت" (a missing space in the article) holds Khamis' remark on the Astana initiative
+    assert "khamis-astana-initiative-iran-russia" in ids(client, f"/v1/statements?q={q('أستانا')}&limit=500")
+
+
+@pytest.mark.parametrize("participant,variants", [
+    ("imad-khamis", ["عماد خميس", "خميس", "Khamis", "khamis", "Imad Khamis"]),
+    ("hassan-rouhani", ["حسن روحاني", "روحاني", "Rouhani", "rouhani"]),
+    ("ali-akbar-velayati", ["علي اكبر ولايتي", "علي أكبر ولايتي", "ولايتي", "Velayati"]),
+])
+def test_each_name_variant_finds_the_participant(client, participant, variants):
+    for variant in variants:
+        assert participant in ids(client, f"/v1/participants?q={q(variant)}&limit=500"), variant
+
+
+def test_iran_spellings_agree(client):
+    assert ids(client, f"/v1/events?q={q('إيران')}&limit=500&include_undated=true") == \
+        ids(client, f"/v1/events?q={q('ايران')}&limit=500&include_undated=true")
+
+
+def test_proclitics_are_stripped(client):
+    # the article writes "للتعاون" (for cooperation) and "والاستقرار" (and stability)
+    assert "syria-iran-sign-cooperation-agreements" in ids(client, f"/v1/events?q={q('تعاون')}&limit=500&include_undated=true")
+    assert ids(client, f"/v1/statements?q={q('استقرار')}&limit=500")
+
+
+def test_phrases_and_exclusions(client):
+    phrase = ids(client, f"/v1/statements?q={q(chr(34) + 'الشعب السوري' + chr(34))}&limit=500")
+    assert phrase
+    words = ids(client, f"/v1/statements?q={q('السوري الشعب')}&limit=500")
+    assert phrase <= words
+    reversed_phrase = ids(client, f"/v1/statements?q={q(chr(34) + 'السوري الشعب' + chr(34))}&limit=500")
+    assert reversed_phrase < words or not reversed_phrase
+    without = ids(client, f"/v1/statements?q={q('أستانا -روسيا')}&limit=500")
+    with_all = ids(client, f"/v1/statements?q={q('أستانا')}&limit=500")
+    russia = ids(client, f"/v1/statements?q={q('أستانا روسيا')}&limit=500")
+    assert russia and without == with_all - russia
+
+
+def test_search_endpoint_ranks_and_highlights_the_original_spelling(client):
+    body = client.get(f"/v1/search?q={q('أستانا')}&limit=100").get_json()
+    assert body["meta"]["total"] == len(body["data"]) or body["meta"]["total"] > len(body["data"])
+    kinds = {hit["kind"] for hit in body["data"]}
+    assert {"event", "statement", "place"} <= kinds
+    scores = [hit["score"] for hit in body["data"]]
+    assert scores == sorted(scores, reverse=True)
+    marked = set()
+    for hit in body["data"]:
+        snippet = hit["snippet"]
+        assert snippet and snippet["matches"]
+        for match in snippet["matches"]:
+            marked.add(snippet["text"][match["start"]:match["end"]])
+    # the highlight lands on each spelling used in the text, not on the normalised form
+    assert {"آستانا", "استانا"} & {m[:6] for m in marked}
+    assert any(m.startswith("أستانا") for m in marked)
+
+
+def test_search_by_kind(client):
+    body = client.get(f"/v1/search?q={q('روحاني')}&kind=participant").get_json()
+    assert [hit["id"] for hit in body["data"]] == ["hassan-rouhani"]
+
+
+@pytest.mark.parametrize("value", ['"unclosed', "", "-only", "***", "x" * 201, "a\x00b"])
+def test_unsearchable_queries_are_400(client, value):
+    response = client.get(f"/v1/events?q={q(value)}")
+    assert response.status_code == 400
+    assert "q" in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize("value", ["NEAR(a b)", "a AND b", "a OR b", "col:value", "(a)", "'; DROP TABLE event; --",
+                                   "a*", "^a", "{a b}", "a + b", "\\"])
+def test_fts_syntax_is_only_text(client, value):
+    response = client.get(f"/v1/events?q={q(value)}")
+    assert response.status_code in (200, 400)
+    assert response.headers["Content-Type"].startswith(("application/json", "application/problem+json"))
+
+
+FRAGMENTS = st.sampled_from(['"', "*", ":", "NEAR", "AND", "OR", "NOT", "(", ")", "-", "^", "'", ";", "--", "\\",
+                             "أستانا", "astana", "ال", "و", "\u064e", "\u0640", "%", "_", "\u200f", "{", "}"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(FRAGMENTS, st.text(max_size=8)), max_size=8).map(" ".join))
+def test_fuzzed_queries_get_200_or_400_on_every_q(client, value):
+    for path in ("/v1/events", "/v1/statements", "/v1/participants", "/v1/places", "/v1/search"):
+        response = client.get(path, query_string={"q": value})
+        assert response.status_code in (200, 400), (path, value, response.get_data(as_text=True)[:300])
+
+
+def test_parse_query_reduces_user_text_to_tokens():
+    query = search.parse_query('"الشعب السوري" أَسْتَانَا -امريكا NEAR(x) col:y')
+    assert query.phrases == [["الشعب", "السوري"]]
+    assert "استانا" in query.words
+    assert query.excluded == ["امريكا"]
+    assert all(token.isalnum() for token in query.positive + query.excluded)
