@@ -5,7 +5,7 @@ import os
 
 from flask import Flask, g, jsonify, request
 
-from models.db import UNAVAILABLE_ERRORS, ReadRouter, database_url_from_env
+from models.db import UNAVAILABLE_ERRORS, ReadRouter, begin_read_snapshot, database_url_from_env
 from models.queries import NotLoaded, dataset_meta
 from models.records import TABLES
 from models.search import SearchDoc, SearchFTS
@@ -66,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
         g.db = db
         g.binding = db.bind_ctx(MODELS, bind_refs=False, bind_backrefs=False)
         g.binding.__enter__()
+        g.snapshot = begin_read_snapshot(db)
         try:
             g.dataset_version = dataset_meta().get("dataset_version")
         except NotLoaded:
@@ -76,6 +77,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.teardown_request
     def close_database(exc):
+        snapshot = g.pop("snapshot", None)
+        if snapshot is not None:
+            try:
+                snapshot.__exit__(None, None, None)
+            except UNAVAILABLE_ERRORS:
+                pass  # the connection is gone; closing it below is all that is left to do
         binding = g.pop("binding", None)
         if binding is not None:
             binding.__exit__(None, None, None)

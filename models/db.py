@@ -84,6 +84,20 @@ def open_database(url: str, *, read_only: bool = False, create_dir: bool = False
     return connect_url(url, autoconnect=False)
 
 
+def begin_read_snapshot(db):
+    """Start a read-only transaction whose reads all see one snapshot of the data.
+
+    A request makes several queries (the dataset version, the page, the total);
+    without one snapshot, a load committing between them would mix two datasets
+    in one answer. Returns the transaction context; exit it at the end of the request.
+    """
+    transaction = db.atomic()
+    transaction.__enter__()
+    if not isinstance(db, SqliteDatabase):
+        db.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    return transaction
+
+
 def backend_name(db) -> str:
     return "sqlite" if isinstance(db, SqliteDatabase) else "postgresql"
 

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from marshmallow import ValidationError
+from peewee import sort_models
 
 from . import documents
 from .fixtures import RECORD_SCHEMAS, CodebookSchema, SeedMetaSchema
 from .records import (
     INDEXES,
+    SCHEMA_VERSION,
     TABLES,
     CameoCode,
     DatasetMeta,
@@ -442,7 +444,7 @@ class DatabaseWriter(Sink):
 
     def insert(self, model, rows: list[dict]) -> None:
         for start in range(0, len(rows), INSERT_BATCH):
-            model.insert_many(rows[start : start + INSERT_BATCH]).execute()
+            search.insert_rows(self.db, model, rows[start : start + INSERT_BATCH])
 
     def codebook(self, codebook: dict) -> None:
         self.codes = codebook["codes"]
@@ -614,6 +616,7 @@ class DatabaseWriter(Sink):
         self.index.finish()
         self.insert(DatasetMeta, [
             {"key": "dataset_version", "value": version},
+            {"key": "schema_version", "value": SCHEMA_VERSION},
             {"key": "loaded_at", "value": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
         ])
 
@@ -636,10 +639,33 @@ class MentionLocator:
 
 
 def create_schema(db) -> None:
-    """Drop and re-create every table (inside the caller's transaction)."""
-    models = TABLES + search.index_models(db)
-    db.drop_tables(models, safe=True)
-    db.create_tables(models, safe=False)
+    """Empty the tables for a new load (inside the caller's transaction).
+
+    SQLite: drop and re-create them, then bulk-insert without indexes; a reader's
+    snapshot there covers the schema too, so it keeps seeing the old dataset.
+    PostgreSQL: a snapshot does not cover dropped tables, so rows are deleted
+    instead (MVCC keeps the old rows visible to readers until the commit); the
+    tables are only re-created when the schema itself changed.
+
+    Schema managers are made for ``db`` here: the models' own ones are shared by
+    every thread, and a web request in another thread may have re-bound them.
+    """
+    models = sort_models(TABLES + search.index_models(db))
+    if not search.is_sqlite(db) and stored_schema_version(db) == SCHEMA_VERSION:
+        for model in reversed(models):
+            model.delete().execute()
+        return
+    for model in reversed(models):
+        type(model._schema)(model, db).drop_all(safe=True)
+    for model in models:
+        type(model._schema)(model, db).create_all(safe=False)
+
+
+def stored_schema_version(db) -> str | None:
+    if not db.table_exists("dataset_meta"):
+        return None
+    row = DatasetMeta.select(DatasetMeta.value).where(DatasetMeta.key == "schema_version").tuples().first()
+    return row[0] if row else None
 
 
 def create_indexes(db) -> None:
@@ -647,7 +673,7 @@ def create_indexes(db) -> None:
         table = model._meta.table_name
         name = "_".join([table, *columns])[:60] + "_idx"
         column_list = ", ".join(f'"{getattr(model, c).column_name}"' for c in columns)
-        db.execute_sql(f'CREATE {"UNIQUE " if unique else ""}INDEX "{name}" ON "{table}" ({column_list})')
+        db.execute_sql(f'CREATE {"UNIQUE " if unique else ""}INDEX IF NOT EXISTS "{name}" ON "{table}" ({column_list})')
 
 
 def load(root: Path, db, progress=None) -> Summary:

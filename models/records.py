@@ -162,6 +162,9 @@ class Span(BaseModel):
     role = CharField()  # evidence / mention / quote / date_expression
 
 
+#: Bump when a table changes: a PostgreSQL reload then re-creates the tables instead of emptying them.
+SCHEMA_VERSION = "1"
+
 TABLES = [
     DatasetMeta,
     Source,

@@ -130,6 +130,34 @@ def parse_query(raw: str) -> Query:
 # --------------------------------------------------------------------------- writing
 
 
+def insert_rows(db, model, rows: list[dict]) -> None:
+    """``model.insert_many(rows).execute()``, for the bulk inserts of a load.
+
+    On SQLite one prepared INSERT runs through ``executemany`` (peewee would build
+    the SQL text of every row, most of a load's time). The rows come from the
+    loader, which already gives each column its stored type; the first row is
+    checked against the fields' ``db_value`` to keep that true. Other backends,
+    and rows that do not all have the same keys, go through peewee.
+    """
+    if not rows:
+        return
+    keys = list(rows[0])
+    fields = [model._meta.combined.get(key) for key in keys]
+    if (not is_sqlite(db) or None in fields
+            or any(field.db_value(rows[0][key]) != rows[0][key] for key, field in zip(keys, fields))
+            or any(len(row) != len(keys) for row in rows)):
+        model.insert_many(rows).execute()
+        return
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(keys))})'
+    try:
+        values = [tuple([row[key] for key in keys]) for row in rows]
+    except KeyError:  # same length, other keys
+        model.insert_many(rows).execute()
+        return
+    db.cursor().executemany(sql, values)
+
+
 def forms_of(tokens: list[str]) -> list[str]:
     out: list[str] = []
     for token in tokens:
@@ -148,6 +176,7 @@ class Gazetteer:
     def __init__(self, entities: list[list[str]]):
         self.names: list[list[str]] = []
         self.by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        self._starting: dict[str, tuple] = {}  # token -> candidates (see expand)
         for index, names in enumerate(entities):
             tokens = []
             for name in names:
@@ -159,13 +188,27 @@ class Gazetteer:
 
     def expand(self, tokens: list[str]) -> list[str]:
         found: set[int] = set()
+        starting = self._starting
         for position, token in enumerate(tokens):
-            for forms in (textnorm.index_forms(token),):
-                for form in forms:
-                    for sequence, index in self.by_first.get(form, ()):
-                        if tuple(tokens[position + 1:position + len(sequence)]) == sequence[1:]:
-                            found.add(index)
+            candidates = starting.get(token)
+            if candidates is None:
+                candidates = self._candidates(token)
+            for sequence, index in candidates:
+                if tuple(tokens[position + 1:position + len(sequence)]) == sequence[1:]:
+                    found.add(index)
         return [name for index in sorted(found) for name in self.names[index]]
+
+    #: distinct tokens whose candidates are remembered (a load sees a few hundred thousand)
+    CACHE_LIMIT = 500_000
+
+    def _candidates(self, token: str) -> tuple:
+        """The (name sequence, entity) pairs whose first token is one of ``token``'s forms."""
+        by_first = self.by_first
+        candidates = tuple(pair for form in textnorm.index_forms(token) for pair in by_first.get(form, ()))
+        if len(self._starting) >= self.CACHE_LIMIT:
+            self._starting.clear()
+        self._starting[token] = candidates
+        return candidates
 
     def equivalents(self, words: list[str]) -> set[str]:
         """Every name token of the entities that a query word (a prefix) names."""
@@ -199,16 +242,45 @@ class IndexWriter:
         self.db = db
         self.rows: list[dict] = []
         self.gazetteer = Gazetteer([])
+        self._tokens: dict[str, list[str]] = {}
+        self._forms: dict[str, list[str]] = {}
 
     def set_entities(self, entities: list[list[str]]) -> None:
         self.gazetteer = Gazetteer(entities)
+
+    #: pieces of text up to this length (names, aliases, titles) have their tokens remembered
+    SHORT_TEXT = 80
+    CACHE_LIMIT = 500_000
+
+    def tokens(self, piece: str) -> list[str]:
+        if len(piece) > self.SHORT_TEXT:
+            return [t[: self.MAX_TOKEN] for t in textnorm.tokens(piece)]
+        found = self._tokens.get(piece)
+        if found is None:
+            if len(self._tokens) >= self.CACHE_LIMIT:
+                self._tokens.clear()
+            found = self._tokens[piece] = [t[: self.MAX_TOKEN] for t in textnorm.tokens(piece)]
+        return found
+
+    def forms_of(self, tokens: list[str]) -> list[str]:
+        """:func:`forms_of`, remembering the forms of each distinct token."""
+        cache = self._forms
+        out: list[str] = []
+        for token in tokens:
+            forms = cache.get(token)
+            if forms is None:
+                if len(cache) >= self.CACHE_LIMIT:
+                    cache.clear()
+                forms = cache[token] = textnorm.index_forms(token)
+            out.extend(forms)
+        return out
 
     def add(self, kind: str, record_id: str, sort_date: str, texts: list[str]) -> None:
         tokens: list[str] = []
         for piece in texts:
             if piece:
-                tokens.extend(t[: self.MAX_TOKEN] for t in textnorm.tokens(piece))
-        forms = forms_of(tokens) + self.gazetteer.expand(tokens)
+                tokens.extend(self.tokens(piece))
+        forms = self.forms_of(tokens) + self.gazetteer.expand(tokens)
         self.rows.append({
             "kind": kind,
             "record_id": record_id,
@@ -234,7 +306,7 @@ class IndexWriter:
 
     def flush(self) -> None:
         if self.rows:
-            SearchDoc.insert_many(self.rows).execute()
+            insert_rows(self.db, SearchDoc, self.rows)
             self.rows = []
 
     def finish(self) -> None:
@@ -245,8 +317,8 @@ class IndexWriter:
             self.db.execute_sql(
                 "UPDATE search_doc SET tsv = array_to_tsvector(string_to_array(forms, ' '))"
             )
-            self.db.execute_sql("CREATE INDEX search_doc_tsv_idx ON search_doc USING GIN (tsv)")
-        self.db.execute_sql("CREATE INDEX search_doc_kind_date_idx ON search_doc (kind, sort_date, record_id)")
+            self.db.execute_sql("CREATE INDEX IF NOT EXISTS search_doc_tsv_idx ON search_doc USING GIN (tsv)")
+        self.db.execute_sql("CREATE INDEX IF NOT EXISTS search_doc_kind_date_idx ON search_doc (kind, sort_date, record_id)")
 
 
 def needs_optimize(db) -> bool:

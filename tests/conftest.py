@@ -135,7 +135,10 @@ class QueryCounter(logging.Handler):
         self.statements: list[str] = []
 
     def emit(self, record):
-        self.statements.append(str(record.msg))
+        # SELECTs only: the per-request snapshot's SET TRANSACTION (PostgreSQL) is not a data query
+        sql = record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
+        if sql.lstrip().upper().startswith("SELECT"):
+            self.statements.append(str(record.msg))
 
 
 @contextmanager
