@@ -1,0 +1,41 @@
+"""The Dockerfile cannot be built here (no Docker engine); check that it says what it must."""
+from __future__ import annotations
+
+import re
+
+from .conftest import ROOT
+
+
+def instructions() -> list[tuple[str, str]]:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    text = re.sub(r"\\\n", " ", text)  # join continued lines
+    parsed = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            parsed.append((keyword.upper(), rest.strip()))
+    return parsed
+
+
+def test_dockerfile_has_the_required_instructions():
+    steps = instructions()
+    keywords = [k for k, _ in steps]
+    base = dict(steps)["FROM"]
+    match = re.match(r"python:3\.(\d+)-slim", base)
+    assert match and int(match.group(1)) >= 11, base
+    assert "EXPOSE" in keywords and dict(steps)["EXPOSE"] == "8000"
+    healthcheck = dict(steps)["HEALTHCHECK"]
+    assert "/healthz" in healthcheck and "CMD" in healthcheck
+    users = [value for keyword, value in steps if keyword == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    assert keywords.index("USER") < keywords.index("CMD")
+    assert "gunicorn" in dict(steps)["CMD"] and "api:create_app()" in dict(steps)["CMD"]
+    runs = " ".join(value for keyword, value in steps if keyword == "RUN")
+    assert "pip install" in runs
+
+
+def test_dockerfile_copies_what_the_service_needs():
+    copied = " ".join(value for keyword, value in instructions() if keyword == "COPY")
+    for path in ("api", "models", "seeds", "fixtures", "setup.cfg", "pyproject.toml"):
+        assert path in copied, path
