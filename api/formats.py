@@ -101,6 +101,7 @@ def event_row(doc: dict) -> dict:
         "topics": _join(doc["topics"]),
         "statement_ids": _join(s if isinstance(s, str) else s["id"] for s in doc["statements"]),
         "evidence_ar": _span_texts(doc["evidence"]),
+        "quantities": _join(f'{q["value"]} {q["unit"]}' for q in doc.get("quantities", [])),
         "confidence": doc["confidence"],
         "source": doc["source"],
     }

@@ -146,7 +146,7 @@ class EventFilterArgs(DateArgs):
 
 
 EVENT_FIELDS = ("id", "title_en", "summary_en", "cameo", "plover", "status", "date", "place", "participants",
-                "topics", "evidence", "statements", "confidence", "codebook_version", "notes", "source")
+                "topics", "evidence", "quantities", "statements", "confidence", "codebook_version", "notes", "source")
 STATEMENT_FIELDS = ("id", "speaker", "event", "event_link", "text_ar", "text_en", "translation", "mode", "attributed_via",
                     "topics", "cameo", "plover", "span", "evidence", "reported_on", "confidence", "codebook_version", "notes", "source")
 PARTICIPANT_FIELDS = ("id", "name_en", "name_ar", "kind", "country", "aliases", "title_en", "title_ar", "identifiers",

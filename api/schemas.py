@@ -79,6 +79,12 @@ class IdentifiersSchema(Base):
     geonames = nullable_str()
 
 
+class QuantitySchema(Base):
+    value = fields.Float(required=True)
+    unit = fields.String(required=True)
+    span = fields.Nested(SpanSchema, required=True)
+
+
 class EventSchema(Curated):
     id = fields.String(required=True)
     title_en = fields.String()
@@ -91,6 +97,7 @@ class EventSchema(Curated):
     participants = fields.List(fields.Nested(RoleSchema))
     topics = fields.List(fields.String())
     evidence = fields.List(fields.Nested(SpanSchema))
+    quantities = fields.List(fields.Nested(QuantitySchema), metadata={"description": "Numbers the text reports (e.g. 5 agreements)."})
     statements = fields.List(fields.Raw(), metadata={"description": "Statement ids (full records with include=statements)."})
     source = fields.String()
 

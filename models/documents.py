@@ -111,6 +111,11 @@ def event(record: dict, *, source_id, cameo_doc, plover_doc, place_doc, particip
         "participants": participants,
         "topics": record["topics"],
         "evidence": [span(source_id, s) for s in record["evidence"]],
+        "quantities": [
+            {"value": int(q["value"]) if q["value"].is_integer() else q["value"], "unit": q["unit"],
+             "span": span(source_id, q["span"])}
+            for q in record["quantities"]
+        ],
         "statements": statement_ids,
         **curation(record),
         "source": source_id,

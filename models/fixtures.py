@@ -129,6 +129,14 @@ class EventParticipantSchema(Strict):
     role = fields.String(required=True)
 
 
+class QuantitySchema(Strict):
+    """A number the text reports about an event (e.g. 5 agreements signed)."""
+
+    value = fields.Float(required=True)
+    unit = fields.String(required=True, validate=validate.Length(min=1))
+    span = fields.Nested(SpanSchema, required=True)
+
+
 class EventSchema(Curated):
     title_en = fields.String(required=True, validate=validate.Length(min=1))
     summary_en = fields.String(required=True, validate=validate.Length(min=1))
@@ -140,6 +148,7 @@ class EventSchema(Curated):
     participants = fields.List(fields.Nested(EventParticipantSchema), required=True, validate=validate.Length(min=1))
     topics = fields.List(fields.String(validate=validate.Regexp(TOPIC_PATTERN)), load_default=list)
     evidence = fields.List(fields.Nested(SpanSchema), required=True, validate=validate.Length(min=1))
+    quantities = fields.List(fields.Nested(QuantitySchema), load_default=list)
 
 
 class StatementSchema(Curated):

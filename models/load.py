@@ -11,8 +11,9 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import os
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -123,6 +124,76 @@ def iter_records(path: Path, report: Callable[[str, str], None]) -> Iterator[tup
         yield f"[{index}]", record
 
 
+def validate_file(path: Path, kind: str) -> list[tuple[bool, str, object]]:
+    """Every record of one file through its marshmallow schema, in file order:
+    ``(True, json-path, validated record)`` or ``(False, json-path, problem)``.
+
+    What :meth:`DatasetReader.validated` does, as a list (so a worker process can
+    do it ahead of the reader, see :class:`Prefetcher`).
+    """
+    out: list[tuple[bool, str, object]] = []
+    schema = RECORD_SCHEMAS[kind]
+    for json_path, raw in iter_records(Path(path), lambda p, m: out.append((False, p, m))):
+        if not isinstance(raw, dict):
+            out.append((False, json_path, f"expected an object, got {type(raw).__name__}"))
+            continue
+        try:
+            out.append((True, json_path, schema.load(raw)))
+        except ValidationError as error:
+            for sub_path, message in flatten_errors(error.messages, ""):
+                out.append((False, f"{json_path}.{sub_path}" if sub_path != "$" else json_path, message))
+    return out
+
+
+#: Record files add up to at least this many bytes before validation moves to worker processes.
+PARALLEL_MIN_BYTES = 32 << 20
+
+
+class Prefetcher:
+    """Validates record files in worker processes, ahead of the reader.
+
+    Parsing and marshmallow validation are most of a large load's time and need
+    nothing but the file, so ``jobs`` processes (``EVENT_RECORDS_LOAD_JOBS``,
+    default: the number of cores) run :func:`validate_file` on the files in the
+    order the reader will ask for them, at most ``window`` files ahead (bounded
+    memory). Every record is still validated by the same schema and every
+    problem reported in the same order; all other checks stay in the reader.
+    """
+
+    def __init__(self, order: list[tuple[Path, str]], jobs: int, window: int):
+        import multiprocessing
+
+        self.order = deque(order)
+        self.window = window
+        self.pending: deque = deque()
+        # forkserver: the workers do not inherit the loader's open database connection
+        self.pool = multiprocessing.get_context("forkserver").Pool(jobs)
+        self.fill()
+
+    @classmethod
+    def start(cls, order: list[tuple[Path, str]]) -> "Prefetcher | None":
+        jobs = int(os.environ.get("EVENT_RECORDS_LOAD_JOBS") or os.cpu_count() or 1)
+        if jobs < 2 or sum(path.stat().st_size for path, _ in order) < PARALLEL_MIN_BYTES:
+            return None
+        return cls(order, jobs, window=2 * jobs)
+
+    def fill(self) -> None:
+        while self.order and len(self.pending) < self.window:
+            path, kind = self.order.popleft()
+            self.pending.append((path, kind, self.pool.apply_async(validate_file, (path, kind))))
+
+    def take(self, path: Path, kind: str) -> list[tuple[bool, str, object]]:
+        if self.pending and self.pending[0][:2] == (path, kind):
+            result = self.pending.popleft()[2]
+            self.fill()
+            return result.get()
+        return validate_file(path, kind)  # not the file expected next: validate it here
+
+    def close(self) -> None:
+        self.pool.terminate()
+        self.pool.join()
+
+
 def flatten_errors(messages, prefix: str) -> Iterator[tuple[str, str]]:
     """marshmallow's nested error dict as (json-path, message) pairs."""
     if isinstance(messages, dict):
@@ -173,6 +244,7 @@ class DatasetReader:
         self.problems: list[Problem] = []
         self.counts: Counter = Counter()
         self.progress = progress or (lambda message: None)
+        self.prefetch: "Prefetcher | None" = None
 
     # -- helpers
     def rel(self, path: Path) -> str:
@@ -185,6 +257,14 @@ class DatasetReader:
         self.problems.append(Problem(self.rel(path), json_path, message))
 
     def validated(self, path: Path, kind: str) -> Iterator[tuple[str, dict]]:
+        if self.prefetch is not None:
+            # the same walk, done ahead of time in a worker process; replayed here in order
+            for ok, json_path, value in self.prefetch.take(path, kind):
+                if ok:
+                    yield json_path, value
+                else:
+                    self.problem(path, json_path, value)
+            return
         schema = RECORD_SCHEMAS[kind]
         for json_path, raw in iter_records(path, lambda p, m: self.problem(path, p, m)):
             if not isinstance(raw, dict):
@@ -217,18 +297,35 @@ class DatasetReader:
         sources = self.read_seeds()
         if codebook is not None:
             sink.codebook(codebook)
-        participants, places = self.read_entities(sources, codebook)
-        sink.entities(participants, places)
-        for number, (source_id, (meta, text)) in enumerate(sorted(sources.items()), 1):
-            events, statements = self.read_source_records(source_id, text, codebook, participants, places)
-            sink.source(source_id, meta, text, events, statements)
-            self.counts["sources"] += 1
-            if number % 100 == 0 or number == len(sources):
-                self.progress(f"read {number}/{len(sources)} sources, {self.counts['events']} events, {self.counts['statements']} statements")
+        self.prefetch = Prefetcher.start(self.record_files_in_reading_order(sources))
+        try:
+            participants, places = self.read_entities(sources, codebook)
+            sink.entities(participants, places)
+            for number, (source_id, (meta, text)) in enumerate(sorted(sources.items()), 1):
+                events, statements = self.read_source_records(source_id, text, codebook, participants, places)
+                sink.source(source_id, meta, text, events, statements)
+                self.counts["sources"] += 1
+                if number % 100 == 0 or number == len(sources):
+                    self.progress(f"read {number}/{len(sources)} sources, {self.counts['events']} events, {self.counts['statements']} statements")
+        finally:
+            if self.prefetch is not None:
+                self.prefetch.close()
+                self.prefetch = None
         for kind, entities in (("participants", participants), ("places", places)):
             self.counts[kind] = len(entities)
         sink.finish(version)
         return version
+
+    def record_files_in_reading_order(self, sources) -> list[tuple[Path, str]]:
+        """(path, kind) of every record file, in the order ``read`` validates them."""
+        order = []
+        for kinds in (ENTITY_KINDS, ("events", "statements")):
+            for source_id in sorted(sources):
+                for kind in kinds:
+                    path = record_file(self.root / "fixtures" / source_id, kind)
+                    if path is not None:
+                        order.append((path, kind))
+        return order
 
     def read_codebook(self) -> dict | None:
         path = self.root / "fixtures" / "codebook.json"
@@ -391,6 +488,8 @@ class DatasetReader:
             self.check_span(path, f"{json_path}.evidence[{index}]", text, span)
         if record["date"]["expression"] is not None:
             self.check_span(path, f"{json_path}.date.expression", text, record["date"]["expression"])
+        for index, quantity in enumerate(record["quantities"]):
+            self.check_span(path, f"{json_path}.quantities[{index}].span", text, quantity["span"])
         return len(self.problems) == before
 
     def check_statement(self, path, json_path, record, text, codebook, participants, event_ids, seen) -> bool:

@@ -143,7 +143,7 @@ def insert_rows(db, model, rows: list[dict]) -> None:
         return
     keys = list(rows[0])
     fields = [model._meta.combined.get(key) for key in keys]
-    if (not is_sqlite(db) or None in fields
+    if (not is_sqlite(db) or any(field is None for field in fields)  # (a field == None is an expression)
             or any(field.db_value(rows[0][key]) != rows[0][key] for key, field in zip(keys, fields))
             or any(len(row) != len(keys) for row in rows)):
         model.insert_many(rows).execute()
@@ -185,30 +185,58 @@ class Gazetteer:
                     self.by_first.setdefault(sequence[0], []).append((sequence, index))
                     tokens.extend(sequence)
             self.names.append(list(dict.fromkeys(tokens)))
+        # the same names, for expand: one-token names by token, longer ones by their first two tokens
+        self._singles: dict[str, list[int]] = {}
+        self._pairs: dict[tuple[str, str], list[tuple[tuple[str, ...], int]]] = {}
+        for first, entries in self.by_first.items():
+            for sequence, index in entries:
+                if len(sequence) == 1:
+                    self._singles.setdefault(first, []).append(index)
+                else:
+                    self._pairs.setdefault((first, sequence[1]), []).append((sequence, index))
+        self._firsts = {first for first, _ in self._pairs}
 
     def expand(self, tokens: list[str]) -> list[str]:
+        """Every name of the entities whose name (in any of its forms) appears in ``tokens``.
+
+        A name matches at a position when the token there has the name's first token
+        among its :func:`~models.text.index_forms` and the following tokens equal the
+        rest of the name. Names are looked up by their first two tokens, and each
+        distinct token's forms are looked up once, so the cost does not grow with the
+        number of entities sharing a first token (every محمد).
+        """
         found: set[int] = set()
         starting = self._starting
+        pairs = self._pairs
+        last = len(tokens) - 1
         for position, token in enumerate(tokens):
-            candidates = starting.get(token)
-            if candidates is None:
-                candidates = self._candidates(token)
-            for sequence, index in candidates:
-                if tuple(tokens[position + 1:position + len(sequence)]) == sequence[1:]:
-                    found.add(index)
+            entry = starting.get(token)
+            if entry is None:
+                entry = self._candidates(token)
+            singles, firsts = entry
+            if singles:
+                found.update(singles)
+            if firsts and position < last:
+                following = tokens[position + 1]
+                for form in firsts:
+                    for sequence, index in pairs.get((form, following), ()):
+                        if len(sequence) == 2 or tuple(tokens[position + 2:position + len(sequence)]) == sequence[2:]:
+                            found.add(index)
         return [name for index in sorted(found) for name in self.names[index]]
 
     #: distinct tokens whose candidates are remembered (a load sees a few hundred thousand)
     CACHE_LIMIT = 500_000
 
-    def _candidates(self, token: str) -> tuple:
-        """The (name sequence, entity) pairs whose first token is one of ``token``'s forms."""
-        by_first = self.by_first
-        candidates = tuple(pair for form in textnorm.index_forms(token) for pair in by_first.get(form, ()))
+    def _candidates(self, token: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        """(entities with a one-token name that is a form of ``token``,
+        forms of ``token`` that start a longer name)."""
+        forms = textnorm.index_forms(token)
+        singles = tuple(index for form in forms for index in self._singles.get(form, ()))
+        firsts = tuple(form for form in forms if form in self._firsts)
         if len(self._starting) >= self.CACHE_LIMIT:
             self._starting.clear()
-        self._starting[token] = candidates
-        return candidates
+        entry = self._starting[token] = (singles, firsts)
+        return entry
 
     def equivalents(self, words: list[str]) -> set[str]:
         """Every name token of the entities that a query word (a prefix) names."""

@@ -99,29 +99,46 @@ class FacetResult:
     missing: int  # matching events without any value for the facet
 
 
+def _rolled_up(facet: str, rows):
+    """CAMEO roots are counted by code (an index covers it) and summed per root here."""
+    if facet != "cameo_root":
+        return rows
+    sums: dict = defaultdict(int)
+    for code, *rest, n in rows:
+        sums[(code[:2] if code else None, *rest)] += n
+    return [(*key, n) for key, n in sums.items()]
+
+
 def facet_counts(filters: dict, facet: str) -> FacetResult:
-    """Events under ``filters`` per value of ``facet``: one GROUP BY query.
+    """Events under ``filters`` per value of ``facet``: one or two GROUP BY queries.
 
     Each event counts once per value (a participant with two roles in one event
     counts once), so for a multi-valued facet the counts can add up to more than
     the number of events. Events without a value are counted apart (``missing``).
     """
+    star = fn.COUNT(SQL("*"))
     if facet in MULTI_VALUED:
         table, column = MULTI_VALUED[facet]
-        # a LEFT JOIN from the events keeps the ones without a link, as a NULL group
-        distinct = fn.COUNT(fn.DISTINCT(Event.id)) if facet == "participant" else fn.COUNT(Event.id)
-        query = (event_select(filters, columns=(column.alias("value"), distinct.alias("n")))
-                 .join(table, JOIN.LEFT_OUTER, on=(table.event == Event.id))
-                 .group_by(column))
+        if not filters:  # the link table alone answers, from its indexes
+            n = fn.COUNT(fn.DISTINCT(table.event)) if facet == "participant" else star
+            rows = list(table.select(column, n).group_by(column).tuples())
+            linked = table.select(fn.COUNT(fn.DISTINCT(table.event))).scalar() or 0
+            rows.append((None, count(Event.select(Event.id)) - linked))
+        else:
+            # a LEFT JOIN from the matching events keeps the ones without a link, as a NULL group
+            n = fn.COUNT(fn.DISTINCT(Event.id)) if facet == "participant" else star
+            rows = (event_select(filters, columns=(column, n))
+                    .join(table, JOIN.LEFT_OUTER, on=(table.event == Event.id))
+                    .group_by(column).tuples())
     else:
-        column = SINGLE_VALUED[facet]
-        query = event_select(filters, columns=(column.alias("value"), fn.COUNT(Event.id).alias("n"))).group_by(column)
+        column = Event.cameo_code if facet == "cameo_root" else SINGLE_VALUED[facet]
+        rows = _rolled_up(facet, event_select(filters, columns=(column, star)).group_by(column).tuples())
     missing = 0
     values = []
-    for value, n in query.tuples():
+    for value, n in rows:
         if value is None:
             missing += n
-        else:
+        elif n:
             values.append((value, n))
     values.sort(key=lambda pair: (-pair[1], str(pair[0])))
     return FacetResult(values, missing)
@@ -220,23 +237,57 @@ def undated_count(filters: dict) -> int:
     return count(event_select(filters, columns=(Event.id,)).where(Event.sort_date == ""))
 
 
-def timeline_rows(filters: dict, first: str | None, last: str | None):
-    """(anchor date, precision, events) of the dated events under ``filters`` in [first, last]."""
-    query = event_select(filters, columns=(Event.sort_date, Event.date_precision, fn.COUNT(Event.id)))
-    return _anchor(query, first, last).group_by(Event.sort_date, Event.date_precision).tuples()
+def _bucket_key(interval: str):
+    """What the SQL groups by: the anchor date, or its month / year prefix (fewer rows to fetch)."""
+    if interval == "month":
+        return fn.SUBSTR(Event.sort_date, 1, 7)
+    if interval == "year":
+        return fn.SUBSTR(Event.sort_date, 1, 4)
+    return Event.sort_date
 
 
-def timeline_group_rows(filters: dict, first: str | None, last: str | None, group: str):
-    """(anchor date, group value, events) of the dated events under ``filters`` in [first, last]."""
+class _BucketOf(dict):
+    """Bucket start of a grouping key (``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``), memoised."""
+
+    def __init__(self, interval: str):
+        super().__init__()
+        self.interval = interval
+
+    def __missing__(self, key: str) -> dt.date:
+        if len(key) == 4:
+            day = dt.date(int(key), 1, 1)
+        elif len(key) == 7:
+            day = dt.date(int(key[:4]), int(key[5:7]), 1)
+        else:
+            day = bucket_start(dt.date.fromisoformat(key), self.interval)
+        self[key] = day
+        return day
+
+
+def timeline_rows(filters: dict, interval: str, first: str | None, last: str | None):
+    """(bucket key, precision, events) of the dated events under ``filters`` anchored in [first, last]."""
+    key = _bucket_key(interval)
+    query = event_select(filters, columns=(key, Event.date_precision, fn.COUNT(SQL("*"))))
+    return _anchor(query, first, last).group_by(key, Event.date_precision).tuples()
+
+
+def timeline_group_rows(filters: dict, interval: str, first: str | None, last: str | None, group: str):
+    """(bucket key, group value, events) of the dated events under ``filters`` anchored in [first, last]."""
+    key = _bucket_key(interval)
     if group in MULTI_VALUED:
         table, column = MULTI_VALUED[group]
-        distinct = fn.COUNT(fn.DISTINCT(Event.id)) if group == "participant" else fn.COUNT(Event.id)
-        query = (event_select(filters, columns=(Event.sort_date, column, distinct))
-                 .join(table, on=(table.event == Event.id)))
+        n = fn.COUNT(fn.DISTINCT(Event.id)) if group == "participant" else fn.COUNT(SQL("*"))
+        # CROSS JOIN + WHERE is an inner join; on SQLite it also keeps the events as the outer
+        # loop, read from the (sort_date, id) index, instead of one table lookup per link row
+        query = (event_select(filters, columns=(key, column, n))
+                 .join(table, JOIN.CROSS).where(table.event == Event.id))
     else:
-        column = SINGLE_VALUED[group]
-        query = event_select(filters, columns=(Event.sort_date, column, fn.COUNT(Event.id)))
-    return _anchor(query, first, last).group_by(Event.sort_date, column).tuples()
+        column = Event.cameo_code if group == "cameo_root" else SINGLE_VALUED[group]
+        query = event_select(filters, columns=(key, column, fn.COUNT(SQL("*"))))
+    rows = _anchor(query, first, last).group_by(key, column).tuples()
+    if group == "cameo_root":
+        return [(k, value, n) for value, k, n in _rolled_up(group, ((v, k, n) for k, v, n in rows))]
+    return rows
 
 
 def timeline(filters: dict, interval: str, first: dt.date | None = None, last: dt.date | None = None,
@@ -248,8 +299,8 @@ def timeline(filters: dict, interval: str, first: dt.date | None = None, last: d
     ``day`` (month, year, range) are counted the same way and tallied in
     ``ranged``. Events with no date at all are only tallied in ``undated``.
     ``first``/``last`` bound the anchor date; when absent they default to the
-    earliest/latest anchor of the matching events. ``filters`` must not hold
-    date filters (``from``/``to`` are ``first``/``last`` here).
+    earliest/latest anchor of the matching events. Date filters in ``filters``
+    are ignored (``first``/``last`` take their place).
 
     Raises :class:`TooManyBuckets` before any bucket is built if the range has
     more than ``max_buckets``.
@@ -279,11 +330,12 @@ def timeline(filters: dict, interval: str, first: dt.date | None = None, last: d
         buckets.append(Bucket(start, bucket_end(start, interval)))
         start = next_bucket(start, interval)
     index = {bucket.start: bucket for bucket in buckets}
+    bucket_of = _BucketOf(interval)
 
     low, high = first.isoformat(), last.isoformat()
     total = ranged = 0
-    for anchor, precision, n in timeline_rows(filters, low, high):
-        bucket = index[bucket_start(dt.date.fromisoformat(anchor), interval)]
+    for key, precision, n in timeline_rows(filters, interval, low, high):
+        bucket = index[bucket_of[key]]
         bucket.count += n
         total += n
         if precision != "day":
@@ -293,8 +345,8 @@ def timeline(filters: dict, interval: str, first: dt.date | None = None, last: d
     if group_by:
         per_bucket: dict[dt.date, dict] = defaultdict(lambda: defaultdict(int))
         totals: dict[str, int] = defaultdict(int)
-        for anchor, value, n in timeline_group_rows(filters, low, high, group_by):
-            per_bucket[bucket_start(dt.date.fromisoformat(anchor), interval)][value] += n
+        for key, value, n in timeline_group_rows(filters, interval, low, high, group_by):
+            per_bucket[bucket_of[key]][value] += n
             totals[value] += n
         ranked = sorted(totals.items(), key=lambda pair: (-pair[1], str(pair[0])))
         result.groups = ranked[:group_limit]

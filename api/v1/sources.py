@@ -29,6 +29,9 @@ def spans_of(kind: str, doc: dict, source_id: str) -> list[dict]:
         for span in ([value] if isinstance(value, dict) else value or []):
             if span and span.get("source") == source_id:
                 found.append({"start": span["start"], "end": span["end"], "text": span["text"], "role": role})
+    for quantity in doc.get("quantities") or []:
+        if quantity["span"]["source"] == source_id:
+            found.append({**{k: quantity["span"][k] for k in ("start", "end", "text")}, "role": "quantity"})
     expression = (doc.get("date") or {}).get("expression")
     if expression and expression["source"] == source_id:
         found.append({**{k: expression[k] for k in ("start", "end", "text")}, "role": "date_expression"})
