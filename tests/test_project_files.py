@@ -39,3 +39,14 @@ def test_dockerfile_copies_what_the_service_needs():
     copied = " ".join(value for keyword, value in instructions() if keyword == "COPY")
     for path in ("api", "models", "seeds", "fixtures", "setup.cfg", "pyproject.toml"):
         assert path in copied, path
+
+
+def test_readme_lists_every_code_topic_and_role_of_the_codebook():
+    import json
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    codebook = json.loads((ROOT / "fixtures" / "codebook.json").read_text(encoding="utf-8"))
+    for entry in codebook["cameo"]:
+        assert f"| `{entry['code']}` | {entry['label']} |" in readme, entry["code"]
+    for entry in codebook["topics"] + codebook["roles"]:
+        assert f"| `{entry['id']}` |" in readme, entry["id"]
