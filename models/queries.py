@@ -122,9 +122,9 @@ def _cameo_prefix(column, prefix: str):
 def event_select(filters: dict, columns=None):
     query = Event.select(*(columns or (Event.id, Event.sort_date, Event.doc)))
     for participant_id in filters.get("participant", []):
-        query = query.where(fn.EXISTS(
-            EventParticipant.select(EventParticipant.event)
-            .where((EventParticipant.participant == participant_id) & (EventParticipant.event == Event.id))
+        # IN over the (participant, event) index: SQLite plans it far better than a correlated EXISTS
+        query = query.where(Event.id.in_(
+            EventParticipant.select(EventParticipant.event).where(EventParticipant.participant == participant_id)
         ))
     if "country" in filters:
         query = query.where(Event.id.in_(EventCountry.select(EventCountry.event).where(EventCountry.country == filters["country"])))

@@ -190,6 +190,7 @@ INDEXES = [
     (Event, ("place", "sort_date", "id"), False),
     (Event, ("source", "sort_date", "id"), False),
     (Event, ("date_end",), False),
+    (Event, ("sort_date", "date_precision"), False),  # timelines bucket by date and flag ranges
     (EventParticipant, ("participant", "event"), False),
     (EventCountry, ("event",), False),
     (EventTopic, ("event",), False),

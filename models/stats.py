@@ -1,8 +1,8 @@
 """Dashboard queries: facet counts, time series and the actor network.
 
 Every count is computed by the database (GROUP BY over the narrow columns and
-link tables); no stored document is read. Python only turns at most one row per
-(date, group) into calendar buckets and attaches labels to the values returned.
+link tables); no stored document is read. Python only turns the grouped rows
+(one per day or month and value) into calendar buckets, and attaches labels.
 Knows nothing about HTTP; the API layer (``api/v1/stats.py``) formats the results.
 """
 from __future__ import annotations
@@ -12,8 +12,9 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from peewee import JOIN, SQL, Case, Select, Table, fn
+from peewee import JOIN, SQL, Case, Select, fn
 
+from .db import backend_name
 from .queries import count, event_select
 from .records import (
     CameoCode,
@@ -34,11 +35,6 @@ from .records import (
 def _matching(filters: dict):
     """A subquery of the ids of the events under ``filters``, or None when nothing is filtered."""
     return event_select(filters, columns=(Event.id,)) if filters else None
-
-
-def _restricted(query, column, filters: dict):
-    matching = _matching(filters)
-    return query if matching is None else query.where(column.in_(matching))
 
 
 def event_total(filters: dict) -> int:
@@ -238,11 +234,11 @@ def undated_count(filters: dict) -> int:
 
 
 def _bucket_key(interval: str):
-    """What the SQL groups by: the anchor date, or its month / year prefix (fewer rows to fetch)."""
+    """The anchor date, or its month / year prefix (``YYYY-MM``, ``YYYY``): fewer rows to group."""
     if interval == "month":
-        return fn.SUBSTR(Event.sort_date, 1, 7)
+        return fn.SUBSTR(Event.sort_date, SQL("1"), SQL("7"))  # literals: PostgreSQL matches the GROUP BY by text
     if interval == "year":
-        return fn.SUBSTR(Event.sort_date, 1, 4)
+        return fn.SUBSTR(Event.sort_date, SQL("1"), SQL("4"))
     return Event.sort_date
 
 
@@ -265,29 +261,47 @@ class _BucketOf(dict):
 
 
 def timeline_rows(filters: dict, interval: str, first: str | None, last: str | None):
-    """(bucket key, precision, events) of the dated events under ``filters`` anchored in [first, last]."""
-    key = _bucket_key(interval)
+    """(anchor date, precision, events) of the dated events under ``filters`` anchored in [first, last]."""
+    key = Event.sort_date  # few rows per day: cheaper than grouping by an expression
     query = event_select(filters, columns=(key, Event.date_precision, fn.COUNT(SQL("*"))))
     return _anchor(query, first, last).group_by(key, Event.date_precision).tuples()
 
 
-def timeline_group_rows(filters: dict, interval: str, first: str | None, last: str | None, group: str):
-    """(bucket key, group value, events) of the dated events under ``filters`` anchored in [first, last]."""
-    key = _bucket_key(interval)
-    if group in MULTI_VALUED:
-        table, column = MULTI_VALUED[group]
-        n = fn.COUNT(fn.DISTINCT(Event.id)) if group == "participant" else fn.COUNT(SQL("*"))
-        # CROSS JOIN + WHERE is an inner join; on SQLite it also keeps the events as the outer
-        # loop, read from the (sort_date, id) index, instead of one table lookup per link row
-        query = (event_select(filters, columns=(key, column, n))
-                 .join(table, JOIN.CROSS).where(table.event == Event.id))
-    else:
+def timeline_group_rows(filters: dict, interval: str, first: str | None, last: str | None, group: str,
+                        limit: int):
+    """(bucket key, group value, events) of the dated events under ``filters`` anchored in
+    [first, last], for the ``limit`` values with the most events, and the number of values.
+
+    A participant or topic grouping can hold millions of (day, value) pairs: the database
+    ranks the values and returns only the rows of the top ones.
+    """
+    if group not in MULTI_VALUED:  # a few values (statuses, CAMEO roots): every row
         column = Event.cameo_code if group == "cameo_root" else SINGLE_VALUED[group]
-        query = event_select(filters, columns=(key, column, fn.COUNT(SQL("*"))))
-    rows = _anchor(query, first, last).group_by(key, column).tuples()
-    if group == "cameo_root":
-        return [(k, value, n) for value, k, n in _rolled_up(group, ((v, k, n) for k, v, n in rows))]
-    return rows
+        query = event_select(filters, columns=(Event.sort_date, column, fn.COUNT(SQL("*"))))
+        rows = _anchor(query, first, last).group_by(Event.sort_date, column).tuples()
+        if group == "cameo_root":
+            rows = [(k, value, n) for value, k, n in _rolled_up(group, ((v, k, n) for k, v, n in rows))]
+        rows = list(rows)
+        return rows, len({value for _, value, _ in rows})
+    key = _bucket_key(interval)
+    table, column = MULTI_VALUED[group]
+    n = fn.COUNT(fn.DISTINCT(Event.id)) if group == "participant" else fn.COUNT(SQL("*"))
+    # CROSS JOIN + WHERE is an inner join; on SQLite it also keeps the events as the outer
+    # loop, read from the (sort_date, id) index, instead of one table lookup per link row
+    counts = (_anchor(event_select(filters, columns=(key, column, n)), first, last)
+              .join(table, JOIN.CROSS).where(table.event == Event.id)
+              .group_by(key, column).cte("grouped", columns=("k", "v", "n")))
+    top = (Select([counts], [counts.c.v]).group_by(counts.c.v)
+           .order_by(fn.SUM(counts.c.n).desc(), counts.c.v).limit(limit))
+    rows = Select([counts], [counts.c.k, counts.c.v, counts.c.n]).where(counts.c.v.in_(top))
+    distinct = Select([counts], [SQL("NULL"), SQL("NULL"), fn.COUNT(fn.DISTINCT(counts.c.v))])
+    result, values = [], 0
+    for k, value, n in rows.union_all(distinct).with_cte(counts).bind(Event._meta.database).tuples():
+        if k is None:
+            values = n
+        else:
+            result.append((k, value, n))
+    return result, values
 
 
 def timeline(filters: dict, interval: str, first: dt.date | None = None, last: dt.date | None = None,
@@ -306,6 +320,10 @@ def timeline(filters: dict, interval: str, first: dt.date | None = None, last: d
     more than ``max_buckets``.
     """
     filters = {k: v for k, v in filters.items() if k not in DATE_FILTERS}
+    # only the bounds asked for go into the SQL: a bound that is the data's own span selects
+    # nothing less, and it would steer SQLite to the sort_date index instead of a covering one
+    low = first.isoformat() if first else None
+    high = last.isoformat() if last else None
     undated = undated_count(filters)
     if first is None or last is None:
         span = timeline_span(filters)
@@ -313,11 +331,11 @@ def timeline(filters: dict, interval: str, first: dt.date | None = None, last: d
             first = first or last
             last = last or first
         else:
-            low, high = dt.date.fromisoformat(span[0]), dt.date.fromisoformat(span[1])
+            earliest, latest = dt.date.fromisoformat(span[0]), dt.date.fromisoformat(span[1])
             if first is None:
-                first = min(low, last) if last else low
+                first = min(earliest, last) if last else earliest
             if last is None:
-                last = max(high, first)
+                last = max(latest, first)
     if first is None:  # nothing dated and no range asked: no buckets
         return Timeline(interval, None, None, [], 0, 0, undated, group_by)
     n = bucket_count(first, last, interval)
@@ -332,7 +350,6 @@ def timeline(filters: dict, interval: str, first: dt.date | None = None, last: d
     index = {bucket.start: bucket for bucket in buckets}
     bucket_of = _BucketOf(interval)
 
-    low, high = first.isoformat(), last.isoformat()
     total = ranged = 0
     for key, precision, n in timeline_rows(filters, interval, low, high):
         bucket = index[bucket_of[key]]
@@ -345,12 +362,12 @@ def timeline(filters: dict, interval: str, first: dt.date | None = None, last: d
     if group_by:
         per_bucket: dict[dt.date, dict] = defaultdict(lambda: defaultdict(int))
         totals: dict[str, int] = defaultdict(int)
-        for key, value, n in timeline_group_rows(filters, interval, low, high, group_by):
+        rows, result.groups_total = timeline_group_rows(filters, interval, low, high, group_by, group_limit)
+        for key, value, n in rows:
             per_bucket[bucket_of[key]][value] += n
             totals[value] += n
         ranked = sorted(totals.items(), key=lambda pair: (-pair[1], str(pair[0])))
         result.groups = ranked[:group_limit]
-        result.groups_total = len(ranked)
         for bucket in buckets:
             counts = per_bucket.get(bucket.start, {})
             bucket.groups = {value: counts.get(value, 0) for value, _ in result.groups}
@@ -368,39 +385,102 @@ class Network:
     events: int  # events under the filters
 
 
-def _actors(filters: dict):
-    """CTE ``actors(event, actor, via)``: who takes part in each event under ``filters``.
+def _in_matching(column, matching):
+    """``column IN (SELECT id FROM matching)``, or no condition when nothing is filtered."""
+    return True if matching is None else column.in_(Select([matching], [matching.c.id]))
 
-    An actor of an event is one of its participants (any role) or the speaker of
-    a statement linked to it; ``via`` is 1 when the actor is only a speaker.
+
+def _speaker_only(matching, shown: list[str] | None = None):
+    """(event, actor) of the speakers of statements linked to a matching event who are not
+    among that event's participants, once each."""
+    query = (Statement.select(Statement.event.alias("event"), Statement.speaker.alias("actor"))
+             .where(Statement.event.is_null(False)
+                    & ~fn.EXISTS(EventParticipant.select(SQL("1")).where(
+                        (EventParticipant.event == Statement.event) & (EventParticipant.participant == Statement.speaker)))
+                    & _in_matching(Statement.event, matching))
+             .distinct())
+    if shown is not None:
+        query = query.where(Statement.speaker.in_(shown))
+    return query
+
+
+def _with(query, matching):
+    return query if matching is None else query.with_cte(matching)
+
+
+def _actor_counts(matching) -> tuple[dict[str, int], int]:
+    """Matching events per actor (as participant, any role, once; or as speaker only), and
+    the number of matching events: one query, so the filters are evaluated once."""
+    links = (EventParticipant.select(EventParticipant.participant, fn.COUNT(fn.DISTINCT(EventParticipant.event)))
+             .where(_in_matching(EventParticipant.event, matching)).group_by(EventParticipant.participant))
+    spoken = _speaker_only(matching).alias("x")
+    speakers = Select([spoken], [spoken.c.actor, fn.COUNT(SQL("*"))]).group_by(spoken.c.actor)
+    if matching is None:
+        everything = Event.select(SQL("NULL"), fn.COUNT(SQL("*")))
+    else:
+        everything = Select([matching], [SQL("NULL"), fn.COUNT(SQL("*"))])
+    counts: dict[str, int] = defaultdict(int)
+    events = 0
+    for actor, n in _with(links.union_all(speakers).union_all(everything), matching).bind(Event._meta.database).tuples():
+        if actor is None:
+            events = n
+        else:
+            counts[actor] += n
+    return counts, events
+
+
+def _pairs(matching, shown: list[str] | None):
+    """(source, target, event, via) for each pair of actors of a matching event, source < target.
+
+    ``via`` is 1 when one of the two is an actor only as a speaker. An actor is a
+    participant of an event or a speaker only, never both, so each (pair, event)
+    comes from one of the three branches (twice if a participant has two roles:
+    count distinct events).
     """
-    links = EventParticipant.select(EventParticipant.event.alias("event"),
-                                    EventParticipant.participant.alias("actor"), SQL("0").alias("via"))
-    speakers = (Statement.select(Statement.event.alias("event"), Statement.speaker.alias("actor"), SQL("1").alias("via"))
-                .where(Statement.event.is_null(False)))
-    links = _restricted(links, EventParticipant.event, filters)
-    speakers = _restricted(speakers, Statement.event, filters)
-    union = links.union_all(speakers).alias("u")
-    return (Select([union], [union.c.event, union.c.actor, fn.MIN(union.c.via).alias("via")])
-            .group_by(union.c.event, union.c.actor)
-            .cte("actors", columns=("event", "actor", "via")))
+    a, b = EventParticipant.alias("a"), EventParticipant.alias("b")
+    both = (a.select(a.participant.alias("source"), b.participant.alias("target"), a.event.alias("event"), SQL("0").alias("via"))
+            .join(b, on=((b.event == a.event) & (b.participant > a.participant)))
+            .where(_in_matching(a.event, matching)))
+    if shown is not None:
+        if matching is not None:
+            # ``x || ''`` keeps SQLite from turning the IN list into one index probe per shown
+            # actor and matching event; it then reads each matching event's participants once
+            both = both.where(a.participant.concat("").in_(shown) & b.participant.concat("").in_(shown))
+        else:
+            both = both.where(a.participant.in_(shown) & b.participant.in_(shown))
+
+    x = _speaker_only(matching, shown).alias("x")
+    c = EventParticipant.alias("c")
+    low = Case(None, [(x.c.actor < c.participant, x.c.actor)], c.participant)
+    high = Case(None, [(x.c.actor < c.participant, c.participant)], x.c.actor)
+    mixed = (Select([x], [low.alias("source"), high.alias("target"), x.c.event.alias("event"), SQL("1").alias("via")])
+             .join(c, on=((c.event == x.c.event) & (c.participant != x.c.actor))))
+    if shown is not None:
+        mixed = mixed.where(c.participant.concat("").in_(shown))
+
+    y, z = _speaker_only(matching, shown).alias("y"), _speaker_only(matching, shown).alias("z")
+    spoken = (Select([y], [y.c.actor.alias("source"), z.c.actor.alias("target"), y.c.event.alias("event"), SQL("1").alias("via")])
+              .join(z, on=((z.c.event == y.c.event) & (z.c.actor > y.c.actor))))
+    return both.union_all(mixed).union_all(spoken).alias("pairs")
 
 
 def network(filters: dict, limit: int = 100, min_weight: int = 1, edge_events: int = 10) -> Network:
-    """The co-participation graph of the events under ``filters``: three queries.
+    """The co-participation graph of the events under ``filters``: counts, names, edges (3 queries).
 
-    Nodes are the ``limit`` actors with the most events (ties by id); ``events``
-    is how many matching events each is an actor of (see :func:`_actors`).
-    An edge joins two shown actors of at least ``min_weight`` common events;
-    ``weight`` counts those events, ``statement_events`` how many of them link
-    the pair only because one of the two spoke in a statement linked to the
-    event, and ``events`` lists the first ``edge_events`` of their ids.
+    The actors of an event are its participants (any role) and the speakers of
+    the statements linked to it. Nodes are the ``limit`` actors with the most
+    matching events (ties by id), ``events`` being that number. An edge joins
+    two shown actors of at least ``min_weight`` common events; ``weight`` counts
+    those events, ``statement_events`` how many of them join the pair only
+    because one of the two spoke in a statement linked to the event, and
+    ``events`` lists the first ``edge_events`` of their ids (in id order).
     """
     db = Event._meta.database
-    actors = _actors(filters)
-    per_actor = list(Select([actors], [actors.c.actor, fn.COUNT(SQL("*"))])
-                     .group_by(actors.c.actor).with_cte(actors).bind(db).tuples())
-    per_actor.sort(key=lambda pair: (-pair[1], pair[0]))
+    # the matching ids as a CTE: each query below refers to it several times, and a CTE used
+    # more than once is computed once (SQLite >= 3.35, PostgreSQL >= 12)
+    matching = _matching(filters).cte("matching", columns=("id",)) if filters else None
+    counts, events = _actor_counts(matching)
+    per_actor = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
     top = per_actor[:limit]
     shown = [pid for pid, _ in top]
     people = {}
@@ -413,29 +493,16 @@ def network(filters: dict, limit: int = 100, min_weight: int = 1, edge_events: i
 
     edges: list[dict] = []
     if len(nodes) > 1:
-        a, b = Table("actors").alias("a"), Table("actors").alias("b")
-        only_spoken = Case(None, [((a.c.via + b.c.via) > 0, 1)], 0)
-        partition = [a.c.actor, b.c.actor]
-        pairs = (Select([a], [
-                    a.c.actor.alias("source"), b.c.actor.alias("target"), a.c.event.alias("event"),
-                    fn.COUNT(SQL("*")).over(partition_by=partition).alias("weight"),
-                    fn.SUM(only_spoken).over(partition_by=partition).alias("statement_events"),
-                    fn.ROW_NUMBER().over(partition_by=partition, order_by=[a.c.event]).alias("position")])
-                 .join(b, on=((a.c.event == b.c.event) & (a.c.actor < b.c.actor))))
-        if len(shown) < len(per_actor):
-            pairs = pairs.where(a.c.actor.in_(shown) & b.c.actor.in_(shown))
-        p = pairs.alias("pairs")
-        query = (Select([p], [p.c.source, p.c.target, p.c.weight, p.c.statement_events, p.c.event])
-                 .where((p.c.weight >= min_weight) & (p.c.position <= max(edge_events, 1)))
-                 .order_by(p.c.source, p.c.target, p.c.position)
-                 .with_cte(actors).bind(db))
-        current = None
-        for source, target, weight, statement_events, event in query.tuples():
-            if current is None or (current["source"], current["target"]) != (source, target):
-                current = {"source": source, "target": target, "weight": weight,
-                           "statement_events": int(statement_events or 0), "events": []}
-                edges.append(current)
-            if len(current["events"]) < edge_events:
-                current["events"].append(event)
+        p = _pairs(matching, shown if len(shown) < len(per_actor) else None)
+        weight = fn.COUNT(fn.DISTINCT(p.c.event))
+        columns = [p.c.source, p.c.target, weight, fn.COUNT(fn.DISTINCT(Case(None, [(p.c.via == 1, p.c.event)])))]
+        if edge_events:
+            # every shared id, comma-joined (ids never hold a comma); the first few are kept below
+            columns.append(fn.GROUP_CONCAT(fn.DISTINCT(p.c.event)) if backend_name(db) == "sqlite"
+                           else fn.STRING_AGG(fn.DISTINCT(p.c.event), ","))
+        query = _with(Select([p], columns).group_by(p.c.source, p.c.target).having(weight >= min_weight), matching)
+        for source, target, n, spoken, *ids in query.bind(db).tuples():
+            edges.append({"source": source, "target": target, "weight": n, "statement_events": spoken,
+                          "events": sorted(ids[0].split(","))[:edge_events] if ids and ids[0] else []})
         edges.sort(key=lambda e: (-e["weight"], e["source"], e["target"]))
-    return Network(nodes, edges, len(per_actor), event_total(filters))
+    return Network(nodes, edges, len(per_actor), events)
