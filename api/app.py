@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 from flask import Flask, g, jsonify, request
 
@@ -12,6 +13,7 @@ from models.search import SearchDoc, SearchFTS
 
 from . import docs, errors, http
 from .errors import Problem
+from .params import check_raw_query
 
 MODELS = TABLES + [SearchDoc, SearchFTS]
 
@@ -37,6 +39,78 @@ def default_config() -> dict:
     }
 
 
+#: Per thread: closers of streamed answers whose body was never closed (see release_request_database).
+_unclosed = threading.local()
+
+
+def close_database(db) -> None:
+    """Close this thread's connection to ``db`` whatever state it is in (a transaction
+    left open or aborted included): roll back, forget the transactions, close."""
+    if db is None or db.is_closed():
+        return
+    try:
+        if db.in_transaction():
+            while db.in_transaction():
+                db.pop_transaction()
+            db.rollback()
+    except Exception:  # noqa: BLE001 - a broken connection is closed below all the same
+        pass
+    try:
+        db.close()
+    except Exception:  # noqa: BLE001
+        db.dispose()  # forget the connection state of this thread
+
+
+def release_request_database():
+    """Take this request's database (connection, model binding, read snapshot) out of ``g``.
+
+    Returns a function that closes them (once; later calls do nothing). The
+    request's teardown calls it at once; a streamed export takes them first and
+    closes them when its body is finished or closed (WSGI ``close()``), so the rows
+    it reads after the view returned come from the same connection and snapshot.
+
+    The connection and the binding belong to this thread, so only this thread
+    closes them: a call from another thread (a garbage-collected body) does
+    nothing, and the next request of this thread closes what is still open
+    (``close_unclosed``) before it opens its own.
+    """
+    snapshot = g.pop("snapshot", None)
+    binding = g.pop("binding", None)
+    db = g.pop("db", None)
+    if snapshot is None and binding is None and db is None:
+        return lambda: None
+    owner = threading.get_ident()
+    done = []
+
+    def close() -> None:
+        if done or threading.get_ident() != owner:
+            return
+        done.append(True)
+        pending = getattr(_unclosed, "closers", None)
+        if pending and close in pending:
+            pending.remove(close)
+        try:
+            if snapshot is not None:
+                snapshot.__exit__(None, None, None)  # ends the read-only transaction
+        except Exception:  # noqa: BLE001 - the connection is rolled back and closed below
+            pass
+        finally:
+            if binding is not None:
+                binding.__exit__(None, None, None)
+            close_database(db)
+
+    if not hasattr(_unclosed, "closers"):
+        _unclosed.closers = []
+    _unclosed.closers.append(close)
+    return close
+
+
+def close_unclosed() -> None:
+    """Close what earlier requests of this thread left open (a streamed body never closed)."""
+    for close in list(getattr(_unclosed, "closers", ())):
+        close()
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(default_config())
@@ -49,13 +123,19 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["read_router"] = router
 
     @app.before_request
+    def check_query_bytes():
+        """NUL or bytes that are not UTF-8 in the query string: a 400 before anything reads it."""
+        check_raw_query(request.query_string)
+
+    @app.before_request
     def open_database():
         """Bind the models, for this thread, to the database that serves this request."""
         if request.method not in ("GET", "HEAD", "OPTIONS") or request.url_rule is None:
             return None  # 405 or 404 comes from routing; no need to touch the database
         http.refuse_body()
-        if request.path in ("/healthz",) or request.path.startswith("/docs"):
-            return None
+        if request.path in ("/healthz", "/v1/openapi.json") or request.path.startswith("/docs"):
+            return None  # static answers: served even when the database is down
+        close_unclosed()
         try:
             db = router.connect()
         except UNAVAILABLE_ERRORS as error:
@@ -71,24 +151,13 @@ def create_app(config: dict | None = None) -> Flask:
             g.dataset_version = dataset_meta().get("dataset_version")
         except NotLoaded:
             g.dataset_version = None
-        if g.dataset_version is None and request.path.startswith("/v1/") and request.path != "/v1/openapi.json":
+        if g.dataset_version is None and request.path.startswith("/v1/"):
             raise Problem(503, "No dataset is loaded yet; run `event-records load`.", headers={"Retry-After": "5"})
         return None
 
     @app.teardown_request
-    def close_database(exc):
-        snapshot = g.pop("snapshot", None)
-        if snapshot is not None:
-            try:
-                snapshot.__exit__(None, None, None)
-            except UNAVAILABLE_ERRORS:
-                pass  # the connection is gone; closing it below is all that is left to do
-        binding = g.pop("binding", None)
-        if binding is not None:
-            binding.__exit__(None, None, None)
-        db = g.pop("db", None)
-        if db is not None and not db.is_closed():
-            db.close()
+    def teardown_database(exc):
+        release_request_database()()
 
     @app.get("/healthz")
     def healthz():

@@ -65,9 +65,11 @@ def representation_key() -> str:
 
 
 def etag_for(version: str) -> str:
-    digest = hashlib.sha256(
-        "\0".join((version, request.full_path, representation_key())).encode("utf-8", "surrogatepass")
-    ).hexdigest()[:32]
+    # the query string as sent (bytes): request.full_path decodes it as UTF-8 and fails on other bytes
+    digest = hashlib.sha256(b"\0".join((
+        version.encode(), request.path.encode("utf-8", "surrogatepass"), request.query_string,
+        representation_key().encode("utf-8", "surrogatepass"),
+    ))).hexdigest()[:32]
     return f'"{digest}"'
 
 

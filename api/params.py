@@ -8,6 +8,8 @@ errors, not silently ignored.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from urllib.parse import unquote_to_bytes
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from webargs.flaskparser import FlaskParser
@@ -19,11 +21,17 @@ from .errors import Problem
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 MAX_PARAM_LENGTH = 1_000
+MAX_Q_LENGTH = 200  # = models.search.MAX_QUERY_LENGTH
 PLOVER_TYPES = (
     "AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
     "ACCUSE", "REJECT", "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT",
 )
 FORMATS = ("json", "csv", "ndjson", "geojson")
+LIST_FORMATS = ("json", "csv", "ndjson")
+#: free text (q, source): anything but NUL, which no backend stores (PostgreSQL refuses it in text)
+NO_NUL = "^[^\\u0000]*$"
+#: cursors are base64url without padding
+CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
 ID_ERROR = "must be a record id: lowercase letters, digits and '-', 2 to 80 characters"
 
 
@@ -33,16 +41,16 @@ class StrictParser(FlaskParser):
 
     def load_querystring(self, req, schema):
         errors = {}
+        by_name = {field.data_key or attr: field for attr, field in schema.fields.items()}
+        # (NUL and bytes that are not UTF-8 were refused before any view ran: check_raw_query)
         for name in req.args:
             values = req.args.getlist(name)
-            field = schema.fields.get(name)
+            field = by_name.get(name)
             if field is not None and len(values) > 1 and not isinstance(field, fields.List):
-                errors[name] = [f"given {len(values)} times; give it once"]
+                errors.setdefault(name, [f"given {len(values)} times; give it once"])
             for value in values:
-                if "\x00" in value or "\ufffd" in value:
-                    errors[name] = ["contains a NUL byte or bytes that are not UTF-8"]
-                elif len(value) > MAX_PARAM_LENGTH:
-                    errors[name] = [f"is longer than {MAX_PARAM_LENGTH} characters"]
+                if len(value) > MAX_PARAM_LENGTH:
+                    errors.setdefault(name, [f"is longer than {MAX_PARAM_LENGTH} characters"])
         if errors:
             raise Problem(400, _detail(errors), errors)
         return super().load_querystring(req, schema)
@@ -57,6 +65,45 @@ class StrictParser(FlaskParser):
             if name == "_schema":
                 name = "query"
             errors[name] = [m if m != "Unknown field." else "unknown parameter; see /v1/openapi.json for the parameters of this endpoint" for m in _flat(value)]
+        raise Problem(400, _detail(errors), errors)
+
+
+def raw_query_problems(query_string: bytes) -> dict[str, str]:
+    """Parameters whose raw bytes are not UTF-8 or hold a NUL, by (best-effort) name.
+
+    Werkzeug decodes the query string leniently (bad bytes become U+FFFD), so the
+    check runs on the bytes as sent; a correctly encoded U+FFFD is accepted.
+    """
+    problems: dict[str, str] = {}
+    if not query_string:
+        return problems
+    for pair in query_string.split(b"&"):
+        if not pair:
+            continue
+        raw_name, _, raw_value = pair.partition(b"=")
+        name_bytes = unquote_to_bytes(raw_name.replace(b"+", b" "))
+        value_bytes = unquote_to_bytes(raw_value.replace(b"+", b" "))
+        name = name_bytes.decode("utf-8", "replace").replace("\x00", "\\0")[:100] or "query"
+        try:
+            name_bytes.decode("utf-8")
+            value_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            problems.setdefault(name, "is not valid UTF-8 (percent-encode the UTF-8 bytes of the text)")
+            continue
+        if b"\x00" in name_bytes or b"\x00" in value_bytes:
+            problems.setdefault(name, "contains a NUL character")
+    return problems
+
+
+def check_raw_query(query_string: bytes) -> None:
+    """A 400 naming each parameter with a NUL or with bytes that are not UTF-8.
+
+    Runs before anything reads ``request.args``: werkzeug fails (a 500) on raw
+    bytes that are not UTF-8, and PostgreSQL refuses NUL in text.
+    """
+    problems = raw_query_problems(query_string)
+    if problems:
+        errors = {name: [message] for name, message in problems.items()}
         raise Problem(400, _detail(errors), errors)
 
 
@@ -77,21 +124,41 @@ def _detail(errors: dict) -> str:
 
 
 class CommaList(fields.List):
-    """``a,b,c`` in one parameter (and repeatable), limited to ``choices``."""
+    """``a,b,c`` in one parameter (and repeatable), limited to ``choices``.
+
+    Spaces around the commas and empty items are ignored. The OpenAPI document
+    gives each item the exact grammar as a ``pattern``.
+    """
 
     def __init__(self, choices, description: str = "", **kwargs):
         self.choices = tuple(choices)
         description = (description + " " if description else "") + "Comma-separated; any of: " + ", ".join(self.choices) + "."
-        super().__init__(fields.String(), metadata={"description": description}, **kwargs)
+        names = "(?:" + "|".join(re.escape(choice) for choice in self.choices) + ")"
+        pattern = f"^[ ,]*(?:{names}(?: *,[ ,]*{names})*)?[ ,]*$"
+        super().__init__(fields.String(metadata={"pattern": pattern}), metadata={"description": description}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         items = []
         for raw in super()._deserialize(value, attr, data, **kwargs):
-            items.extend(part.strip() for part in raw.split(",") if part.strip())
+            items.extend(part.strip(" ") for part in raw.split(",") if part.strip(" "))
         unknown = [item for item in items if item not in self.choices]
         if unknown:
             raise ValidationError(f"unknown value(s) {', '.join(unknown)}; allowed: {', '.join(self.choices)}")
         return list(dict.fromkeys(items))
+
+
+def text(max_length: int, description: str = "", **kwargs):
+    """A free-text parameter: 1 to ``max_length`` characters, no NUL (the parser rejects NUL)."""
+    metadata = {"pattern": NO_NUL, **({"description": description} if description else {})}
+    return fields.String(validate=validate.Length(1, max_length), metadata=metadata, **kwargs)
+
+
+def format_param(allowed: tuple[str, ...]):
+    return fields.String(
+        validate=validate.OneOf(allowed),
+        metadata={"description": "Response format; also chosen by the Accept header. csv and ndjson export every "
+                                 "matching record (no paging)." if len(allowed) > 1 else "Response format (json only here)."},
+    )
 
 
 def record_id(description: str, **kwargs):
@@ -109,11 +176,9 @@ class PageArgs(QuerySchema):
         load_default=DEFAULT_LIMIT, strict=False, validate=validate.Range(1, MAX_LIMIT),
         metadata={"description": f"Records per page (1–{MAX_LIMIT}, default {DEFAULT_LIMIT})."},
     )
-    cursor = fields.String(metadata={"description": "Opaque cursor from meta.next_cursor of the previous page."})
-    format = fields.String(
-        validate=validate.OneOf(FORMATS),
-        metadata={"description": "Response format; also chosen by the Accept header. csv and ndjson export every matching record (no paging)."},
-    )
+    cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN, error="is not a cursor this API issued"),
+                           metadata={"description": "Opaque cursor from meta.next_cursor of the previous page."})
+    format = format_param(LIST_FORMATS)
 
 
 class DateArgs(QuerySchema):
@@ -141,8 +206,8 @@ class EventFilterArgs(DateArgs):
     plover = fields.String(validate=validate.OneOf(PLOVER_TYPES), metadata={"description": "PLOVER event type."})
     status = fields.String(validate=validate.OneOf(EVENT_STATUSES))
     topic = fields.String(validate=validate.Regexp(TOPIC_PATTERN, error="must be a topic id such as astana_talks"))
-    source = fields.String(validate=validate.Length(1, 80), metadata={"description": "Source id."})
-    q = fields.String(validate=validate.Length(1, 200), metadata={"description": 'Search: words (all must match), "a phrase", -excluded. Arabic spelling variants are unified.'})
+    source = text(80, "Source id.")
+    q = text(MAX_Q_LENGTH, 'Search: words (all must match), "a phrase", -excluded. Arabic spelling variants are unified.')
 
 
 EVENT_FIELDS = ("id", "title_en", "summary_en", "cameo", "plover", "status", "date", "place", "participants",
@@ -164,6 +229,7 @@ class EventListArgs(EventFilterArgs, PageArgs):
                          metadata={"description": "date, -date, id or -id; ties broken by id. Undated events sort first with date, last with -date."})
     fields_ = fields_param(EVENT_FIELDS)
     include = CommaList(("statements", "participants", "place"), "Embed related records in full.")
+    format = format_param(FORMATS)
 
 
 class StatementFilterArgs(DateArgs):
@@ -175,8 +241,8 @@ class StatementFilterArgs(DateArgs):
     type = fields.String(validate=validate.Regexp(r"^[0-9]{2,4}$", error="must be a CAMEO code or prefix of 2 to 4 digits"),
                          metadata={"description": "CAMEO code or prefix."})
     topic = fields.String(validate=validate.Regexp(TOPIC_PATTERN, error="must be a topic id such as astana_talks"))
-    source = fields.String(validate=validate.Length(1, 80))
-    q = fields.String(validate=validate.Length(1, 200), metadata={"description": "Search (see /v1/search)."})
+    source = text(80, "Source id.")
+    q = text(MAX_Q_LENGTH, "Search (see /v1/search).")
 
 
 class StatementListArgs(StatementFilterArgs, PageArgs):
@@ -185,10 +251,17 @@ class StatementListArgs(StatementFilterArgs, PageArgs):
     include = CommaList(("event", "speaker"), "Embed the full event or speaker record.")
 
 
+class ParticipantStatementArgs(StatementListArgs):
+    """/v1/participants/<id>/statements: the path gives the speaker."""
+
+    class Meta(StatementListArgs.Meta):
+        exclude = ("speaker", "participant")
+
+
 class ParticipantListArgs(PageArgs):
     kind = fields.String(validate=validate.OneOf(PARTICIPANT_KINDS))
     country = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="must be an ISO 3166-1 alpha-3 code"))
-    q = fields.String(validate=validate.Length(1, 200), metadata={"description": "Search names and aliases in any spelling."})
+    q = text(MAX_Q_LENGTH, "Search names and aliases in any spelling.")
     sort = fields.String(load_default="id", validate=validate.OneOf(("id", "-id")))
     fields_ = fields_param(PARTICIPANT_FIELDS)
 
@@ -196,13 +269,14 @@ class ParticipantListArgs(PageArgs):
 class PlaceListArgs(PageArgs):
     kind = fields.String(validate=validate.OneOf(PLACE_KINDS))
     country = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="must be an ISO 3166-1 alpha-3 code"))
-    q = fields.String(validate=validate.Length(1, 200))
+    q = text(MAX_Q_LENGTH, "Search names and aliases in any spelling.")
     sort = fields.String(load_default="id", validate=validate.OneOf(("id", "-id")))
     fields_ = fields_param(PLACE_FIELDS)
 
 
 class SourceListArgs(PageArgs):
     sort = fields.String(load_default="id", validate=validate.OneOf(("id", "-id")))
+    format = format_param(("json",))
 
 
 class NoArgs(QuerySchema):

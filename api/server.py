@@ -6,9 +6,18 @@ the fork. The control socket is disabled (one less thing listening).
 """
 from __future__ import annotations
 
+import json
+
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import wsgi as gunicorn_wsgi
 
 from . import create_app
+from .errors import PROBLEM_TYPE_BASE, SLUGS, TITLES
+
+#: What the Server header says. gunicorn writes ``Server: gunicorn`` on every answer
+#: (its name, no version) and has no setting for it; see :func:`neutralise_gunicorn`.
+SERVER_NAME = "event-records"
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
@@ -30,6 +39,36 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
     }
 
 
+def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's answer to a request it refuses before the app sees it (request line or
+    headers too large, malformed request), in the app's problem+json shape with its
+    security headers, instead of gunicorn's HTML page. Same signature as
+    ``gunicorn.util.write_error``."""
+    body = json.dumps({
+        "type": PROBLEM_TYPE_BASE + SLUGS.get(status_int, str(status_int)),
+        "title": TITLES.get(status_int, reason),
+        "status": status_int,
+        "detail": mesg or reason,
+    }).encode("utf-8")
+    head = (f"HTTP/1.1 {status_int} {reason}\r\n"
+            "Connection: close\r\n"
+            "Content-Type: application/problem+json\r\n"
+            f"Content-Length: {len(body)}\r\n"
+            "X-Content-Type-Options: nosniff\r\n"
+            "Cache-Control: no-store\r\n"
+            "\r\n").encode("latin-1")
+    gunicorn_util.write_nonblock(sock, head + body)
+
+
+def neutralise_gunicorn() -> None:
+    """The two things gunicorn writes itself, made the app's: the Server header (read by
+    each gunicorn Response from the module global ``gunicorn.http.wsgi.SERVER``) and the
+    error pages of refused requests (``gunicorn.util.write_error``). Runs in the master
+    before the workers fork; tests/test_security.py checks both over a real socket."""
+    gunicorn_wsgi.SERVER = SERVER_NAME
+    gunicorn_util.write_error = write_problem
+
+
 class Server(BaseApplication):
     def __init__(self, options: dict):
         self.options = options
@@ -38,6 +77,7 @@ class Server(BaseApplication):
     def load_config(self):
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        neutralise_gunicorn()
 
     def load(self):
         return create_app()

@@ -34,6 +34,9 @@ SQLITE_PRAGMAS = {
     "temp_store": "memory",
 }
 
+#: Seconds a read-only (server) SQLite connection waits for a lock before giving up (a 503).
+READ_BUSY_TIMEOUT = 1.0
+
 #: Exceptions that mean "the database cannot be reached right now" (turned into 503).
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 try:  # psycopg is optional (the ``postgres`` extra)
@@ -77,8 +80,12 @@ def open_database(url: str, *, read_only: bool = False, create_dir: bool = False
         if read_only:
             pragmas.pop("journal_mode")  # persistent in the file; setting it needs a write lock
             pragmas["query_only"] = 1
+            # In WAL mode a reader waits only when something holds the whole file (an exclusive
+            # lock, a recovery): fail fast into a 503 rather than hold a server thread for 5 s.
+            pragmas["busy_timeout"] = int(READ_BUSY_TIMEOUT * 1000)
             return SqliteDatabase(
-                f"file:{path}?mode=ro", uri=True, pragmas=pragmas, check_same_thread=False
+                f"file:{path}?mode=ro", uri=True, pragmas=pragmas, check_same_thread=False,
+                timeout=READ_BUSY_TIMEOUT,
             )
         return SqliteDatabase(str(path), pragmas=pragmas, check_same_thread=False)
     return connect_url(url, autoconnect=False)

@@ -12,6 +12,7 @@ import bisect
 import hashlib
 import json
 import os
+import sys
 import time
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
@@ -233,7 +234,7 @@ class Entity:
 
     record: dict
     file: str
-    mentions: list = field(default_factory=list)
+    mentions: list = field(default_factory=list)  # (source id, start, end, text) of each checked span
 
 
 class DatasetReader:
@@ -412,8 +413,9 @@ class DatasetReader:
                         self.problem(path, f"{json_path}.id", f"duplicate id {record['id']}")
                         continue
                     seen_here.add(record["id"])
+                    # (source, start, end, text) tuples, names shared: a large corpus has millions
                     mentions = [
-                        documents.span(source_id, s)
+                        (source_id, s["start"], s["end"], sys.intern(s["text"]))
                         for i, s in enumerate(record["mentions"])
                         if self.check_span(path, f"{json_path}.mentions[{i}]", text, s)
                     ]
@@ -557,8 +559,14 @@ class DatabaseWriter(Sink):
         self.mentions_by_source = defaultdict(list)
         for kind, table in (("participant", self._participant_mentions), ("place", self._place_mentions)):
             for entity_id, spans in table.items():
-                for m in spans:
-                    self.mentions_by_source[m["source"]].append((m["start"], m["end"], kind, entity_id))
+                for source_id, start, end, _ in spans:
+                    self.mentions_by_source[source_id].append((start, end, kind, entity_id))
+        # only the inline mentions and the count are needed from here on (see finish)
+        for table in (self._participant_mentions, self._place_mentions):
+            for entity_id, spans in table.items():
+                table[entity_id] = (span_dicts(spans[: documents.MENTIONS_INLINE]), len(spans))
+        for entity in (*participants.values(), *places.values()):
+            entity.mentions = []  # the reader's copy: the per-source lists above hold the rest
         self.index.set_entities([
             [r["name_en"], r["name_ar"], *r["aliases"]] for r in (*self.participants.values(), *self.places.values())
         ])
@@ -598,7 +606,7 @@ class DatabaseWriter(Sink):
             if record["event"] is not None:
                 statements_by_event[record["event"]].append(record["id"])
 
-        mentions_in = MentionLocator(self.mentions_by_source.get(source_id, []))
+        mentions_in = MentionLocator(self.mentions_by_source.pop(source_id, []))  # each source is written once
         event_rows, link_rows, country_rows, topic_rows = [], [], [], []
         for record in events:
             date = record["date"]
@@ -693,11 +701,11 @@ class DatabaseWriter(Sink):
 
     def finish(self, version: str) -> None:
         for pid, record in self.participants.items():
-            doc = documents.participant(record, self._participant_mentions[pid], self.participant_counts[pid])
+            doc = documents.participant(record, Mentions(*self._participant_mentions[pid]), self.participant_counts[pid])
             Participant.update(doc=documents.dumps(doc)).where(Participant.id == pid).execute()
             self.index.add_entity("participant", doc)
         for pid, record in self.places.items():
-            doc = documents.place(record, self._place_mentions[pid], self.place_counts[pid])
+            doc = documents.place(record, Mentions(*self._place_mentions[pid]), self.place_counts[pid])
             Place.update(doc=documents.dumps(doc)).where(Place.id == pid).execute()
             self.index.add_entity("place", doc)
         for source_id, meta in self.sources.items():
@@ -718,6 +726,24 @@ class DatabaseWriter(Sink):
             {"key": "schema_version", "value": SCHEMA_VERSION},
             {"key": "loaded_at", "value": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
         ])
+
+
+def span_dicts(mentions: list[tuple[str, int, int, str]]) -> list[dict]:
+    """An entity's (source, start, end, text) mentions as the span documents of its record."""
+    return [documents.span(source_id, {"start": start, "end": end, "text": text}) for source_id, start, end, text in mentions]
+
+
+class Mentions(list):
+    """An entity's first ``MENTIONS_INLINE`` span documents, with ``len`` the number of all
+    its mentions: what :func:`documents.participant` and :func:`documents.place` read
+    (the inline slice and the count), without keeping millions of spans until the end."""
+
+    def __init__(self, head: list[dict], count: int):
+        super().__init__(head)
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
 
 
 class MentionLocator:

@@ -276,16 +276,18 @@ class IndexWriter:
     def set_entities(self, entities: list[list[str]]) -> None:
         self.gazetteer = Gazetteer(entities)
 
-    #: pieces of text up to this length (names, aliases, titles) have their tokens remembered
-    SHORT_TEXT = 80
-    CACHE_LIMIT = 500_000
+    #: pieces of text up to this length (names, aliases, titles) have their tokens remembered,
+    #: up to TOKENS_CACHED of them (then the memo starts again: names come back often)
+    SHORT_TEXT = 48
+    TOKENS_CACHED = 50_000
+    CACHE_LIMIT = 500_000  # distinct tokens whose index forms are remembered
 
     def tokens(self, piece: str) -> list[str]:
         if len(piece) > self.SHORT_TEXT:
             return [t[: self.MAX_TOKEN] for t in textnorm.tokens(piece)]
         found = self._tokens.get(piece)
         if found is None:
-            if len(self._tokens) >= self.CACHE_LIMIT:
+            if len(self._tokens) >= self.TOKENS_CACHED:
                 self._tokens.clear()
             found = self._tokens[piece] = [t[: self.MAX_TOKEN] for t in textnorm.tokens(piece)]
         return found

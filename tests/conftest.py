@@ -236,3 +236,44 @@ def gunicorn_factory():
     for server in servers:
         if server.process.poll() is None:
             server.stop()
+
+
+# --------------------------------------------------------------------------- over a real socket
+
+
+def fetch(url: str, headers: dict | None = None, timeout: float = 15.0, method: str = "GET"):
+    """(status, headers, body) of one request over loopback (http.client: no proxy, any status)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+# --------------------------------------------------------------------------- a larger, generated dataset
+
+
+@pytest.fixture(scope="session")
+def synthetic_root(tmp_path_factory) -> Path:
+    """benchmarks/generate.py: 5,000 events in 200 sources (about 1 s), in the fixture format."""
+    script = ROOT / "benchmarks" / "generate.py"
+    if not script.exists():
+        missing("benchmarks/generate.py is not there to generate a larger dataset")
+    out = tmp_path_factory.mktemp("synthetic") / "corpus"
+    subprocess.run([sys.executable, str(script), "5000", "--per-source", "25", "--out", str(out), "--jobs", "2"],
+                   check=True, capture_output=True, timeout=180)
+    return out
+
+
+@pytest.fixture(scope="session")
+def synthetic_sqlite_url(synthetic_root, tmp_path_factory) -> str:
+    """The generated dataset loaded into SQLite (about 5 s)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('synthetic-db') / 'events.sqlite3'}"
+    loader.load(synthetic_root, open_database(url, create_dir=True))
+    return url

@@ -5,15 +5,17 @@ import copy
 import http
 
 import flask_smorest
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
 from ..errors import TITLES
 from ..schemas import ProblemSchema
-from .blueprints import Blueprint
+from .blueprints import Blueprint, register_converters
 from .common import json_response
 from models.documents import dumps
 
 PROBLEM_CODES = (400, 404, 406, 500, 503)
+#: record schemas whose endpoints take ?fields=
+SPARSE_RECORDS = ("Event", "Statement", "Participant", "Place")
 PROBLEM_DESCRIPTIONS = {
     400: "A parameter is unknown, repeated or invalid; `errors` names each one.",
     404: "No record with this id.",
@@ -77,6 +79,13 @@ def openapi_document(api: Api) -> dict:
             ok = operation["responses"].get("200")
             if ok is not None:
                 ok["headers"] = {"ETag": {"schema": {"type": "string"}, "description": "Strong validator of this answer."}}
+    # A sparse field set (?fields=) can leave out any field of a record but its id.
+    for name in SPARSE_RECORDS:
+        record = spec["components"]["schemas"].get(name)
+        if record is not None:
+            record["required"] = ["id"]
+            record["description"] = ("Every field is present unless `fields` asked for a sparse field set: "
+                                     "then only those fields, and `id`, are.")
     return spec
 
 
@@ -85,6 +94,7 @@ def init_app(app: Flask) -> None:
 
     app.config.setdefault("OPENAPI_URL_PREFIX", None)  # the document is served below, not by flask-smorest
     api = Api(app, spec_kwargs={"info": {"title": "event-records API"}})
+    register_converters(app, api)
     for module in (events, participants, statements, places, sources, search, stats):
         api.register_blueprint(module.blp)
     app.extensions["openapi"] = api
@@ -97,6 +107,10 @@ def init_app(app: Flask) -> None:
         if document is None:
             document = dumps(openapi_document(api))
             current_app.extensions["openapi_document"] = document
-        return json_response(document)
+        # The document does not depend on the database (it is served while the database is down),
+        # so it carries its own validator instead of the dataset-version ETag.
+        response = json_response(document)
+        response.add_etag()
+        return response.make_conditional(request)
 
     app.register_blueprint(docs)

@@ -2,9 +2,40 @@
 from __future__ import annotations
 
 import flask_smorest
+from werkzeug.routing import BaseConverter
+
+from models.fixtures import ID_PATTERN
 
 from ..params import StrictParser
 from ..formats import MEDIA_TYPES
+
+
+class RecordIdConverter(BaseConverter):
+    """``<record_id:name>``: an event, statement, participant or place id.
+
+    A path segment that cannot be an id (``..``, ``%00``, 5,000 characters) is
+    a 404 from routing, before any query runs.
+    """
+
+    regex = ID_PATTERN.strip("^$")
+
+
+class SourceIdConverter(BaseConverter):
+    """``<source_id:name>``: a source id (a seed file name): no NUL, at most 200 characters."""
+
+    regex = "[^/\\x00]{1,200}"
+
+
+CONVERTERS = {
+    "record_id": (RecordIdConverter, {"type": "string", "pattern": ID_PATTERN}),
+    "source_id": (SourceIdConverter, {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^/\\u0000]+$"}),
+}
+
+
+def register_converters(app, api) -> None:
+    for name, (converter, schema) in CONVERTERS.items():
+        app.url_map.converters[name] = converter
+        api.register_converter(converter, lambda _converter, schema=schema: dict(schema))
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from flask import Response, current_app, g, request, stream_with_context
+from flask import Response, current_app, g, request
 
 from models import queries, search
 from models.documents import dumps
@@ -59,7 +59,23 @@ def download_name(kind: str, fmt: str) -> str:
 
 
 def stream(kind: str, fmt: str, generator) -> Response:
-    response = Response(stream_with_context(generator), mimetype=formats.MEDIA_TYPES[fmt].split(";")[0])
+    """A streamed export. Its body is read after the view has returned, so it keeps the
+    request's database (connection, binding, snapshot) until the body is done or the
+    client is gone (WSGI close()), in the thread that serves it (gunicorn gthread: the
+    request's thread). Flask's stream_with_context would run the request teardown, which
+    closes them, before the first row is read."""
+    from ..app import release_request_database
+
+    close = release_request_database()
+
+    def body():
+        try:
+            yield from generator
+        finally:
+            close()
+
+    response = Response(body(), mimetype=formats.MEDIA_TYPES[fmt].split(";")[0])
+    response.call_on_close(close)
     if fmt == "csv":
         response.headers["Content-Type"] = formats.MEDIA_TYPES["csv"]
     response.headers["Content-Disposition"] = f'attachment; filename="{download_name(kind, fmt)}"'
@@ -88,11 +104,11 @@ def listing(kind: str, args: dict, select, model, *, allowed_formats=LIST_FORMAT
     endpoint = request.path
     after = None
     if args.get("cursor"):
-        after = pagination.decode(secret, args["cursor"], endpoint, spec_name(args), filters, len(spec.columns))
+        after = pagination.decode(secret, args["cursor"], endpoint, args.get("sort", "id"), filters, len(spec.columns))
     limit = args["limit"]
     rows, more = queries.keyset_page(query, spec, after, limit)
     total = queries.count(query)
-    next_cursor = pagination.encode(secret, endpoint, spec_name(args), filters, spec.key_of(rows[-1])) if more else None
+    next_cursor = pagination.encode(secret, endpoint, args.get("sort", "id"), filters, spec.key_of(rows[-1])) if more else None
     if transform is None and not wanted:
         data = "[" + ",".join(row.doc for row in rows) + "]"
     else:
@@ -106,10 +122,6 @@ def listing(kind: str, args: dict, select, model, *, allowed_formats=LIST_FORMAT
     return response
 
 
-def spec_name(args: dict) -> str:
-    return args.get("sort", "id")
-
-
 def _decoded(rows, transform):
     """Stored documents as dicts, embedded records added in one query per batch."""
     batch = []
@@ -120,7 +132,3 @@ def _decoded(rows, transform):
             batch = []
     if batch:
         yield from (transform(batch) if transform else batch)
-
-
-def raw_docs(rows):
-    return [json.loads(row.doc) for row in rows]

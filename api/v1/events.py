@@ -58,7 +58,7 @@ class Events(MethodView):
                        allowed_formats=EVENT_FORMATS, transform=embed(args.get("include")))
 
 
-@blp.route("/<string:event_id>")
+@blp.route("/<record_id:event_id>")
 class EventById(MethodView):
     @blp.arguments(SingleEventArgs, location="query", as_kwargs=False)
     @blp.response(200, EventOne)

@@ -7,7 +7,7 @@ from models import queries
 from models.records import Event, Participant, Statement
 
 from ..errors import Problem
-from ..params import EventListArgs, ParticipantListArgs, SingleParticipantArgs, StatementListArgs
+from ..params import EventListArgs, ParticipantListArgs, ParticipantStatementArgs, SingleParticipantArgs
 from ..schemas import EventPage, ParticipantOne, ParticipantPage, StatementPage
 from .blueprints import Blueprint
 from .common import EVENT_FORMATS, listing, one
@@ -37,7 +37,7 @@ class Participants(MethodView):
         return listing("participants", args, queries.participant_select, Participant)
 
 
-@blp.route("/<string:participant_id>")
+@blp.route("/<record_id:participant_id>")
 class ParticipantById(MethodView):
     @blp.arguments(SingleParticipantArgs, location="query", as_kwargs=False)
     @blp.response(200, ParticipantOne)
@@ -47,7 +47,7 @@ class ParticipantById(MethodView):
         return one(queries.doc_of(Participant, participant_id), "participant", participant_id, args.get("fields_"))
 
 
-@blp.route("/<string:participant_id>/events")
+@blp.route("/<record_id:participant_id>/events")
 class ParticipantEvents(MethodView):
     @blp.arguments(EventListArgs, location="query", as_kwargs=False)
     @blp.response(200, EventPage)
@@ -61,18 +61,15 @@ class ParticipantEvents(MethodView):
                        transform=embed_events(args.get("include")))
 
 
-@blp.route("/<string:participant_id>/statements")
+@blp.route("/<record_id:participant_id>/statements")
 class ParticipantStatements(MethodView):
-    @blp.arguments(StatementListArgs, location="query", as_kwargs=False)
+    @blp.arguments(ParticipantStatementArgs, location="query", as_kwargs=False)
     @blp.response(200, StatementPage)
     @blp.problems(400, 404, 406)
     @blp.formats("csv", "ndjson")
     def get(self, args, participant_id):
-        """Statements made by a participant (takes every /v1/statements filter)"""
+        """Statements made by a participant (takes every /v1/statements filter but speaker and participant)"""
         require(participant_id)
-        if args.get("speaker") not in (None, participant_id) or args.get("participant"):
-            raise Problem(400, "speaker/participant cannot be combined with a participant path",
-                          {"speaker": ["is given by the path here"]})
         args = {**args, "speaker": participant_id}
         return listing("statements", args, queries.statement_select, Statement,
                        transform=embed_statements(args.get("include")))

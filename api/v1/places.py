@@ -26,7 +26,7 @@ class Places(MethodView):
         return listing("places", args, queries.place_select, Place)
 
 
-@blp.route("/<string:place_id>")
+@blp.route("/<record_id:place_id>")
 class PlaceById(MethodView):
     @blp.arguments(SinglePlaceArgs, location="query", as_kwargs=False)
     @blp.response(200, PlaceOne)

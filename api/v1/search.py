@@ -11,7 +11,7 @@ from models import queries, search
 from models.records import Event, Participant, Place, Statement
 
 from ..errors import bad_parameter
-from ..params import QuerySchema
+from ..params import QuerySchema, text
 from ..schemas import Base, ListMetaSchema, LinksSchema
 from .blueprints import Blueprint
 from .common import json_response, meta, page_url
@@ -32,9 +32,8 @@ SNIPPET_RADIUS = 80
 
 
 class SearchArgs(QuerySchema):
-    q = fields.String(required=True, validate=validate.Length(1, search.MAX_QUERY_LENGTH),
-                      metadata={"description": 'Words (all must match), "a phrase", -excluded. Arabic spelling variants, '
-                                               'harakat and proclitics (و ف ب ل ال …) are unified; words match as prefixes.'})
+    q = text(search.MAX_QUERY_LENGTH, 'Words (all must match), "a phrase", -excluded. Arabic spelling variants, '
+             'harakat and proclitics (و ف ب ل ال …) are unified; words match as prefixes.', required=True)
     kind = fields.List(fields.String(validate=validate.OneOf(search.KINDS)),
                        metadata={"description": "Restrict to these kinds (repeatable)."})
     limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))

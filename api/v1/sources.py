@@ -65,7 +65,7 @@ class Sources(MethodView):
         return listing("sources", args, queries.source_select, Source, allowed_formats=("json",))
 
 
-@blp.route("/sources/<string:source_id>")
+@blp.route("/sources/<source_id:source_id>")
 class SourceById(MethodView):
     @blp.arguments(SourceArgs, location="query", as_kwargs=False)
     @blp.response(200, SourceOne)

@@ -48,7 +48,7 @@ class Statements(MethodView):
         return listing("statements", args, queries.statement_select, Statement, transform=embed(args.get("include")))
 
 
-@blp.route("/<string:statement_id>")
+@blp.route("/<record_id:statement_id>")
 class StatementById(MethodView):
     @blp.arguments(SingleStatementArgs, location="query", as_kwargs=False)
     @blp.response(200, StatementOne)

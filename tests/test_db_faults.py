@@ -1,0 +1,151 @@
+"""Database faults under a real server (gunicorn, 2 workers): 503s while the
+database is gone, and answers again, without a restart, once it is back.
+
+While the database is unreachable every data request gets a 503
+application/problem+json with Retry-After, /readyz fails with a 503 and
+/healthz stays 200. Nothing stale is served from the response cache meanwhile.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from models import load as loader
+from models.db import READ_BUSY_TIMEOUT, open_database, sqlite_path
+
+from .conftest import ROOT, fetch, free_port, missing, wait_for
+
+URLS = [
+    "/v1/events?limit=5",
+    "/v1/events/khamis-meets-rouhani",
+    "/v1/participants?q=%D8%AE%D9%85%D9%8A%D8%B3",
+    "/v1/search?q=astana",
+    "/v1/stats/facets?facet=status",
+    "/v1/sources",
+]
+LEAKS = ("Traceback", 'File "', "SELECT ", "sqlite3.", "psycopg", "peewee", "OperationalError", "database is locked",
+         "unable to open", "connection refused", "127.0.0.1")
+
+
+def answers(server) -> dict[str, tuple[int, bytes]]:
+    out = {}
+    for url in URLS:
+        status, _, body = fetch(server.base + url)
+        out[url] = (status, body)
+    return out
+
+
+def assert_unavailable(server, url: str, headers: dict | None = None) -> None:
+    status, response_headers, body = fetch(server.base + url, headers)
+    text = body.decode("utf-8", "replace")
+    assert status == 503, (url, status, text[:300])
+    assert response_headers["Content-Type"] == "application/problem+json"
+    assert int(response_headers["Retry-After"]) > 0
+    assert response_headers["X-Content-Type-Options"] == "nosniff"
+    problem = json.loads(body)
+    assert problem["status"] == 503 and problem["type"].endswith("/unavailable")
+    for leak in LEAKS:
+        assert leak not in text, (url, leak)
+
+
+def assert_down_but_alive(server, etags: dict, urls=URLS) -> None:
+    for url in urls:
+        assert_unavailable(server, url)
+        assert_unavailable(server, url, {"If-None-Match": etags[url]})  # no 304 for what cannot be checked
+    assert_unavailable(server, "/readyz")
+    status, _, body = fetch(server.base + "/healthz")
+    assert status == 200 and json.loads(body) == {"status": "ok"}
+    status, _, _ = fetch(server.base + "/v1/openapi.json")  # static: still served
+    assert status == 200
+
+
+def serve_and_snapshot(gunicorn_factory, url: str):
+    server = gunicorn_factory(url).wait("/readyz")
+    before = answers(server)
+    assert all(status == 200 for status, _ in before.values()), before
+    etags = {u: fetch(server.base + u)[1]["ETag"] for u in URLS}
+    return server, before, etags
+
+
+def assert_back(server, before: dict) -> None:
+    wait_for(server.base + "/readyz", timeout=20)
+    assert answers(server) == before
+
+
+def sqlite_files(path: Path) -> list[Path]:
+    return [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()]
+
+
+def test_sqlite_file_removed_then_put_back(sqlite_url, tmp_path, gunicorn_factory):
+    path = tmp_path / "served.sqlite3"
+    shutil.copy(sqlite_path(sqlite_url), path)
+    server, before, etags = serve_and_snapshot(gunicorn_factory, f"sqlite:///{path}")
+
+    away = tmp_path / "away"
+    away.mkdir()
+    moved = [(p, away / p.name) for p in sqlite_files(path)]
+    for source, target in moved:
+        source.rename(target)
+    assert not path.exists()
+    assert_down_but_alive(server, etags)
+    assert not path.exists()  # the server did not create an empty database in its place
+
+    for source, target in moved:
+        target.rename(source)
+    assert_back(server, before)
+    assert server.process.poll() is None
+
+
+def test_sqlite_locked_exclusively_then_released(sqlite_url, tmp_path, gunicorn_factory):
+    path = tmp_path / "served.sqlite3"
+    shutil.copy(sqlite_path(sqlite_url), path)
+    server, before, etags = serve_and_snapshot(gunicorn_factory, f"sqlite:///{path}")
+
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        started = time.monotonic()
+        assert_unavailable(server, "/v1/events?limit=5")
+        # a locked file costs a request READ_BUSY_TIMEOUT (1 s), not the writers' 5 s
+        assert time.monotonic() - started < READ_BUSY_TIMEOUT + 2.5
+        assert_down_but_alive(server, etags, URLS[:2])  # (each waits READ_BUSY_TIMEOUT)
+    finally:
+        holder.close()  # the exclusive lock goes with the connection
+    assert_back(server, before)
+
+
+@pytest.fixture()
+def own_pg_cluster():
+    """A PostgreSQL server of this test alone (it gets stopped), on a fixed port (it is started again)."""
+    from tests import pgcluster
+
+    reason = pgcluster.pg_available_reason()
+    if reason:
+        missing(reason)
+    cluster = pgcluster.PgCluster(port=free_port())
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def test_postgresql_stopped_then_started_again(own_pg_cluster, gunicorn_factory):
+    url = own_pg_cluster.create_database("faults")
+    loader.load(ROOT, open_database(url))
+    server, before, etags = serve_and_snapshot(gunicorn_factory, url)
+
+    own_pg_cluster.stop("fast")
+    assert not own_pg_cluster.is_running()
+    assert_down_but_alive(server, etags)
+
+    own_pg_cluster.start()
+    assert own_pg_cluster.url("faults") == url  # the same port
+    assert_back(server, before)
+    assert server.process.poll() is None

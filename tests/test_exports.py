@@ -1,0 +1,104 @@
+"""Streamed exports (csv, ndjson, geojson) on both backends.
+
+Their body is read after the view returned. They used to lose the request's
+database there (Flask's stream_with_context runs the teardown first): every
+export failed on PostgreSQL, and ``include=`` exports failed on SQLite too
+(found by schemathesis). Each export must hold every matching record, and a
+body that is never closed must not leave its connection and snapshot to the
+thread's next requests.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import shutil
+
+import pytest
+
+from models import load as loader
+from models.db import open_database
+
+from .conftest import ROOT, loaded_url
+
+EXPORTS = [
+    ("/v1/events", ""), ("/v1/events", "&include=statements,participants,place"), ("/v1/events", "&fields=id,status"),
+    ("/v1/statements", ""), ("/v1/statements", "&include=event,speaker"), ("/v1/participants", ""),
+    ("/v1/places", "&fields=id"), ("/v1/participants/imad-khamis/events", "&include=place"),
+    ("/v1/participants/imad-khamis/statements", "&include=event"),
+]
+
+
+def total(client, path: str) -> int:
+    response = client.get(path + "?limit=1&include_undated=true" if "events" in path else path + "?limit=1")
+    assert response.status_code == 200
+    return response.get_json()["meta"]["total"]
+
+
+@pytest.mark.parametrize("path,extra", EXPORTS)
+@pytest.mark.parametrize("fmt", ["ndjson", "csv"])
+def test_exports_hold_every_record(client, path, extra, fmt):
+    query = "&include_undated=true" if "events" in path else ""
+    response = client.get(f"{path}?format={fmt}{query}{extra}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200, body[:300]
+    assert "attachment" in response.headers["Content-Disposition"]
+    if fmt == "ndjson":
+        records = [json.loads(line) for line in body.splitlines()]
+    else:
+        records = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+    assert len(records) == total(client, path) > 0
+    if "include=event" in extra and fmt == "ndjson":
+        assert any(isinstance(record["event"], dict) for record in records)
+
+
+def test_geojson_export_with_embedded_places(client):
+    response = client.get("/v1/events?format=geojson&include=place")
+    assert response.status_code == 200
+    collection = json.loads(response.get_data(as_text=True))
+    assert collection["type"] == "FeatureCollection" and collection["features"]
+    assert all("mentions" not in f["properties"] for f in collection["features"])
+
+
+def test_head_of_an_export_reads_nothing_and_frees_the_database(client):
+    for _ in range(3):  # a HEAD's body is never iterated; the database it held is released on close
+        response = client.head("/v1/events?format=ndjson")
+        assert response.status_code == 200 and response.get_data() == b""
+    assert client.get("/v1/events?limit=1").status_code == 200
+
+
+def test_export_bodies_never_closed_or_closed_elsewhere_do_not_spoil_the_next_requests(backend, request, tmp_path,
+                                                                                       tmp_path_factory):
+    """An export holds the request's connection (in its read snapshot) until its body is
+    closed, in the thread that served it. A body never closed, or closed from another
+    thread (a garbage collector), used to leave it open: every later request of that
+    thread then ran inside the stale snapshot (old data after a reload) or, once that
+    transaction had failed, got 500s. The next request of the thread now closes it first."""
+    import threading
+
+    from api import create_app
+
+    url = loaded_url(backend, tmp_path_factory, request)  # a database of its own: it gets reloaded
+    client = create_app({"DATABASE_URL": url, "TESTING": True}).test_client()
+    version = client.get("/readyz").get_json()["dataset_version"]
+
+    abandoned = [client.get("/v1/events?format=ndjson") for _ in range(2)]  # never read nor closed
+    elsewhere = client.get("/v1/statements?format=csv")
+    closer = threading.Thread(target=elsewhere.close)
+    closer.start()
+    closer.join(10)
+
+    # a new dataset (same records, one more byte in a fixture file) is loaded meanwhile
+    root = tmp_path / "root"
+    shutil.copytree(ROOT / "seeds", root / "seeds")
+    shutil.copytree(ROOT / "fixtures", root / "fixtures")
+    (root / "fixtures" / "codebook.json").write_text((ROOT / "fixtures" / "codebook.json").read_text("utf-8") + "\n", "utf-8")
+    loader.load(root, open_database(url))
+
+    assert client.get("/readyz").get_json()["dataset_version"] not in (None, version)  # not the stale snapshot
+    for path in ("/v1/events?limit=2", "/v1/search?q=astana", "/v1/events/khamis-meets-rouhani"):
+        assert client.get(path).status_code == 200, path
+    lines = client.get("/v1/events?format=ndjson&include_undated=true").get_data(as_text=True).splitlines()
+    assert len(lines) == total(client, "/v1/events")
+    assert abandoned  # (kept alive until here)
