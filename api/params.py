@@ -228,7 +228,7 @@ class EventListArgs(EventFilterArgs, PageArgs):
     sort = fields.String(load_default="date", validate=validate.OneOf(("date", "-date", "id", "-id")),
                          metadata={"description": "date, -date, id or -id; ties broken by id. Undated events sort first with date, last with -date."})
     fields_ = fields_param(EVENT_FIELDS)
-    include = CommaList(("statements", "participants", "place"), "Embed related records in full.")
+    include = CommaList(("statements", "participants", "place"), "Embed related records: full statements; participant and place records without their mention spans (mention_count stays).")
     format = format_param(FORMATS)
 
 

@@ -410,8 +410,22 @@ def search_docs(db, query: Query, kinds: tuple[str, ...] = KINDS):
 
 
 def matching_ids(db, query: Query, kind: str):
-    """A subquery of record ids of ``kind`` matching ``query`` (for the ``q`` filter)."""
-    return search_docs(db, query, (kind,)).select(SearchDoc.record_id)
+    """A subquery of record ids of ``kind`` matching ``query`` (for the ``q`` filter).
+
+    No ranking here: a filter only needs the set, and computing BM25 for every
+    match of a common word costs more than the rest of the request.
+    """
+    if is_sqlite(db):
+        _, expression = matching_rowids(db, query)
+        rowids = SearchFTS.select(SearchFTS.rowid).where(SearchFTS.match(expression))
+        select = SearchDoc.select(SearchDoc.record_id).where(SearchDoc.rowid.in_(rowids))
+    else:
+        tsquery = Cast(Value(matching_rowids(db, query)[1]), "tsquery")
+        select = SearchDoc.select(SearchDoc.record_id).where(Expression(SearchDoc.tsv, "@@", tsquery))
+    select = select.where(SearchDoc.kind == kind)
+    for phrase in query.phrases:
+        select = select.where(SearchDoc.body.contains(" " + " ".join(phrase) + " "))
+    return select
 
 
 # --------------------------------------------------------------------------- highlighting
