@@ -99,19 +99,22 @@ def count(select) -> int:
 def _overlaps(model, start: str | None, end: str | None, include_undated: bool):
     """Records whose [date_start, date_end] interval overlaps [start, end].
 
-    An open-ended bound on the record (a range with only an end) counts as open.
+    An open-ended bound on the record (a range with only an end, or only a
+    start) counts as open. Written as two index ranges, one over records with a
+    start date and one over those with only an end, so that neither the page nor
+    its count has to read every row.
     """
-    conditions = []
+    with_start = model.date_start.is_null(False)
     if end:
-        conditions.append(model.date_start.is_null() | (model.date_start <= end))
+        with_start &= model.date_start <= end
     if start:
-        conditions.append(model.date_end.is_null() | (model.date_end >= start))
-    dated = model.date_start.is_null(False) | model.date_end.is_null(False)
-    expression = dated
-    for condition in conditions:
-        expression &= condition
+        with_start &= model.date_end.is_null() | (model.date_end >= start)
+    end_only = model.date_start.is_null() & model.date_end.is_null(False)
+    if start:
+        end_only &= model.date_end >= start
+    expression = with_start | end_only
     if include_undated:
-        expression |= ~dated
+        expression |= model.date_start.is_null() & model.date_end.is_null()
     return expression
 
 

@@ -189,7 +189,8 @@ INDEXES = [
     (Event, ("plover_type", "sort_date", "id"), False),
     (Event, ("place", "sort_date", "id"), False),
     (Event, ("source", "sort_date", "id"), False),
-    (Event, ("date_end",), False),
+    (Event, ("date_start", "date_end"), False),  # date filters and their counts, index-only
+    (Event, ("date_end", "date_start"), False),
     (Event, ("sort_date", "date_precision"), False),  # timelines bucket by date and flag ranges
     (EventParticipant, ("participant", "event"), False),
     (EventCountry, ("event",), False),
