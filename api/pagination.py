@@ -15,7 +15,7 @@ import json
 from .errors import bad_parameter
 
 
-def _fingerprint(endpoint: str, sort: str, filters: dict) -> str:
+def fingerprint(endpoint: str, sort: str, filters: dict) -> str:
     canonical = json.dumps([endpoint, sort, _plain(filters)], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -29,7 +29,7 @@ def _sign(secret: bytes, payload: bytes) -> bytes:
 
 
 def encode(secret: bytes, endpoint: str, sort: str, filters: dict, key: list) -> str:
-    payload = json.dumps({"f": _fingerprint(endpoint, sort, filters), "k": key}, separators=(",", ":")).encode()
+    payload = json.dumps({"f": fingerprint(endpoint, sort, filters), "k": key}, separators=(",", ":")).encode()
     token = payload + _sign(secret, payload)
     return base64.urlsafe_b64encode(token).decode().rstrip("=")
 
@@ -44,7 +44,7 @@ def decode(secret: bytes, cursor: str, endpoint: str, sort: str, filters: dict, 
         data = None
     if not isinstance(data, dict) or not isinstance(data.get("k"), list):
         raise bad_parameter("cursor", "is not a cursor this API issued (edited or truncated); start again from the first page")
-    if data.get("f") != _fingerprint(endpoint, sort, filters):
+    if data.get("f") != fingerprint(endpoint, sort, filters):
         raise bad_parameter("cursor", "was issued for another endpoint, sort order or filters; use it with the same query it came from")
     key = data["k"]
     if len(key) != arity or not all(isinstance(part, str) for part in key):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from urllib.parse import urlencode
 
 from flask import Response, current_app, g, request
@@ -107,7 +109,7 @@ def listing(kind: str, args: dict, select, model, *, allowed_formats=LIST_FORMAT
         after = pagination.decode(secret, args["cursor"], endpoint, args.get("sort", "id"), filters, len(spec.columns))
     limit = args["limit"]
     rows, more = queries.keyset_page(query, spec, after, limit)
-    total = queries.count(query)
+    total = cached_total(endpoint, filters, query)
     next_cursor = pagination.encode(secret, endpoint, args.get("sort", "id"), filters, spec.key_of(rows[-1])) if more else None
     if transform is None and not wanted:
         data = "[" + ",".join(row.doc for row in rows) + "]"
@@ -120,6 +122,38 @@ def listing(kind: str, args: dict, select, model, *, allowed_formats=LIST_FORMAT
     if next_cursor:
         response.headers["Link"] = f'<{links["next"]}>; rel="next"'
     return response
+
+
+class TotalCache:
+    """meta.total per (dataset version, endpoint, filters), computed once per worker.
+
+    Counting is the dearest part of a page on a large table, and every page of one
+    listing (first, cursor, other sort order or limit) has the same total; the data
+    only changes with the dataset version, which is part of the key.
+    """
+
+    def __init__(self, size: int = 20_000):
+        self.size = size
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get_or_compute(self, key, compute):
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+        value = compute()
+        with self.lock:
+            self.entries[key] = value
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return value
+
+
+def cached_total(endpoint: str, filters: dict, query) -> int:
+    cache = current_app.extensions.setdefault("total_cache", TotalCache())
+    key = (g.dataset_version, endpoint, pagination.fingerprint(endpoint, "", filters))
+    return cache.get_or_compute(key, lambda: queries.count(query))
 
 
 def _decoded(rows, transform):
