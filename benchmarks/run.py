@@ -548,6 +548,7 @@ def export(server: Server, path: str) -> dict:
     """One full download: records (lines) per second and the peak RSS of the server's processes."""
     connection = http.client.HTTPConnection(HOST, server.port, timeout=600)
     lines = size = 0
+    rss_before = rss_kib(server.pid) / 1024
     with PeakRSS(server.pid) as peak:
         started = time.perf_counter()
         before = cpu_ticks(server.pid)
@@ -564,7 +565,7 @@ def export(server: Server, path: str) -> dict:
         after = cpu_ticks(server.pid)
     connection.close()
     return {"status": status, "lines": lines, "mib": size / 2**20, "seconds": seconds, "rate": lines / seconds,
-            "peak_rss_mib": peak.peak / 1024, "cpu_s": (after - before) / CLK_TCK}
+            "peak_rss_mib": peak.peak / 1024, "rss_before_mib": rss_before, "cpu_s": (after - before) / CLK_TCK}
 
 
 # --------------------------------------------------------------------------- floor
@@ -646,6 +647,7 @@ def main(argv=None) -> int:
                         help="a cell whose first request takes longer is skipped (default 60 s)")
     parser.add_argument("--reload", action="store_true", help="load the database again (and measure the load)")
     parser.add_argument("--load-only", action="store_true", help="stop after making/loading the database")
+    parser.add_argument("--report-only", action="store_true", help="print the table of the results file, measure nothing")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers (finally) on kill
     if args.quick:
@@ -657,6 +659,15 @@ def main(argv=None) -> int:
     def wanted(key: str) -> bool:
         return not only or key in only
 
+    if args.report_only:
+        results_file = args.json or OUT / f"results-{args.events}.json"
+        saved = json.loads(results_file.read_text())
+        database = OUT / f"events-{args.events}.sqlite3"
+        load_facts = json.loads((OUT / f"events-{args.events}.load.json").read_text())
+        requests = Requests(dataset_facts(database), database.stem, b"", 1, args.seed).build()
+        report(args, saved.get("seconds", seconds), database, load_facts, requests,
+               {tuple(k.split("|")): Result(**v) for k, v in saved["results"].items()}, saved.get("extra", {}))
+        return 0
     if args.reload:
         (OUT / f"events-{args.events}.load.json").unlink(missing_ok=True)
     database, load_facts = ensure_database(args.events, args.seed)
@@ -695,7 +706,8 @@ def main(argv=None) -> int:
             theirs = Server("datasette", [datasette_binary(args), "serve", "-i", str(database), "-h", HOST, "-p", str(port),
                                           "--setting", "sql_time_limit_ms", "20000",
                                           "--setting", "max_returned_rows", "1000",
-                                          "--setting", "suggest_facets", "off"],
+                                          "--setting", "suggest_facets", "off",
+                                          "--setting", "max_csv_mb", "0"],  # no 100 MB cap on the export
                             port, "/-/versions.json", tmp / "datasette.log")
             servers.append(theirs)
 
@@ -819,7 +831,8 @@ def report(args, seconds, database, load_facts, requests, results, extra) -> Non
         if e:
             label = "ours, /v1/events?format=ndjson" if name == "ours" else "Datasette, event.csv?_stream=on&_col=doc"
             print(f"| 9 | full export ({label}) | once | {e['rate']:,.0f} records/s | {e['seconds']:.1f} s | "
-                  f"{e['mib']:,.0f} MiB | peak RSS {e['peak_rss_mib']:,.0f} MiB | CPU {e['cpu_s']:.1f} s | status {e['status']} "
+                  f"{e['mib']:,.0f} MiB | peak RSS {e['peak_rss_mib']:,.0f} MiB (before: {e.get('rss_before_mib', 0):,.0f}) "
+                  f"| CPU {e['cpu_s']:.1f} s | status {e['status']} "
                   f"| {e['lines']:,} records | | | |")
     print()
     for request in requests:
@@ -837,22 +850,35 @@ def targets(results, extra, load_facts) -> None:
         return x if x is not None and not x.skipped and x.requests else None
 
     lines = []
-    lines.append(("load: 1M events in <= 180 s", load_facts["seconds"] <= 180, f"{load_facts['seconds']} s"))
-    lines.append(("load: peak memory <= 2 GiB", load_facts["peak_tree_rss_mib"] <= 2048, f"{load_facts['peak_tree_rss_mib']} MiB"))
+    scale = "" if load_facts.get("events") == 1_000_000 else f" (at {load_facts.get('events', 0):,} events; the target is for 1M)"
+    lines.append((f"load: 1M events in <= 180 s{scale}", load_facts["seconds"] <= 180, f"{load_facts['seconds']} s"))
+    lines.append((f"load: peak memory <= 2 GiB{scale}", load_facts["peak_tree_rss_mib"] <= 2048,
+                  f"{load_facts['peak_tree_rss_mib']} MiB"))
     for key in ("1", "2", "3", "4", "5"):
         o, t = r(key, "varied"), r(key, "varied", "theirs")
+        cell = results.get((key, "varied", "ours"))
+        if cell is not None and o is None:
+            lines.append((f"{key} varied: >= 5x Datasette req/s, <= 1/5 of its CPU", False,
+                          cell.skipped or "no request answered within the run"))
         if o and t:
             lines.append((f"{key} varied: >= 5x Datasette req/s", o.rps >= 5 * t.rps, f"{o.rps / t.rps:.1f}x"))
             lines.append((f"{key} varied: <= 1/5 of Datasette CPU/request", o.cpu_ms * 5 <= t.cpu_ms,
                           f"{o.cpu_ms:.2f} vs {t.cpu_ms:.2f} ms ({o.cpu_ms / t.cpu_ms:.2f})" if t.cpu_ms else "-"))
-    for variant in ("repeated", "varied"):
-        one, four = r("1", variant), r("4", variant)
-        if one and four:
-            lines.append((f"4 within 20% of 1 ({variant})", four.rps >= 0.8 * one.rps, f"{four.rps / one.rps:.2f} of request 1"))
+    one, four = r("1", "repeated"), r("4", "repeated")
+    if one and four:
+        lines.append(("4 within 20% of 1 (repeated)", four.rps >= 0.8 * one.rps, f"{four.rps / one.rps:.2f} of request 1"))
+    three, four = r("3", "varied"), r("4", "varied")  # varied 1 has a date filter: compare with the other cursor page
+    if three and four:
+        lines.append(("4 within 20% of 3, the shallow cursor page (varied)", four.rps >= 0.8 * three.rps,
+                      f"{four.rps / three.rps:.2f} of request 3"))
     for key in ("6", "7a", "7b", "8"):
         for variant in ("repeated", "varied"):
             o, t = r(key, variant), r(key, variant, "theirs")
-            if o and t:
+            cell = results.get((key, variant, "ours"))
+            if cell is not None and o is None:  # measured, but skipped or nothing answered in time
+                lines.append((f"{key} {variant}: >= 20x Datasette, p99 <= 25 ms", False,
+                              cell.skipped or "no request answered within the run"))
+            elif o and t:
                 lines.append((f"{key} {variant}: >= 20x Datasette, p99 <= 25 ms", o.rps >= 20 * t.rps and o.p99_ms <= 25,
                               f"{o.rps / t.rps:.1f}x, p99 {o.p99_ms:.1f} ms"))
             elif o:
