@@ -7,11 +7,10 @@ kind of embedded record.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 
-from peewee import JOIN, Tuple, fn
+from peewee import Tuple
 
 from . import search
 from .records import (
@@ -26,7 +25,6 @@ from .records import (
     Source,
     Statement,
     StatementTopic,
-    Topic,
 )
 
 
@@ -244,7 +242,3 @@ def entity_names() -> list[list[str]]:
 
 def event_types():
     return [json.loads(doc) for (doc,) in CameoCode.select(CameoCode.doc).order_by(CameoCode.code).tuples()]
-
-
-def topics():
-    return list(Topic.select().order_by(Topic.id).dicts())

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from peewee import SQL, AutoField, Cast, CharField, Expression, Field, SqliteDatabase, TextField, Value, fn
+from peewee import AutoField, Cast, CharField, Expression, Field, SqliteDatabase, TextField, Value, fn
 from playhouse.sqlite_ext import FTS5Model, SearchField
 
 from . import text as textnorm
@@ -371,42 +371,43 @@ def _ts_term(token: str) -> str:
     return "'" + token.replace("'", "''") + "':*"
 
 
-def matching_rowids(db, query: Query):
-    """A subquery of search_doc rowids matching ``query``, with a rank (lower is better)."""
+def match_expression(db, query: Query) -> str:
+    """The query as the backend's own syntax: an FTS5 MATCH string or a tsquery."""
     if is_sqlite(db):
         expression = " AND ".join(_fts5_term(t) for t in query.positive)
         if query.excluded:
             expression = f"({expression}) NOT ({' OR '.join(_fts5_term(t) for t in query.excluded)})"
-        return (
-            SearchFTS.select(SearchFTS.rowid.alias("doc_rowid"), SearchFTS.bm25().alias("rank"))
-            .where(SearchFTS.match(expression))
-        ), expression
+        return expression
     expression = " & ".join(_ts_term(t) for t in query.positive)
     if query.excluded:
         expression = f"({expression}) & !({' | '.join(_ts_term(t) for t in query.excluded)})"
-    return expression, expression
+    return expression
+
+
+def _with_phrases(select, query: Query):
+    for phrase in query.phrases:
+        # body is " tok tok … ": a phrase matches whole consecutive tokens
+        select = select.where(SearchDoc.body.contains(" " + " ".join(phrase) + " "))
+    return select
 
 
 def search_docs(db, query: Query, kinds: tuple[str, ...] = KINDS):
     """A select over SearchDoc of the matching records, ranked best first (rank ascending)."""
+    expression = match_expression(db, query)
     if is_sqlite(db):
-        matches, _ = matching_rowids(db, query)
-        matches = matches.alias("m")
+        matches = (SearchFTS.select(SearchFTS.rowid.alias("doc_rowid"), SearchFTS.bm25().alias("rank"))
+                   .where(SearchFTS.match(expression)).alias("m"))
         select = (
             SearchDoc.select(SearchDoc, matches.c.rank.alias("rank"))
             .join(matches, on=(SearchDoc.rowid == matches.c.doc_rowid))
         )
     else:
-        expression, _ = matching_rowids(db, query)
         tsquery = Cast(Value(expression), "tsquery")
         rank = Value(0) - fn.ts_rank(SearchDoc.tsv, tsquery)  # lower is better, as with bm25()
         select = SearchDoc.select(SearchDoc, rank.alias("rank")).where(Expression(SearchDoc.tsv, "@@", tsquery))
     if tuple(kinds) != KINDS:
         select = select.where(SearchDoc.kind.in_(list(kinds)))
-    for phrase in query.phrases:
-        # body is " tok tok … ": a phrase matches whole consecutive tokens
-        select = select.where(SearchDoc.body.contains(" " + " ".join(phrase) + " "))
-    return select
+    return _with_phrases(select, query)
 
 
 def matching_ids(db, query: Query, kind: str):
@@ -415,17 +416,14 @@ def matching_ids(db, query: Query, kind: str):
     No ranking here: a filter only needs the set, and computing BM25 for every
     match of a common word costs more than the rest of the request.
     """
+    expression = match_expression(db, query)
     if is_sqlite(db):
-        _, expression = matching_rowids(db, query)
         rowids = SearchFTS.select(SearchFTS.rowid).where(SearchFTS.match(expression))
         select = SearchDoc.select(SearchDoc.record_id).where(SearchDoc.rowid.in_(rowids))
     else:
-        tsquery = Cast(Value(matching_rowids(db, query)[1]), "tsquery")
-        select = SearchDoc.select(SearchDoc.record_id).where(Expression(SearchDoc.tsv, "@@", tsquery))
-    select = select.where(SearchDoc.kind == kind)
-    for phrase in query.phrases:
-        select = select.where(SearchDoc.body.contains(" " + " ".join(phrase) + " "))
-    return select
+        select = SearchDoc.select(SearchDoc.record_id).where(
+            Expression(SearchDoc.tsv, "@@", Cast(Value(expression), "tsquery")))
+    return _with_phrases(select.where(SearchDoc.kind == kind), query)
 
 
 # --------------------------------------------------------------------------- highlighting

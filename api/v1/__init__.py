@@ -7,7 +7,6 @@ import http
 import flask_smorest
 from flask import Flask, current_app, request
 
-from ..errors import TITLES
 from ..schemas import ProblemSchema
 from .blueprints import Blueprint, register_converters
 from .common import json_response

@@ -1,10 +1,10 @@
 """/v1/search: one ranked search across events, statements, participants and places."""
 from __future__ import annotations
 
-import json
 
 from flask import g
 from flask.views import MethodView
+from peewee import SQL
 from marshmallow import fields, validate
 
 from models import queries, search
@@ -70,15 +70,15 @@ def snippet(doc: dict, kind: str, query: search.Query, equivalents: set[str]) ->
     for name in SNIPPET_FIELDS[kind]:
         value = doc.get(name)
         texts = [s["text"] for s in value] if name == "evidence" else value if isinstance(value, list) else [value]
-        for text in texts:
-            marks = search.highlight(text, query, equivalents)
+        for value_text in texts:
+            marks = search.highlight(value_text, query, equivalents)
             if not marks:
                 continue
             start = max(0, marks[0]["start"] - SNIPPET_RADIUS)
-            end = min(len(text), marks[-1]["end"] + SNIPPET_RADIUS)
+            end = min(len(value_text), marks[-1]["end"] + SNIPPET_RADIUS)
             return {
                 "field": name,
-                "text": text[start:end],
+                "text": value_text[start:end],
                 "offset": start,
                 "matches": [{"start": m["start"] - start, "end": m["end"] - start} for m in marks if m["end"] <= end],
             }
@@ -113,7 +113,7 @@ class Search(MethodView):
         db = Event._meta.database
         select = search.search_docs(db, query, kinds)
         total = select.count()
-        hits = list(select.order_by(search.SQL("rank"), search.SearchDoc.kind, search.SearchDoc.record_id)
+        hits = list(select.order_by(SQL("rank"), search.SearchDoc.kind, search.SearchDoc.record_id)
                     .limit(args["limit"]).dicts())
         by_kind: dict[str, list[str]] = {}
         for hit in hits:
