@@ -22,7 +22,7 @@ from typing import Callable, Iterator
 from marshmallow import ValidationError
 from peewee import sort_models
 
-from . import documents
+from . import daycounts, documents
 from .fixtures import RECORD_SCHEMAS, CodebookSchema, SeedMetaSchema
 from .records import (
     INDEXES,
@@ -32,6 +32,7 @@ from .records import (
     DatasetMeta,
     Event,
     EventCountry,
+    EventDayCount,
     EventParticipant,
     EventTopic,
     Participant,
@@ -542,6 +543,7 @@ class DatabaseWriter(Sink):
         self.code_counts: dict = defaultdict(Counter)
         self.sources: dict = {}
         self.index = search.IndexWriter(db)
+        self.day_counts = daycounts.DayCounter()
 
     def insert(self, model, rows: list[dict]) -> None:
         for start in range(0, len(rows), INSERT_BATCH):
@@ -649,6 +651,10 @@ class DatabaseWriter(Sink):
                 if place["country"]:
                     countries.add(place["country"])
             country_rows.extend({"event": record["id"], "country": c} for c in sorted(countries))
+            row = event_rows[-1]
+            self.day_counts.add(start=start, end=end, anchor=row["sort_date"], precision=date["precision"],
+                                cameo_root=row["cameo_root"], status=row["status"], plover=row["plover_type"],
+                                countries=countries)
             topic_rows.extend({"event": record["id"], "topic": t} for t in dict.fromkeys(record["topics"]))
             self.code_counts[record["cameo"]]["events"] += 1
             self.index.add_event(doc, self.names_for_event(record, mentions_in))
@@ -720,6 +726,14 @@ class DatabaseWriter(Sink):
                 "doc": documents.dumps(documents.cameo_type(entry, root, self.code_counts[code])),
             })
         self.insert(CameoCode, rows)
+        columns = ("dimension", "edge", "value", "day", "n", "ranged", "cum")
+        batch = []
+        for values in self.day_counts.rows():
+            batch.append(dict(zip(columns, values)))
+            if len(batch) >= INSERT_BATCH:
+                self.insert(EventDayCount, batch)
+                batch = []
+        self.insert(EventDayCount, batch)
         self.index.finish()
         self.insert(DatasetMeta, [
             {"key": "dataset_version", "value": version},

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from peewee import Tuple
+from peewee import SQL, Tuple, fn
 
-from . import search
+from . import daycounts, search
 from .records import (
     CameoCode,
     DatasetMeta,
@@ -68,11 +68,33 @@ def sort_spec(model, sort: str) -> SortSpec:
     return SortSpec((model.id,), descending)
 
 
-def keyset_page(select, spec: SortSpec, after: list | None, limit: int):
-    """Rows of one page (and whether there is another) without OFFSET."""
+class Branches(tuple):
+    """Selects of disjoint parts of one result, each of which reads an index range in
+    sort order; a page takes the first rows of each and keeps the first overall.
+
+    One select with ``a OR b`` in its WHERE walks the sort index and tests every
+    row, including the ones a bound on the sort column would have skipped; a
+    part per branch of the OR keeps that bound usable (see :func:`event_listing`).
+    """
+
+
+def _page_select(select, spec: SortSpec, after: list | None, limit: int):
     if after is not None:
         select = select.where(spec.after(after))
-    rows = list(select.order_by(*spec.order_by()).limit(limit + 1))
+    return select.order_by(*spec.order_by()).limit(limit)
+
+
+def keyset_page(select, spec: SortSpec, after: list | None, limit: int):
+    """Rows of one page (and whether there is another) without OFFSET."""
+    if isinstance(select, Branches):
+        parts = [_page_select(part, spec, after, limit + 1).alias(f"part{i}") for i, part in enumerate(select)]
+        union = parts[0].select_from(SQL("*"))
+        for part in parts[1:]:
+            union = union.union_all(part.select_from(SQL("*")))
+        order = [SQL(f'"{c.column_name}" DESC' if spec.descending else f'"{c.column_name}"') for c in spec.columns]
+        rows = list(union.order_by(*order).limit(limit + 1).bind(select[0].model._meta.database).namedtuples())
+    else:
+        rows = list(_page_select(select, spec, after, limit + 1))
     return rows[:limit], len(rows) > limit
 
 
@@ -88,7 +110,15 @@ def iterate_all(select, spec: SortSpec, batch: int = 2_000):
 
 
 def count(select) -> int:
+    if isinstance(select, Branches):  # disjoint parts
+        return sum(count(part) for part in select)
     return select.order_by().count(clear_limit=True)
+
+
+def event_total(filters: dict) -> int:
+    """Events under ``filters``: from the day counts when they can answer, else counted."""
+    found = daycounts.total(filters)
+    return count(event_select(filters, columns=(Event.id,))) if found is None else found
 
 
 # --------------------------------------------------------------------------- filters
@@ -128,7 +158,10 @@ def event_select(filters: dict, columns=None):
             EventParticipant.select(EventParticipant.event).where(EventParticipant.participant == participant_id)
         ))
     if "country" in filters:
-        query = query.where(Event.id.in_(EventCountry.select(EventCountry.event).where(EventCountry.country == filters["country"])))
+        # a probe of the (country, event) key per event read: a page newest first stops after a
+        # few rows, where IN would first collect every event of the country
+        query = query.where(fn.EXISTS(EventCountry.select(SQL("1")).where(
+            (EventCountry.country == filters["country"]) & (EventCountry.event == Event.id))))
     if "place" in filters:
         query = query.where(Event.place == filters["place"])
     if "type" in filters:
@@ -146,6 +179,32 @@ def event_select(filters: dict, columns=None):
     if "q" in filters:
         query = query.where(Event.id.in_(search.matching_ids(Event._meta.database, filters["q"], "event")))
     return query
+
+
+def event_listing(filters: dict):
+    """The events under ``filters`` for a page or an export: :func:`event_select`, split
+    into :class:`Branches` by how the events are dated when a date filter is given.
+
+    Events with a start date sort by it, so ``sort_date <= to`` bounds them (an
+    index range); events with only an end overlap any range ending after it
+    whatever their sort date; undated events only come with ``include_undated``.
+    """
+    if "from" not in filters and "to" not in filters:
+        return event_select(filters)
+    start, end = filters.get("from"), filters.get("to")
+    rest = {k: v for k, v in filters.items() if k not in ("from", "to", "include_undated")}
+    with_start = Event.date_start.is_null(False)
+    if end:
+        with_start &= (Event.sort_date <= end) & (Event.date_start <= end)
+    if start:
+        with_start &= Event.date_end.is_null() | (Event.date_end >= start)
+    end_only = Event.date_start.is_null() & Event.date_end.is_null(False)
+    if start:
+        end_only &= Event.date_end >= start
+    parts = [event_select(rest).where(with_start), event_select(rest).where(end_only)]
+    if filters.get("include_undated"):
+        parts.append(event_select(rest).where(Event.sort_date == ""))
+    return Branches(parts)
 
 
 def statement_select(filters: dict, columns=None):

@@ -162,8 +162,23 @@ class Span(BaseModel):
     role = CharField()  # evidence / mention / quote / date_expression
 
 
+class EventDayCount(BaseModel):
+    """Events per day and value of a dimension, with running totals (see models/daycounts.py)."""
+
+    dimension = CharField()  # '' (all events), cameo_root, status, plover, precision, country
+    edge = CharField()  # lo / hi / anchor / undated
+    value = CharField()  # '' : none
+    day = CharField()
+    n = IntegerField()
+    ranged = IntegerField()  # anchor rows: of the n events, those not dated to the day
+    cum = IntegerField()  # n summed over this (dimension, edge, value) up to this day
+
+    class Meta:
+        primary_key = CompositeKey("dimension", "edge", "value", "day")
+
+
 #: Bump when a table changes: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 TABLES = [
     DatasetMeta,
@@ -179,6 +194,7 @@ TABLES = [
     Statement,
     StatementTopic,
     Span,
+    EventDayCount,
 ]
 
 # Secondary indexes are built after the bulk insert (cheaper than maintaining them row by row).

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, SQL, Case, Select, fn
 
+from . import daycounts
 from .db import backend_name
-from .queries import count, event_select
+from .queries import count, event_select, event_total
 from .records import (
     CameoCode,
     Event,
@@ -35,10 +36,6 @@ from .records import (
 def _matching(filters: dict):
     """A subquery of the ids of the events under ``filters``, or None when nothing is filtered."""
     return event_select(filters, columns=(Event.id,)) if filters else None
-
-
-def event_total(filters: dict) -> int:
-    return count(event_select(filters, columns=(Event.id,)))
 
 
 def labels(kind: str, values) -> dict:
@@ -105,13 +102,20 @@ def _rolled_up(facet: str, rows):
     return [(*key, n) for key, n in sums.items()]
 
 
-def facet_counts(filters: dict, facet: str) -> FacetResult:
+def facet_counts(filters: dict, facet: str, day_counts: bool = True) -> FacetResult:
     """Events under ``filters`` per value of ``facet``: one or two GROUP BY queries.
 
     Each event counts once per value (a participant with two roles in one event
     counts once), so for a multi-valued facet the counts can add up to more than
     the number of events. Events without a value are counted apart (``missing``).
+    Read from the day counts (models/daycounts.py) when they can answer;
+    ``day_counts=False`` counts the rows anyway (the tests compare both ways).
     """
+    precomputed = daycounts.facet(filters, facet) if day_counts else None
+    if precomputed is not None:
+        values, missing = precomputed
+        values.sort(key=lambda pair: (-pair[1], str(pair[0])))
+        return FacetResult(values, missing)
     star = fn.COUNT(SQL("*"))
     if facet in MULTI_VALUED:
         table, column = MULTI_VALUED[facet]
@@ -305,7 +309,8 @@ def timeline_group_rows(filters: dict, interval: str, first: str | None, last: s
 
 
 def timeline(filters: dict, interval: str, first: dt.date | None = None, last: dt.date | None = None,
-             group_by: str | None = None, group_limit: int = 20, max_buckets: int = MAX_BUCKETS) -> Timeline:
+             group_by: str | None = None, group_limit: int = 20, max_buckets: int = MAX_BUCKETS,
+             day_counts: bool = True) -> Timeline:
     """Events per calendar bucket, zero-filled from ``first`` to ``last`` (inclusive).
 
     An event is counted once, in the bucket of its anchor date: ``date.start``,
@@ -317,16 +322,18 @@ def timeline(filters: dict, interval: str, first: dt.date | None = None, last: d
     are ignored (``first``/``last`` take their place).
 
     Raises :class:`TooManyBuckets` before any bucket is built if the range has
-    more than ``max_buckets``.
+    more than ``max_buckets``. Read from the day counts when they can answer
+    (``day_counts=False`` counts the rows anyway).
     """
     filters = {k: v for k, v in filters.items() if k not in DATE_FILTERS}
     # only the bounds asked for go into the SQL: a bound that is the data's own span selects
     # nothing less, and it would steer SQLite to the sort_date index instead of a covering one
     low = first.isoformat() if first else None
     high = last.isoformat() if last else None
-    undated = undated_count(filters)
+    precomputed = daycounts.timeline_dimension(filters, group_by) if day_counts else None
+    undated = undated_count(filters) if precomputed is None else daycounts.undated(precomputed)
     if first is None or last is None:
-        span = timeline_span(filters)
+        span = timeline_span(filters) if precomputed is None else daycounts.anchor_span(precomputed)
         if span is None:
             first = first or last
             last = last or first
@@ -351,18 +358,25 @@ def timeline(filters: dict, interval: str, first: dt.date | None = None, last: d
     bucket_of = _BucketOf(interval)
 
     total = ranged = 0
-    for key, precision, n in timeline_rows(filters, interval, low, high):
+    if precomputed is None:
+        rows = ((key, n, n if precision != "day" else 0) for key, precision, n in timeline_rows(filters, interval, low, high))
+    else:
+        rows = daycounts.anchors(precomputed, low, high)
+    for key, n, not_to_the_day in rows:
         bucket = index[bucket_of[key]]
         bucket.count += n
         total += n
-        if precision != "day":
-            bucket.ranged += n
-            ranged += n
+        bucket.ranged += not_to_the_day
+        ranged += not_to_the_day
     result = Timeline(interval, first, last, buckets, total, ranged, undated, group_by)
     if group_by:
         per_bucket: dict[dt.date, dict] = defaultdict(lambda: defaultdict(int))
         totals: dict[str, int] = defaultdict(int)
-        rows, result.groups_total = timeline_group_rows(filters, interval, low, high, group_by, group_limit)
+        if precomputed is None:
+            rows, result.groups_total = timeline_group_rows(filters, interval, low, high, group_by, group_limit)
+        else:
+            rows = list(daycounts.group_anchors(group_by, low, high))
+            result.groups_total = len({value for _, value, n in rows if n})
         for key, value, n in rows:
             per_bucket[bucket_of[key]][value] += n
             totals[value] += n

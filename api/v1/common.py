@@ -84,8 +84,13 @@ def stream(kind: str, fmt: str, generator) -> Response:
     return response
 
 
-def listing(kind: str, args: dict, select, model, *, allowed_formats=LIST_FORMATS, transform=None) -> Response:
-    """A collection in the asked format: a keyset page (JSON) or a streamed export."""
+def listing(kind: str, args: dict, select, model, *, allowed_formats=LIST_FORMATS, transform=None,
+            count=None) -> Response:
+    """A collection in the asked format: a keyset page (JSON) or a streamed export.
+
+    ``select(filters)`` gives the query of the rows; ``count(filters)``, when given,
+    their number (a resource may know a cheaper way than counting the rows).
+    """
     fmt = formats.negotiate(args.get("format"), request.headers.get("Accept", ""), allowed_formats)
     filters = filters_from(args)
     query = select(filters)
@@ -109,7 +114,7 @@ def listing(kind: str, args: dict, select, model, *, allowed_formats=LIST_FORMAT
         after = pagination.decode(secret, args["cursor"], endpoint, args.get("sort", "id"), filters, len(spec.columns))
     limit = args["limit"]
     rows, more = queries.keyset_page(query, spec, after, limit)
-    total = cached_total(endpoint, filters, query)
+    total = cached_total(endpoint, filters, (lambda: count(filters)) if count else (lambda: queries.count(query)))
     next_cursor = pagination.encode(secret, endpoint, args.get("sort", "id"), filters, spec.key_of(rows[-1])) if more else None
     if transform is None and not wanted:
         data = "[" + ",".join(row.doc for row in rows) + "]"
@@ -150,10 +155,10 @@ class TotalCache:
         return value
 
 
-def cached_total(endpoint: str, filters: dict, query) -> int:
+def cached_total(endpoint: str, filters: dict, compute) -> int:
     cache = current_app.extensions.setdefault("total_cache", TotalCache())
     key = (g.dataset_version, endpoint, pagination.fingerprint(endpoint, "", filters))
-    return cache.get_or_compute(key, lambda: queries.count(query))
+    return cache.get_or_compute(key, compute)
 
 
 def _decoded(rows, transform):

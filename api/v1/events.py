@@ -60,8 +60,8 @@ class Events(MethodView):
         the same as the first. `format=csv|ndjson|geojson` (or the Accept
         header) exports every matching event in one streamed download.
         """
-        return listing("events", args, queries.event_select, Event,
-                       allowed_formats=EVENT_FORMATS, transform=embed(args.get("include")))
+        return listing("events", args, queries.event_listing, Event, allowed_formats=EVENT_FORMATS,
+                       transform=embed(args.get("include")), count=queries.event_total)
 
 
 @blp.route("/<record_id:event_id>")

@@ -57,8 +57,8 @@ class ParticipantEvents(MethodView):
         """Events a participant took part in (takes every /v1/events filter)"""
         require(participant_id)
         args = {**args, "participant": [participant_id, *args.get("participant", [])]}
-        return listing("events", args, queries.event_select, Event, allowed_formats=EVENT_FORMATS,
-                       transform=embed_events(args.get("include")))
+        return listing("events", args, queries.event_listing, Event, allowed_formats=EVENT_FORMATS,
+                       transform=embed_events(args.get("include")), count=queries.event_total)
 
 
 @blp.route("/<record_id:participant_id>/statements")
