@@ -684,25 +684,24 @@ class DatabaseWriter(Sink):
         self.insert(StatementTopic, statement_topic_rows)
         self.source_counts[source_id].update(events=len(events), statements=len(statements))
 
-    def names_for_event(self, record: dict, mentions_in: "MentionLocator") -> list[str]:
-        """Names that make an event findable in either language.
+    def names_for_event(self, record: dict, mentions_in: "MentionLocator") -> list[tuple]:
+        """Names that make an event findable in either language, as (key, [names]) per entity.
 
         The event's participants and place, and every participant or place
         mentioned inside its evidence: an Arabic sentence naming أستانا makes the
         event findable as "Astana" too.
         """
-        names: list[str] = []
-        entities = [self.participants[link["participant"]] for link in record["participants"]]
+        entities = [("participant", self.participants[link["participant"]]) for link in record["participants"]]
         if record["place"]:
-            entities.append(self.places[record["place"]])
+            entities.append(("place", self.places[record["place"]]))
         for span in record["evidence"]:
             entities.extend(mentions_in(span["start"], span["end"], self.participants, self.places))
-        seen = set()
-        for entity in entities:
-            if entity["id"] in seen:
-                continue
-            seen.add(entity["id"])
-            names.extend([entity["name_en"], entity["name_ar"], *entity["aliases"]])
+        names, seen = [], set()
+        for kind, entity in entities:
+            key = (kind, entity["id"])
+            if key not in seen:
+                seen.add(key)
+                names.append((key, [entity["name_en"], entity["name_ar"], *entity["aliases"]]))
         return names
 
     def finish(self, version: str) -> None:
@@ -767,13 +766,13 @@ class MentionLocator:
         self.mentions = sorted(mentions)
         self.starts = [m[0] for m in self.mentions]
 
-    def __call__(self, start: int, end: int, participants: dict, places: dict) -> list[dict]:
+    def __call__(self, start: int, end: int, participants: dict, places: dict) -> list[tuple[str, dict]]:
         found = []
         for m_start, m_end, kind, entity_id in self.mentions[bisect.bisect_left(self.starts, start):]:
             if m_start >= end:
                 break
             if m_end <= end:
-                found.append((participants if kind == "participant" else places)[entity_id])
+                found.append((kind, (participants if kind == "participant" else places)[entity_id]))
         return found
 
 

@@ -272,9 +272,11 @@ class IndexWriter:
         self.gazetteer = Gazetteer([])
         self._tokens: dict[str, list[str]] = {}
         self._forms: dict[str, list[str]] = {}
+        self._entities: dict[tuple, tuple[list[str], list[str]]] = {}  # see add
 
     def set_entities(self, entities: list[list[str]]) -> None:
         self.gazetteer = Gazetteer(entities)
+        self._entities.clear()
 
     #: pieces of text up to this length (names, aliases, titles) have their tokens remembered,
     #: up to TOKENS_CACHED of them (then the memo starts again: names come back often)
@@ -305,12 +307,24 @@ class IndexWriter:
             out.extend(forms)
         return out
 
-    def add(self, kind: str, record_id: str, sort_date: str, texts: list[str]) -> None:
+    def add(self, kind: str, record_id: str, sort_date: str, texts: list[str], names: list[tuple] = ()) -> None:
+        """One record: its own ``texts``, and the ``names`` it is also found by.
+
+        ``names`` are (key, [name, …]) of entities: the tokens, forms and gazetteer
+        expansion of one entity's names are the same in every record that names
+        it, so they are worked out once per key.
+        """
         tokens: list[str] = []
         for piece in texts:
             if piece:
                 tokens.extend(self.tokens(piece))
         forms = self.forms_of(tokens) + self.gazetteer.expand(tokens)
+        for key, entity_names in names:
+            entity = self._entities.get(key)
+            if entity is None:
+                entity = self._entities[key] = self._entity_terms(entity_names)
+            tokens.extend(entity[0])
+            forms.extend(entity[1])
         self.rows.append({
             "kind": kind,
             "record_id": record_id,
@@ -321,14 +335,21 @@ class IndexWriter:
         if len(self.rows) >= self.BATCH:
             self.flush()
 
-    def add_event(self, doc: dict, names: list[str]) -> None:
-        texts = [doc["title_en"], doc["summary_en"], *(s["text"] for s in doc["evidence"]), *names]
-        self.add("event", doc["id"], doc["date"]["start"] or doc["date"]["end"] or "", texts)
+    def _entity_terms(self, names: list[str]) -> tuple[list[str], list[str]]:
+        tokens: list[str] = []
+        for name in names:
+            if name:
+                tokens.extend(self.tokens(name))
+        return tokens, self.forms_of(tokens) + self.gazetteer.expand(tokens)
+
+    def add_event(self, doc: dict, names: list[tuple]) -> None:
+        texts = [doc["title_en"], doc["summary_en"], *(s["text"] for s in doc["evidence"])]
+        self.add("event", doc["id"], doc["date"]["start"] or doc["date"]["end"] or "", texts, names)
 
     def add_statement(self, doc: dict) -> None:
         speaker = doc["speaker"]
-        texts = [doc["text_ar"], doc["text_en"], speaker["name_en"], speaker["name_ar"]]
-        self.add("statement", doc["id"], doc["reported_on"], texts)
+        self.add("statement", doc["id"], doc["reported_on"], [doc["text_ar"], doc["text_en"]],
+                 [(("speaker", speaker["id"]), [speaker["name_en"], speaker["name_ar"]])])
 
     def add_entity(self, kind: str, doc: dict) -> None:
         texts = [doc["name_en"], doc["name_ar"], *doc["aliases"], doc.get("title_en"), doc.get("title_ar")]
