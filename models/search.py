@@ -170,21 +170,28 @@ class Gazetteer:
 
     A record whose text names an entity in one spelling or language (Astana,
     آستانا, خميس) is indexed under all of that entity's names, so the English
-    and Arabic queries find the same records.
+    and Arabic queries find the same records. Only a name of a single entity
+    does that: a surname two people share names neither of them for certain.
     """
 
     def __init__(self, entities: list[list[str]]):
         self.names: list[list[str]] = []
         self.by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         self._starting: dict[str, tuple] = {}  # token -> candidates (see expand)
+        owners: dict[tuple[str, ...], set[int]] = {}
         for index, names in enumerate(entities):
             tokens = []
             for name in names:
                 sequence = tuple(textnorm.tokens(name))
                 if sequence:
-                    self.by_first.setdefault(sequence[0], []).append((sequence, index))
+                    owners.setdefault(sequence, set()).add(index)
                     tokens.extend(sequence)
             self.names.append(list(dict.fromkeys(tokens)))
+        # a name shared by several entities (a surname, "the minister") does not say which one a
+        # text means: it is searchable as written, but adds nobody's other names
+        for sequence, indexes in owners.items():
+            if len(indexes) == 1:
+                self.by_first.setdefault(sequence[0], []).append((sequence, next(iter(indexes))))
         # the same names, for expand: one-token names by token, longer ones by their first two tokens
         self._singles: dict[str, list[int]] = {}
         self._pairs: dict[tuple[str, str], list[tuple[tuple[str, ...], int]]] = {}

@@ -128,3 +128,17 @@ def test_parse_query_reduces_user_text_to_tokens():
     assert "استانا" in query.words
     assert query.excluded == ["امريكا"]
     assert all(token.isalnum() for token in query.positive + query.excluded)
+
+
+def test_gazetteer_expands_names_of_one_entity_only():
+    gazetteer = search.Gazetteer([
+        ["Faisal Murad", "فيصل مراد", "Murad"],
+        ["Basel Murad", "باسل مراد", "Murad"],
+        ["Astana", "أستانا", "آستانا"],
+    ])
+    # "Murad" alone could be either man: it brings neither one's other names
+    assert gazetteer.expand(["murad", "said"]) == []
+    # a full name, or a name of a single place, brings all of its entity's names
+    assert set(gazetteer.expand(["faisal", "murad"])) >= {"فيصل", "مراد", "faisal"}
+    assert "basel" not in gazetteer.expand(["faisal", "murad"])
+    assert set(gazetteer.expand(["استانا"])) >= {"astana", "استانا"}
