@@ -64,7 +64,7 @@ class PlaceSummarySchema(Base):
 
 
 class RoleSchema(Base):
-    participant = fields.Raw(required=True, metadata={"description": "Participant summary (the full record with include=participants)."})
+    participant = fields.Raw(required=True, metadata={"description": "Participant summary (with include=participants: the full record without its mentions, which are at /v1/participants/{id})."})
     role = fields.String(required=True)
 
 
@@ -93,7 +93,7 @@ class EventSchema(Curated):
     plover = fields.Nested(PloverSchema, allow_none=True)
     status = fields.String(metadata={"description": "occurred, planned, ongoing or background."})
     date = fields.Nested(DateSchema)
-    place = fields.Raw(allow_none=True, metadata={"description": "Place summary or null (the full record with include=place)."})
+    place = fields.Raw(allow_none=True, metadata={"description": "Place summary or null (with include=place: the full record without its mentions)."})
     participants = fields.List(fields.Nested(RoleSchema))
     topics = fields.List(fields.String())
     evidence = fields.List(fields.Nested(SpanSchema))
@@ -104,7 +104,7 @@ class EventSchema(Curated):
 
 class StatementSchema(Curated):
     id = fields.String(required=True)
-    speaker = fields.Raw(metadata={"description": "Participant summary (full record with include=speaker)."})
+    speaker = fields.Raw(metadata={"description": "Participant summary (with include=speaker: the full record without its mentions)."})
     event = fields.Raw(allow_none=True, metadata={"description": "Event id or null (the full record with include=event)."})
     event_link = nullable_str("explicit or inferred.")
     text_ar = fields.String(metadata={"description": "The verbatim Arabic words."})

@@ -78,6 +78,12 @@ def participant(record: dict, mentions: list[dict], counts: dict) -> dict:
     }
 
 
+def embedded(doc: dict) -> dict:
+    """A participant or place as embedded in other records: without its mentions (a popular
+    actor has thousands; its count stays, the spans are at /v1/participants/{id})."""
+    return {key: value for key, value in doc.items() if key != "mentions"}
+
+
 def place(record: dict, mentions: list[dict], counts: dict) -> dict:
     return {
         **place_summary(record),

@@ -577,12 +577,12 @@ class DatabaseWriter(Sink):
         # docs are final only when the counts are known (finish); the rows must exist first for the foreign keys
         self.insert(Participant, [
             {"id": r["id"], "name_en": r["name_en"], "name_ar": r["name_ar"], "kind": r["kind"], "country": r["country"],
-             "summary": documents.dumps(self.participant_summaries[r["id"]]), "doc": "{}"}
+             "summary": documents.dumps(self.participant_summaries[r["id"]]), "doc": "{}", "embedded": "{}"}
             for r in self.participants.values()
         ])
         self.insert(Place, [
             {"id": r["id"], "name_en": r["name_en"], "name_ar": r["name_ar"], "kind": r["kind"], "country": r["country"],
-             "lat": r["lat"], "lon": r["lon"], "doc": "{}"}
+             "lat": r["lat"], "lon": r["lon"], "doc": "{}", "embedded": "{}"}
             for r in self.places.values()
         ])
 
@@ -707,11 +707,13 @@ class DatabaseWriter(Sink):
     def finish(self, version: str) -> None:
         for pid, record in self.participants.items():
             doc = documents.participant(record, Mentions(*self._participant_mentions[pid]), self.participant_counts[pid])
-            Participant.update(doc=documents.dumps(doc)).where(Participant.id == pid).execute()
+            Participant.update(doc=documents.dumps(doc), embedded=documents.dumps(documents.embedded(doc))).where(
+                Participant.id == pid).execute()
             self.index.add_entity("participant", doc)
         for pid, record in self.places.items():
             doc = documents.place(record, Mentions(*self._place_mentions[pid]), self.place_counts[pid])
-            Place.update(doc=documents.dumps(doc)).where(Place.id == pid).execute()
+            Place.update(doc=documents.dumps(doc), embedded=documents.dumps(documents.embedded(doc))).where(
+                Place.id == pid).execute()
             self.index.add_entity("place", doc)
         for source_id, meta in self.sources.items():
             doc = documents.source(meta, source_id, self.source_counts[source_id])

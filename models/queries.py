@@ -270,6 +270,15 @@ def docs_by_id(model, ids) -> dict[str, dict]:
     return {rid: json.loads(doc) for rid, doc in rows}
 
 
+def embedded_by_id(model, ids) -> dict[str, dict]:
+    """Participants or places as other records embed them (``embedded`` column)."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    rows = model.select(model.id, model.embedded).where(model.id.in_(ids)).tuples()
+    return {rid: json.loads(doc) for rid, doc in rows}
+
+
 def doc_of(model, record_id: str) -> dict | None:
     row = model.select(model.doc).where(model.id == record_id).tuples().first()
     return json.loads(row[0]) if row else None

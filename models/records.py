@@ -72,6 +72,7 @@ class Place(BaseModel):
     lat = FloatField(null=True)
     lon = FloatField(null=True)
     doc = TextField()
+    embedded = TextField()  # doc without its mentions: what include=place embeds
 
 
 class Participant(BaseModel):
@@ -80,8 +81,9 @@ class Participant(BaseModel):
     name_ar = TextField()
     kind = CharField()
     country = CharField(null=True)
-    summary = TextField()  # the embedded form used inside events and statements
+    summary = TextField()  # the short form inside every event and statement document
     doc = TextField()
+    embedded = TextField()  # doc without its mentions: what include=participants / speaker embeds
 
 
 class Event(BaseModel):
@@ -178,7 +180,7 @@ class EventDayCount(BaseModel):
 
 
 #: Bump when a table changes: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 TABLES = [
     DatasetMeta,

@@ -233,9 +233,13 @@ def test_include_embeds_related_records(client):
     assert all("aliases" in link["participant"] and "mention_count" in link["participant"] for link in event["participants"])
     assert "kind" in event["place"] and "mention_count" in event["place"]
     assert all("mentions" not in link["participant"] for link in event["participants"])  # too many to embed
+    assert "mentions" not in event["place"]
     statement = data(client, "/v1/statements/khamis-hopes-astana-solution?include=event,speaker")["data"]
     assert statement["event"]["id"] == "khamis-meets-rouhani"
-    assert "aliases" in statement["speaker"]
+    assert "aliases" in statement["speaker"] and "mentions" not in statement["speaker"]
+    # the embedded form is the full record but for its mentions
+    full = data(client, f"/v1/participants/{statement['speaker']['id']}")["data"]
+    assert full["mentions"] and {k: v for k, v in full.items() if k != "mentions"} == statement["speaker"]
 
 
 def test_list_pages_run_a_constant_number_of_queries(database_url):

@@ -26,18 +26,12 @@ def embed(include: list[str]):
             for doc in docs:
                 doc["statements"] = [statements[s] for s in doc["statements"] if s in statements]
         if "participants" in include:
-            people = queries.docs_by_id(Participant, [p["participant"]["id"] for d in docs for p in d["participants"]])
-            for person in people.values():
-                # a popular actor has thousands of mentions: embedded, it brings its count; the
-                # spans themselves are at /v1/participants/{id}
-                person.pop("mentions", None)
+            people = queries.embedded_by_id(Participant, [p["participant"]["id"] for d in docs for p in d["participants"]])
             for doc in docs:
                 for link in doc["participants"]:
                     link["participant"] = people.get(link["participant"]["id"], link["participant"])
         if "place" in include:
-            places = queries.docs_by_id(Place, [d["place"]["id"] for d in docs if d["place"]])
-            for place in places.values():
-                place.pop("mentions", None)
+            places = queries.embedded_by_id(Place, [d["place"]["id"] for d in docs if d["place"]])
             for doc in docs:
                 if doc["place"]:
                     doc["place"] = places.get(doc["place"]["id"], doc["place"])
