@@ -165,6 +165,9 @@ def forms_of(tokens: list[str]) -> list[str]:
     return out
 
 
+_NO_CANDIDATES = ((), ())  # one shared object: Gazetteer.expand skips it by identity
+
+
 class Gazetteer:
     """Every name of every participant and place, to make a record findable in both languages.
 
@@ -213,14 +216,13 @@ class Gazetteer:
         number of entities sharing a first token (every محمد).
         """
         found: set[int] = set()
-        starting = self._starting
+        starting, candidates, nothing = self._starting, self._candidates, _NO_CANDIDATES
         pairs = self._pairs
         last = len(tokens) - 1
-        for position, token in enumerate(tokens):
-            entry = starting.get(token)
-            if entry is None:
-                entry = self._candidates(token)
-            singles, firsts = entry
+        # most tokens start no name: find the few that do without a Python-level loop step each
+        entries = [starting.get(token) or candidates(token) for token in tokens]
+        for position in [p for p, entry in enumerate(entries) if entry is not nothing]:
+            singles, firsts = entries[position]
             if singles:
                 found.update(singles)
             if firsts and position < last:
@@ -242,7 +244,7 @@ class Gazetteer:
         firsts = tuple(form for form in forms if form in self._firsts)
         if len(self._starting) >= self.CACHE_LIMIT:
             self._starting.clear()
-        entry = self._starting[token] = (singles, firsts)
+        entry = self._starting[token] = (singles, firsts) if singles or firsts else _NO_CANDIDATES
         return entry
 
     def equivalents(self, words: list[str]) -> set[str]:
