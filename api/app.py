@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import threading
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, request
 
 from models.db import UNAVAILABLE_ERRORS, ReadRouter, begin_read_snapshot, database_url_from_env
 from models.queries import NotLoaded, dataset_meta
@@ -43,24 +43,6 @@ def default_config() -> dict:
 _unclosed = threading.local()
 
 
-def close_database(db) -> None:
-    """Close this thread's connection to ``db`` whatever state it is in (a transaction
-    left open or aborted included): roll back, forget the transactions, close."""
-    if db is None or db.is_closed():
-        return
-    try:
-        if db.in_transaction():
-            while db.in_transaction():
-                db.pop_transaction()
-            db.rollback()
-    except Exception:  # noqa: BLE001 - a broken connection is closed below all the same
-        pass
-    try:
-        db.close()
-    except Exception:  # noqa: BLE001
-        db.dispose()  # forget the connection state of this thread
-
-
 def release_request_database():
     """Take this request's database (connection, model binding, read snapshot) out of ``g``.
 
@@ -79,6 +61,7 @@ def release_request_database():
     db = g.pop("db", None)
     if snapshot is None and binding is None and db is None:
         return lambda: None
+    router = current_app.extensions["read_router"]
     owner = threading.get_ident()
     done = []
 
@@ -89,15 +72,18 @@ def release_request_database():
         pending = getattr(_unclosed, "closers", None)
         if pending and close in pending:
             pending.remove(close)
+        ended = False
         try:
             if snapshot is not None:
                 snapshot.__exit__(None, None, None)  # ends the read-only transaction
+            ended = True
         except Exception:  # noqa: BLE001 - the connection is rolled back and closed below
             pass
         finally:
             if binding is not None:
                 binding.__exit__(None, None, None)
-            close_database(db)
+            if db is not None:
+                router.release(db, reusable=ended)
 
     if not hasattr(_unclosed, "closers"):
         _unclosed.closers = []

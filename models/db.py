@@ -22,14 +22,14 @@ DEFAULT_DATA_DIR = "data"
 SQLITE_FILENAME = "event-records.sqlite3"
 
 # Applied on every SQLite connection. WAL lets readers keep serving the previous
-# dataset while a load commits; mmap and a larger page cache keep a million-row
-# file fast on a read-only workload.
+# dataset while a load commits. Reads go through the operating system's page
+# cache rather than mmap: a server thread keeps its connection, and mapped pages
+# of a multi-GiB file would count in every worker's resident memory.
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
     "synchronous": "normal",
-    "cache_size": -64_000,
-    "mmap_size": 1 << 30,
+    "cache_size": -16_000,
     "busy_timeout": 5_000,
     "temp_store": "memory",
 }
@@ -109,11 +109,44 @@ def backend_name(db) -> str:
     return "sqlite" if isinstance(db, SqliteDatabase) else "postgresql"
 
 
+def close_database(db) -> None:
+    """Close this thread's connection to ``db`` whatever state it is in (a transaction
+    left open or aborted included): roll back, forget the transactions, close."""
+    if db is None or db.is_closed():
+        return
+    try:
+        if db.in_transaction():
+            while db.in_transaction():
+                db.pop_transaction()
+            db.rollback()
+    except Exception:  # noqa: BLE001 - a broken connection is closed below all the same
+        pass
+    try:
+        db.close()
+    except Exception:  # noqa: BLE001
+        db.dispose()  # forget the connection state of this thread
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
 class ReadRouter:
     """Chooses the database a request reads from.
 
     Replicas are used round-robin; one that fails to connect is skipped and left
     out for ``cooldown`` seconds; when none answers, the primary serves the read.
+
+    A server thread keeps its SQLite connection from one request to the next
+    (opening one, with its pragmas, and starting with a cold page cache cost
+    more than most answers), as long as the file is the one it opened: a file
+    removed or replaced is noticed by its inode at the next request, which then
+    opens the path again (and gets a 503 if nothing is there). Other backends
+    connect per request (``postgresql+pool://`` pools the connections).
     """
 
     def __init__(self, primary_url: str, replica_urls: list[str] | None = None, cooldown: float = 5.0):
@@ -124,6 +157,32 @@ class ReadRouter:
         self._down_until: dict[int, float] = {}
         self._cycle = itertools.cycle(range(len(self.replicas))) if self.replicas else None
         self._lock = threading.Lock()
+        urls = [primary_url, *(replica_urls or [])]
+        self._paths = {id(db): sqlite_path(url) for db, url in zip([self.primary, *self.replicas], urls)
+                       if sqlite_path(url) is not None}
+        self._opened = threading.local()  # id(db) -> identity of the file this thread's connection reads
+
+    def _drop_if_replaced(self, db) -> None:
+        path = self._paths.get(id(db))
+        if path is None or db.is_closed():
+            return
+        opened = getattr(self._opened, "files", {}).get(id(db))
+        if opened is None or _file_identity(path) != opened:
+            close_database(db)
+
+    def _opened_now(self, db) -> None:
+        path = self._paths.get(id(db))
+        if path is not None:
+            if not hasattr(self._opened, "files"):
+                self._opened.files = {}
+            self._opened.files[id(db)] = _file_identity(path)
+
+    def release(self, db, reusable: bool) -> None:
+        """End this thread's use of ``db`` for the request: keep a healthy SQLite
+        connection for the next one, close anything else."""
+        if reusable and id(db) in self._paths and not db.is_closed() and not db.in_transaction():
+            return
+        close_database(db)
 
     def candidates(self):
         now = time.monotonic()
@@ -140,7 +199,9 @@ class ReadRouter:
         last_error: Exception | None = None
         for index, db in self.candidates():
             try:
-                db.connect(reuse_if_open=True)
+                self._drop_if_replaced(db)
+                if db.connect(reuse_if_open=True):
+                    self._opened_now(db)
                 if index is not None:
                     db.execute_sql("SELECT 1")  # a standby that lost its socket fails here
                 return db

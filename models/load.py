@@ -47,6 +47,7 @@ from . import search
 RECORD_KINDS = ("participants", "places", "events", "statements")
 ENTITY_KINDS = ("participants", "places")
 INSERT_BATCH = 2_000
+LOAD_CACHE_KIB = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -825,6 +826,10 @@ def load(root: Path, db, progress=None) -> Summary:
     reader = DatasetReader(root, progress)
     progress = progress or (lambda message: None)
     db.connect(reuse_if_open=True)
+    if search.is_sqlite(db):
+        # index builds and the search index sort and merge large b-trees: a larger page cache
+        # than a server connection's, for this connection only
+        db.execute_sql(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
     try:
         with db.bind_ctx(TABLES + search.index_models(db)), db.atomic() as transaction:
             create_schema(db)

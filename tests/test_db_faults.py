@@ -104,12 +104,16 @@ def test_sqlite_file_removed_then_put_back(sqlite_url, tmp_path, gunicorn_factor
 def test_sqlite_locked_exclusively_then_released(sqlite_url, tmp_path, gunicorn_factory):
     path = tmp_path / "served.sqlite3"
     shutil.copy(sqlite_path(sqlite_url), path)
-    server, before, etags = serve_and_snapshot(gunicorn_factory, f"sqlite:///{path}")
-
+    first, before, etags = serve_and_snapshot(gunicorn_factory, f"sqlite:///{path}")
+    # a serving worker keeps its connections open, and an open WAL connection keeps others
+    # from locking the file exclusively: the lock is taken while no server runs, then a
+    # server starts on the locked file
+    first.stop()
     holder = sqlite3.connect(path, isolation_level=None)
     try:
         holder.execute("PRAGMA locking_mode=EXCLUSIVE")
         holder.execute("BEGIN EXCLUSIVE")
+        server = gunicorn_factory(f"sqlite:///{path}").wait("/healthz")
         started = time.monotonic()
         assert_unavailable(server, "/v1/events?limit=5")
         # a locked file costs a request READ_BUSY_TIMEOUT (1 s), not the writers' 5 s
@@ -149,3 +153,27 @@ def test_postgresql_stopped_then_started_again(own_pg_cluster, gunicorn_factory)
     assert own_pg_cluster.url("faults") == url  # the same port
     assert_back(server, before)
     assert server.process.poll() is None
+
+
+def test_a_server_thread_keeps_its_sqlite_connection_while_the_file_stays(sqlite_url, tmp_path):
+    from api import create_app
+
+    path = tmp_path / "kept.sqlite3"
+    shutil.copy(sqlite_path(sqlite_url), path)
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "RESPONSE_CACHE_BYTES": 0})
+    db = app.extensions["read_router"].primary
+    client = app.test_client()  # requests run in this thread
+
+    assert client.get("/v1/events?limit=1").status_code == 200
+    connection = db._state.conn
+    assert connection is not None and not db.in_transaction()  # open, its read transaction ended
+    assert client.get("/v1/events?limit=2").status_code == 200
+    assert db._state.conn is connection  # the same connection, no reconnect
+
+    away = tmp_path / "away.sqlite3"
+    path.rename(away)
+    assert client.get("/v1/events?limit=1").status_code == 503  # noticed: the path holds no file
+    assert db.is_closed()
+    away.rename(path)
+    assert client.get("/v1/events?limit=1").status_code == 200
+    assert db._state.conn is not connection
