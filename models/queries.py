@@ -84,15 +84,21 @@ def _page_select(select, spec: SortSpec, after: list | None, limit: int):
     return select.order_by(*spec.order_by()).limit(limit)
 
 
+def _part_page(part, spec: SortSpec, after: list | None, limit: int):
+    if isinstance(part, SearchOrderedPart):
+        return part.page(spec, after, limit)
+    return _page_select(part, spec, after, limit)
+
+
 def keyset_page(select, spec: SortSpec, after: list | None, limit: int):
     """Rows of one page (and whether there is another) without OFFSET."""
     if isinstance(select, Branches):
-        parts = [_page_select(part, spec, after, limit + 1).alias(f"part{i}") for i, part in enumerate(select)]
+        parts = [_part_page(part, spec, after, limit + 1).alias(f"part{i}") for i, part in enumerate(select)]
         union = parts[0].select_from(SQL("*"))
         for part in parts[1:]:
             union = union.union_all(part.select_from(SQL("*")))
         order = [SQL(f'"{c.column_name}" DESC' if spec.descending else f'"{c.column_name}"') for c in spec.columns]
-        rows = list(union.order_by(*order).limit(limit + 1).bind(select[0].model._meta.database).namedtuples())
+        rows = list(union.order_by(*order).limit(limit + 1).bind(Event._meta.database).namedtuples())
     else:
         rows = list(_page_select(select, spec, after, limit + 1))
     return rows[:limit], len(rows) > limit
@@ -112,13 +118,15 @@ def iterate_all(select, spec: SortSpec, batch: int = 2_000):
 def count(select) -> int:
     if isinstance(select, Branches):  # disjoint parts
         return sum(count(part) for part in select)
+    if isinstance(select, SearchOrderedPart):
+        return select.count()
     return select.order_by().count(clear_limit=True)
 
 
 def event_total(filters: dict) -> int:
     """Events under ``filters``: from the day counts when they can answer, else counted."""
     found = daycounts.total(filters)
-    return count(event_select(filters, columns=(Event.id,))) if found is None else found
+    return count(event_listing(filters)) if found is None else found
 
 
 # --------------------------------------------------------------------------- filters
@@ -152,6 +160,13 @@ def _cameo_prefix(column, prefix: str):
 
 def event_select(filters: dict, columns=None):
     query = Event.select(*(columns or (Event.id, Event.sort_date, Event.doc)))
+    conditions = event_conditions(filters)
+    return query.where(*conditions) if conditions else query
+
+
+def event_conditions(filters: dict) -> list:
+    """The WHERE terms of :func:`event_select`."""
+    query = _Conditions()
     for participant_id in filters.get("participant", []):
         # IN over the (participant, event) index: SQLite plans it far better than a correlated EXISTS
         query = query.where(Event.id.in_(
@@ -178,7 +193,18 @@ def event_select(filters: dict, columns=None):
         query = query.where(_overlaps(Event, filters.get("from"), filters.get("to"), filters.get("include_undated", False)))
     if "q" in filters:
         query = query.where(Event.id.in_(search.matching_ids(Event._meta.database, filters["q"], "event")))
-    return query
+    return query.terms
+
+
+class _Conditions:
+    """Collects ``where`` terms the way a peewee select would."""
+
+    def __init__(self):
+        self.terms: list = []
+
+    def where(self, term):
+        self.terms.append(term)
+        return self
 
 
 def event_listing(filters: dict):
@@ -189,6 +215,8 @@ def event_listing(filters: dict):
     index range); events with only an end overlap any range ending after it
     whatever their sort date; undated events only come with ``include_undated``.
     """
+    if "q" in filters and search.is_sqlite(Event._meta.database):
+        return _search_ordered(filters)
     if "from" not in filters and "to" not in filters:
         return event_select(filters)
     start, end = filters.get("from"), filters.get("to")
@@ -205,6 +233,99 @@ def event_listing(filters: dict):
     if filters.get("include_undated"):
         parts.append(event_select(rest).where(Event.sort_date == ""))
     return Branches(parts)
+
+
+def _search_ordered(filters: dict) -> Branches:
+    """Events matching ``q`` (SQLite), one :class:`SearchOrderedPart` per way of being dated."""
+    start, end = filters.get("from"), filters.get("to")
+    dated = start or end
+    rest = {k: v for k, v in filters.items() if k not in ("q", "from", "to", "include_undated")}
+    conditions = event_conditions(rest)
+    parts = [
+        SearchOrderedPart(filters["q"], search.STARTED, conditions, high=end,
+                          # a started event overlaps [from, …] when it ends on or after it (or is open)
+                          also=(Event.date_end.is_null() | (Event.date_end >= start)) if start else None),
+        SearchOrderedPart(filters["q"], search.END_ONLY, conditions, low=start),  # sort_date is the end
+    ]
+    if not dated or filters.get("include_undated"):
+        parts.append(SearchOrderedPart(filters["q"], search.UNDATED, conditions))
+    return Branches(parts)
+
+
+class SearchOrderedPart:
+    """Events matching a query, of one ``part`` (search.STARTED, END_ONLY or UNDATED), read
+    newest (or oldest) first from the FTS index itself.
+
+    The search rows of one part are numbered in (sort_date, id) order (see
+    search.SearchDoc), so the FTS index yields its matches in list order and
+    stops after a page, and a date bound or a cursor is a rowid bound. SQLite only.
+
+    ``low``/``high`` bound ``sort_date``; ``also`` is a further condition on the
+    event; ``conditions`` are the other filters' terms (:func:`event_conditions`).
+    """
+
+    def __init__(self, query, part: int, conditions: list, low: str | None = None, high: str | None = None,
+                 also=None):
+        self.query = query
+        self.part = part
+        self.conditions = list(conditions) + ([also] if also is not None else [])
+        self.low, self.high = low, high
+
+    def _edge(self, last: bool, key: list | None):
+        """The first (or last) rowid of this part within the date bounds, before (after) ``key``."""
+        doc = search.SearchDoc.alias()
+        edge = doc.select(doc.rowid).where((doc.kind == "event") & (doc.part == self.part))
+        if self.low:
+            edge = edge.where(doc.sort_date >= self.low)
+        if self.high:
+            edge = edge.where(doc.sort_date <= self.high)
+        if key is not None:
+            row = Tuple(doc.sort_date, doc.record_id)
+            edge = edge.where(row < Tuple(*key) if last else row > Tuple(*key))
+        order = [doc.sort_date.desc(), doc.record_id.desc()] if last else [doc.sort_date, doc.record_id]
+        return edge.order_by(*order).limit(1)
+
+    def _matches(self, columns, spec: SortSpec | None = None, after: list | None = None, *, events: bool):
+        """The FTS matches of this part (joined to their events when ``events`` or the
+        filters need them), within the date bounds and after the cursor ``after``."""
+        fts, doc = search.SearchFTS, search.SearchDoc
+        descending = spec.descending if spec else True
+        low = self._edge(False, after if (after is not None and not descending) else None)
+        high = self._edge(True, after if (after is not None and descending) else None)
+        select = fts.select(*columns).where(
+            fts.match(search.match_expression(Event._meta.database, self.query)), fts.rowid >= low, fts.rowid <= high)
+        if events or self.conditions or self.query.phrases:
+            select = search.with_phrases(select.join_from(fts, doc, on=(doc.rowid == fts.rowid)), self.query)
+        if events or self.conditions:
+            select = select.join_from(doc, Event, on=(Event.id == doc.record_id))
+            if self.conditions:
+                select = select.where(*self.conditions)
+        return select
+
+    def page(self, spec: SortSpec, after: list | None, limit: int):
+        if spec.columns[0].name != "sort_date":  # another order: the FTS order does not help
+            select = Event.select(Event.id, Event.sort_date, Event.doc).where(self.generic())
+            return _page_select(select, spec, after, limit)
+        select = self._matches([Event.id, Event.sort_date, Event.doc], spec, after, events=True)
+        order = search.SearchFTS.rowid.desc() if spec.descending else search.SearchFTS.rowid.asc()
+        return select.order_by(order).limit(limit)
+
+    def generic(self):
+        """The same events as a plain condition on the event table."""
+        part = {search.STARTED: Event.date_start.is_null(False),
+                search.END_ONLY: Event.date_start.is_null() & Event.date_end.is_null(False),
+                search.UNDATED: Event.sort_date == ""}[self.part]
+        if self.low:
+            part &= Event.sort_date >= self.low
+        if self.high:
+            part &= Event.sort_date <= self.high
+        matching = Event.id.in_(search.matching_ids(Event._meta.database, self.query, "event"))
+        for term in self.conditions:
+            part &= term
+        return part & matching
+
+    def count(self) -> int:
+        return self._matches([fn.COUNT(SQL("*"))], events=False).scalar()
 
 
 def statement_select(filters: dict, columns=None):

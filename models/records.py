@@ -180,7 +180,7 @@ class EventDayCount(BaseModel):
 
 
 #: Bump when a table changes: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 TABLES = [
     DatasetMeta,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from peewee import AutoField, Cast, CharField, Expression, Field, SqliteDatabase, TextField, Value, fn
+from peewee import AutoField, Cast, CharField, Expression, Field, IntegerField, SqliteDatabase, TextField, Value, fn
 from playhouse.sqlite_ext import FTS5Model, SearchField
 
 from . import text as textnorm
@@ -41,9 +41,25 @@ class TSVectorField(Field):
     field_type = "TSVECTOR"
 
 
+#: ``part`` of a searchable record: how it is dated (see SearchDoc)
+UNDATED, END_ONLY, STARTED = 0, 1, 2
+
+
 class SearchDoc(BaseModel):
+    """One searchable record.
+
+    On SQLite the rows are numbered in (kind, part, sort_date, record_id) order
+    (the loader writes them to :class:`UnorderedSearchDoc` first): within one
+    kind and part, ``rowid`` order is the order a list sorted by date has, so
+    the FTS index, whose rowids these are, yields the newest matches first and
+    a date range is a rowid range (see ``queries.event_listing``). ``part``
+    splits events as the date filters do: undated, known only by their end, or
+    with a start date; the other kinds are STARTED (statements) or UNDATED.
+    """
+
     rowid = AutoField()
     kind = CharField()
+    part = IntegerField()
     record_id = CharField()
     sort_date = CharField()
     body = TextField()
@@ -52,6 +68,17 @@ class SearchDoc(BaseModel):
 
     class Meta:
         indexes = ((("kind", "record_id"), True),)
+
+
+class UnorderedSearchDoc(BaseModel):
+    """SQLite only: search rows as the load produces them, copied to search_doc in order at its end."""
+
+    kind = CharField()
+    part = IntegerField()
+    record_id = CharField()
+    sort_date = CharField()
+    body = TextField()
+    forms = TextField()
 
 
 class SearchFTS(FTS5Model):
@@ -72,7 +99,7 @@ def is_sqlite(db) -> bool:
 
 
 def index_models(db) -> list:
-    return [SearchDoc, SearchFTS] if is_sqlite(db) else [SearchDoc]
+    return [SearchDoc, UnorderedSearchDoc, SearchFTS] if is_sqlite(db) else [SearchDoc]
 
 
 # --------------------------------------------------------------------------- parsing
@@ -316,7 +343,8 @@ class IndexWriter:
             out.extend(forms)
         return out
 
-    def add(self, kind: str, record_id: str, sort_date: str, texts: list[str], names: list[tuple] = ()) -> None:
+    def add(self, kind: str, record_id: str, part: int, sort_date: str, texts: list[str],
+            names: list[tuple] = ()) -> None:
         """One record: its own ``texts``, and the ``names`` it is also found by.
 
         ``names`` are (key, [name, …]) of entities: the tokens, forms and gazetteer
@@ -336,6 +364,7 @@ class IndexWriter:
             forms.extend(entity[1])
         self.rows.append({
             "kind": kind,
+            "part": part,
             "record_id": record_id,
             "sort_date": sort_date,
             "body": " " + " ".join(tokens) + " ",
@@ -353,32 +382,44 @@ class IndexWriter:
 
     def add_event(self, doc: dict, names: list[tuple]) -> None:
         texts = [doc["title_en"], doc["summary_en"], *(s["text"] for s in doc["evidence"])]
-        self.add("event", doc["id"], doc["date"]["start"] or doc["date"]["end"] or "", texts, names)
+        start, end = doc["date"]["start"], doc["date"]["end"]
+        part = STARTED if start else END_ONLY if end else UNDATED
+        self.add("event", doc["id"], part, start or end or "", texts, names)
 
     def add_statement(self, doc: dict) -> None:
         speaker = doc["speaker"]
-        self.add("statement", doc["id"], doc["reported_on"], [doc["text_ar"], doc["text_en"]],
+        self.add("statement", doc["id"], STARTED, doc["reported_on"], [doc["text_ar"], doc["text_en"]],
                  [(("speaker", speaker["id"]), [speaker["name_en"], speaker["name_ar"]])])
 
     def add_entity(self, kind: str, doc: dict) -> None:
         texts = [doc["name_en"], doc["name_ar"], *doc["aliases"], doc.get("title_en"), doc.get("title_ar")]
-        self.add(kind, doc["id"], "", texts)
+        self.add(kind, doc["id"], UNDATED, "", texts)
 
     def flush(self) -> None:
         if self.rows:
-            insert_rows(self.db, SearchDoc, self.rows)
+            insert_rows(self.db, UnorderedSearchDoc if is_sqlite(self.db) else SearchDoc, self.rows)
             self.rows = []
 
     def finish(self) -> None:
         self.flush()
         if is_sqlite(self.db):
+            # number the rows in list order (see SearchDoc): sort the keys through an index,
+            # copy the rows in that order, and index the copy, whose rowids FTS5 takes
+            order = ("kind", "part", "sort_date", "record_id")
+            columns = ", ".join(f'"{c}"' for c in (*order, "body", "forms"))
+            self.db.execute_sql(f'CREATE INDEX "unordered_search_doc_order" ON "unordered_search_doc" '
+                                f'({", ".join(order)})')
+            self.db.execute_sql(f'INSERT INTO "search_doc" ({columns}) SELECT {columns} FROM "unordered_search_doc" '
+                                f'ORDER BY {", ".join(order)}')
+            self.db.execute_sql('DROP TABLE "unordered_search_doc"')
             SearchFTS.rebuild()
         else:
             self.db.execute_sql(
                 "UPDATE search_doc SET tsv = array_to_tsvector(string_to_array(forms, ' '))"
             )
             self.db.execute_sql("CREATE INDEX IF NOT EXISTS search_doc_tsv_idx ON search_doc USING GIN (tsv)")
-        self.db.execute_sql("CREATE INDEX IF NOT EXISTS search_doc_kind_date_idx ON search_doc (kind, sort_date, record_id)")
+        self.db.execute_sql(
+            "CREATE INDEX IF NOT EXISTS search_doc_order_idx ON search_doc (kind, part, sort_date, record_id)")
 
 
 def needs_optimize(db) -> bool:
@@ -414,7 +455,7 @@ def match_expression(db, query: Query) -> str:
     return expression
 
 
-def _with_phrases(select, query: Query):
+def with_phrases(select, query: Query):
     for phrase in query.phrases:
         # body is " tok tok … ": a phrase matches whole consecutive tokens
         select = select.where(SearchDoc.body.contains(" " + " ".join(phrase) + " "))
@@ -437,7 +478,7 @@ def search_docs(db, query: Query, kinds: tuple[str, ...] = KINDS):
         select = SearchDoc.select(SearchDoc, rank.alias("rank")).where(Expression(SearchDoc.tsv, "@@", tsquery))
     if tuple(kinds) != KINDS:
         select = select.where(SearchDoc.kind.in_(list(kinds)))
-    return _with_phrases(select, query)
+    return with_phrases(select, query)
 
 
 def matching_ids(db, query: Query, kind: str):
@@ -448,12 +489,20 @@ def matching_ids(db, query: Query, kind: str):
     """
     expression = match_expression(db, query)
     if is_sqlite(db):
-        rowids = SearchFTS.select(SearchFTS.rowid).where(SearchFTS.match(expression))
-        select = SearchDoc.select(SearchDoc.record_id).where(SearchDoc.rowid.in_(rowids))
+        # the rows of one kind are one rowid range (see SearchDoc): bounding the FTS rowids
+        # keeps the kind test out of the outer query, which SQLite would otherwise answer
+        # by reading every row of the kind from the index
+        doc = SearchDoc.alias()
+        edge = doc.select(doc.rowid).where(doc.kind == kind)
+        first = edge.order_by(doc.part, doc.sort_date, doc.record_id).limit(1)
+        last = edge.order_by(doc.part.desc(), doc.sort_date.desc(), doc.record_id.desc()).limit(1)
+        rowids = SearchFTS.select(SearchFTS.rowid).where(
+            SearchFTS.match(expression), SearchFTS.rowid >= first, SearchFTS.rowid <= last)
+        return with_phrases(SearchDoc.select(SearchDoc.record_id).where(SearchDoc.rowid.in_(rowids)), query)
     else:
         select = SearchDoc.select(SearchDoc.record_id).where(
             Expression(SearchDoc.tsv, "@@", Cast(Value(expression), "tsquery")))
-    return _with_phrases(select.where(SearchDoc.kind == kind), query)
+    return with_phrases(select.where(SearchDoc.kind == kind), query)
 
 
 # --------------------------------------------------------------------------- highlighting
