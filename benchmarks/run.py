@@ -277,7 +277,7 @@ ENGLISH_WORDS = ["negotiations", "reconstruction", "refugees", "border", "oil", 
 
 # Datasette runs the same queries our app runs, written as one SQL statement each:
 # the page, the embedded participants (or statements), and the total the page reports.
-EMBED_PARTICIPANTS = ("(SELECT json_group_array(json(p.doc)) FROM event_participant ep JOIN participant p "
+EMBED_PARTICIPANTS = ("(SELECT json_group_array(json(p.embedded)) FROM event_participant ep JOIN participant p "
                       "ON p.id = ep.participant_id WHERE ep.event_id = e.id) AS participants")
 DATED_OVERLAP = ("(e.date_start IS NOT NULL OR e.date_end IS NOT NULL) "
                  "AND (e.date_start IS NULL OR e.date_start <= :to) AND (e.date_end IS NULL OR e.date_end >= :from)")
