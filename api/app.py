@@ -130,6 +130,14 @@ def create_app(config: dict | None = None) -> Flask:
                 return None
             raise
         g.db = db
+        # a repeated URL is answered from the response cache before anything is read, when
+        # the dataset version is known without a query (nothing was committed since)
+        marker, version = router.known_version(db)
+        if version is not None:
+            g.dataset_version = version
+            answer = http.conditional_answer()
+            if answer is not None:
+                return answer
         g.binding = db.bind_ctx(MODELS, bind_refs=False, bind_backrefs=False)
         g.binding.__enter__()
         g.snapshot = begin_read_snapshot(db)
@@ -137,9 +145,10 @@ def create_app(config: dict | None = None) -> Flask:
             g.dataset_version = dataset_meta().get("dataset_version")
         except NotLoaded:
             g.dataset_version = None
+        router.remember_version(db, marker, g.dataset_version)
         if g.dataset_version is None and request.path.startswith("/v1/"):
             raise Problem(503, "No dataset is loaded yet; run `event-records load`.", headers={"Retry-After": "5"})
-        return None
+        return http.conditional_answer()
 
     @app.teardown_request
     def teardown_database(exc):

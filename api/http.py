@@ -73,6 +73,32 @@ def etag_for(version: str) -> str:
     return f'"{digest}"'
 
 
+def conditional_answer() -> Response | None:
+    """A 304 for a matching If-None-Match, or the cached answer of a repeated URL, for the
+    dataset version in ``g`` (the app calls it before any data query); None otherwise."""
+    if request.method not in ("GET", "HEAD") or not request.path.startswith("/v1/"):
+        return None
+    version = g.get("dataset_version")
+    if version is None:
+        return None
+    etag = etag_for(version)
+    g.etag = etag
+    if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+        response = Response(status=304)
+        response.headers["ETag"] = etag
+        response.headers["Cache-Control"] = current_app.config["CACHE_CONTROL"]
+        return response
+    cache = current_app.extensions.get("response_cache")
+    if cache is not None:
+        entry = cache.get(etag)
+        if entry is not None:
+            status, headers, body = entry
+            response = Response(body, status=status, headers=headers)
+            response.headers["X-Cache"] = "hit"
+            return response
+    return None
+
+
 def init_app(app: Flask) -> None:
     cache = ResponseCache(app.config["RESPONSE_CACHE_BYTES"]) if app.config["RESPONSE_CACHE_BYTES"] else None
     app.extensions["response_cache"] = cache
@@ -93,29 +119,6 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
             response.headers.setdefault("X-Frame-Options", "DENY")
 
-    @app.before_request
-    def conditional_get():
-        """Answer If-None-Match with 304 and repeated URLs from the cache, before any query runs."""
-        if request.method not in ("GET", "HEAD") or not request.path.startswith("/v1/"):
-            return None
-        version = g.get("dataset_version")
-        if version is None:
-            return None
-        etag = etag_for(version)
-        g.etag = etag
-        if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
-            response = Response(status=304)
-            response.headers["ETag"] = etag
-            response.headers["Cache-Control"] = app.config["CACHE_CONTROL"]
-            return response
-        if cache is not None:
-            entry = cache.get(etag)
-            if entry is not None:
-                status, headers, body = entry
-                response = Response(body, status=status, headers=headers)
-                response.headers["X-Cache"] = "hit"
-                return response
-        return None
 
     @app.after_request
     def finish(response: Response) -> Response:

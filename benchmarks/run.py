@@ -493,11 +493,18 @@ class Result:
     skipped: str = ""
 
 
-def run_wrk(server: Server, paths: list[str], seconds: float, tmp: Path, args) -> Result:
+def run_wrk(server: Server, paths: list[str], seconds: float, tmp: Path, args, profile_to: Path | None = None) -> Result:
     listing = tmp / f"paths-{time.monotonic_ns()}.txt"
     listing.write_text("\n".join(paths) + "\n")
     script = tmp / "bench.lua"
     script.write_text(LUA)
+    profiler = None
+    if profile_to is not None:
+        # py-spy samples the server (master and workers) while wrk runs: where a request's time goes
+        profiler = subprocess.Popen(
+            [args.py_spy, "record", "--pid", str(server.pid), "--subprocesses", "--duration", f"{max(1, int(seconds))}",
+             "--rate", "200", "--format", "speedscope", "--output", str(profile_to), "--nonblocking"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     before = cpu_ticks(server.pid)
     completed = subprocess.run(
         [args.wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds:g}s", "--timeout", "30s",
@@ -507,6 +514,14 @@ def run_wrk(server: Server, paths: list[str], seconds: float, tmp: Path, args) -
     # so that their CPU is not charged to the next cell (it is charged to this one)
     after = wait_idle(server.pid)
     listing.unlink()
+    if profiler is not None:
+        _, error = profiler.communicate(timeout=120)
+        if profiler.returncode == 0 and profile_to.exists():
+            summary = summarise_profile(profile_to)
+            profile_to.with_suffix(".txt").write_text(summary + "\n")
+            print(f"  profile: {profile_to}\n{summary}", flush=True)
+        else:
+            print(f"  py-spy failed: {error.decode()[-300:]}", flush=True)
     line = next((l for l in completed.stdout.splitlines() if l.startswith("WRKJSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk failed: {completed.stdout}\n{completed.stderr}")
@@ -515,6 +530,39 @@ def run_wrk(server: Server, paths: list[str], seconds: float, tmp: Path, args) -
     errors = data["connect"] + data["read"] + data["write"] + data["status"] + data["timeout"]
     return Result(n, n / (data["duration_us"] / 1e6), data["p50_us"] / 1000, data["p99_us"] / 1000,
                   (after - before) * 1000 / CLK_TCK / max(n, 1), errors)
+
+
+def summarise_profile(path: Path, top: int = 12) -> str:
+    """The frames with the most samples in a py-spy speedscope file: itself, and with its callees."""
+    data = json.loads(path.read_text())
+    frames = data["shared"]["frames"]
+    own: dict[int, float] = {}
+    within: dict[int, float] = {}
+    total = 0.0
+    for profile in data["profiles"]:
+        for stack, weight in zip(profile["samples"], profile["weights"]):
+            if not stack or frames[stack[0]]["name"] in ("<idle>",):
+                continue
+            total += weight
+            own[stack[-1]] = own.get(stack[-1], 0) + weight
+            for index in set(stack):
+                within[index] = within.get(index, 0) + weight
+
+    def name(index: int) -> str:
+        frame = frames[index]
+        where = Path(frame.get("file") or "?")
+        return f"{frame['name']} ({'/'.join(where.parts[-2:])}:{frame.get('line', '?')})"
+
+    plumbing = ("threading.py", "thread.py", "gthread.py", "arbiter.py", "base.py")  # every thread's stack
+    unit = data["profiles"][0].get("unit", "samples") if data["profiles"] else "samples"
+    lines = [f"{total:,.2f} {unit} sampled over the server's processes"]
+    for title, table in (("self", own), ("inclusive", within)):
+        lines.append(f"  top {title}:")
+        ranked = [(i, w) for i, w in sorted(table.items(), key=lambda item: -item[1])
+                  if title == "self" or (frames[i].get("file") and not frames[i]["file"].endswith(plumbing))]
+        for index, weight in ranked[:top]:
+            lines.append(f"    {weight / total * 100:5.1f} %  {name(index)}")
+    return "\n".join(lines)
 
 
 def wait_idle(pid: int, limit: float = 300.0) -> int:
@@ -648,6 +696,10 @@ def main(argv=None) -> int:
     parser.add_argument("--reload", action="store_true", help="load the database again (and measure the load)")
     parser.add_argument("--load-only", action="store_true", help="stop after making/loading the database")
     parser.add_argument("--report-only", action="store_true", help="print the table of the results file, measure nothing")
+    parser.add_argument("--profile", default="",
+                        help="comma-separated request keys whose varied cell of ours is profiled with py-spy "
+                             "(speedscope JSON in benchmarks/out/profile-KEY.json; open it at speedscope.app)")
+    parser.add_argument("--py-spy", dest="py_spy", default=shutil.which("py-spy") or str(VENV_BIN / "py-spy"))
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers (finally) on kill
     if args.quick:
@@ -655,6 +707,7 @@ def main(argv=None) -> int:
     seconds = args.duration or (3.0 if args.quick else 10.0)
     varied = args.varied or (10_000 if args.quick else 60_000)
     only = {k.strip() for k in args.only.split(",") if k.strip()}
+    profiled = {k.strip() for k in args.profile.split(",") if k.strip()}
 
     def wanted(key: str) -> bool:
         return not only or key in only
@@ -732,7 +785,9 @@ def main(argv=None) -> int:
                         print(f"  {request.key} {variant} {name}: skipped ({detail[:120]})", flush=True)
                         save()
                         continue
-                    result = run_wrk(server, paths, seconds, tmp, args)
+                    profile_to = (OUT / f"profile-{request.key}.json"
+                                  if name == "ours" and variant == "varied" and request.key in profiled else None)
+                    result = run_wrk(server, paths, seconds, tmp, args, profile_to)
                     results[(request.key, variant, name)] = result
                     save()
                     print(f"  {request.key:>3} {variant:8} {name:6} {result.rps:9,.0f} req/s  p50 {result.p50_ms:7.2f} ms  "

@@ -176,6 +176,27 @@ class ReadRouter:
             if not hasattr(self._opened, "files"):
                 self._opened.files = {}
             self._opened.files[id(db)] = _file_identity(path)
+            # data_version counts per connection: a marker of the previous connection means nothing
+            getattr(self._opened, "versions", {}).pop(id(db), None)
+
+    def known_version(self, db) -> tuple[object, str | None]:
+        """(marker, dataset version) of this thread's SQLite connection: the version last read
+        through it if nothing was committed to the file since (``PRAGMA data_version``, read
+        before any transaction), else None. Pass the marker to :meth:`remember_version`."""
+        if id(db) not in self._paths:
+            return None, None
+        marker = db.execute_sql("PRAGMA data_version").fetchone()[0]
+        known = getattr(self._opened, "versions", {}).get(id(db))
+        return marker, (known[1] if known and known[0] == marker else None)
+
+    def remember_version(self, db, marker, version: str | None) -> None:
+        """The dataset version read in this request's snapshot, under the marker read before it
+        began: a commit in between makes the marker stale, so the next request reads again."""
+        if marker is None or version is None:
+            return
+        if not hasattr(self._opened, "versions"):
+            self._opened.versions = {}
+        self._opened.versions[id(db)] = (marker, version)
 
     def release(self, db, reusable: bool) -> None:
         """End this thread's use of ``db`` for the request: keep a healthy SQLite

@@ -177,3 +177,24 @@ def test_a_server_thread_keeps_its_sqlite_connection_while_the_file_stays(sqlite
     away.rename(path)
     assert client.get("/v1/events?limit=1").status_code == 200
     assert db._state.conn is not connection
+
+
+def test_a_repeated_url_is_answered_from_the_cache_until_a_load_commits(sqlite_url, tmp_path, synthetic_root):
+    from api import create_app
+
+    path = tmp_path / "reloaded.sqlite3"
+    shutil.copy(sqlite_path(sqlite_url), path)
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}"})
+    client = app.test_client()
+    url = "/v1/events?limit=1"
+
+    first = client.get(url)
+    version = first.get_json()["meta"]["dataset_version"]
+    again = client.get(url)
+    assert again.headers.get("X-Cache") == "hit" and again.get_data() == first.get_data()
+
+    loader.load(synthetic_root, open_database(f"sqlite:///{path}"))  # another dataset, same file
+    after = client.get(url)
+    assert "X-Cache" not in after.headers
+    assert after.get_json()["meta"]["dataset_version"] not in (None, version)
+    assert client.get(url).headers.get("X-Cache") == "hit"  # and the new answer is reused in turn
