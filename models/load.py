@@ -830,6 +830,7 @@ def load(root: Path, db, progress=None) -> Summary:
         # index builds and the search index sort and merge large b-trees: a larger page cache
         # than a server connection's, for this connection only
         db.execute_sql(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
+        db.execute_sql(f"PRAGMA threads = {os.cpu_count() or 1}")  # helper threads for the index builds' sorts
     try:
         with db.bind_ctx(TABLES + search.index_models(db)), db.atomic() as transaction:
             create_schema(db)
