@@ -7,6 +7,7 @@ import threading
 from collections import OrderedDict
 
 from flask import Flask, Response, current_app, g, request
+from werkzeug.datastructures import Headers
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -21,7 +22,7 @@ class ResponseCache:
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.size = 0
-        self.entries: OrderedDict[str, tuple[int, list, bytes]] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[int, Headers, bytes]] = OrderedDict()
         self.lock = threading.Lock()
 
     def get(self, key: str):
@@ -31,7 +32,7 @@ class ResponseCache:
                 self.entries.move_to_end(key)
             return entry
 
-    def put(self, key: str, status: int, headers: list, body: bytes) -> None:
+    def put(self, key: str, status: int, headers: Headers, body: bytes) -> None:
         if len(body) > self.max_bytes // 8:
             return
         with self.lock:
@@ -73,6 +74,14 @@ def etag_for(version: str) -> str:
     return f'"{digest}"'
 
 
+def _reused(headers: Headers) -> Headers:
+    """A copy of stored headers. They were checked when stored; ``Headers.copy`` would check
+    every value again, a good part of the cost of a cached answer."""
+    fresh = Headers()
+    fresh._list = list(headers._list)
+    return fresh
+
+
 def conditional_answer() -> Response | None:
     """A 304 for a matching If-None-Match, or the cached answer of a repeated URL, for the
     dataset version in ``g`` (the app calls it before any data query); None otherwise."""
@@ -93,7 +102,8 @@ def conditional_answer() -> Response | None:
         entry = cache.get(etag)
         if entry is not None:
             status, headers, body = entry
-            response = Response(body, status=status, headers=headers)
+            response = Response(body, status=status)
+            response.headers = _reused(headers)
             response.headers["X-Cache"] = "hit"
             return response
     return None
@@ -122,6 +132,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def finish(response: Response) -> Response:
+        if "X-Cache" in response.headers:
+            return response  # a stored answer: its headers are those finished here the first time
         cors_headers(response)
         security_headers(response)
         etag = g.get("etag")
@@ -131,7 +143,8 @@ def init_app(app: Flask) -> None:
             if (cache is not None and not response.is_streamed and "X-Cache" not in response.headers
                     and request.method == "GET"):
                 body = response.get_data()
-                cache.put(etag, 200, [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"], body)
+                cache.put(etag, 200, Headers([(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]),
+                          body)
         if request.method == "OPTIONS" and response.status_code in (200, 204):
             response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = "Accept, If-None-Match, Content-Type"

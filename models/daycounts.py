@@ -26,10 +26,9 @@ checks that both ways agree.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from itertools import groupby
+from collections import Counter
 
-from peewee import Select, fn
+from peewee import SQL, Select, fn
 
 from .records import EventDayCount
 
@@ -45,30 +44,39 @@ DATE_FILTERS = ("from", "to", "include_undated")
 
 
 class DayCounter:
-    """Collects the counts while the loader writes events; ``rows()`` gives the table."""
+    """Collects the counts while the loader writes events; ``rows()`` gives the table.
+
+    A million events make about 1.5 million keys: each is one string
+    ``dimension|edge|value|day`` (separated by \\x1f, which no code or date holds)
+    with an int, not a tuple and a list, to keep the loader's memory down.
+    """
+
+    SEP = "\x1f"
 
     def __init__(self):
-        # (dimension, edge, value, day) -> [events, of which not dated to the day]
-        self.counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+        self.counts: Counter[str] = Counter()  # key -> events
+        self.ranged: Counter[str] = Counter()  # anchor key -> events not dated to the day
 
     def add(self, *, start: str | None, end: str | None, anchor: str, precision: str, cameo_root: str,
             status: str, plover: str | None, countries) -> None:
+        s = self.SEP
         values = [("", ""), ("cameo_root", cameo_root), ("status", status), ("plover", plover or ""),
                   ("precision", precision)]
         values.extend(("country", c) for c in countries or [""])
         counts = self.counts
         if not anchor:
             for dimension, value in values:
-                counts[(dimension, "undated", value, "")][0] += 1
+                counts[f"{dimension}{s}undated{s}{value}{s}"] += 1
             return
         ranged = precision != "day"
         for dimension, value in values:
-            counts[(dimension, "lo", value, start or "")][0] += 1
+            counts[f"{dimension}{s}lo{s}{value}{s}{start or ''}"] += 1
             if end:
-                counts[(dimension, "hi", value, end)][0] += 1
-            entry = counts[(dimension, "anchor", value, anchor)]
-            entry[0] += 1
-            entry[1] += ranged
+                counts[f"{dimension}{s}hi{s}{value}{s}{end}"] += 1
+            key = f"{dimension}{s}anchor{s}{value}{s}{anchor}"
+            counts[key] += 1
+            if ranged:
+                self.ranged[key] += 1
 
     def rows(self):
         """Row tuples (dimension, edge, value, day, n, ranged, cum), in key order.
@@ -76,14 +84,21 @@ class DayCounter:
         Every (dimension, value) gets an ``undated`` row, even of 0: the facets read
         the list of values from those rows.
         """
+        sep = self.SEP
         counts = self.counts
-        for dimension, _, value, _ in list(counts):
-            counts.setdefault((dimension, "undated", value, ""), [0, 0])
-        for _, group in groupby(sorted(counts.items()), key=lambda item: item[0][:3]):
-            running = 0
-            for (dimension, edge, value, day), (n, ranged) in group:
-                running += n
-                yield (dimension, edge, value, day, n, ranged, running)
+        for key in list(counts):
+            dimension, _, value, _ = key.split(sep)
+            undated = sep.join((dimension, "undated", value, ""))
+            if undated not in counts:
+                counts[undated] = 0
+        running, group = 0, None
+        for key in sorted(counts):
+            dimension, edge, value, day = key.split(sep)
+            if (dimension, edge, value) != group:
+                group, running = (dimension, edge, value), 0
+            n = counts[key]
+            running += n
+            yield (dimension, edge, value, day, n, self.ranged.get(key, 0), running)
 
 
 # --------------------------------------------------------------------------- reading
@@ -161,10 +176,20 @@ def timeline_dimension(filters: dict, group_by: str | None) -> tuple[str, str] |
     return key
 
 
-def anchors(key: tuple[str, str], first: str | None, last: str | None):
-    """(day, events, of which not dated to the day) of the dated events anchored in [first, last]."""
-    query = _anchor_rows(key[0], first, last).select(EventDayCount.day, EventDayCount.n, EventDayCount.ranged)
-    return query.where(EventDayCount.value == key[1]).tuples()
+#: intervals whose buckets are summed by the database: (day prefix length) ``YYYY-MM``, ``YYYY``
+PREFIXES = {"month": 7, "year": 4}
+
+
+def anchors(key: tuple[str, str], first: str | None, last: str | None, interval: str = "day"):
+    """(day, events, of which not dated to the day) of the dated events anchored in [first, last];
+    for months and years the day is its ``YYYY-MM`` / ``YYYY`` prefix, one row per bucket."""
+    rows = _anchor_rows(key[0], first, last).where(EventDayCount.value == key[1])
+    if interval not in PREFIXES:
+        return rows.select(EventDayCount.day, EventDayCount.n, EventDayCount.ranged).tuples()
+    # literals, not parameters: PostgreSQL matches the GROUP BY expression by its text
+    bucket = fn.SUBSTR(EventDayCount.day, SQL("1"), SQL(str(PREFIXES[interval])))
+    return (rows.select(bucket, fn.SUM(EventDayCount.n), fn.SUM(EventDayCount.ranged))
+            .group_by(bucket).tuples())
 
 
 def group_anchors(group_by: str, first: str | None, last: str | None):

@@ -29,7 +29,7 @@ SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
     "synchronous": "normal",
-    "cache_size": -16_000,
+    "cache_size": -4_000,
     "busy_timeout": 5_000,
     "temp_store": "memory",
 }

@@ -100,7 +100,7 @@ def keyset_page(select, spec: SortSpec, after: list | None, limit: int):
         order = [SQL(f'"{c.column_name}" DESC' if spec.descending else f'"{c.column_name}"') for c in spec.columns]
         rows = list(union.order_by(*order).limit(limit + 1).bind(Event._meta.database).namedtuples())
     else:
-        rows = list(_page_select(select, spec, after, limit + 1))
+        rows = list(_page_select(select, spec, after, limit + 1).namedtuples())
     return rows[:limit], len(rows) > limit
 
 

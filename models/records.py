@@ -207,8 +207,9 @@ INDEXES = [
     (Event, ("plover_type", "sort_date", "id"), False),
     (Event, ("place", "sort_date", "id"), False),
     (Event, ("source", "sort_date", "id"), False),
-    (Event, ("date_start", "date_end"), False),  # date filters and their counts, index-only
-    (Event, ("date_end", "date_start"), False),
+    # events known only by their end, newest first (date_start IS NULL is one range of it), and
+    # date-filtered counts the day counts cannot answer, index-only
+    (Event, ("date_start", "sort_date", "id", "date_end"), False),
     (Event, ("sort_date", "date_precision"), False),  # timelines bucket by date and flag ranges
     (EventParticipant, ("participant", "event"), False),
     (EventCountry, ("event",), False),

@@ -361,7 +361,7 @@ def timeline(filters: dict, interval: str, first: dt.date | None = None, last: d
     if precomputed is None:
         rows = ((key, n, n if precision != "day" else 0) for key, precision, n in timeline_rows(filters, interval, low, high))
     else:
-        rows = daycounts.anchors(precomputed, low, high)
+        rows = daycounts.anchors(precomputed, low, high, interval)
     for key, n, not_to_the_day in rows:
         bucket = index[bucket_of[key]]
         bucket.count += n
