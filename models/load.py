@@ -831,6 +831,8 @@ def load(root: Path, db, progress=None) -> Summary:
         # than a server connection's, for this connection only
         db.execute_sql(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
         db.execute_sql(f"PRAGMA threads = {os.cpu_count() or 1}")  # helper threads for the index builds' sorts
+        # the sorts of the index builds spill to temporary files, not to this process's memory
+        db.execute_sql("PRAGMA temp_store = FILE")
     try:
         with db.bind_ctx(TABLES + search.index_models(db)), db.atomic() as transaction:
             create_schema(db)
