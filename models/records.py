@@ -43,8 +43,10 @@ class Source(BaseModel):
     language = CharField()
     sha256 = CharField()
     url = TextField(null=True)
-    text = TextField()
+    # a column is read by walking past the ones before it (overflow pages included): the
+    # documents come before the source text, which can be long
     doc = TextField()
+    text = TextField()
 
 
 class CameoCode(BaseModel):
@@ -71,8 +73,8 @@ class Place(BaseModel):
     country = CharField(null=True)
     lat = FloatField(null=True)
     lon = FloatField(null=True)
+    embedded = TextField()  # doc without its mentions: what include=place embeds (before doc: see Source)
     doc = TextField()
-    embedded = TextField()  # doc without its mentions: what include=place embeds
 
 
 class Participant(BaseModel):
@@ -82,8 +84,10 @@ class Participant(BaseModel):
     kind = CharField()
     country = CharField(null=True)
     summary = TextField()  # the short form inside every event and statement document
+    # doc without its mentions: what include=participants / speaker embeds. Before doc, which
+    # holds up to 200 mention spans: reading a column walks past the ones before it.
+    embedded = TextField()
     doc = TextField()
-    embedded = TextField()  # doc without its mentions: what include=participants / speaker embeds
 
 
 class Event(BaseModel):
@@ -180,7 +184,7 @@ class EventDayCount(BaseModel):
 
 
 #: Bump when a table changes: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 TABLES = [
     DatasetMeta,
