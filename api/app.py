@@ -9,13 +9,13 @@ from flask import Flask, current_app, g, jsonify, request
 from models.db import UNAVAILABLE_ERRORS, ReadRouter, begin_read_snapshot, database_url_from_env
 from models.queries import NotLoaded, dataset_meta
 from models.records import TABLES
-from models.search import SearchDoc, SearchFTS
+from models.search import SearchDoc, SearchFTS, SearchTerms
 
 from . import docs, errors, http
 from .errors import Problem
 from .params import check_raw_query
 
-MODELS = TABLES + [SearchDoc, SearchFTS]
+MODELS = TABLES + [SearchDoc, SearchFTS, SearchTerms]
 
 
 def _env_list(name: str) -> list[str]:

@@ -94,12 +94,16 @@ class SearchFTS(FTS5Model):
                    "tokenize": "unicode61 remove_diacritics 0 categories 'L* N* M* Co'"}
 
 
+#: SQLite only: the terms of the FTS index, with how many records hold each
+SearchTerms = SearchFTS.VocabModel("row", "search_terms")
+
+
 def is_sqlite(db) -> bool:
     return isinstance(db, SqliteDatabase)
 
 
 def index_models(db) -> list:
-    return [SearchDoc, UnorderedSearchDoc, SearchFTS] if is_sqlite(db) else [SearchDoc]
+    return [SearchDoc, UnorderedSearchDoc, SearchFTS, SearchTerms] if is_sqlite(db) else [SearchDoc]
 
 
 # --------------------------------------------------------------------------- parsing
@@ -111,6 +115,7 @@ class Query:
     phrases: list[list[str]] = field(default_factory=list)  # each must appear in order
     excluded: list[str] = field(default_factory=list)     # none may match (prefix)
     raw: str = ""
+    fts5: str | None = field(default=None, compare=False, repr=False)  # see match_expression
 
     @property
     def positive(self) -> list[str]:
@@ -433,9 +438,31 @@ def optimize(db) -> None:
 # --------------------------------------------------------------------------- querying
 
 
-def _fts5_term(token: str) -> str:
+def _fts5_string(token: str) -> str:
     # tokens are letters and digits only; quoting makes FTS5 read them as plain strings
-    return '"' + token.replace('"', '""') + '"*'
+    return '"' + token.replace('"', '""') + '"'
+
+
+#: a query word that begins more index terms than this stays an FTS5 prefix query
+MAX_EXPANDED_TERMS = 32
+
+
+def _fts5_term(token: str) -> str:
+    """A query word (a prefix) as FTS5 syntax: the index terms it begins, OR-ed.
+
+    ``"word"*`` would say the same, but FTS5 answers a prefix query by merging the
+    matches of all its terms into one list before returning the first: a page of
+    the newest matches of a common word would cost as much as all of them. An OR
+    of terms is read lazily, in rowid order, and stops with the page. A word that
+    begins too many terms (a short one) stays a prefix query.
+    """
+    terms = [term for (term,) in SearchTerms.select(SearchTerms.term).where(
+        (SearchTerms.term >= token) & (SearchTerms.term < token + "\U0010ffff")).limit(MAX_EXPANDED_TERMS + 1).tuples()]
+    if not terms:
+        return _fts5_string(token)  # in no record
+    if len(terms) > MAX_EXPANDED_TERMS:
+        return _fts5_string(token) + "*"
+    return "(" + " OR ".join(_fts5_string(term) for term in terms) + ")"
 
 
 def _ts_term(token: str) -> str:
@@ -443,12 +470,15 @@ def _ts_term(token: str) -> str:
 
 
 def match_expression(db, query: Query) -> str:
-    """The query as the backend's own syntax: an FTS5 MATCH string or a tsquery."""
+    """The query as the backend's own syntax: an FTS5 MATCH string or a tsquery
+    (worked out once per query: a request may run several searches)."""
     if is_sqlite(db):
-        expression = " AND ".join(_fts5_term(t) for t in query.positive)
-        if query.excluded:
-            expression = f"({expression}) NOT ({' OR '.join(_fts5_term(t) for t in query.excluded)})"
-        return expression
+        if query.fts5 is None:
+            expression = " AND ".join(_fts5_term(t) for t in query.positive)
+            if query.excluded:
+                expression = f"({expression}) NOT ({' OR '.join(_fts5_term(t) for t in query.excluded)})"
+            query.fts5 = expression
+        return query.fts5
     expression = " & ".join(_ts_term(t) for t in query.positive)
     if query.excluded:
         expression = f"({expression}) & !({' | '.join(_ts_term(t) for t in query.excluded)})"

@@ -82,3 +82,19 @@ def test_an_export_walks_every_match_once(synthetic_db):
     spec = queries.sort_spec(Event, "-date")
     exported = [row.id for row in queries.iterate_all(queries.event_listing(filters), spec, batch=97)]
     assert len(exported) == len(set(exported)) == queries.count(queries.event_select(filters)) > 97
+
+
+@pytest.mark.parametrize("word", ["oil", "reconcil", "negotiations", "المفاوضات", "مراد", "a", "ا", "zzzznothing", "2015"])
+def test_a_word_expanded_into_index_terms_matches_what_its_prefix_query_matches(synthetic_db, word):
+    expanded = search._fts5_term(word)
+    prefix = search._fts5_string(word) + "*"
+
+    def matches(expression):
+        return {rowid for (rowid,) in search.SearchFTS.select(search.SearchFTS.rowid)
+                .where(search.SearchFTS.match(expression)).tuples()}
+
+    assert matches(expanded) == matches(prefix)
+    if len(word) == 1:
+        assert expanded == prefix  # begins too many terms: left a prefix query
+    elif word != "zzzznothing":
+        assert expanded.startswith("(") and " OR " in expanded or expanded.count('"') == 2
