@@ -98,14 +98,15 @@ def redact(url: str) -> str:
 
 
 def ensure_loaded(root: Path, url: str) -> None:
-    """Load when the database is missing or holds another dataset version than the files."""
+    """Load when the database is missing, holds another dataset version than the files, or
+    was loaded with another table layout (by an older version of this code)."""
     current = loader.dataset_version(root)
     stored = loader.loaded_version(open_database(url, read_only=sqlite_path(url) is not None)) if (
         sqlite_path(url) is None or sqlite_path(url).exists()) else None
     if stored == current:
         click.echo(f"database is up to date (dataset {current})", err=True)
         return
-    click.echo("database is missing or older than the fixtures; loading…" if stored is None
+    click.echo("database is missing, or was loaded by another version of event-records; loading…" if stored is None
                else f"dataset changed ({stored} → {current}); reloading…", err=True)
     summary = do_load(root, url)
     click.echo("loaded " + describe(summary), err=True)

@@ -853,12 +853,14 @@ def load(root: Path, db, progress=None) -> Summary:
 
 
 def loaded_version(db) -> str | None:
-    """The dataset_version stored in ``db``, or None when it holds no loaded dataset."""
+    """The dataset_version stored in ``db``, or None when it holds no loaded dataset or one
+    loaded with another table layout (an older version of this code: it must be loaded again)."""
     try:
         db.connect(reuse_if_open=True)
         with db.bind_ctx([DatasetMeta]):
-            row = DatasetMeta.get_or_none(DatasetMeta.key == "dataset_version")
-        return row.value if row else None
+            stored = dict(DatasetMeta.select(DatasetMeta.key, DatasetMeta.value).where(
+                DatasetMeta.key.in_(["dataset_version", "schema_version"])).tuples())
+        return stored.get("dataset_version") if stored.get("schema_version") == SCHEMA_VERSION else None
     except Exception:  # a missing file or table means "not loaded"
         return None
     finally:

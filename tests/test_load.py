@@ -185,3 +185,22 @@ def test_cli_help_explains_each_command(tmp_path):
     assert result.returncode == 0
     for command in ("check", "load", "serve"):
         assert command in result.stdout
+
+
+def test_serve_reloads_a_database_loaded_with_another_table_layout(tmp_path):
+    from api.cli import ensure_loaded
+    from models.records import SCHEMA_VERSION
+
+    path = tmp_path / "old.sqlite3"
+    url = f"sqlite:///{path}"
+    loader.load(ROOT, open_database(url))
+    assert loader.loaded_version(open_database(url)) == loader.dataset_version(ROOT)
+    with sqlite3.connect(path) as connection:  # as an older version of the code would have left it
+        connection.execute("UPDATE dataset_meta SET value = 'older' WHERE key = 'schema_version'")
+    assert loader.loaded_version(open_database(url)) is None  # same data, other layout: not usable
+
+    ensure_loaded(ROOT, url)
+    with sqlite3.connect(path) as connection:
+        stored = connection.execute("SELECT value FROM dataset_meta WHERE key = 'schema_version'").fetchone()[0]
+    assert stored == SCHEMA_VERSION
+    assert loader.loaded_version(open_database(url)) == loader.dataset_version(ROOT)
