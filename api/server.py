@@ -7,7 +7,6 @@ the fork. The control socket is disabled (one less thing listening).
 from __future__ import annotations
 
 import json
-import sys
 
 from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
@@ -21,18 +20,8 @@ from .errors import PROBLEM_TYPE_BASE, SLUGS, TITLES
 SERVER_NAME = "event-records"
 
 
-#: seconds a thread may hold the GIL while others wait for it (Python's default: 5 ms). A worker's
-#: threads share one GIL: a short request queued behind a long one would wait whole intervals.
-SWITCH_INTERVAL = 0.0005
-
-
-def shorten_switch_interval(server, worker) -> None:
-    sys.setswitchinterval(SWITCH_INTERVAL)
-
-
 def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
     return {
-        "post_fork": shorten_switch_interval,
         "bind": f"{host}:{port}",
         "workers": workers,
         "worker_class": "gthread",

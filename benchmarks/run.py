@@ -309,11 +309,13 @@ TIMELINE_SQL = (
 
 
 def fts_expression(word: str) -> str:
-    """The FTS5 expression our API sends for a one-word query (models.search)."""
+    """The query's words as FTS5 prefix queries, normalised as models.search does: what a
+    Datasette user would write (our API ORs the index terms each word begins instead, which
+    matches the same records; see models/search.py)."""
     from models import search
 
     query = search.parse_query(word)
-    return " AND ".join(search._fts5_term(t) for t in query.positive)
+    return " AND ".join(search._fts5_string(t) + "*" for t in query.positive)
 
 
 def q(params: dict) -> str:
