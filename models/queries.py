@@ -166,45 +166,34 @@ def event_select(filters: dict, columns=None):
 
 def event_conditions(filters: dict) -> list:
     """The WHERE terms of :func:`event_select`."""
-    query = _Conditions()
+    terms = []
     for participant_id in filters.get("participant", []):
         # IN over the (participant, event) index: SQLite plans it far better than a correlated EXISTS
-        query = query.where(Event.id.in_(
+        terms.append(Event.id.in_(
             EventParticipant.select(EventParticipant.event).where(EventParticipant.participant == participant_id)
         ))
     if "country" in filters:
         # a probe of the (country, event) key per event read: a page newest first stops after a
         # few rows, where IN would first collect every event of the country
-        query = query.where(fn.EXISTS(EventCountry.select(SQL("1")).where(
+        terms.append(fn.EXISTS(EventCountry.select(SQL("1")).where(
             (EventCountry.country == filters["country"]) & (EventCountry.event == Event.id))))
     if "place" in filters:
-        query = query.where(Event.place == filters["place"])
+        terms.append(Event.place == filters["place"])
     if "type" in filters:
-        query = query.where(_cameo_prefix(Event.cameo_code, filters["type"]))
+        terms.append(_cameo_prefix(Event.cameo_code, filters["type"]))
     if "plover" in filters:
-        query = query.where(Event.plover_type == filters["plover"])
+        terms.append(Event.plover_type == filters["plover"])
     if "status" in filters:
-        query = query.where(Event.status == filters["status"])
+        terms.append(Event.status == filters["status"])
     if "topic" in filters:
-        query = query.where(Event.id.in_(EventTopic.select(EventTopic.event).where(EventTopic.topic == filters["topic"])))
+        terms.append(Event.id.in_(EventTopic.select(EventTopic.event).where(EventTopic.topic == filters["topic"])))
     if "source" in filters:
-        query = query.where(Event.source == filters["source"])
+        terms.append(Event.source == filters["source"])
     if "from" in filters or "to" in filters:
-        query = query.where(_overlaps(Event, filters.get("from"), filters.get("to"), filters.get("include_undated", False)))
+        terms.append(_overlaps(Event, filters.get("from"), filters.get("to"), filters.get("include_undated", False)))
     if "q" in filters:
-        query = query.where(Event.id.in_(search.matching_ids(Event._meta.database, filters["q"], "event")))
-    return query.terms
-
-
-class _Conditions:
-    """Collects ``where`` terms the way a peewee select would."""
-
-    def __init__(self):
-        self.terms: list = []
-
-    def where(self, term):
-        self.terms.append(term)
-        return self
+        terms.append(Event.id.in_(search.matching_ids(Event._meta.database, filters["q"], "event")))
+    return terms
 
 
 def event_listing(filters: dict):
@@ -383,20 +372,13 @@ def source_select(filters: dict):
 # --------------------------------------------------------------------------- single records and embedding
 
 
-def docs_by_id(model, ids) -> dict[str, dict]:
+def docs_by_id(model, ids, column=None) -> dict[str, dict]:
+    """Stored documents by id: ``doc``, or another document column (participants and
+    places as other records embed them: ``embedded``)."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return {}
-    rows = model.select(model.id, model.doc).where(model.id.in_(ids)).tuples()
-    return {rid: json.loads(doc) for rid, doc in rows}
-
-
-def embedded_by_id(model, ids) -> dict[str, dict]:
-    """Participants or places as other records embed them (``embedded`` column)."""
-    ids = list(dict.fromkeys(ids))
-    if not ids:
-        return {}
-    rows = model.select(model.id, model.embedded).where(model.id.in_(ids)).tuples()
+    rows = model.select(model.id, column or model.doc).where(model.id.in_(ids)).tuples()
     return {rid: json.loads(doc) for rid, doc in rows}
 
 

@@ -45,7 +45,18 @@ class TSVectorField(Field):
 UNDATED, END_ONLY, STARTED = 0, 1, 2
 
 
-class SearchDoc(BaseModel):
+class SearchRow(BaseModel):
+    """The columns of a searchable record (no table of its own)."""
+
+    kind = CharField()
+    part = IntegerField()
+    record_id = CharField()
+    sort_date = CharField()
+    body = TextField()
+    forms = TextField()
+
+
+class SearchDoc(SearchRow):
     """One searchable record.
 
     On SQLite the rows are numbered in (kind, part, sort_date, record_id) order
@@ -58,27 +69,14 @@ class SearchDoc(BaseModel):
     """
 
     rowid = AutoField()
-    kind = CharField()
-    part = IntegerField()
-    record_id = CharField()
-    sort_date = CharField()
-    body = TextField()
-    forms = TextField()
     tsv = TSVectorField(null=True)
 
     class Meta:
         indexes = ((("kind", "record_id"), True),)
 
 
-class UnorderedSearchDoc(BaseModel):
+class UnorderedSearchDoc(SearchRow):
     """SQLite only: search rows as the load produces them, copied to search_doc in order at its end."""
-
-    kind = CharField()
-    part = IntegerField()
-    record_id = CharField()
-    sort_date = CharField()
-    body = TextField()
-    forms = TextField()
 
 
 class SearchFTS(FTS5Model):

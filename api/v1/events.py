@@ -26,12 +26,13 @@ def embed(include: list[str]):
             for doc in docs:
                 doc["statements"] = [statements[s] for s in doc["statements"] if s in statements]
         if "participants" in include:
-            people = queries.embedded_by_id(Participant, [p["participant"]["id"] for d in docs for p in d["participants"]])
+            people = queries.docs_by_id(Participant, [p["participant"]["id"] for d in docs for p in d["participants"]],
+                                         Participant.embedded)
             for doc in docs:
                 for link in doc["participants"]:
                     link["participant"] = people.get(link["participant"]["id"], link["participant"])
         if "place" in include:
-            places = queries.embedded_by_id(Place, [d["place"]["id"] for d in docs if d["place"]])
+            places = queries.docs_by_id(Place, [d["place"]["id"] for d in docs if d["place"]], Place.embedded)
             for doc in docs:
                 if doc["place"]:
                     doc["place"] = places.get(doc["place"]["id"], doc["place"])

@@ -26,7 +26,7 @@ def embed(include: list[str]):
                 if doc["event"]:
                     doc["event"] = events.get(doc["event"], doc["event"])
         if "speaker" in include:
-            people = queries.embedded_by_id(Participant, [d["speaker"]["id"] for d in docs])
+            people = queries.docs_by_id(Participant, [d["speaker"]["id"] for d in docs], Participant.embedded)
             for doc in docs:
                 doc["speaker"] = people.get(doc["speaker"]["id"], doc["speaker"])
         return docs
