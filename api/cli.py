@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from models import load as loader
-from models.db import database_url_from_env, open_database, sqlite_path
+from models.db import database_file, database_url_from_env, open_database
 
 ROOT_HELP = ("Directory holding seeds/ and fixtures/ (default: $EVENT_RECORDS_ROOT, else the current "
              "directory, else the directory this package was installed from).")
@@ -101,8 +101,9 @@ def ensure_loaded(root: Path, url: str) -> None:
     """Load when the database is missing, holds another dataset version than the files, or
     was loaded with another table layout (by an older version of this code)."""
     current = loader.dataset_version(root)
-    stored = loader.loaded_version(open_database(url, read_only=sqlite_path(url) is not None)) if (
-        sqlite_path(url) is None or sqlite_path(url).exists()) else None
+    path = database_file(url)
+    stored = loader.loaded_version(open_database(url, read_only=path is not None)) if (
+        path is None or path.exists()) else None
     if stored == current:
         click.echo(f"database is up to date (dataset {current})", err=True)
         return

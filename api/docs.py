@@ -6,6 +6,8 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, Flask, Response, send_from_directory
 
+from .database import NONE, needs_dataset
+
 ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
 
 PAGE = """<!doctype html>
@@ -39,14 +41,17 @@ def init_app(app: Flask) -> None:
     blueprint = Blueprint("docs", __name__)
 
     @blueprint.get("/docs")
+    @needs_dataset(NONE)
     def page():
         return Response(PAGE, mimetype="text/html", headers={"Content-Security-Policy": CSP})
 
     @blueprint.get("/docs/init.js")
+    @needs_dataset(NONE)
     def init_script():
         return Response(INIT, mimetype="text/javascript")
 
     @blueprint.get("/docs/assets/<path:name>")
+    @needs_dataset(NONE)
     def asset(name):
         return send_from_directory(ASSETS, name, max_age=86400)
 

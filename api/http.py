@@ -9,7 +9,7 @@ from collections import OrderedDict
 from flask import Flask, Response, current_app, g, request
 from werkzeug.datastructures import Headers
 
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+from .errors import Problem
 
 
 class ResponseCache:
@@ -47,8 +47,6 @@ class ResponseCache:
 
 def refuse_body() -> None:
     """GET, HEAD and OPTIONS take no body; one is an error, and a large one is refused unread."""
-    from .errors import Problem
-
     length = request.content_length
     if length is None and "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
         return
@@ -82,16 +80,13 @@ def _reused(headers: Headers) -> Headers:
     return fresh
 
 
-def conditional_answer() -> Response | None:
+def conditional_answer(session) -> Response | None:
     """A 304 for a matching If-None-Match, or the cached answer of a repeated URL, for the
-    dataset version in ``g`` (the app calls it before any data query); None otherwise."""
-    if request.method not in ("GET", "HEAD") or not request.path.startswith("/v1/"):
+    session's dataset version (called before any data query); None otherwise. Sets the
+    session's ETag, which :func:`init_app`'s ``finish`` puts on the answer."""
+    if request.method not in ("GET", "HEAD") or session.version is None:
         return None
-    version = g.get("dataset_version")
-    if version is None:
-        return None
-    etag = etag_for(version)
-    g.etag = etag
+    etag = session.etag = etag_for(session.version)
     if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
         response = Response(status=304)
         response.headers["ETag"] = etag
@@ -136,7 +131,8 @@ def init_app(app: Flask) -> None:
             return response  # a stored answer: its headers are those finished here the first time
         cors_headers(response)
         security_headers(response)
-        etag = g.get("etag")
+        session = g.get("database")
+        etag = session.etag if session is not None else None
         if etag and response.status_code == 200 and request.method in ("GET", "HEAD"):
             response.headers["ETag"] = etag
             response.headers["Cache-Control"] = app.config["CACHE_CONTROL"]

@@ -14,20 +14,15 @@ from urllib.parse import unquote_to_bytes
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from webargs.flaskparser import FlaskParser
 
-from models.fixtures import EVENT_STATUSES, ID_PATTERN, PARTICIPANT_KINDS, PLACE_KINDS, STATEMENT_MODES, TOPIC_PATTERN
+from models import filters as filter_tables
+from models import search
+from models.vocabulary import CAMEO_PATTERN, ID_PATTERN, MAX_QUERY_LENGTH, TOPIC_PATTERN
 
-from .errors import Problem
+from .errors import Problem, bad_parameter
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 MAX_PARAM_LENGTH = 1_000
-MAX_Q_LENGTH = 200  # = models.search.MAX_QUERY_LENGTH
-PLOVER_TYPES = (
-    "AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
-    "ACCUSE", "REJECT", "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT",
-)
-FORMATS = ("json", "csv", "ndjson", "geojson")
-LIST_FORMATS = ("json", "csv", "ndjson")
 #: free text (q, source): anything but NUL, which no backend stores (PostgreSQL refuses it in text)
 NO_NUL = "^[^\\u0000]*$"
 #: cursors are base64url without padding
@@ -178,14 +173,48 @@ class PageArgs(QuerySchema):
     )
     cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN, error="is not a cursor this API issued"),
                            metadata={"description": "Opaque cursor from meta.next_cursor of the previous page."})
-    format = format_param(LIST_FORMATS)
+    format = format_param(("json", "csv", "ndjson"))
 
 
-class DateArgs(QuerySchema):
-    from_ = fields.Date(data_key="from", metadata={"description": "Earliest date (ISO, inclusive). Records whose date interval overlaps [from, to] match."})
-    to = fields.Date(metadata={"description": "Latest date (ISO, inclusive)."})
-    include_undated = fields.Boolean(load_default=False, metadata={"description": "With from/to: also return records of unknown date."})
+def _value_field(grammar, description: str, **kwargs):
+    """A marshmallow field for one value of a filter grammar (models/filters.py)."""
+    metadata = {"description": description} if description else {}
+    if isinstance(grammar, tuple):
+        return fields.String(validate=validate.OneOf(grammar), metadata=metadata, **kwargs)
+    if grammar in (filter_tables.ID, filter_tables.IDS):
+        return fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_ERROR), metadata=metadata, **kwargs)
+    if grammar == filter_tables.ISO3:
+        return fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="must be an ISO 3166-1 alpha-3 code, e.g. SYR"),
+                             metadata=metadata, **kwargs)
+    if grammar == filter_tables.CAMEO:
+        return fields.String(validate=validate.Regexp(CAMEO_PATTERN, error="must be a CAMEO code or prefix of 2 to 4 digits, e.g. 04 or 042"),
+                             metadata=metadata, **kwargs)
+    if grammar == filter_tables.TOPIC:
+        return fields.String(validate=validate.Regexp(TOPIC_PATTERN, error="must be a topic id such as astana_talks"),
+                             metadata=metadata, **kwargs)
+    if grammar == filter_tables.TEXT:
+        return text(80, description, **kwargs)
+    if grammar == filter_tables.SEARCH:
+        return text(MAX_QUERY_LENGTH, description, **kwargs)
+    if grammar == filter_tables.DATE:
+        return fields.Date(metadata=metadata, **kwargs)
+    return fields.Boolean(load_default=False, metadata=metadata, **kwargs)
 
+
+def filter_fields(table) -> dict:
+    """The query parameters of a filter table, by attribute name (``from`` is ``from_``)."""
+    out = {}
+    for entry in table:
+        attribute = entry.name + "_" if entry.name == "from" else entry.name
+        key = {"data_key": entry.name} if attribute != entry.name else {}
+        if entry.value == filter_tables.IDS:
+            out[attribute] = fields.List(_value_field(entry.value, ""), metadata={"description": entry.description}, **key)
+        else:
+            out[attribute] = _value_field(entry.value, entry.description, **key)
+    return out
+
+
+class DateOrder(QuerySchema):
     @validates_schema
     def ordered_dates(self, data, **kwargs):
         start, end = data.get("from_"), data.get("to")
@@ -193,121 +222,37 @@ class DateArgs(QuerySchema):
             raise ValidationError(f"is after 'to' ({end})", "from")
 
 
-class EventFilterArgs(DateArgs):
-    participant = fields.List(
-        fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_ERROR)),
-        metadata={"description": "Participant id; repeat for events with all of them."},
-    )
-    country = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="must be an ISO 3166-1 alpha-3 code, e.g. SYR"),
-                            metadata={"description": "ISO 3166-1 alpha-3 of a participant or of the place."})
-    place = record_id("Place id.")
-    type = fields.String(validate=validate.Regexp(r"^[0-9]{2,4}$", error="must be a CAMEO code or prefix of 2 to 4 digits, e.g. 04 or 042"),
-                         metadata={"description": "CAMEO code or prefix: 04 matches 040–046 and their sub-codes."})
-    plover = fields.String(validate=validate.OneOf(PLOVER_TYPES), metadata={"description": "PLOVER event type."})
-    status = fields.String(validate=validate.OneOf(EVENT_STATUSES))
-    topic = fields.String(validate=validate.Regexp(TOPIC_PATTERN, error="must be a topic id such as astana_talks"))
-    source = text(80, "Source id.")
-    q = text(MAX_Q_LENGTH, 'Search: words (all must match), "a phrase", -excluded. Arabic spelling variants are unified.')
+def filter_schema(name: str, table) -> type:
+    """The parameter schema of a filter table (dates checked to be in order)."""
+    return type(name, (DateOrder,), filter_fields(table))
 
 
-EVENT_FIELDS = ("id", "title_en", "summary_en", "cameo", "plover", "status", "date", "place", "participants",
-                "topics", "evidence", "quantities", "statements", "confidence", "codebook_version", "notes", "source")
-STATEMENT_FIELDS = ("id", "speaker", "event", "event_link", "text_ar", "text_en", "translation", "mode", "attributed_via",
-                    "topics", "cameo", "plover", "span", "evidence", "reported_on", "confidence", "codebook_version", "notes", "source")
-PARTICIPANT_FIELDS = ("id", "name_en", "name_ar", "kind", "country", "aliases", "title_en", "title_ar", "identifiers",
-                      "mentions", "mention_count", "event_count", "statement_count", "confidence", "codebook_version", "notes")
-PLACE_FIELDS = ("id", "name_en", "name_ar", "country", "lat", "lon", "aliases", "kind", "identifiers", "mentions",
-                "mention_count", "event_count", "confidence", "codebook_version", "notes")
+EventFilterArgs = filter_schema("EventFilterArgs", filter_tables.EVENT_FILTERS)
+StatementFilterArgs = filter_schema("StatementFilterArgs", filter_tables.STATEMENT_FILTERS)
+ParticipantFilterArgs = filter_schema("ParticipantFilterArgs", filter_tables.PARTICIPANT_FILTERS)
+PlaceFilterArgs = filter_schema("PlaceFilterArgs", filter_tables.PLACE_FILTERS)
 
 
 def fields_param(choices):
     return CommaList(choices, "Sparse field set: only these fields in each record (id is always kept).", data_key="fields")
 
 
-class EventListArgs(EventFilterArgs, PageArgs):
-    sort = fields.String(load_default="date", validate=validate.OneOf(("date", "-date", "id", "-id")),
-                         metadata={"description": "date, -date, id or -id; ties broken by id. Undated events sort first with date, last with -date."})
-    fields_ = fields_param(EVENT_FIELDS)
-    include = CommaList(("statements", "participants", "place"), "Embed related records: full statements; participant and place records without their mention spans (mention_count stays).")
-    format = format_param(FORMATS)
-
-
-class StatementFilterArgs(DateArgs):
-    speaker = record_id("Participant id of the speaker.")
-    participant = fields.List(fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_ERROR)),
-                              metadata={"description": "Participant id (speaker); same as speaker, repeatable: statements by any of them."})
-    event = record_id("Event id.")
-    mode = fields.String(validate=validate.OneOf(STATEMENT_MODES))
-    type = fields.String(validate=validate.Regexp(r"^[0-9]{2,4}$", error="must be a CAMEO code or prefix of 2 to 4 digits"),
-                         metadata={"description": "CAMEO code or prefix."})
-    topic = fields.String(validate=validate.Regexp(TOPIC_PATTERN, error="must be a topic id such as astana_talks"))
-    source = text(80, "Source id.")
-    q = text(MAX_Q_LENGTH, "Search (see /v1/search).")
-
-
-class StatementListArgs(StatementFilterArgs, PageArgs):
-    sort = fields.String(load_default="date", validate=validate.OneOf(("date", "-date", "id", "-id")))
-    fields_ = fields_param(STATEMENT_FIELDS)
-    include = CommaList(("event", "speaker"), "Embed the full event or speaker record.")
-
-
-class ParticipantStatementArgs(StatementListArgs):
-    """/v1/participants/<id>/statements: the path gives the speaker."""
-
-    class Meta(StatementListArgs.Meta):
-        exclude = ("speaker", "participant")
-
-
-class ParticipantListArgs(PageArgs):
-    kind = fields.String(validate=validate.OneOf(PARTICIPANT_KINDS))
-    country = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="must be an ISO 3166-1 alpha-3 code"))
-    q = text(MAX_Q_LENGTH, "Search names and aliases in any spelling.")
-    sort = fields.String(load_default="id", validate=validate.OneOf(("id", "-id")))
-    fields_ = fields_param(PARTICIPANT_FIELDS)
-
-
-class PlaceListArgs(PageArgs):
-    kind = fields.String(validate=validate.OneOf(PLACE_KINDS))
-    country = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="must be an ISO 3166-1 alpha-3 code"))
-    q = text(MAX_Q_LENGTH, "Search names and aliases in any spelling.")
-    sort = fields.String(load_default="id", validate=validate.OneOf(("id", "-id")))
-    fields_ = fields_param(PLACE_FIELDS)
-
-
-class SourceListArgs(PageArgs):
-    sort = fields.String(load_default="id", validate=validate.OneOf(("id", "-id")))
-    format = format_param(("json",))
+def sort_param(sorts: tuple[str, ...], default: str, description: str = ""):
+    return fields.String(load_default=default, validate=validate.OneOf(sorts),
+                         metadata={"description": description} if description else {})
 
 
 class NoArgs(QuerySchema):
     """Endpoints that take no parameters still reject unknown ones."""
 
 
-class SingleEventArgs(QuerySchema):
-    fields_ = fields_param(EVENT_FIELDS)
-    include = CommaList(("statements", "participants", "place"))
+NOT_FILTERS = ("limit", "cursor", "format", "sort", "fields_", "include")
 
 
-class SingleStatementArgs(QuerySchema):
-    fields_ = fields_param(STATEMENT_FIELDS)
-    include = CommaList(("event", "speaker"))
-
-
-class SingleParticipantArgs(QuerySchema):
-    fields_ = fields_param(PARTICIPANT_FIELDS)
-
-
-class SinglePlaceArgs(QuerySchema):
-    fields_ = fields_param(PLACE_FIELDS)
-
-
-class SourceArgs(QuerySchema):
-    highlight = record_id("Id of an event, statement, participant or place: its spans in this source are returned in data.highlights and marked in data.text_marked.")
-
-
-def to_filters(args: dict) -> dict:
-    """Parsed arguments without the paging/format keys, as the query layer takes them."""
-    out = {k: v for k, v in args.items() if k not in ("limit", "cursor", "format", "sort", "fields_", "include") and v not in (None, [], False)}
+def to_filters(args: dict, own: tuple[str, ...] = ()) -> dict:
+    """Parsed arguments without the paging, format and ``own`` keys, as the query layer takes
+    them: dates as ISO strings, countries upper-case, ``q`` parsed (a 400 when it cannot be)."""
+    out = {k: v for k, v in args.items() if k not in NOT_FILTERS and k not in own and v not in (None, [], False)}
     if "from_" in out:
         out["from"] = out.pop("from_")
     if isinstance(out.get("country"), str):
@@ -315,4 +260,9 @@ def to_filters(args: dict) -> dict:
     for key, value in list(out.items()):
         if isinstance(value, dt.date):
             out[key] = value.isoformat()
+    if "q" in out:
+        try:
+            out["q"] = search.parse_query(out["q"])
+        except search.QueryError as error:
+            raise bad_parameter("q", str(error)) from None
     return out

@@ -189,14 +189,21 @@ class LinksSchema(Base):
     next = nullable_str()
 
 
+_envelopes: dict[str, type] = {}
+
+
 def envelope(name: str, record_schema, many: bool):
+    """The answer schema around a record schema (one class per name: the OpenAPI component)."""
+    if name in _envelopes:
+        return _envelopes[name]
     attrs = {
         "data": fields.List(fields.Nested(record_schema), required=True) if many else fields.Nested(record_schema, required=True),
         "meta": fields.Nested(ListMetaSchema if many else MetaSchema, required=True),
     }
     if many:
         attrs["links"] = fields.Nested(LinksSchema, required=True)
-    return Base.from_dict(attrs, name=name)
+    _envelopes[name] = Base.from_dict(attrs, name=name)
+    return _envelopes[name]
 
 
 class ProblemSchema(Base):
@@ -209,14 +216,5 @@ class ProblemSchema(Base):
                          metadata={"description": "Each bad parameter and what is wrong with it."})
 
 
-EventPage = envelope("EventPage", EventSchema, True)
-EventOne = envelope("EventOne", EventSchema, False)
-StatementPage = envelope("StatementPage", StatementSchema, True)
-StatementOne = envelope("StatementOne", StatementSchema, False)
-ParticipantPage = envelope("ParticipantPage", ParticipantSchema, True)
-ParticipantOne = envelope("ParticipantOne", ParticipantSchema, False)
-PlacePage = envelope("PlacePage", PlaceSchema, True)
-PlaceOne = envelope("PlaceOne", PlaceSchema, False)
-SourcePage = envelope("SourcePage", SourceSchema, True)
 SourceOne = envelope("SourceOne", SourceTextSchema, False)
 EventTypePage = envelope("EventTypePage", EventTypeSchema, True)

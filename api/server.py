@@ -12,7 +12,6 @@ from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import wsgi as gunicorn_wsgi
 
-from . import create_app
 from .errors import PROBLEM_TYPE_BASE, SLUGS, TITLES
 
 #: What the Server header says. gunicorn writes ``Server: gunicorn`` on every answer
@@ -80,7 +79,9 @@ class Server(BaseApplication):
         neutralise_gunicorn()
 
     def load(self):
-        return create_app()
+        # by name, as `gunicorn 'api:create_app()'` does: the command that starts the server
+        # (api/cli.py) is itself part of the app, and must not be imported back from here
+        return gunicorn_util.import_app("api:create_app()")
 
 
 def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 2, threads: int = 4) -> None:

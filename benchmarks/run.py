@@ -313,9 +313,10 @@ def fts_expression(word: str) -> str:
     Datasette user would write (our API ORs the index terms each word begins instead, which
     matches the same records; see models/search.py)."""
     from models import search
+    from models.backends.sqlite import fts5_string
 
     query = search.parse_query(word)
-    return " AND ".join(search._fts5_string(t) + "*" for t in query.positive)
+    return " AND ".join(fts5_string(t) + "*" for t in query.positive)
 
 
 def q(params: dict) -> str:

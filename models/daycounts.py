@@ -31,13 +31,13 @@ from collections import Counter
 from peewee import SQL, Select, fn
 
 from .records import EventDayCount
+from .vocabulary import DATE_FILTERS
 
 #: filter name -> dimension; ``type`` only when it is a CAMEO root (two digits)
 FILTER_DIMENSIONS = {"type": "cameo_root", "status": "status", "plover": "plover", "country": "country"}
 #: facet / timeline group name -> dimension
 FACET_DIMENSIONS = {"cameo_root": "cameo_root", "status": "status", "plover": "plover", "precision": "precision",
                     "country": "country"}
-DATE_FILTERS = ("from", "to", "include_undated")
 
 
 # --------------------------------------------------------------------------- building (at load time)

@@ -1,8 +1,8 @@
-"""Database binding: one deferred database for the models, bound from a URL.
+"""Connections: URLs, opening a database through its backend, and the read router.
 
-The models are bound to ``database`` (a :class:`peewee.DatabaseProxy`) and use
-thread-safe metadata, so a web request can re-bind them, for its own thread only,
-to a read replica (see :class:`ReadRouter`).
+The models are bound to ``records.database`` (a :class:`peewee.DatabaseProxy`) and
+use thread-safe metadata, so a web request binds them, for its own thread only,
+to the database it reads (see :class:`ReadRouter` and api/database.py).
 """
 from __future__ import annotations
 
@@ -11,40 +11,16 @@ import os
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, OperationalError, InterfaceError, SqliteDatabase
-from playhouse.db_url import connect as connect_url
+from peewee import InterfaceError, OperationalError
 
-database = DatabaseProxy()
+from . import backends
 
 DEFAULT_DATA_DIR = "data"
 SQLITE_FILENAME = "event-records.sqlite3"
 
-# Applied on every SQLite connection. WAL lets readers keep serving the previous
-# dataset while a load commits. Reads go through the operating system's page
-# cache rather than mmap: a server thread keeps its connection, and mapped pages
-# of a multi-GiB file would count in every worker's resident memory.
-SQLITE_PRAGMAS = {
-    "journal_mode": "wal",
-    "foreign_keys": 1,
-    "synchronous": "normal",
-    "cache_size": -4_000,
-    "busy_timeout": 5_000,
-    "temp_store": "memory",
-}
-
-#: Seconds a read-only (server) SQLite connection waits for a lock before giving up (a 503).
-READ_BUSY_TIMEOUT = 1.0
-
 #: Exceptions that mean "the database cannot be reached right now" (turned into 503).
-UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
-try:  # psycopg is optional (the ``postgres`` extra)
-    import psycopg
-
-    UNAVAILABLE_ERRORS += (psycopg.OperationalError,)
-except ImportError:  # pragma: no cover - depends on the installed extras
-    pass
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, *backends.unavailable_errors())
 
 
 def default_database_url(data_dir: str | os.PathLike | None = None) -> str:
@@ -57,56 +33,18 @@ def database_url_from_env() -> str:
     return os.environ.get("DATABASE_URL") or default_database_url()
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file behind a sqlite:// URL, or None for other backends."""
-    parsed = urlparse(url)
-    if not parsed.scheme.startswith("sqlite"):
-        return None
-    # sqlite:///relative/file and sqlite:////absolute/file, as playhouse.db_url reads them
-    return Path(parsed.path[1:])
+def database_file(url: str) -> Path | None:
+    """The file behind a URL of a file database (SQLite), None for servers."""
+    return backends.for_url(url).file_path(url)
 
 
 def open_database(url: str, *, read_only: bool = False, create_dir: bool = False):
     """A peewee Database for ``url`` (not yet connected).
 
-    SQLite files opened ``read_only`` never create a missing file: a server whose
-    database was removed answers 503 instead of silently serving an empty one.
+    Files opened ``read_only`` are never created: a server whose database was
+    removed answers 503 instead of silently serving an empty one.
     """
-    path = sqlite_path(url)
-    if path is not None:
-        if create_dir:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        pragmas = dict(SQLITE_PRAGMAS)
-        if read_only:
-            pragmas.pop("journal_mode")  # persistent in the file; setting it needs a write lock
-            pragmas["query_only"] = 1
-            # In WAL mode a reader waits only when something holds the whole file (an exclusive
-            # lock, a recovery): fail fast into a 503 rather than hold a server thread for 5 s.
-            pragmas["busy_timeout"] = int(READ_BUSY_TIMEOUT * 1000)
-            return SqliteDatabase(
-                f"file:{path}?mode=ro", uri=True, pragmas=pragmas, check_same_thread=False,
-                timeout=READ_BUSY_TIMEOUT,
-            )
-        return SqliteDatabase(str(path), pragmas=pragmas, check_same_thread=False)
-    return connect_url(url, autoconnect=False)
-
-
-def begin_read_snapshot(db):
-    """Start a read-only transaction whose reads all see one snapshot of the data.
-
-    A request makes several queries (the dataset version, the page, the total);
-    without one snapshot, a load committing between them would mix two datasets
-    in one answer. Returns the transaction context; exit it at the end of the request.
-    """
-    transaction = db.atomic()
-    transaction.__enter__()
-    if not isinstance(db, SqliteDatabase):
-        db.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-    return transaction
-
-
-def backend_name(db) -> str:
-    return "sqlite" if isinstance(db, SqliteDatabase) else "postgresql"
+    return backends.for_url(url).open(url, read_only=read_only, create_dir=create_dir)
 
 
 def close_database(db) -> None:
@@ -141,7 +79,7 @@ class ReadRouter:
     Replicas are used round-robin; one that fails to connect is skipped and left
     out for ``cooldown`` seconds; when none answers, the primary serves the read.
 
-    A server thread keeps its SQLite connection from one request to the next
+    A server thread keeps its connection to a file database from one request to the next
     (opening one, with its pragmas, and starting with a cold page cache cost
     more than most answers), as long as the file is the one it opened: a file
     removed or replaced is noticed by its inode at the next request, which then
@@ -158,8 +96,8 @@ class ReadRouter:
         self._cycle = itertools.cycle(range(len(self.replicas))) if self.replicas else None
         self._lock = threading.Lock()
         urls = [primary_url, *(replica_urls or [])]
-        self._paths = {id(db): sqlite_path(url) for db, url in zip([self.primary, *self.replicas], urls)
-                       if sqlite_path(url) is not None}
+        self._paths = {id(db): database_file(url) for db, url in zip([self.primary, *self.replicas], urls)
+                       if database_file(url) is not None}
         self._opened = threading.local()  # id(db) -> identity of the file this thread's connection reads
 
     def _drop_if_replaced(self, db) -> None:
@@ -180,12 +118,12 @@ class ReadRouter:
             getattr(self._opened, "versions", {}).pop(id(db), None)
 
     def known_version(self, db) -> tuple[object, str | None]:
-        """(marker, dataset version) of this thread's SQLite connection: the version last read
-        through it if nothing was committed to the file since (``PRAGMA data_version``, read
-        before any transaction), else None. Pass the marker to :meth:`remember_version`."""
+        """(marker, dataset version) of this thread's connection to a file database: the version
+        last read through it if nothing was committed to the file since (the backend's change
+        marker, read before any transaction), else None. Pass the marker to :meth:`remember_version`."""
         if id(db) not in self._paths:
             return None, None
-        marker = db.execute_sql("PRAGMA data_version").fetchone()[0]
+        marker = backends.of(db).change_marker(db)
         known = getattr(self._opened, "versions", {}).get(id(db))
         return marker, (known[1] if known and known[0] == marker else None)
 
@@ -199,8 +137,8 @@ class ReadRouter:
         self._opened.versions[id(db)] = (marker, version)
 
     def release(self, db, reusable: bool) -> None:
-        """End this thread's use of ``db`` for the request: keep a healthy SQLite
-        connection for the next one, close anything else."""
+        """End this thread's use of ``db`` for the request: keep a healthy connection to a
+        file database for the next one, close anything else."""
         if reusable and id(db) in self._paths and not db.is_closed() and not db.in_transaction():
             return
         close_database(db)

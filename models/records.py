@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from peewee import (
     CharField,
+    DatabaseProxy,
     CompositeKey,
     FloatField,
     ForeignKeyField,
@@ -17,7 +18,12 @@ from peewee import (
 )
 from playhouse.shortcuts import ThreadSafeDatabaseMetadata
 
-from .db import database
+#: what every model is bound to; a request or a load binds it, per thread, to a real database
+database = DatabaseProxy()
+
+#: every foreign key is checked at commit: the loader writes a row once, when its document is
+#: final, whatever order that puts it in (participants after the events that name them)
+DEFERRED = "INITIALLY DEFERRED"
 
 
 class BaseModel(Model):
@@ -92,7 +98,7 @@ class Participant(BaseModel):
 
 class Event(BaseModel):
     id = CharField(primary_key=True)
-    source = ForeignKeyField(Source, backref="events")
+    source = ForeignKeyField(Source, deferrable=DEFERRED, backref="events")
     title_en = TextField()
     cameo_code = CharField()
     cameo_root = CharField()
@@ -103,13 +109,13 @@ class Event(BaseModel):
     date_precision = CharField()
     # date_start, else date_end, else '' : a total order for keyset pagination
     sort_date = CharField()
-    place = ForeignKeyField(Place, null=True, backref="events")
+    place = ForeignKeyField(Place, deferrable=DEFERRED, null=True, backref="events")
     doc = TextField()
 
 
 class EventParticipant(BaseModel):
-    event = ForeignKeyField(Event, backref="participant_links")
-    participant = ForeignKeyField(Participant, backref="event_links")
+    event = ForeignKeyField(Event, deferrable=DEFERRED, backref="participant_links")
+    participant = ForeignKeyField(Participant, deferrable=DEFERRED, backref="event_links")
     role = CharField()
     position = IntegerField()
 
@@ -120,7 +126,7 @@ class EventParticipant(BaseModel):
 class EventCountry(BaseModel):
     """Countries of an event's participants and place, precomputed for the country filter."""
 
-    event = ForeignKeyField(Event)
+    event = ForeignKeyField(Event, deferrable=DEFERRED)
     country = CharField()
 
     class Meta:
@@ -128,7 +134,7 @@ class EventCountry(BaseModel):
 
 
 class EventTopic(BaseModel):
-    event = ForeignKeyField(Event)
+    event = ForeignKeyField(Event, deferrable=DEFERRED)
     topic = CharField()
 
     class Meta:
@@ -137,9 +143,9 @@ class EventTopic(BaseModel):
 
 class Statement(BaseModel):
     id = CharField(primary_key=True)
-    source = ForeignKeyField(Source, backref="statements")
-    speaker = ForeignKeyField(Participant, backref="statements")
-    event = ForeignKeyField(Event, null=True, backref="statements")
+    source = ForeignKeyField(Source, deferrable=DEFERRED, backref="statements")
+    speaker = ForeignKeyField(Participant, deferrable=DEFERRED, backref="statements")
+    event = ForeignKeyField(Event, deferrable=DEFERRED, null=True, backref="statements")
     mode = CharField()
     cameo_code = CharField()
     cameo_root = CharField()
@@ -149,23 +155,11 @@ class Statement(BaseModel):
 
 
 class StatementTopic(BaseModel):
-    statement = ForeignKeyField(Statement)
+    statement = ForeignKeyField(Statement, deferrable=DEFERRED)
     topic = CharField()
 
     class Meta:
         primary_key = CompositeKey("topic", "statement")
-
-
-class Span(BaseModel):
-    """One piece of provenance: ``text == source.text[start:end]`` for a record."""
-
-    source = ForeignKeyField(Source)
-    start = IntegerField()
-    end = IntegerField()
-    text = TextField()
-    record_kind = CharField()  # event / statement / participant / place
-    record_id = CharField()
-    role = CharField()  # evidence / mention / quote / date_expression
 
 
 class EventDayCount(BaseModel):
@@ -184,7 +178,7 @@ class EventDayCount(BaseModel):
 
 
 #: Bump when a table changes: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 TABLES = [
     DatasetMeta,
@@ -199,7 +193,6 @@ TABLES = [
     EventTopic,
     Statement,
     StatementTopic,
-    Span,
     EventDayCount,
 ]
 
@@ -222,6 +215,5 @@ INDEXES = [
     (Statement, ("speaker", "sort_date", "id"), False),
     (Statement, ("event",), False),
     (StatementTopic, ("statement",), False),
-    (Span, ("record_kind", "record_id"), False),
     (Participant, ("country",), False),
 ]

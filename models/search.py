@@ -1,107 +1,28 @@
-"""Full-text search: one query language, one index per backend.
+"""Full-text search: one query language, one way of building index rows, for every backend.
 
-Every searchable record gets a row in ``search_doc`` holding two normalised
-token strings (see :mod:`models.text`):
-
-* ``body``  - the record's words in order (used for ``"phrases"``);
-* ``forms`` - every word plus its forms without Arabic proclitics (و ف ب ك ل ال …),
-  so سلام finds للسلام.
-
-A query word matches a record when some token of ``forms`` *starts with* it, so
-أستانا also finds the glued أستاناجاءت. SQLite answers through an FTS5 table
-over ``forms`` (prefix queries, BM25 ranking); PostgreSQL through a GIN-indexed
-``tsvector`` built from the same tokens (prefix tsquery, ts_rank). Phrases are
-checked on ``body`` with the same LIKE on both. The user's text is never passed
-to either engine as syntax: it is parsed here, reduced to normalised tokens, and
-each token is quoted.
+The user's text is never passed to an engine as syntax: it is parsed here
+(:func:`parse_query`), reduced to normalised tokens (models/text.py), and each
+backend quotes every token in its own syntax (models/backends/). Index rows
+(models/search_index.py) hold each record's words and their forms, plus every
+name of the participants and places it names (:class:`Gazetteer`), so the
+English and Arabic spellings of a name find the same records.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from peewee import AutoField, Cast, CharField, Expression, Field, IntegerField, SqliteDatabase, TextField, Value, fn
-from playhouse.sqlite_ext import FTS5Model, SearchField
-
+from . import backends
 from . import text as textnorm
-from .records import BaseModel
+from .search_index import END_ONLY, STARTED, UNDATED
+from .vocabulary import MAX_QUERY_LENGTH, SEARCH_KINDS
 
-MAX_QUERY_LENGTH = 200
 MAX_QUERY_TERMS = 12
-KINDS = ("event", "statement", "participant", "place")
+KINDS = SEARCH_KINDS
 
 
 class QueryError(ValueError):
     """The search text cannot be turned into a query (reported as a 400)."""
-
-
-class TSVectorField(Field):
-    """PostgreSQL's tsvector; on SQLite the column exists but stays NULL (FTS5 does the work there)."""
-
-    field_type = "TSVECTOR"
-
-
-#: ``part`` of a searchable record: how it is dated (see SearchDoc)
-UNDATED, END_ONLY, STARTED = 0, 1, 2
-
-
-class SearchRow(BaseModel):
-    """The columns of a searchable record (no table of its own)."""
-
-    kind = CharField()
-    part = IntegerField()
-    record_id = CharField()
-    sort_date = CharField()
-    body = TextField()
-    forms = TextField()
-
-
-class SearchDoc(SearchRow):
-    """One searchable record.
-
-    On SQLite the rows are numbered in (kind, part, sort_date, record_id) order
-    (the loader writes them to :class:`UnorderedSearchDoc` first): within one
-    kind and part, ``rowid`` order is the order a list sorted by date has, so
-    the FTS index, whose rowids these are, yields the newest matches first and
-    a date range is a rowid range (see ``queries.event_listing``). ``part``
-    splits events as the date filters do: undated, known only by their end, or
-    with a start date; the other kinds are STARTED (statements) or UNDATED.
-    """
-
-    rowid = AutoField()
-    tsv = TSVectorField(null=True)
-
-    class Meta:
-        indexes = ((("kind", "record_id"), True),)
-
-
-class UnorderedSearchDoc(SearchRow):
-    """SQLite only: search rows as the load produces them, copied to search_doc in order at its end."""
-
-
-class SearchFTS(FTS5Model):
-    """SQLite only: an external-content FTS5 index over ``search_doc.forms``."""
-
-    forms = SearchField()
-
-    class Meta:
-        database = SearchDoc._meta.database
-        table_name = "search_fts"
-        # words are what models.text.tokens() says they are: letters, digits and combining marks
-        options = {"content": "search_doc", "content_rowid": "rowid",
-                   "tokenize": "unicode61 remove_diacritics 0 categories 'L* N* M* Co'"}
-
-
-#: SQLite only: the terms of the FTS index, with how many records hold each
-SearchTerms = SearchFTS.VocabModel("row", "search_terms")
-
-
-def is_sqlite(db) -> bool:
-    return isinstance(db, SqliteDatabase)
-
-
-def index_models(db) -> list:
-    return [SearchDoc, UnorderedSearchDoc, SearchFTS, SearchTerms] if is_sqlite(db) else [SearchDoc]
 
 
 # --------------------------------------------------------------------------- parsing
@@ -113,7 +34,8 @@ class Query:
     phrases: list[list[str]] = field(default_factory=list)  # each must appear in order
     excluded: list[str] = field(default_factory=list)     # none may match (prefix)
     raw: str = ""
-    fts5: str | None = field(default=None, compare=False, repr=False)  # see match_expression
+    #: the query in the backend's syntax, worked out once per query (a request may search several times)
+    compiled: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def positive(self) -> list[str]:
@@ -158,41 +80,6 @@ def parse_query(raw: str) -> Query:
 
 
 # --------------------------------------------------------------------------- writing
-
-
-def insert_rows(db, model, rows: list[dict]) -> None:
-    """``model.insert_many(rows).execute()``, for the bulk inserts of a load.
-
-    On SQLite one prepared INSERT runs through ``executemany`` (peewee would build
-    the SQL text of every row, most of a load's time). The rows come from the
-    loader, which already gives each column its stored type; the first row is
-    checked against the fields' ``db_value`` to keep that true. Other backends,
-    and rows that do not all have the same keys, go through peewee.
-    """
-    if not rows:
-        return
-    keys = list(rows[0])
-    fields = [model._meta.combined.get(key) for key in keys]
-    if (not is_sqlite(db) or any(field is None for field in fields)  # (a field == None is an expression)
-            or any(field.db_value(rows[0][key]) != rows[0][key] for key, field in zip(keys, fields))
-            or any(len(row) != len(keys) for row in rows)):
-        model.insert_many(rows).execute()
-        return
-    columns = ", ".join(f'"{field.column_name}"' for field in fields)
-    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(keys))})'
-    try:
-        values = [tuple([row[key] for key in keys]) for row in rows]
-    except KeyError:  # same length, other keys
-        model.insert_many(rows).execute()
-        return
-    db.cursor().executemany(sql, values)
-
-
-def forms_of(tokens: list[str]) -> list[str]:
-    out: list[str] = []
-    for token in tokens:
-        out.extend(textnorm.index_forms(token))
-    return out
 
 
 _NO_CANDIDATES = ((), ())  # one shared object: Gazetteer.expand skips it by identity
@@ -307,6 +194,7 @@ class IndexWriter:
 
     def __init__(self, db):
         self.db = db
+        self.backend = backends.of(db)
         self.rows: list[dict] = []
         self.gazetteer = Gazetteer([])
         self._tokens: dict[str, list[str]] = {}
@@ -400,137 +288,29 @@ class IndexWriter:
 
     def flush(self) -> None:
         if self.rows:
-            insert_rows(self.db, UnorderedSearchDoc if is_sqlite(self.db) else SearchDoc, self.rows)
+            self.backend.write_search_rows(self.db, self.rows)
             self.rows = []
 
     def finish(self) -> None:
         self.flush()
-        if is_sqlite(self.db):
-            # number the rows in list order (see SearchDoc): sort the keys through an index,
-            # copy the rows in that order, and index the copy, whose rowids FTS5 takes
-            order = ("kind", "part", "sort_date", "record_id")
-            columns = ", ".join(f'"{c}"' for c in (*order, "body", "forms"))
-            self.db.execute_sql(f'CREATE INDEX "unordered_search_doc_order" ON "unordered_search_doc" '
-                                f'({", ".join(order)})')
-            self.db.execute_sql(f'INSERT INTO "search_doc" ({columns}) SELECT {columns} FROM "unordered_search_doc" '
-                                f'ORDER BY {", ".join(order)}')
-            self.db.execute_sql('DROP TABLE "unordered_search_doc"')
-            SearchFTS.rebuild()
-        else:
-            self.db.execute_sql(
-                "UPDATE search_doc SET tsv = array_to_tsvector(string_to_array(forms, ' '))"
-            )
-            self.db.execute_sql("CREATE INDEX IF NOT EXISTS search_doc_tsv_idx ON search_doc USING GIN (tsv)")
-        self.db.execute_sql(
-            "CREATE INDEX IF NOT EXISTS search_doc_order_idx ON search_doc (kind, part, sort_date, record_id)")
-
-
-def needs_optimize(db) -> bool:
-    return is_sqlite(db)
-
-
-def optimize(db) -> None:
-    SearchFTS.optimize()
+        self.backend.finish_search_index(self.db)
 
 
 # --------------------------------------------------------------------------- querying
 
 
-def _fts5_string(token: str) -> str:
-    # tokens are letters and digits only; quoting makes FTS5 read them as plain strings
-    return '"' + token.replace('"', '""') + '"'
+def ranked_matches(query: Query, kinds: tuple[str, ...] = KINDS):
+    """A select over SearchDoc of the matching records with a ``rank`` (lower is better)."""
+    return backends.current().ranked_matches(query, kinds)
 
 
-#: a query word that begins more index terms than this stays an FTS5 prefix query
-MAX_EXPANDED_TERMS = 32
-
-
-def _fts5_term(token: str) -> str:
-    """A query word (a prefix) as FTS5 syntax: the index terms it begins, OR-ed.
-
-    ``"word"*`` would say the same, but FTS5 answers a prefix query by merging the
-    matches of all its terms into one list before returning the first: a page of
-    the newest matches of a common word would cost as much as all of them. An OR
-    of terms is read lazily, in rowid order, and stops with the page. A word that
-    begins too many terms (a short one) stays a prefix query.
-    """
-    terms = [term for (term,) in SearchTerms.select(SearchTerms.term).where(
-        (SearchTerms.term >= token) & (SearchTerms.term < token + "\U0010ffff")).limit(MAX_EXPANDED_TERMS + 1).tuples()]
-    if not terms:
-        return _fts5_string(token)  # in no record
-    if len(terms) > MAX_EXPANDED_TERMS:
-        return _fts5_string(token) + "*"
-    return "(" + " OR ".join(_fts5_string(term) for term in terms) + ")"
-
-
-def _ts_term(token: str) -> str:
-    return "'" + token.replace("'", "''") + "':*"
-
-
-def match_expression(db, query: Query) -> str:
-    """The query as the backend's own syntax: an FTS5 MATCH string or a tsquery
-    (worked out once per query: a request may run several searches)."""
-    if is_sqlite(db):
-        if query.fts5 is None:
-            expression = " AND ".join(_fts5_term(t) for t in query.positive)
-            if query.excluded:
-                expression = f"({expression}) NOT ({' OR '.join(_fts5_term(t) for t in query.excluded)})"
-            query.fts5 = expression
-        return query.fts5
-    expression = " & ".join(_ts_term(t) for t in query.positive)
-    if query.excluded:
-        expression = f"({expression}) & !({' | '.join(_ts_term(t) for t in query.excluded)})"
-    return expression
-
-
-def with_phrases(select, query: Query):
-    for phrase in query.phrases:
-        # body is " tok tok … ": a phrase matches whole consecutive tokens
-        select = select.where(SearchDoc.body.contains(" " + " ".join(phrase) + " "))
-    return select
-
-
-def search_docs(db, query: Query, kinds: tuple[str, ...] = KINDS):
-    """A select over SearchDoc of the matching records, ranked best first (rank ascending)."""
-    expression = match_expression(db, query)
-    if is_sqlite(db):
-        matches = (SearchFTS.select(SearchFTS.rowid.alias("doc_rowid"), SearchFTS.bm25().alias("rank"))
-                   .where(SearchFTS.match(expression)).alias("m"))
-        select = (
-            SearchDoc.select(SearchDoc, matches.c.rank.alias("rank"))
-            .join(matches, on=(SearchDoc.rowid == matches.c.doc_rowid))
-        )
-    else:
-        tsquery = Cast(Value(expression), "tsquery")
-        rank = Value(0) - fn.ts_rank(SearchDoc.tsv, tsquery)  # lower is better, as with bm25()
-        select = SearchDoc.select(SearchDoc, rank.alias("rank")).where(Expression(SearchDoc.tsv, "@@", tsquery))
-    if tuple(kinds) != KINDS:
-        select = select.where(SearchDoc.kind.in_(list(kinds)))
-    return with_phrases(select, query)
-
-
-def matching_ids(db, query: Query, kind: str):
+def matching_ids(query: Query, kind: str):
     """A subquery of record ids of ``kind`` matching ``query`` (for the ``q`` filter).
 
-    No ranking here: a filter only needs the set, and computing BM25 for every
-    match of a common word costs more than the rest of the request.
+    No ranking here: a filter only needs the set, and ranking every match of a
+    common word costs more than the rest of the request.
     """
-    expression = match_expression(db, query)
-    if is_sqlite(db):
-        # the rows of one kind are one rowid range (see SearchDoc): bounding the FTS rowids
-        # keeps the kind test out of the outer query, which SQLite would otherwise answer
-        # by reading every row of the kind from the index
-        doc = SearchDoc.alias()
-        edge = doc.select(doc.rowid).where(doc.kind == kind)
-        first = edge.order_by(doc.part, doc.sort_date, doc.record_id).limit(1)
-        last = edge.order_by(doc.part.desc(), doc.sort_date.desc(), doc.record_id.desc()).limit(1)
-        rowids = SearchFTS.select(SearchFTS.rowid).where(
-            SearchFTS.match(expression), SearchFTS.rowid >= first, SearchFTS.rowid <= last)
-        return with_phrases(SearchDoc.select(SearchDoc.record_id).where(SearchDoc.rowid.in_(rowids)), query)
-    else:
-        select = SearchDoc.select(SearchDoc.record_id).where(
-            Expression(SearchDoc.tsv, "@@", Cast(Value(expression), "tsquery")))
-    return with_phrases(select.where(SearchDoc.kind == kind), query)
+    return backends.current().matching_ids(query, kind)
 
 
 # --------------------------------------------------------------------------- highlighting

@@ -182,6 +182,26 @@ _HANGUL_T = range(0x11A8, 0x11C3)
 _unicode_tables: tuple[frozenset[str], str, str] | None = None
 
 
+def _scan_unicode() -> tuple[set[str], list[list[int]]]:
+    """(second characters of canonical pairs that are starters, ranges of combining marks)."""
+    seconds: set[str] = set()
+    mark_ranges: list[list[int]] = []
+    decomposition, combining, category = unicodedata.decomposition, unicodedata.combining, unicodedata.category
+    for cp in range(sys.maxunicode + 1):
+        ch = chr(cp)
+        if category(ch)[0] == "M":
+            if mark_ranges and mark_ranges[-1][1] == cp - 1:
+                mark_ranges[-1][1] = cp
+            else:
+                mark_ranges.append([cp, cp])
+        d = decomposition(ch)
+        if d and d[0] != "<":
+            parts = d.split()
+            if len(parts) == 2 and combining(chr(int(parts[1], 16))) == 0:
+                seconds.add(chr(int(parts[1], 16)))
+    return seconds, mark_ranges
+
+
 def _tables() -> tuple[frozenset[str], str, str]:
     """(starters that compose with a preceding character, regex class bodies of
     the combining marks inside and outside the Basic Multilingual Plane).
@@ -191,25 +211,7 @@ def _tables() -> tuple[frozenset[str], str, str]:
     """
     global _unicode_tables
     if _unicode_tables is None:
-        seconds: set[str] = set()
-        mark_ranges: list[list[int]] = []
-        decomposition, combining, category = (
-            unicodedata.decomposition, unicodedata.combining, unicodedata.category,
-        )
-        for cp in range(sys.maxunicode + 1):
-            ch = chr(cp)
-            if category(ch)[0] == "M":
-                if mark_ranges and mark_ranges[-1][1] == cp - 1:
-                    mark_ranges[-1][1] = cp
-                else:
-                    mark_ranges.append([cp, cp])
-            d = decomposition(ch)
-            if d and d[0] != "<":
-                parts = d.split()
-                if len(parts) == 2:
-                    second = chr(int(parts[1], 16))
-                    if combining(second) == 0:
-                        seconds.add(second)
+        seconds, mark_ranges = _scan_unicode()
         seconds.update(chr(cp) for cp in _HANGUL_V)
         seconds.update(chr(cp) for cp in _HANGUL_T)
         # Basic Multilingual Plane marks and the others apart: ``re`` compiles a
@@ -254,6 +256,13 @@ def _cluster_result(transform, cluster: str) -> tuple[str, list[str] | None]:
     return result
 
 
+def _append(out: list[str], offs: list[int], piece: str, position: int, offsets: list[int] | None) -> None:
+    """Add ``piece``, produced by the input character at ``position``, with its offsets."""
+    if piece:
+        out.append(piece)
+        offs.extend([position if offsets is None else offsets[position]] * len(piece))
+
+
 def _clustered(text: str, offsets: list[int] | None, transform) -> tuple[str, list[int]]:
     """Apply ``transform`` (a normalisation step) cluster by cluster, tracking offsets.
 
@@ -279,21 +288,14 @@ def _clustered(text: str, offsets: list[int] | None, transform) -> tuple[str, li
         if end < n and not (info.get(text[end]) or _char_info(text[end]))[1]:
             continue  # text[end] joins the current cluster
         if end - start == 1 and single:
-            piece = (info.get(text[start]) or _char_info(text[start]))[0]
-            if piece:
-                out.append(piece)
-                offs.extend([start if offsets is None else offsets[start]] * len(piece))
+            _append(out, offs, (info.get(text[start]) or _char_info(text[start]))[0], start, offsets)
         else:
             piece, pieces = _cluster_result(transform, text[start:end])
             if pieces is None:
-                if piece:
-                    out.append(piece)
-                    offs.extend([start if offsets is None else offsets[start]] * len(piece))
+                _append(out, offs, piece, start, offsets)
             else:
                 for k, p in enumerate(pieces, start):
-                    if p:
-                        out.append(p)
-                        offs.extend([k if offsets is None else offsets[k]] * len(p))
+                    _append(out, offs, p, k, offsets)
         start = end
     return "".join(out), offs
 

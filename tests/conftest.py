@@ -27,6 +27,8 @@ from models import load as loader  # noqa: E402
 from models.db import open_database  # noqa: E402
 
 IN_CI = os.environ.get("CI") == "true"
+#: the article every test reads (seeds/<SOURCE>.txt, fixtures/<SOURCE>/)
+SOURCE = "000_59c438f4edc17540"
 
 
 def missing(reason: str):
@@ -72,6 +74,16 @@ def new_pg_database(pg_server) -> str:
         with psycopg.connect(url_of("postgres"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     return url_of(name)
+
+
+# --------------------------------------------------------------------------- content
+
+
+def copy_dataset(target: Path) -> Path:
+    """A writable copy of the repository's seeds/ and fixtures/ under ``target``."""
+    shutil.copytree(ROOT / "seeds", target / "seeds")
+    shutil.copytree(ROOT / "fixtures", target / "fixtures")
+    return target
 
 
 # --------------------------------------------------------------------------- databases

@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from .conftest import count_queries
+from .conftest import SOURCE, count_queries
 
-SOURCE = "000_59c438f4edc17540"
 
 
 def get(client, url, status=200, **kwargs):

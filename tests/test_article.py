@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from .conftest import SOURCE
 
-SOURCE = "000_59c438f4edc17540"
 
 
 def record(client, path):

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import pytest
+from .conftest import SOURCE
 
-SOURCE = "000_59c438f4edc17540"
 LEAKS = ("Traceback", 'File "', "SELECT ", "sqlite3.", "psycopg", "peewee", "OperationalError")
 
 

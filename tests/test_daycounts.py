@@ -14,8 +14,9 @@ import random
 
 import pytest
 
-from models import daycounts, queries, stats
-from models.db import database, open_database
+from models import counts, daycounts, paging, queries
+from models.db import open_database
+from models.records import database
 from models.records import Event, EventDayCount
 
 DIMENSION_FILTERS = [{}, {"type": "04"}, {"type": "19"}, {"status": "occurred"}, {"status": "planned"},
@@ -61,17 +62,17 @@ def data_span() -> tuple[dt.date, dt.date]:
 
 
 def counted(filters: dict) -> int:
-    return queries.count(queries.event_select(filters, columns=(Event.id,)))
+    return paging.count(queries.event_select(filters, columns=(Event.id,)))
 
 
 def assert_same_answers(filters: dict) -> None:
     expected = counted(filters)
     assert daycounts.total(filters) == expected, filters
     assert queries.event_total(filters) == expected, filters
-    assert queries.count(queries.event_listing(filters)) == expected, filters
+    assert paging.count(queries.event_listing(filters)) == expected, filters
     if daycounts.dimension_of(filters) == ("", ""):
         for facet in FACETS:
-            fast, slow = stats.facet_counts(filters, facet), stats.facet_counts(filters, facet, day_counts=False)
+            fast, slow = counts.facet_counts(filters, facet), counts.facet_counts(filters, facet, day_counts=False)
             assert (fast.values, fast.missing) == (slow.values, slow.missing), (filters, facet)
 
 
@@ -122,8 +123,8 @@ def test_timelines_agree_with_counting_rows(synthetic_db, interval):
                 bounds = rng.choice([(first, last), (None, last), (first, None), (None, None)])
                 if interval == "day" and None in bounds:
                     continue  # thousands of day buckets over the whole span: MAX_BUCKETS
-                fast = stats.timeline(filters, interval, *bounds, group_by=group_by)
-                slow = stats.timeline(filters, interval, *bounds, group_by=group_by, day_counts=False)
+                fast = counts.timeline(filters, interval, *bounds, group_by=group_by)
+                slow = counts.timeline(filters, interval, *bounds, group_by=group_by, day_counts=False)
                 assert fast == slow, (filters, interval, bounds, group_by)
     assert daycounts.timeline_dimension({}, "participant") is None
 
@@ -132,11 +133,11 @@ def test_date_split_pages_match_one_select_pages(synthetic_db):
     low, high = data_span()
     for filters in filter_sets(seed=3, n=25, low=low, high=high)[len(DIMENSION_FILTERS):]:
         for sort in ("-date", "date", "id"):
-            spec = queries.sort_spec(Event, sort)
+            spec = paging.sort_spec(Event, sort)
             after = None
             for _ in range(3):  # three pages deep through the keyset
-                split, more_split = queries.keyset_page(queries.event_listing(filters), spec, after, 40)
-                one, more_one = queries.keyset_page(queries.event_select(filters), spec, after, 40)
+                split, more_split = paging.keyset_page(queries.event_listing(filters), spec, after, 40)
+                one, more_one = paging.keyset_page(queries.event_select(filters), spec, after, 40)
                 assert [r.id for r in split] == [r.id for r in one], (filters, sort)
                 assert more_split == more_one
                 if not more_one:
@@ -155,10 +156,10 @@ def test_both_ways_agree_on_the_article(app, backend):
                         {"status": "occurred", "from": "2017-01-17"}, {"country": "SYR", "to": "2017-01-16"},
                         {"type": "04", "from": "2017-01-01", "to": "2017-12-31"}]:
             assert_same_answers(filters)
-            split, _ = queries.keyset_page(queries.event_listing(filters), queries.sort_spec(Event, "-date"), None, 100)
-            one, _ = queries.keyset_page(queries.event_select(filters), queries.sort_spec(Event, "-date"), None, 100)
+            split, _ = paging.keyset_page(queries.event_listing(filters), paging.sort_spec(Event, "-date"), None, 100)
+            one, _ = paging.keyset_page(queries.event_select(filters), paging.sort_spec(Event, "-date"), None, 100)
             assert [r.id for r in split] == [r.id for r in one]
         for group_by in (None, "status"):
-            fast = stats.timeline({}, "day", group_by=group_by)
-            assert fast == stats.timeline({}, "day", group_by=group_by, day_counts=False)
+            fast = counts.timeline({}, "day", group_by=group_by)
+            assert fast == counts.timeline({}, "day", group_by=group_by, day_counts=False)
             assert fast.total == 10 and fast.undated == 6  # the article: 10 dated events, 6 undated

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from models import load as loader
-from models.db import READ_BUSY_TIMEOUT, open_database, sqlite_path
+from models.backends.sqlite import READ_BUSY_TIMEOUT
+from models.db import database_file, open_database
 
 from .conftest import ROOT, fetch, free_port, missing, wait_for
 
@@ -83,7 +84,7 @@ def sqlite_files(path: Path) -> list[Path]:
 
 def test_sqlite_file_removed_then_put_back(sqlite_url, tmp_path, gunicorn_factory):
     path = tmp_path / "served.sqlite3"
-    shutil.copy(sqlite_path(sqlite_url), path)
+    shutil.copy(database_file(sqlite_url), path)
     server, before, etags = serve_and_snapshot(gunicorn_factory, f"sqlite:///{path}")
 
     away = tmp_path / "away"
@@ -103,7 +104,7 @@ def test_sqlite_file_removed_then_put_back(sqlite_url, tmp_path, gunicorn_factor
 
 def test_sqlite_locked_exclusively_then_released(sqlite_url, tmp_path, gunicorn_factory):
     path = tmp_path / "served.sqlite3"
-    shutil.copy(sqlite_path(sqlite_url), path)
+    shutil.copy(database_file(sqlite_url), path)
     first, before, etags = serve_and_snapshot(gunicorn_factory, f"sqlite:///{path}")
     # a serving worker keeps its connections open, and an open WAL connection keeps others
     # from locking the file exclusively: the lock is taken while no server runs, then a
@@ -159,9 +160,9 @@ def test_a_server_thread_keeps_its_sqlite_connection_while_the_file_stays(sqlite
     from api import create_app
 
     path = tmp_path / "kept.sqlite3"
-    shutil.copy(sqlite_path(sqlite_url), path)
+    shutil.copy(database_file(sqlite_url), path)
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "RESPONSE_CACHE_BYTES": 0})
-    db = app.extensions["read_router"].primary
+    db = app.extensions["request_database"].router.primary
     client = app.test_client()  # requests run in this thread
 
     assert client.get("/v1/events?limit=1").status_code == 200
@@ -183,7 +184,7 @@ def test_a_repeated_url_is_answered_from_the_cache_until_a_load_commits(sqlite_u
     from api import create_app
 
     path = tmp_path / "reloaded.sqlite3"
-    shutil.copy(sqlite_path(sqlite_url), path)
+    shutil.copy(database_file(sqlite_url), path)
     app = create_app({"DATABASE_URL": f"sqlite:///{path}"})
     client = app.test_client()
     url = "/v1/events?limit=1"

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 
-from .conftest import ROOT, free_port, wait_for
+from .conftest import ROOT, copy_dataset, free_port, wait_for
 
 
 def fetch(url: str, headers: dict | None = None):
@@ -58,8 +57,7 @@ def run_serve(args, env, timeout=60):
 
 
 def test_serve_loads_a_missing_database_then_serves(tmp_path):
-    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
-    shutil.copytree(ROOT / "fixtures", tmp_path / "fixtures")
+    copy_dataset(tmp_path)
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "WORKDIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
@@ -77,8 +75,7 @@ def test_serve_loads_a_missing_database_then_serves(tmp_path):
 
 
 def test_serve_refuses_broken_fixtures_with_exit_1(tmp_path):
-    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
-    shutil.copytree(ROOT / "fixtures", tmp_path / "fixtures")
+    copy_dataset(tmp_path)
     events = next((tmp_path / "fixtures").glob("*/events.json"))
     events.write_text(events.read_text(encoding="utf-8").replace('"status": "planned"', '"status": "someday"'), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "WORKDIR": str(tmp_path)}

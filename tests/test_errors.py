@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from .conftest import SOURCE
 
-SOURCE = "000_59c438f4edc17540"
 
 # every GET route of the API, with ids that exist
 ENDPOINTS = [

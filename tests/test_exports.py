@@ -13,14 +13,13 @@ import csv
 import io
 import json
 
-import shutil
 
 import pytest
 
 from models import load as loader
 from models.db import open_database
 
-from .conftest import ROOT, loaded_url
+from .conftest import ROOT, copy_dataset, loaded_url
 
 EXPORTS = [
     ("/v1/events", ""), ("/v1/events", "&include=statements,participants,place"), ("/v1/events", "&fields=id,status"),
@@ -91,8 +90,7 @@ def test_export_bodies_never_closed_or_closed_elsewhere_do_not_spoil_the_next_re
 
     # a new dataset (same records, one more byte in a fixture file) is loaded meanwhile
     root = tmp_path / "root"
-    shutil.copytree(ROOT / "seeds", root / "seeds")
-    shutil.copytree(ROOT / "fixtures", root / "fixtures")
+    copy_dataset(root)
     (root / "fixtures" / "codebook.json").write_text((ROOT / "fixtures" / "codebook.json").read_text("utf-8") + "\n", "utf-8")
     loader.load(root, open_database(url))
 

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from models.db import sqlite_path
+from models.db import database_file
 
 from .conftest import ROOT, fetch, new_pg_database
 
@@ -99,7 +99,7 @@ def finish(root: Path, url: str) -> str:
 
 def test_sqlite_load_killed_midway_loses_nothing(sqlite_url, synthetic_root, tmp_path, gunicorn_factory):
     path = tmp_path / "served.sqlite3"
-    shutil.copy(sqlite_path(sqlite_url), path)
+    shutil.copy(database_file(sqlite_url), path)
     url = f"sqlite:///{path}"
     server = gunicorn_factory(url, env=NO_CACHE).wait("/readyz")
     before = served(server)
@@ -127,7 +127,7 @@ def served_new(server) -> dict:
 def test_sqlite_load_of_a_fixture_broken_in_its_last_file_loses_nothing(sqlite_url, synthetic_root, tmp_path,
                                                                       gunicorn_factory):
     path = tmp_path / "served.sqlite3"
-    shutil.copy(sqlite_path(sqlite_url), path)
+    shutil.copy(database_file(sqlite_url), path)
     url = f"sqlite:///{path}"
     server = gunicorn_factory(url, env=NO_CACHE).wait("/readyz")
     before = served(server)

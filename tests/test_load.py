@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -14,17 +13,14 @@ import pytest
 from models import load as loader
 from models.db import open_database
 
-from .conftest import ROOT
+from .conftest import ROOT, SOURCE, copy_dataset
 
-SOURCE = "000_59c438f4edc17540"
 
 
 @pytest.fixture()
 def content(tmp_path) -> Path:
     """A writable copy of the repository's seeds and fixtures."""
-    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
-    shutil.copytree(ROOT / "fixtures", tmp_path / "fixtures")
-    return tmp_path
+    return copy_dataset(tmp_path)
 
 
 def fixture_path(root: Path, kind: str) -> Path:

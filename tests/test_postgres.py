@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -18,9 +17,8 @@ import pytest
 from models import load as loader
 from models.db import open_database
 
-from .conftest import ROOT, missing, new_pg_database
+from .conftest import ROOT, SOURCE, copy_dataset, missing, new_pg_database
 
-SOURCE = "000_59c438f4edc17540"
 
 
 def fetch_json(url: str):
@@ -33,8 +31,7 @@ def fetch_json(url: str):
 
 def content_copy(tmp_path: Path, drop_event: str | None = None) -> Path:
     root = tmp_path / f"content-{drop_event or 'same'}"
-    shutil.copytree(ROOT / "seeds", root / "seeds")
-    shutil.copytree(ROOT / "fixtures", root / "fixtures")
+    copy_dataset(root)
     if drop_event:
         path = root / "fixtures" / SOURCE / "events.json"
         events = [e for e in json.loads(path.read_text(encoding="utf-8")) if e["id"] != drop_event]

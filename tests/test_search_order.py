@@ -12,9 +12,12 @@ import random
 
 import pytest
 
-from models import queries, search
-from models.db import database, open_database
+from models import backends, paging, queries, search
+from models.backends import sqlite
+from models.db import open_database
+from models.records import database
 from models.records import TABLES, Event
+from models.search_index import SearchDoc
 
 WORDS = ["oil", "reconciliation", "negotiations", "border", "المفاوضات", "النفط", "دمشق", "aid -oil", '"border"',
          "murad", "minister", "zzzznothing"]
@@ -25,7 +28,7 @@ EXTRA = [{}, {}, {"status": "occurred"}, {"type": "04"}, {"country": "SYR"}]
 def synthetic_db(synthetic_sqlite_url):
     db = open_database(synthetic_sqlite_url, read_only=True)
     database.initialize(db)
-    with db.bind_ctx(TABLES + search.index_models(db)):
+    with db.bind_ctx(TABLES + [SearchDoc, *backends.of(db).extra_models]):
         yield db
 
 
@@ -44,10 +47,10 @@ def random_filters(rng: random.Random) -> dict:
 
 def test_the_fts_order_path_is_taken(synthetic_db):
     listing = queries.event_listing({"q": search.parse_query("oil"), "to": "2016-01-01"})
-    assert isinstance(listing, queries.Branches)
-    assert all(isinstance(part, queries.SearchOrderedPart) for part in listing)
+    assert isinstance(listing, paging.Branches)
+    assert all(isinstance(part, sqlite.SearchOrderedPart) for part in listing)
     # the newest matches come from the index in order: nothing is sorted afterwards
-    page = queries._part_page(listing[0], queries.sort_spec(Event, "-date"), ["2015-06-01", "x"], 51)
+    page = paging._part_page(listing[0], paging.sort_spec(Event, "-date"), ["2015-06-01", "x"], 51)
     sql, params = page.sql()
     plan = [row[3] for row in synthetic_db.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]
     assert any("VIRTUAL TABLE" in step for step in plan) and not any("TEMP B-TREE" in step for step in plan), plan
@@ -59,16 +62,16 @@ def test_pages_and_totals_match_the_plain_query(synthetic_db):
     for _ in range(60):
         filters = random_filters(rng)
         fast, plain = queries.event_listing(filters), queries.event_select(filters)
-        total = queries.count(plain)
-        assert queries.count(fast) == total, filters
+        total = paging.count(plain)
+        assert paging.count(fast) == total, filters
         assert queries.event_total(filters) == total, filters
         nonempty += total > 0
         for sort in ("-date", "date", "id"):
-            spec = queries.sort_spec(Event, sort)
+            spec = paging.sort_spec(Event, sort)
             after = None
             for _ in range(3):
-                a, more_a = queries.keyset_page(fast, spec, after, 30)
-                b, more_b = queries.keyset_page(plain, spec, after, 30)
+                a, more_a = paging.keyset_page(fast, spec, after, 30)
+                b, more_b = paging.keyset_page(plain, spec, after, 30)
                 assert [r.id for r in a] == [r.id for r in b], (filters, sort)
                 assert more_a == more_b
                 if not more_b:
@@ -79,19 +82,19 @@ def test_pages_and_totals_match_the_plain_query(synthetic_db):
 
 def test_an_export_walks_every_match_once(synthetic_db):
     filters = {"q": search.parse_query("oil"), "from": "2012-01-01"}
-    spec = queries.sort_spec(Event, "-date")
-    exported = [row.id for row in queries.iterate_all(queries.event_listing(filters), spec, batch=97)]
-    assert len(exported) == len(set(exported)) == queries.count(queries.event_select(filters)) > 97
+    spec = paging.sort_spec(Event, "-date")
+    exported = [row.id for row in paging.iterate_all(queries.event_listing(filters), spec, batch=97)]
+    assert len(exported) == len(set(exported)) == paging.count(queries.event_select(filters)) > 97
 
 
 @pytest.mark.parametrize("word", ["oil", "reconcil", "negotiations", "المفاوضات", "مراد", "a", "ا", "zzzznothing", "2015"])
 def test_a_word_expanded_into_index_terms_matches_what_its_prefix_query_matches(synthetic_db, word):
-    expanded = search._fts5_term(word)
-    prefix = search._fts5_string(word) + "*"
+    expanded = sqlite.fts5_term(word)
+    prefix = sqlite.fts5_string(word) + "*"
 
     def matches(expression):
-        return {rowid for (rowid,) in search.SearchFTS.select(search.SearchFTS.rowid)
-                .where(search.SearchFTS.match(expression)).tuples()}
+        return {rowid for (rowid,) in sqlite.SearchFTS.select(sqlite.SearchFTS.rowid)
+                .where(sqlite.SearchFTS.match(expression)).tuples()}
 
     assert matches(expanded) == matches(prefix)
     if len(word) == 1:

@@ -19,9 +19,8 @@ import time
 
 import pytest
 
-from .conftest import Gunicorn
+from .conftest import Gunicorn, SOURCE
 
-SOURCE = "000_59c438f4edc17540"
 LEAKS = ("Traceback", 'File "', "SELECT ", "sqlite", "psycopg", "peewee", "werkzeug", "gunicorn", "/work/",
          "site-packages", ".py", "Exception")
 BANNER = re.compile(r"gunicorn|werkzeug|python|flask|\d+\.\d+", re.IGNORECASE)

@@ -7,10 +7,14 @@ import http
 import flask_smorest
 from flask import Flask, current_app, request
 
+from models.documents import dumps
+
+from ..database import NONE, needs_dataset
+from ..envelope import json_response
+from ..resources import RESOURCES
 from ..schemas import ProblemSchema
 from .blueprints import Blueprint, register_converters
-from .common import json_response
-from models.documents import dumps
+from .collections import blueprint
 
 PROBLEM_CODES = (400, 404, 406, 500, 503)
 #: record schemas whose endpoints take ?fields=
@@ -89,18 +93,21 @@ def openapi_document(api: Api) -> dict:
 
 
 def init_app(app: Flask) -> None:
-    from . import events, participants, places, sources, statements, search, stats
+    from . import search, sources, stats
 
     app.config.setdefault("OPENAPI_URL_PREFIX", None)  # the document is served below, not by flask-smorest
     api = Api(app, spec_kwargs={"info": {"title": "event-records API"}})
     register_converters(app, api)
-    for module in (events, participants, statements, places, sources, search, stats):
+    for resource in RESOURCES:
+        api.register_blueprint(blueprint(resource))
+    for module in (sources, search, stats):
         api.register_blueprint(module.blp)
     app.extensions["openapi"] = api
 
     docs = Blueprint("openapi", __name__, url_prefix="/v1")
 
     @docs.route("/openapi.json")
+    @needs_dataset(NONE)
     def openapi_json():
         document = current_app.extensions.get("openapi_document")
         if document is None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 import flask_smorest
 from werkzeug.routing import BaseConverter
 
-from models.fixtures import ID_PATTERN
+from models.vocabulary import ID_PATTERN
 
 from ..params import StrictParser
-from ..formats import MEDIA_TYPES
+from ..formats import RENDERERS
 
 
 class RecordIdConverter(BaseConverter):
@@ -51,10 +51,7 @@ class Blueprint(flask_smorest.Blueprint):
 
     def formats(self, *names: str):
         """Document the other representations of a 200 answer (exports)."""
-        schemas = {
-            "csv": {"type": "string", "description": "CSV with a UTF-8 BOM and a header row; nested fields flattened."},
-            "ndjson": {"type": "string", "description": "One JSON record per line."},
-            "geojson": {"type": "object", "description": "RFC 7946 FeatureCollection of the records that have coordinates."},
-        }
-        content = {MEDIA_TYPES[name].split(";")[0]: {"schema": schemas[name]} for name in names}
+        content = {RENDERERS[name].bare_type: {"schema": {"type": "object" if name == "geojson" else "string",
+                                                          "description": RENDERERS[name].description}}
+                   for name in names}
         return self.doc(responses={200: {"content": content}})

@@ -2,20 +2,20 @@
 from __future__ import annotations
 
 
-from flask import g
 from flask.views import MethodView
-from peewee import SQL
 from marshmallow import fields, validate
+from peewee import SQL
 
 from models import queries, search
 from models.records import Event, Participant, Place, Statement
+from models.search_index import SearchDoc
+from models.vocabulary import MAX_QUERY_LENGTH
 
-from ..errors import bad_parameter
-from ..params import QuerySchema, text
-from ..schemas import Base, ListMetaSchema, LinksSchema
+from .. import database
+from ..envelope import page
+from ..params import QuerySchema, text, to_filters
+from ..schemas import Base, LinksSchema, ListMetaSchema
 from .blueprints import Blueprint
-from .common import json_response, meta, page_url
-from models.documents import dumps
 
 blp = Blueprint("search", __name__, url_prefix="/v1",
                 description="Full-text search in Arabic and English; spelling variants and clitics unified.")
@@ -32,7 +32,7 @@ SNIPPET_RADIUS = 80
 
 
 class SearchArgs(QuerySchema):
-    q = text(search.MAX_QUERY_LENGTH, 'Words (all must match), "a phrase", -excluded. Arabic spelling variants, '
+    q = text(MAX_QUERY_LENGTH, 'Words (all must match), "a phrase", -excluded. Arabic spelling variants, '
              'harakat and proclitics (و ف ب ل ال …) are unified; words match as prefixes.', required=True)
     kind = fields.List(fields.String(validate=validate.OneOf(search.KINDS)),
                        metadata={"description": "Restrict to these kinds (repeatable)."})
@@ -104,35 +104,26 @@ class Search(MethodView):
         Each hit has its kind, id, a score and a snippet whose `matches` point
         at the matched words in the original spelling.
         """
-        try:
-            query = search.parse_query(args["q"])
-        except search.QueryError as error:
-            raise bad_parameter("q", str(error)) from None
+        query = to_filters({"q": args["q"]})["q"]
         kinds = tuple(args.get("kind") or search.KINDS)
-        from peewee import Database  # noqa: F401  (type hint only)
-        db = Event._meta.database
-        select = search.search_docs(db, query, kinds)
+        select = search.ranked_matches(query, kinds)
         total = select.count()
-        hits = list(select.order_by(SQL("rank"), search.SearchDoc.kind, search.SearchDoc.record_id)
-                    .limit(args["limit"]).dicts())
+        hits = list(select.order_by(SQL("rank"), SearchDoc.kind, SearchDoc.record_id).limit(args["limit"]).dicts())
         by_kind: dict[str, list[str]] = {}
         for hit in hits:
             by_kind.setdefault(hit["kind"], []).append(hit["record_id"])
         docs = {kind: queries.docs_by_id(MODELS[kind], ids) for kind, ids in by_kind.items()}
-        gazetteer = search.gazetteer_for(g.dataset_version, queries.entity_names)
+        gazetteer = search.gazetteer_for(database.version(), queries.entity_names)
         equivalents = gazetteer.equivalents(query.positive)
         data = []
         for hit in hits:
             doc = docs[hit["kind"]].get(hit["record_id"])
-            if doc is None:
-                continue
-            data.append({
-                "kind": hit["kind"],
-                "id": hit["record_id"],
-                "score": round(-float(hit["rank"]), 6),
-                "title": title_of(hit["kind"], doc),
-                "snippet": snippet(doc, hit["kind"], query, equivalents),
-            })
-        body = {"data": data, "meta": meta(limit=args["limit"], total=total, next_cursor=None),
-                "links": {"self": page_url(), "next": None}}
-        return json_response(dumps(body))
+            if doc is not None:
+                data.append({
+                    "kind": hit["kind"],
+                    "id": hit["record_id"],
+                    "score": round(-float(hit["rank"]), 6),
+                    "title": title_of(hit["kind"], doc),
+                    "snippet": snippet(doc, hit["kind"], query, equivalents),
+                })
+        return page(data, total, args["limit"])

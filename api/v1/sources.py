@@ -1,4 +1,7 @@
-"""/v1/sources and /v1/event-types"""
+"""/v1/sources/{id} (the text, with a record's spans marked) and /v1/event-types.
+
+The list of sources is the generic collection (api/resources.py).
+"""
 from __future__ import annotations
 
 from html import escape
@@ -6,17 +9,15 @@ from html import escape
 from flask.views import MethodView
 
 from models import queries
-from models.documents import dumps
-from models.records import Source
 
+from ..envelope import envelope, page
 from ..errors import Problem
-from ..params import NoArgs, SourceArgs, SourceListArgs
-from ..schemas import EventTypePage, SourceOne, SourcePage
+from ..params import NoArgs, QuerySchema, record_id
+from ..schemas import EventTypePage, SourceOne
 from .blueprints import Blueprint
-from .common import json_response, listing, meta, page_url
 
-blp = Blueprint("sources", __name__, url_prefix="/v1",
-                description="The source texts, verbatim, and the CAMEO codes in use.")
+blp = Blueprint("source-texts", __name__, url_prefix="/v1",
+                description="The source texts, verbatim, with any record's spans marked; the CAMEO codes in use.")
 
 SPAN_ROLES = (("evidence", "evidence"), ("mentions", "mention"), ("span", "quote"))
 
@@ -55,14 +56,9 @@ def marked(text: str, spans: list[dict]) -> str:
     return "".join(out)
 
 
-@blp.route("/sources")
-class Sources(MethodView):
-    @blp.arguments(SourceListArgs, location="query", as_kwargs=False)
-    @blp.response(200, SourcePage)
-    @blp.problems(400, 406)
-    def get(self, args):
-        """List sources (metadata only)"""
-        return listing("sources", args, queries.source_select, Source, allowed_formats=("json",))
+class SourceArgs(QuerySchema):
+    highlight = record_id("Id of an event, statement, participant or place: its spans in this source are returned "
+                          "in data.highlights and marked in data.text_marked.")
 
 
 @blp.route("/sources/<source_id:source_id>")
@@ -81,18 +77,19 @@ class SourceById(MethodView):
             raise Problem(404, f"No source with id '{source_id}'.")
         doc, text = found
         doc["text"] = text
-        record_id = args.get("highlight")
-        if record_id:
-            record = queries.record_spans(record_id)
-            if record is None:
-                raise Problem(404, f"No event, statement, participant or place with id '{record_id}' to highlight.",
-                              {"highlight": ["no record with this id"]})
-            kind, record_doc = record
-            spans = spans_of(kind, record_doc, source_id)
-            doc["highlight"] = {"kind": kind, "id": record_id}
-            doc["highlights"] = spans
-            doc["text_marked"] = marked(text, spans)
-        return json_response('{"data":' + dumps(doc) + ',"meta":' + dumps(meta()) + "}")
+        if args.get("highlight"):
+            doc.update(highlighted(args["highlight"], source_id, text))
+        return envelope(doc)
+
+
+def highlighted(record_id: str, source_id: str, text: str) -> dict:
+    record = queries.record_spans(record_id)
+    if record is None:
+        raise Problem(404, f"No event, statement, participant or place with id '{record_id}' to highlight.",
+                      {"highlight": ["no record with this id"]})
+    kind, record_doc = record
+    spans = spans_of(kind, record_doc, source_id)
+    return {"highlight": {"kind": kind, "id": record_id}, "highlights": spans, "text_marked": marked(text, spans)}
 
 
 @blp.route("/event-types")
@@ -103,6 +100,4 @@ class EventTypes(MethodView):
     def get(self, args):
         """The CAMEO codes in use, with labels, roots, PLOVER types and counts (for legends)"""
         types = queries.event_types()
-        body = {"data": types, "meta": meta(limit=len(types), total=len(types), next_cursor=None),
-                "links": {"self": page_url(), "next": None}}
-        return json_response(dumps(body))
+        return page(types, len(types), len(types))

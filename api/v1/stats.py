@@ -10,15 +10,17 @@ from flask import Response, request
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from models import stats
-from models.documents import dumps
+from models import counts, stats
+from models.buckets import INTERVALS, MAX_BUCKETS, TooManyBuckets
+from models.queries import event_total
 
 from .. import formats
+from ..envelope import envelope
 from ..errors import Problem
-from ..params import CommaList, EventFilterArgs
+from ..params import CommaList, EventFilterArgs, to_filters
 from ..schemas import Base, MetaSchema
 from .blueprints import Blueprint
-from .common import download_name, filters_from, json_response, meta
+from .collections import download_name
 
 blp = Blueprint("stats", __name__, url_prefix="/v1", description="Counts, time series and the actor network for dashboards.")
 
@@ -44,9 +46,9 @@ class TimelineArgs(EventFilterArgs):
     to = fields.Date(metadata={"description": "Last day of the range (ISO, inclusive). Default: the latest anchor of the matching events."})
     include_undated = fields.Boolean(load_default=False, metadata={
         "description": "Accepted for symmetry with /v1/events; undated events are never put in a bucket and are always counted in meta.undated."})
-    interval = fields.String(load_default="month", validate=validate.OneOf(stats.INTERVALS), metadata={
-        "description": f"Bucket size: day, week (ISO, Monday to Sunday), month or year. At most {stats.MAX_BUCKETS} buckets."})
-    group_by = fields.String(validate=validate.OneOf(stats.TIMELINE_GROUPS), metadata={
+    interval = fields.String(load_default="month", validate=validate.OneOf(INTERVALS), metadata={
+        "description": f"Bucket size: day, week (ISO, Monday to Sunday), month or year. At most {MAX_BUCKETS} buckets."})
+    group_by = fields.String(validate=validate.OneOf(counts.TIMELINE_GROUPS), metadata={
         "description": "Also count each bucket per CAMEO root, status, participant or topic (bucket.groups)."})
     group_limit = fields.Integer(load_default=20, strict=False, validate=validate.Range(1, MAX_GROUPS), metadata={
         "description": f"With group_by: keep the N most frequent values over the range (1–{MAX_GROUPS}, default 20)."})
@@ -54,7 +56,7 @@ class TimelineArgs(EventFilterArgs):
 
 
 class FacetArgs(EventFilterArgs):
-    facet = CommaList(stats.FACETS, "Facet to count; repeatable. Default: cameo_root, status, country, participant, topic.")
+    facet = CommaList(counts.FACETS, "Facet to count; repeatable. Default: cameo_root, status, country, participant, topic.")
     limit = fields.Integer(load_default=50, strict=False, validate=validate.Range(1, MAX_FACET_SIZE), metadata={
         "description": f"Values per facet, most frequent first (1–{MAX_FACET_SIZE}, default 50)."})
     format = format_field()
@@ -75,7 +77,7 @@ OWN_PARAMS = ("interval", "group_by", "group_limit", "facet", "limit", "min_weig
 
 
 def event_filters(args: dict) -> dict:
-    return filters_from({k: v for k, v in args.items() if k not in OWN_PARAMS})
+    return to_filters(args, OWN_PARAMS)
 
 
 # --------------------------------------------------------------------------- response schemas
@@ -171,13 +173,9 @@ def negotiated(args: dict) -> str:
 
 def csv_response(kind: str, header: list[str], rows) -> Response:
     response = Response(formats.csv_table(header, rows), mimetype="text/csv")
-    response.headers["Content-Type"] = formats.MEDIA_TYPES["csv"]
+    response.headers["Content-Type"] = formats.RENDERERS["csv"].media_type
     response.headers["Content-Disposition"] = f'attachment; filename="{download_name(kind, "csv")}"'
     return response
-
-
-def envelope(data, **meta_fields) -> Response:
-    return json_response(dumps({"data": data, "meta": meta(**meta_fields)}))
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -218,9 +216,9 @@ class Timeline(MethodView):
         fmt = negotiated(args)
         group_by = args.get("group_by")
         try:
-            result = stats.timeline(event_filters(args), args["interval"], args.get("from_"), args.get("to"),
+            result = counts.timeline(event_filters(args), args["interval"], args.get("from_"), args.get("to"),
                                     group_by, args["group_limit"])
-        except stats.TooManyBuckets as error:
+        except TooManyBuckets as error:
             message = f"{error}: use a longer interval or a narrower from/to"
             raise Problem(400, f"Invalid query parameter 'interval': {message}", {"interval": [message]}) from None
         group_values = [value for value, _ in result.groups]
@@ -239,10 +237,10 @@ class Timeline(MethodView):
             names = stats.labels(group_by, group_values)
             extra = {"groups": [{"value": v, "label": names.get(v, v), "count": n} for v, n in result.groups],
                      "groups_total": result.groups_total}
-        return envelope(data, interval=result.interval, group_by=group_by,
-                        **{"from": result.first.isoformat() if result.first else None},
-                        to=result.last.isoformat() if result.last else None, buckets=len(result.buckets),
-                        total=result.total, ranged=result.ranged, undated=result.undated, **extra)
+        return envelope(data, {"interval": result.interval, "group_by": group_by,
+                               "from": result.first.isoformat() if result.first else None,
+                               "to": result.last.isoformat() if result.last else None, "buckets": len(result.buckets),
+                               "total": result.total, "ranged": result.ranged, "undated": result.undated, **extra})
 
 
 @blp.route("/stats/facets")
@@ -273,7 +271,7 @@ class Facets(MethodView):
         limit = args["limit"]
         data, info = {}, {}
         for name in wanted:
-            result = stats.facet_counts(filters, name)
+            result = counts.facet_counts(filters, name)
             shown = result.values[:limit]
             names = stats.labels(name, [value for value, _ in shown])
             data[name] = [{"value": value, "label": names.get(value, value), "count": n} for value, n in shown]
@@ -281,7 +279,7 @@ class Facets(MethodView):
         if fmt == "csv":
             rows = ([name, item["value"], item["label"], item["count"]] for name, items in data.items() for item in items)
             return csv_response("facets", ["facet", "value", "label", "count"], rows)
-        return envelope(data, total=stats.event_total(filters), limit=limit, facets=info)
+        return envelope(data, {"total": event_total(filters), "limit": limit, "facets": info})
 
 
 @blp.route("/network")
@@ -316,6 +314,7 @@ class Network(MethodView):
         if fmt == "csv":
             return csv_response("network", ["source", "target", "weight"],
                                 ([e["source"], e["target"], e["weight"]] for e in graph.edges))
-        return envelope({"nodes": graph.nodes, "edges": graph.edges}, events=graph.events, nodes=len(graph.nodes),
-                        edges=len(graph.edges), actors_total=graph.actors_total,
-                        truncated=graph.actors_total > len(graph.nodes), limit=args["limit"], min_weight=args["min_weight"])
+        return envelope({"nodes": graph.nodes, "edges": graph.edges}, {
+            "events": graph.events, "nodes": len(graph.nodes), "edges": len(graph.edges),
+            "actors_total": graph.actors_total, "truncated": graph.actors_total > len(graph.nodes),
+            "limit": args["limit"], "min_weight": args["min_weight"]})

@@ -1,8 +1,9 @@
 """marshmallow *load* schemas for the hand-made fixture files.
 
-These check each record on its own (types, enums, shapes). What needs more than
-one record (references between records, spans against the source text, the
-codebook) is checked by :mod:`models.load`, which knows the whole dataset.
+These check each record on its own (types, enums, shapes), with the words of
+models/vocabulary.py. What needs more than one record (references between
+records, spans against the source text, the codebook) is checked by the reader
+(models/load/reader.py), which knows the whole dataset.
 """
 from __future__ import annotations
 
@@ -10,17 +11,20 @@ import datetime as dt
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,79}$"
-TOPIC_PATTERN = r"^[a-z][a-z0-9_]{1,59}$"
-CONFIDENCE = ("high", "medium", "low")
-PARTICIPANT_KINDS = ("person", "organization", "country", "group")
-PLACE_KINDS = ("city", "country", "region")
-EVENT_STATUSES = ("occurred", "planned", "ongoing", "background")
-DATE_PRECISIONS = ("day", "month", "year", "range", "unknown")
-STATEMENT_MODES = ("direct", "reported")
-EVENT_LINKS = ("explicit", "inferred")
-TRANSLATIONS = ("human", "machine")
-ISO3 = r"^[A-Z]{3}$"
+from ..vocabulary import (
+    CAMEO_PATTERN,
+    CONFIDENCE,
+    DATE_PRECISIONS,
+    EVENT_LINKS,
+    EVENT_STATUSES,
+    ID_PATTERN,
+    ISO3,
+    PARTICIPANT_KINDS,
+    PLACE_KINDS,
+    STATEMENT_MODES,
+    TOPIC_PATTERN,
+    TRANSLATIONS,
+)
 
 
 class Strict(Schema):
@@ -100,23 +104,36 @@ class DateSchema(Strict):
     @validates_schema
     def consistent(self, data, **kwargs):
         start, end, precision = data.get("start"), data.get("end"), data["precision"]
-        if precision == "unknown":
-            if start or end:
-                raise ValidationError("precision 'unknown' takes no start or end", "precision")
-            return
-        if precision == "range":
-            if not (start or end):
-                raise ValidationError("a range needs a start, an end, or both", "start")
-        elif not (start and end):
-            raise ValidationError(f"precision '{precision}' needs both start and end", "start")
-        if start and end and end < start:
-            raise ValidationError("end is before start", "end")
-        if precision == "day" and start != end:
-            raise ValidationError("precision 'day' needs start == end", "end")
-        if precision == "month" and (start.day != 1 or (end + dt.timedelta(days=1)).month == end.month or (start.year, start.month) != (end.year, end.month)):
-            raise ValidationError("precision 'month' needs the first and last day of one month", "end")
-        if precision == "year" and (start.timetuple()[1:3] != (1, 1) or end.timetuple()[1:3] != (12, 31) or start.year != end.year):
-            raise ValidationError("precision 'year' needs 1 January and 31 December of one year", "end")
+        problem = _bounds_problem(start, end, precision) or _calendar_problem(start, end, precision)
+        if problem:
+            raise ValidationError(*problem)
+
+
+def _bounds_problem(start, end, precision: str) -> tuple[str, str] | None:
+    """(message, field) when the bounds given do not fit the precision."""
+    if precision == "unknown":
+        return ("precision 'unknown' takes no start or end", "precision") if start or end else None
+    if precision == "range":
+        if not (start or end):
+            return ("a range needs a start, an end, or both", "start")
+    elif not (start and end):
+        return (f"precision '{precision}' needs both start and end", "start")
+    if start and end and end < start:
+        return ("end is before start", "end")
+    return None
+
+
+def _calendar_problem(start, end, precision: str) -> tuple[str, str] | None:
+    """(message, field) when a day, month or year precision does not cover exactly that unit."""
+    if precision == "day" and start != end:
+        return ("precision 'day' needs start == end", "end")
+    if precision == "month" and (start.day != 1 or (end + dt.timedelta(days=1)).month == end.month
+                                 or (start.year, start.month) != (end.year, end.month)):
+        return ("precision 'month' needs the first and last day of one month", "end")
+    if precision == "year" and (start.timetuple()[1:3] != (1, 1) or end.timetuple()[1:3] != (12, 31)
+                                or start.year != end.year):
+        return ("precision 'year' needs 1 January and 31 December of one year", "end")
+    return None
 
 
 class PloverSchema(Strict):
@@ -140,7 +157,7 @@ class QuantitySchema(Strict):
 class EventSchema(Curated):
     title_en = fields.String(required=True, validate=validate.Length(min=1))
     summary_en = fields.String(required=True, validate=validate.Length(min=1))
-    cameo = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{2,4}$"))
+    cameo = fields.String(required=True, validate=validate.Regexp(CAMEO_PATTERN))
     plover = fields.Nested(PloverSchema, load_default=None, allow_none=True)
     status = fields.String(required=True, validate=validate.OneOf(EVENT_STATUSES))
     date = fields.Nested(DateSchema, required=True)
@@ -160,7 +177,7 @@ class StatementSchema(Curated):
     translation = fields.String(required=True, validate=validate.OneOf(TRANSLATIONS))
     mode = fields.String(required=True, validate=validate.OneOf(STATEMENT_MODES))
     attributed_via = fields.List(fields.String(), load_default=list)
-    cameo = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{2,4}$"))
+    cameo = fields.String(required=True, validate=validate.Regexp(CAMEO_PATTERN))
     topics = fields.List(fields.String(validate=validate.Regexp(TOPIC_PATTERN)), load_default=list)
     evidence = fields.List(fields.Nested(SpanSchema), load_default=list)
 
@@ -181,7 +198,7 @@ class SeedMetaSchema(Strict):
 
 
 class CameoEntrySchema(Strict):
-    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{2,4}$"))
+    code = fields.String(required=True, validate=validate.Regexp(CAMEO_PATTERN))
     label = fields.String(required=True)
     goldstein = fields.Float(load_default=None, allow_none=True)
     plover_type = fields.String(load_default=None, allow_none=True)

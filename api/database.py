@@ -1,0 +1,196 @@
+"""The one owner of a request's database.
+
+:class:`RequestDatabase` (an extension: ``init_app``) gives each request that
+reads data a :class:`Session`: it connects (or takes a replica, through the
+read router), binds the models for this thread, opens the read snapshot, reads
+the dataset version, and releases all of it at teardown — or, for a streamed
+export, when the body is finished (:meth:`Session.hand_off`). Routes say what
+they need with :func:`needs_dataset`; none is routed by its path.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from flask import Flask, g, request
+
+from models import backends
+from models.db import UNAVAILABLE_ERRORS, ReadRouter
+from models.queries import NotLoaded, dataset_meta
+from models.records import TABLES
+from models.search_index import SearchDoc
+
+from . import http
+from .errors import Problem
+
+#: what a route needs: the loaded dataset (the default), a database that may be down, or nothing
+REQUIRED, OPTIONAL, NONE = "required", "optional", "none"
+
+#: every model a request may read, bound per thread
+MODELS = TABLES + [SearchDoc] + backends.extra_models()
+
+
+def needs_dataset(need: str):
+    """Mark a view (function or MethodView class): ``needs_dataset(NONE)`` for answers that do
+    not read the data (served while the database is down), ``OPTIONAL`` for one that reports
+    the database's state itself."""
+    def mark(view):
+        view.dataset_need = need
+        return view
+    return mark
+
+
+def _need_of(app: Flask) -> str | None:
+    """What the routed view needs, None when routing failed (404/405) or the method takes no data."""
+    if request.url_rule is None or request.method not in ("GET", "HEAD", "OPTIONS"):
+        return None
+    view = app.view_functions.get(request.url_rule.endpoint)
+    view = getattr(view, "view_class", view)
+    return getattr(view, "dataset_need", REQUIRED)
+
+
+@dataclass
+class Session:
+    """This request's database: its connection, binding, snapshot and dataset version."""
+
+    router: ReadRouter
+    db: object = None
+    binding: object = None
+    snapshot: object = None
+    version: str | None = None
+    etag: str | None = None
+    error: str | None = None  # why the database could not be reached (OPTIONAL routes)
+    _marker: object = field(default=None, repr=False)
+    _closer: object = field(default=None, repr=False)
+
+    def open(self, reuse_known: bool = True) -> str | None:
+        """Connect; return the dataset version when it is known without a query (nothing was
+        committed since this connection last read it), so that a repeated URL can be answered
+        from the response cache before anything is read. Otherwise :meth:`read` at once."""
+        self.db = self.router.connect()
+        self._marker, known = self.router.known_version(self.db)
+        if known is not None and reuse_known:
+            self.version = known
+            return known
+        self.read()
+        return None
+
+    def read(self) -> None:
+        """Bind the models for this thread, open the snapshot, read the dataset version in it."""
+        self.binding = self.db.bind_ctx(MODELS, bind_refs=False, bind_backrefs=False)
+        self.binding.__enter__()
+        self.snapshot = backends.of(self.db).begin_snapshot(self.db)
+        try:
+            self.version = dataset_meta().get("dataset_version")
+        except NotLoaded:
+            self.version = None
+        self.router.remember_version(self.db, self._marker, self.version)
+
+    def hand_off(self):
+        """The function that releases this database, taken from the request: a streamed body
+        calls it when it is finished or closed, so the rows it reads after the view returned
+        come from the same connection and snapshot. Teardown then releases nothing."""
+        close = self._closer or _closer(self)
+        self._closer = close
+        self.db = self.binding = self.snapshot = None
+        return close
+
+    def release(self) -> None:
+        if self._closer is None and (self.db is not None or self.binding is not None):
+            _closer(self)()
+
+
+#: per thread: closers of streamed bodies that were never closed (see _closer)
+_unclosed = threading.local()
+
+
+def _closer(session: Session):
+    """A function that ends the session's snapshot, unbinds and releases the connection (once).
+
+    The connection and the binding belong to this thread, so only this thread
+    closes them: a call from another thread (a garbage-collected body) does
+    nothing, and the next request of this thread closes what is still open.
+    """
+    snapshot, binding, db, router = session.snapshot, session.binding, session.db, session.router
+    owner = threading.get_ident()
+    done = []
+
+    def close() -> None:
+        if done or threading.get_ident() != owner:
+            return
+        done.append(True)
+        pending = getattr(_unclosed, "closers", [])
+        if close in pending:
+            pending.remove(close)
+        ended = False
+        try:
+            if snapshot is not None:
+                snapshot.__exit__(None, None, None)  # ends the read-only transaction
+            ended = True
+        except Exception:  # noqa: BLE001 - the connection is rolled back and closed below
+            pass
+        finally:
+            if binding is not None:
+                binding.__exit__(None, None, None)
+            if db is not None:
+                router.release(db, reusable=ended)
+
+    if not hasattr(_unclosed, "closers"):
+        _unclosed.closers = []
+    _unclosed.closers.append(close)
+    return close
+
+
+def close_unclosed() -> None:
+    """Close what earlier requests of this thread left open (a streamed body never closed)."""
+    for close in list(getattr(_unclosed, "closers", ())):
+        close()
+
+
+def current() -> Session:
+    return g.database
+
+
+def version() -> str | None:
+    return g.database.version
+
+
+class RequestDatabase:
+    def init_app(self, app: Flask) -> None:
+        router = self.router = ReadRouter(app.config["DATABASE_URL"], app.config["DATABASE_REPLICA_URLS"])
+        app.extensions["request_database"] = self
+
+        @app.before_request
+        def open_database():
+            need = _need_of(app)
+            if need is None:
+                return None  # 405 or 404 comes from routing; no need to touch the database
+            http.refuse_body()
+            if need == NONE:
+                return None
+            close_unclosed()
+            session = g.database = Session(router)
+            try:
+                # a readiness probe reads the database every time: it is its whole point
+                known = session.open(reuse_known=need == REQUIRED)
+            except UNAVAILABLE_ERRORS as error:
+                if need == OPTIONAL:
+                    session.error = str(error)
+                    return None
+                raise
+            if need == OPTIONAL:
+                return None  # the view reports the state (/readyz): never a cached answer
+            if known is not None:
+                answer = http.conditional_answer(session)
+                if answer is not None:
+                    return answer
+                session.read()
+            if session.version is None:
+                raise Problem(503, "No dataset is loaded yet; run `event-records load`.", headers={"Retry-After": "5"})
+            return http.conditional_answer(session)
+
+        @app.teardown_request
+        def release_database(exc):
+            session = g.pop("database", None)
+            if session is not None:
+                session.release()

@@ -1,0 +1,54 @@
+"""The one shape of every 200 JSON answer: ``{"data": …, "meta": {…}, "links": {…}}``.
+
+``data`` may be a Python value or :class:`Stored` JSON text spliced in as it is
+(documents rendered at load time are never decoded to be sent).
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Response, request
+
+from models.documents import dumps
+
+from . import database
+
+
+class Stored(str):
+    """JSON text already serialised (stored documents): spliced into the answer as is."""
+
+    @classmethod
+    def array(cls, documents) -> "Stored":
+        return cls("[" + ",".join(documents) + "]")
+
+
+def meta(**extra) -> dict:
+    return {"dataset_version": database.version(), **extra}
+
+
+def page_url(**replace) -> str:
+    """This request's URL with some parameters replaced (None: removed)."""
+    params = [(k, v) for k, v in request.args.items(multi=True) if k not in replace]
+    params += [(k, v) for k, v in replace.items() if v is not None]
+    return request.path + ("?" + urlencode(params) if params else "")
+
+
+def json_response(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="application/json")
+
+
+def envelope(data, meta_fields: dict | None = None, links: dict | None = None) -> Response:
+    """The answer: ``data`` and ``meta`` (the dataset version and ``meta_fields``), ``links`` when given."""
+    body = ('{"data":' + (data if isinstance(data, Stored) else dumps(data))
+            + ',"meta":' + dumps(meta(**(meta_fields or {})))
+            + (',"links":' + dumps(links) if links is not None else "") + "}")
+    return json_response(body)
+
+
+def page(data, total: int, limit: int, next_cursor: str | None = None) -> Response:
+    """A page of a collection: the envelope with paging meta, ``links`` and a ``Link`` header."""
+    links = {"self": page_url(), "next": page_url(cursor=next_cursor) if next_cursor else None}
+    response = envelope(data, {"limit": limit, "total": total, "next_cursor": next_cursor}, links)
+    if next_cursor:
+        response.headers["Link"] = f'<{links["next"]}>; rel="next"'
+    return response

@@ -1,0 +1,102 @@
+"""CSV columns of each resource: a record's document flattened into one row.
+
+Nested fields become columns (``date_start``, ``cameo_code``, ``place_lat``); lists
+are joined with ``;`` (ids never hold one); span lists keep their texts.
+"""
+from __future__ import annotations
+
+
+def join(values) -> str:
+    return ";".join("" if v is None else str(v) for v in values)
+
+
+def span_texts(spans) -> str:
+    return " … ".join(s["text"] for s in spans)
+
+
+def event_row(doc: dict) -> dict:
+    place = doc.get("place") or {}
+    date = doc["date"]
+    plover = doc.get("plover") or {}
+    return {
+        "id": doc["id"],
+        "title_en": doc["title_en"],
+        "summary_en": doc["summary_en"],
+        "status": doc["status"],
+        "date_start": date["start"],
+        "date_end": date["end"],
+        "date_precision": date["precision"],
+        "date_expression": (date.get("expression") or {}).get("text"),
+        "date_resolution": date["resolution"],
+        "cameo_code": doc["cameo"]["code"],
+        "cameo_label": doc["cameo"]["label"],
+        "cameo_root": doc["cameo"]["root"],
+        "cameo_root_label": doc["cameo"]["root_label"],
+        "goldstein": doc["cameo"]["goldstein"],
+        "plover_type": plover.get("type"),
+        "plover_mode": plover.get("mode"),
+        "place_id": place.get("id"),
+        "place_name_en": place.get("name_en"),
+        "place_name_ar": place.get("name_ar"),
+        "place_country": place.get("country"),
+        "place_lat": place.get("lat"),
+        "place_lon": place.get("lon"),
+        "participant_ids": join(p["participant"]["id"] for p in doc["participants"]),
+        "participant_names_en": join(p["participant"]["name_en"] for p in doc["participants"]),
+        "participant_names_ar": join(p["participant"]["name_ar"] for p in doc["participants"]),
+        "participant_roles": join(p["role"] for p in doc["participants"]),
+        "topics": join(doc["topics"]),
+        "statement_ids": join(s if isinstance(s, str) else s["id"] for s in doc["statements"]),
+        "evidence_ar": span_texts(doc["evidence"]),
+        "quantities": join(f'{q["value"]} {q["unit"]}' for q in doc.get("quantities", [])),
+        "confidence": doc["confidence"],
+        "source": doc["source"],
+    }
+
+
+def statement_row(doc: dict) -> dict:
+    plover = doc.get("plover") or {}
+    return {
+        "id": doc["id"],
+        "speaker_id": doc["speaker"]["id"],
+        "speaker_name_en": doc["speaker"]["name_en"],
+        "speaker_name_ar": doc["speaker"]["name_ar"],
+        "event_id": doc["event"] if isinstance(doc["event"], str) or doc["event"] is None else doc["event"]["id"],
+        "event_link": doc["event_link"],
+        "mode": doc["mode"],
+        "text_ar": doc["text_ar"],
+        "text_en": doc["text_en"],
+        "translation": doc["translation"],
+        "attributed_via": join(p["id"] for p in doc["attributed_via"]),
+        "topics": join(doc["topics"]),
+        "cameo_code": doc["cameo"]["code"],
+        "cameo_label": doc["cameo"]["label"],
+        "cameo_root": doc["cameo"]["root"],
+        "plover_type": plover.get("type"),
+        "span_start": doc["span"]["start"],
+        "span_end": doc["span"]["end"],
+        "reported_on": doc["reported_on"],
+        "confidence": doc["confidence"],
+        "source": doc["source"],
+    }
+
+
+def participant_row(doc: dict) -> dict:
+    return {
+        "id": doc["id"], "name_en": doc["name_en"], "name_ar": doc["name_ar"], "kind": doc["kind"],
+        "country": doc["country"], "title_en": doc["title_en"], "title_ar": doc["title_ar"],
+        "aliases": join(doc["aliases"]), "wikidata": doc["identifiers"]["wikidata"],
+        "mention_count": doc["mention_count"], "event_count": doc["event_count"],
+        "statement_count": doc["statement_count"], "confidence": doc["confidence"],
+    }
+
+
+def place_row(doc: dict) -> dict:
+    return {
+        "id": doc["id"], "name_en": doc["name_en"], "name_ar": doc["name_ar"], "kind": doc["kind"],
+        "country": doc["country"], "lat": doc["lat"], "lon": doc["lon"], "aliases": join(doc["aliases"]),
+        "geonames": doc["identifiers"]["geonames"], "mention_count": doc["mention_count"],
+        "event_count": doc["event_count"], "confidence": doc["confidence"],
+    }
+
+

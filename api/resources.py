@@ -1,0 +1,186 @@
+"""Each collection described once: what it lists, how it filters, sorts, embeds and exports.
+
+One list view and one item view (api/v1/collections.py) serve every
+:class:`Resource`; the parameter schemas, the response schemas and so the
+OpenAPI document are derived from the same descriptor. A new resource is one
+descriptor here (and its model, filter table and record schema below it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from models import filters, queries
+from models.records import Event, Participant, Place, Source, Statement
+
+from . import flatten, params, schemas
+
+
+def embed_statements(docs: list[dict]) -> None:
+    statements = queries.docs_by_id(Statement, [s for d in docs for s in d["statements"]])
+    for doc in docs:
+        doc["statements"] = [statements[s] for s in doc["statements"] if s in statements]
+
+
+def embed_participants(docs: list[dict]) -> None:
+    people = queries.docs_by_id(Participant, [p["participant"]["id"] for d in docs for p in d["participants"]],
+                                Participant.embedded)
+    for doc in docs:
+        for link in doc["participants"]:
+            link["participant"] = people.get(link["participant"]["id"], link["participant"])
+
+
+def embed_place(docs: list[dict]) -> None:
+    places = queries.docs_by_id(Place, [d["place"]["id"] for d in docs if d["place"]], Place.embedded)
+    for doc in docs:
+        if doc["place"]:
+            doc["place"] = places.get(doc["place"]["id"], doc["place"])
+
+
+def embed_event(docs: list[dict]) -> None:
+    events = queries.docs_by_id(Event, [d["event"] for d in docs if d["event"]])
+    for doc in docs:
+        if doc["event"]:
+            doc["event"] = events.get(doc["event"], doc["event"])
+
+
+def embed_speaker(docs: list[dict]) -> None:
+    people = queries.docs_by_id(Participant, [d["speaker"]["id"] for d in docs], Participant.embedded)
+    for doc in docs:
+        doc["speaker"] = people.get(doc["speaker"]["id"], doc["speaker"])
+
+
+@dataclass(frozen=True)
+class Related:
+    """A collection of another resource under an item: /participants/{id}/events."""
+
+    path: str
+    resource: "Resource"
+    filter: str  # the filter the item's id fills
+    excluded: tuple[str, ...] = ()  # parameters the path makes meaningless
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str  # the collection's path segment: events
+    kind: str  # one record: event
+    model: type
+    listing: Callable[[dict], object]  # filters -> select (or Branches)
+    record_schema: type
+    filters: tuple = ()
+    sorts: tuple[str, ...] = ("id", "-id")
+    default_sort: str = "id"
+    sort_help: str = ""
+    count: Callable[[dict], int] | None = None  # a cheaper total than counting the rows
+    flatten: Callable[[dict], dict] | None = None  # one CSV row of a record
+    embeds: dict = field(default_factory=dict)  # include value -> function(docs) adding them in place
+    embed_help: str = ""
+    formats: tuple[str, ...] = ("json", "csv", "ndjson")
+    item: bool = True  # served by the generic item view
+    related: tuple = ()
+    description: str = ""
+    list_doc: str = ""
+    item_doc: str = ""
+
+    @property
+    def id_param(self) -> str:
+        """The name of the item's path parameter: event_id."""
+        return f"{self.kind}_id"
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """The fields of a record, for ``fields=`` (from the record schema: one truth)."""
+        return tuple(self.record_schema().fields)
+
+    def list_args(self, excluded: tuple[str, ...] = ()) -> type:
+        attrs = {
+            "sort": params.sort_param(self.sorts, self.default_sort, self.sort_help),
+            "format": params.format_param(self.formats),
+        }
+        if self.item:
+            attrs["fields_"] = params.fields_param(self.field_names)
+        if self.embeds:
+            attrs["include"] = params.CommaList(tuple(self.embeds), self.embed_help)
+        for name, value in params.filter_fields(self.filters).items():
+            attrs[name] = value
+        for name in excluded:
+            attrs.pop(name, None)
+        base = (params.DateOrder, params.PageArgs)
+        return type(f"{self.kind.title()}ListArgs{''.join(x.title() for x in excluded)}", base, attrs)
+
+    def item_args(self) -> type:
+        attrs = {"fields_": params.fields_param(self.field_names)}
+        if self.embeds:
+            attrs["include"] = params.CommaList(tuple(self.embeds), self.embed_help)
+        return type(f"Single{self.kind.title()}Args", (params.QuerySchema,), attrs)
+
+    def page_schema(self):
+        return schemas.envelope(f"{self.kind.title()}Page", self.record_schema, True)
+
+    def one_schema(self):
+        return schemas.envelope(f"{self.kind.title()}One", self.record_schema, False)
+
+
+EVENTS = Resource(
+    "events", "event", Event, queries.event_listing, schemas.EventSchema,
+    filters=filters.EVENT_FILTERS, sorts=("date", "-date", "id", "-id"), default_sort="date",
+    sort_help="date, -date, id or -id; ties broken by id. Undated events sort first with date, last with -date.",
+    count=queries.event_total, flatten=flatten.event_row,
+    embeds={"statements": embed_statements, "participants": embed_participants, "place": embed_place},
+    embed_help="Embed related records: full statements; participant and place records without their mention spans "
+               "(mention_count stays).",
+    formats=("json", "csv", "ndjson", "geojson"),
+    description="Events: meetings, visits, signings, planned talks and background events, each with its evidence.",
+    list_doc="""List events
+
+Filters combine with AND. Pages are keyset-paginated: follow
+`links.next` (or pass `meta.next_cursor` as `cursor`); a deep page costs
+the same as the first. `format=csv|ndjson|geojson` (or the Accept
+header) exports every matching event in one streamed download.""",
+    item_doc="One event, with its participants, place, evidence and statement ids",
+)
+
+STATEMENTS = Resource(
+    "statements", "statement", Statement, queries.statement_select, schemas.StatementSchema,
+    filters=filters.STATEMENT_FILTERS, sorts=("date", "-date", "id", "-id"), default_sort="date",
+    flatten=flatten.statement_row, embeds={"event": embed_event, "speaker": embed_speaker},
+    embed_help="Embed the full event or speaker record.",
+    description="Quoted and reported statements: verbatim Arabic, English translation, speaker, provenance.",
+    list_doc="""List statements
+
+Sorted by the day they were reported (`date`), ties broken by id.""",
+    item_doc="One statement",
+)
+
+PARTICIPANTS = Resource(
+    "participants", "participant", Participant, queries.participant_select, schemas.ParticipantSchema,
+    filters=filters.PARTICIPANT_FILTERS, flatten=flatten.participant_row,
+    related=(
+        Related("events", EVENTS, "participant",
+                summary="Events a participant took part in (takes every /v1/events filter)"),
+        Related("statements", STATEMENTS, "speaker", excluded=("speaker", "participant"),
+                summary="Statements made by a participant (takes every /v1/statements filter but speaker and participant)"),
+    ),
+    description="People, governments, armies, countries and groups, with every mention in the sources.",
+    list_doc="""List participants
+
+`q` finds a participant by any alias or spelling (عماد خميس, خميس, Khamis).""",
+    item_doc="One participant",
+)
+
+PLACES = Resource(
+    "places", "place", Place, queries.place_select, schemas.PlaceSchema,
+    filters=filters.PLACE_FILTERS, flatten=flatten.place_row,
+    description="Places named in the sources, with coordinates and every spelling used.",
+    list_doc="List places", item_doc="One place",
+)
+
+SOURCES = Resource(
+    "sources", "source", Source, queries.source_select, schemas.SourceSchema,
+    formats=("json",), item=False,
+    description="The source texts, verbatim, and the CAMEO codes in use.",
+    list_doc="List sources (metadata only)",
+)
+
+RESOURCES = (EVENTS, STATEMENTS, PARTICIPANTS, PLACES, SOURCES)

@@ -1,0 +1,207 @@
+"""The one list view and the one item view, serving every resource descriptor (api/resources.py)."""
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+
+from models import queries
+from models.filters import IDS
+from models.paging import count, iterate_all, keyset_page, sort_spec
+
+from .. import database, formats, pagination
+from ..envelope import Stored, envelope, meta, page
+from ..errors import Problem
+from ..params import to_filters
+from ..resources import Related, Resource
+from .blueprints import Blueprint
+
+#: records decoded and embedded together (one query per embedded kind per batch)
+EMBED_BATCH = 500
+
+
+def select_fields(doc: dict, wanted: list[str] | None) -> dict:
+    if not wanted:
+        return doc
+    return {key: value for key, value in doc.items() if key == "id" or key in wanted}
+
+
+def decoded(rows, resource: Resource, include: list[str] | None, wanted: list[str] | None):
+    """Stored documents as dicts, embedded records added in one query per batch, fields selected."""
+    batch = []
+    for row in rows:
+        batch.append(json.loads(row.doc))
+        if len(batch) >= EMBED_BATCH:
+            yield from _finished(batch, resource, include, wanted)
+            batch = []
+    if batch:
+        yield from _finished(batch, resource, include, wanted)
+
+
+def _finished(batch: list[dict], resource: Resource, include, wanted):
+    for name in include or ():
+        resource.embeds[name](batch)
+    return [select_fields(doc, wanted) for doc in batch]
+
+
+def download_name(kind: str, fmt: str) -> str:
+    return f"{kind}-{database.version()}.{formats.RENDERERS[fmt].extension}"
+
+
+def stream(kind: str, fmt: str, body) -> Response:
+    """A streamed export. Its body is read after the view has returned, so it takes the
+    request's database (connection, binding, snapshot) and releases it when the body is
+    done or the client is gone (WSGI close()), in the thread that serves it. Flask's
+    stream_with_context would run the request teardown, which releases them, first."""
+    close = database.current().hand_off()
+
+    def chunks():
+        try:
+            yield from body
+        finally:
+            close()
+
+    renderer = formats.RENDERERS[fmt]
+    response = Response(chunks(), mimetype=renderer.bare_type)
+    response.call_on_close(close)
+    response.headers["Content-Type"] = renderer.media_type
+    response.headers["Content-Disposition"] = f'attachment; filename="{download_name(kind, fmt)}"'
+    return response
+
+
+def export(resource: Resource, fmt: str, query, spec, args: dict) -> Response:
+    """Every matching record in a streamed format."""
+    renderer = formats.RENDERERS[fmt]
+    rows = iterate_all(query, spec)
+    include, wanted = args.get("include"), args.get("fields_")
+    if renderer.raw and not include and not wanted:
+        return stream(resource.name, fmt, renderer.render(row.doc for row in rows))
+    docs = decoded(rows, resource, include, None if fmt == "csv" else wanted)
+    if renderer.raw:
+        docs = (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) for doc in docs)
+    return stream(resource.name, fmt, renderer.render(docs, flatten=resource.flatten, meta=meta()))
+
+
+class TotalCache:
+    """meta.total per (dataset version, endpoint, filters), computed once per worker.
+
+    Counting is the dearest part of a page on a large table, and every page of one
+    listing (first, cursor, other sort order or limit) has the same total; the data
+    only changes with the dataset version, which is part of the key.
+    """
+
+    def __init__(self, size: int = 20_000):
+        self.size = size
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get_or_compute(self, key, compute):
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+        value = compute()
+        with self.lock:
+            self.entries[key] = value
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return value
+
+
+def total_of(resource: Resource, query, filters: dict) -> int:
+    cache = current_app.extensions.setdefault("total_cache", TotalCache())
+    key = (database.version(), request.path, pagination.fingerprint(request.path, "", filters))
+    return cache.get_or_compute(key, lambda: resource.count(filters) if resource.count else count(query))
+
+
+def listing(resource: Resource, args: dict) -> Response:
+    """A collection in the asked format: a keyset page (JSON) or a streamed export."""
+    fmt = formats.negotiate(args.get("format"), request.headers.get("Accept", ""), resource.formats)
+    filters = to_filters(args)
+    query = resource.listing(filters)
+    sort = args.get("sort", "id")
+    spec = sort_spec(resource.model, sort)
+    if fmt != "json":
+        return export(resource, fmt, query, spec, args)
+    secret = current_app.config["CURSOR_SECRET"].encode()
+    after = None
+    if args.get("cursor"):
+        after = pagination.decode(secret, args["cursor"], request.path, sort, filters, len(spec.columns))
+    rows, more = keyset_page(query, spec, after, args["limit"])
+    total = total_of(resource, query, filters)
+    next_cursor = pagination.encode(secret, request.path, sort, filters, spec.key_of(rows[-1])) if more else None
+    if args.get("include") or args.get("fields_"):
+        data = list(decoded(rows, resource, args.get("include"), args.get("fields_")))
+    else:
+        data = Stored.array(row.doc for row in rows)
+    return page(data, total, args["limit"], next_cursor)
+
+
+def item(resource: Resource, record_id: str, args: dict) -> Response:
+    doc = queries.doc_of(resource.model, record_id)
+    if doc is None:
+        raise Problem(404, f"No {resource.kind} with id '{record_id}'.")
+    for name in args.get("include") or ():
+        resource.embeds[name]([doc])
+    return envelope(select_fields(doc, args.get("fields_")))
+
+
+def _operation(blp: Blueprint, view, doc: str, args_schema, response_schema, problems, export_formats):
+    """``view`` documented and wrapped as flask-smorest does it for a hand-written method."""
+    view.__doc__ = doc
+    if export_formats:
+        view = blp.formats(*export_formats)(view)
+    view = blp.problems(*problems)(view)
+    view = blp.response(200, response_schema)(view)
+    return blp.arguments(args_schema, location="query", as_kwargs=False)(view)
+
+
+def _exports(resource: Resource) -> tuple[str, ...]:
+    return tuple(fmt for fmt in resource.formats if fmt != "json")
+
+
+def list_view(resource: Resource, blp: Blueprint) -> type:
+    def get(self, args):
+        return listing(resource, args)
+
+    return type(f"{resource.kind.title()}List", (MethodView,), {"get": _operation(
+        blp, get, resource.list_doc, resource.list_args(), resource.page_schema(), (400, 406), _exports(resource))})
+
+
+def item_view(resource: Resource, blp: Blueprint) -> type:
+    def get(self, args, **path):
+        return item(resource, path[resource.id_param], args)
+
+    return type(f"{resource.kind.title()}Item", (MethodView,), {"get": _operation(
+        blp, get, resource.item_doc, resource.item_args(), resource.one_schema(), (400, 404), ())})
+
+
+def related_view(owner: Resource, related: Related, blp: Blueprint) -> type:
+    target = related.resource
+
+    def get(self, args, **path):
+        record_id = path[owner.id_param]
+        if not queries.exists(owner.model, record_id):
+            raise Problem(404, f"No {owner.kind} with id '{record_id}'.")
+        many = any(f.name == related.filter and f.value == IDS for f in target.filters)
+        value = [record_id, *args.get(related.filter, [])] if many else record_id
+        return listing(target, {**args, related.filter: value})
+
+    return type(f"{owner.kind.title()}{target.kind.title()}List", (MethodView,), {"get": _operation(
+        blp, get, related.summary, target.list_args(related.excluded), target.page_schema(), (400, 404, 406),
+        _exports(target))})
+
+
+def blueprint(resource: Resource) -> Blueprint:
+    """The resource's blueprint (under /v1): its collection, its items and the collections under them."""
+    blp = Blueprint(resource.name, __name__, url_prefix="/v1", description=resource.description)
+    base = f"/{resource.name}"
+    blp.route(base)(list_view(resource, blp))
+    if resource.item:
+        blp.route(f"{base}/<record_id:{resource.id_param}>")(item_view(resource, blp))
+    for related in resource.related:
+        blp.route(f"{base}/<record_id:{resource.id_param}>/{related.path}")(related_view(resource, related, blp))
+    return blp

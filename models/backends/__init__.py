@@ -1,0 +1,150 @@
+"""The seam between generic code and each database: one module per backend.
+
+Generic code (queries, counts, search, the loader, the web layer's database owner)
+asks the backend of a database for what differs between engines and never tests
+which engine it has. A backend is one module that defines a :class:`Backend`
+subclass and registers it; adding one means that module plus its test run.
+
+What a backend answers:
+
+* opening a URL, and for file databases the file behind it (the server notices a
+  replaced file) and a cheap marker that changes when another connection commits;
+* the read snapshot a request runs in;
+* the loader's settings, schema reset and bulk insert;
+* the search index: its extra tables, how rows are written and finished, the match
+  expression, ranked and unranked matches, and (where the engine can) event pages
+  read from the index in list order;
+* SQL that differs: string aggregation, "no such table" errors.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class Backend:
+    """The interface; each method's docstring says what a backend must do."""
+
+    name = "?"
+    #: URL schemes this backend opens (before ``://``; ``+pool`` variants included)
+    schemes: tuple[str, ...] = ()
+    #: the peewee Database class(es) of its connections
+    database_classes: tuple[type, ...] = ()
+    #: models that exist only on this backend (search index helpers), created with the rest
+    extra_models: list = []
+    #: driver exceptions that mean "the database cannot be reached right now"
+    unavailable_errors: tuple[type[Exception], ...] = ()
+
+    # -- connections
+    def open(self, url: str, *, read_only: bool = False, create_dir: bool = False):
+        """A peewee Database for ``url``, not yet connected."""
+        raise NotImplementedError
+
+    def file_path(self, url: str) -> Path | None:
+        """The file that holds the data (file databases), else None."""
+        return None
+
+    def change_marker(self, db):
+        """Something that changes when another connection commits, read without a
+        transaction (SQLite: ``PRAGMA data_version``), or None when there is none."""
+        return None
+
+    def begin_snapshot(self, db):
+        """Start a read-only transaction whose reads all see one snapshot; return it
+        (a context manager already entered: exit it to end the transaction)."""
+        transaction = db.atomic()
+        transaction.__enter__()
+        return transaction
+
+    def is_missing_table(self, error: Exception) -> bool:
+        """True when ``error`` says a table does not exist (nothing was loaded yet)."""
+        raise NotImplementedError
+
+    # -- loading
+    def prepare_load(self, db) -> None:
+        """Per-connection settings for a bulk load."""
+
+    def reset_schema(self, db, models: list, same_layout: bool) -> None:
+        """Empty ``models``' tables for a new load, inside the caller's transaction."""
+        raise NotImplementedError
+
+    def bulk_insert(self, db, model, rows: list[dict]) -> None:
+        model.insert_many(rows).execute()
+
+    def check_references(self, db) -> None:
+        """Check the deferred foreign keys now, before the load's index builds (which some
+        engines refuse while checks are pending); a broken reference raises here."""
+
+    def after_load(self, db) -> None:
+        """Work after the load's commit (index optimisation)."""
+
+    # -- search
+    def write_search_rows(self, db, rows: list[dict]) -> None:
+        raise NotImplementedError
+
+    def finish_search_index(self, db) -> None:
+        raise NotImplementedError
+
+    def match_expression(self, query) -> str:
+        """The parsed query in the engine's own syntax (worked out once per query)."""
+        raise NotImplementedError
+
+    def ranked_matches(self, query, kinds: tuple[str, ...]):
+        """A select over SearchDoc of the matching records with a ``rank`` column, lower is better."""
+        raise NotImplementedError
+
+    def matching_ids(self, query, kind: str):
+        """A subquery of the ids of ``kind`` records matching ``query`` (no ranking)."""
+        raise NotImplementedError
+
+    def ordered_event_search(self, query, conditions: list, start: str | None, end: str | None,
+                             include_undated: bool):
+        """Events matching ``query`` as parts a page can read in list order straight from
+        the search index, or None when the engine cannot (the generic select is used)."""
+        return None
+
+    # -- SQL that differs
+    def string_agg(self, column):
+        """An aggregate joining the distinct values of ``column`` with commas."""
+        raise NotImplementedError
+
+
+_registered: list[Backend] = []
+
+
+def register(backend: Backend) -> Backend:
+    _registered.append(backend)
+    return backend
+
+
+def for_url(url: str) -> Backend:
+    scheme = url.split(":", 1)[0].split("+", 1)[0]
+    for backend in _registered:
+        if scheme in backend.schemes:
+            return backend
+    known = ", ".join(s for b in _registered for s in b.schemes)
+    raise ValueError(f"no backend for {scheme}:// URLs (known: {known})")
+
+
+def of(db) -> Backend:
+    for backend in _registered:
+        if isinstance(db, backend.database_classes):
+            return backend
+    raise ValueError(f"no backend for {type(db).__name__}")
+
+
+def current() -> Backend:
+    """The backend of the database the models are bound to in this thread."""
+    from ..records import Event
+
+    return of(Event._meta.database)
+
+
+def extra_models() -> list:
+    return [model for backend in _registered for model in backend.extra_models]
+
+
+def unavailable_errors() -> tuple[type[Exception], ...]:
+    return tuple(error for backend in _registered for error in backend.unavailable_errors)
+
+
+from . import postgresql, sqlite  # noqa: E402,F401  (each registers itself)

@@ -1,0 +1,96 @@
+"""PostgreSQL: MVCC snapshots, a GIN-indexed tsvector of the same search terms.
+
+Requests read in one ``REPEATABLE READ, READ ONLY`` snapshot. A load deletes and
+inserts rows in one transaction (a snapshot does not cover dropped tables, so
+tables are only re-created when their layout changed). The search index is a
+``tsvector`` built from the very tokens SQLite's FTS5 indexes, queried as prefix
+``tsquery`` terms.
+"""
+from __future__ import annotations
+
+from peewee import Cast, Expression, PostgresqlDatabase, Value, fn
+from playhouse.db_url import connect as connect_url
+
+from ..search_index import SearchDoc, with_phrases
+from ..vocabulary import SEARCH_KINDS
+from . import Backend, register
+
+try:  # psycopg is optional (the ``postgres`` extra)
+    import psycopg
+
+    CONNECTION_ERRORS: tuple[type[Exception], ...] = (psycopg.OperationalError,)
+except ImportError:  # pragma: no cover - depends on the installed extras
+    CONNECTION_ERRORS = ()
+
+
+def ts_term(token: str) -> str:
+    return "'" + token.replace("'", "''") + "':*"
+
+
+class PostgreSQL(Backend):
+    name = "postgresql"
+    schemes = ("postgresql", "postgres")
+    database_classes = (PostgresqlDatabase,)
+    unavailable_errors = CONNECTION_ERRORS
+
+    def open(self, url: str, *, read_only: bool = False, create_dir: bool = False):
+        return connect_url(url, autoconnect=False)
+
+    def begin_snapshot(self, db):
+        transaction = super().begin_snapshot(db)
+        db.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return transaction
+
+    def is_missing_table(self, error: Exception) -> bool:
+        return "does not exist" in str(error)
+
+    def reset_schema(self, db, models: list, same_layout: bool) -> None:
+        if same_layout:  # MVCC keeps the old rows visible to readers until the commit
+            for model in reversed(models):
+                model.delete().execute()
+            return
+        for model in reversed(models):
+            type(model._schema)(model, db).drop_all(safe=True)
+        for model in models:
+            type(model._schema)(model, db).create_all(safe=False)
+
+    def check_references(self, db) -> None:
+        db.execute_sql("SET CONSTRAINTS ALL IMMEDIATE")
+
+    def write_search_rows(self, db, rows: list[dict]) -> None:
+        self.bulk_insert(db, SearchDoc, rows)
+
+    def finish_search_index(self, db) -> None:
+        db.execute_sql("UPDATE search_doc SET tsv = array_to_tsvector(string_to_array(forms, ' '))")
+        db.execute_sql("CREATE INDEX IF NOT EXISTS search_doc_tsv_idx ON search_doc USING GIN (tsv)")
+        db.execute_sql(
+            "CREATE INDEX IF NOT EXISTS search_doc_order_idx ON search_doc (kind, part, sort_date, record_id)")
+
+    def match_expression(self, query) -> str:
+        if query.compiled is None:
+            expression = " & ".join(ts_term(t) for t in query.positive)
+            if query.excluded:
+                expression = f"({expression}) & !({' | '.join(ts_term(t) for t in query.excluded)})"
+            query.compiled = expression
+        return query.compiled
+
+    def _matching(self, query):
+        return Expression(SearchDoc.tsv, "@@", Cast(Value(self.match_expression(query)), "tsquery"))
+
+    def ranked_matches(self, query, kinds: tuple[str, ...]):
+        tsquery = Cast(Value(self.match_expression(query)), "tsquery")
+        rank = Value(0) - fn.ts_rank(SearchDoc.tsv, tsquery)  # lower is better, as with bm25()
+        select = SearchDoc.select(SearchDoc, rank.alias("rank")).where(self._matching(query))
+        if tuple(kinds) != SEARCH_KINDS:
+            select = select.where(SearchDoc.kind.in_(list(kinds)))
+        return with_phrases(select, query)
+
+    def matching_ids(self, query, kind: str):
+        select = SearchDoc.select(SearchDoc.record_id).where(self._matching(query) & (SearchDoc.kind == kind))
+        return with_phrases(select, query)
+
+    def string_agg(self, column):
+        return fn.STRING_AGG(fn.DISTINCT(column), ",")
+
+
+register(PostgreSQL())

@@ -1,0 +1,318 @@
+"""SQLite: a file, WAL, an FTS5 index numbered in list order.
+
+Reads go through the operating system's page cache rather than mmap: a server
+thread keeps its connection, and mapped pages of a multi-GiB file would count in
+every worker's resident memory. Search rows are numbered at load time in the
+order a date-sorted list has (:class:`UnorderedSearchDoc` is sorted into
+``search_doc``), so the FTS index yields matches in list order and a date range
+is a rowid range (:class:`SearchOrderedPart`).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+from peewee import SQL, IntegerField, SqliteDatabase, TextField, Tuple, fn
+from playhouse.shortcuts import ThreadSafeDatabaseMetadata
+from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField, VirtualModel
+
+from ..paging import OrderedPart, SortSpec, page_select
+from ..records import Event, database
+from ..search_index import END_ONLY, STARTED, UNDATED, SearchDoc, SearchRow, with_phrases
+from ..vocabulary import SEARCH_KINDS
+from . import Backend, register
+
+# Applied on every connection. WAL lets readers keep serving the previous dataset while a load commits.
+PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "synchronous": "normal",
+    "cache_size": -4_000,
+    "busy_timeout": 5_000,
+    "temp_store": "memory",
+}
+
+#: Seconds a read-only (server) connection waits for a lock before giving up (a 503).
+READ_BUSY_TIMEOUT = 1.0
+#: The loader's page cache: index builds and the search index sort and merge large b-trees.
+LOAD_CACHE_KIB = 256 * 1024
+#: a query word that begins more index terms than this stays an FTS5 prefix query
+MAX_EXPANDED_TERMS = 32
+
+
+class UnorderedSearchDoc(SearchRow):
+    """Search rows as the load produces them, copied to search_doc in order at its end."""
+
+
+class SearchFTS(FTS5Model):
+    """An external-content FTS5 index over ``search_doc.forms``."""
+
+    forms = SearchField()
+
+    class Meta:
+        database = database
+        model_metadata_class = ThreadSafeDatabaseMetadata
+        table_name = "search_fts"
+        # words are what models.text.tokens() says they are: letters, digits and combining marks
+        options = {"content": "search_doc", "content_rowid": "rowid",
+                   "tokenize": "unicode61 remove_diacritics 0 categories 'L* N* M* Co'"}
+
+
+class SearchTerms(VirtualModel):
+    """The terms of the FTS index, with how many records hold each (fts5vocab).
+
+    Declared here rather than with ``SearchFTS.VocabModel``, whose model has
+    process-wide metadata: a request binding it in one thread would re-bind it
+    under every other thread's feet.
+    """
+
+    term = TextField()
+    doc = IntegerField()
+    cnt = IntegerField()
+    rowid = RowIDField()
+
+    class Meta:
+        database = database
+        model_metadata_class = ThreadSafeDatabaseMetadata
+        table_name = "search_terms"
+        extension_module = fn.fts5vocab(SQL('"search_fts"'), SQL("row"))
+
+
+def fts5_string(token: str) -> str:
+    """A token as an FTS5 string (tokens are letters and digits; quoting makes them plain text)."""
+    return '"' + token.replace('"', '""') + '"'
+
+
+def fts5_term(token: str) -> str:
+    """A query word (a prefix) as FTS5 syntax: the index terms it begins, OR-ed.
+
+    ``"word"*`` would say the same, but FTS5 answers a prefix query by merging the
+    matches of all its terms into one list before returning the first: a page of
+    the newest matches of a common word would cost as much as all of them. An OR
+    of terms is read lazily, in rowid order, and stops with the page. A word that
+    begins too many terms (a short one) stays a prefix query.
+    """
+    terms = [term for (term,) in SearchTerms.select(SearchTerms.term).where(
+        (SearchTerms.term >= token) & (SearchTerms.term < token + "\U0010ffff")).limit(MAX_EXPANDED_TERMS + 1).tuples()]
+    if not terms:
+        return fts5_string(token)  # in no record
+    if len(terms) > MAX_EXPANDED_TERMS:
+        return fts5_string(token) + "*"
+    return "(" + " OR ".join(fts5_string(term) for term in terms) + ")"
+
+
+class SQLite(Backend):
+    name = "sqlite"
+    schemes = ("sqlite",)
+    database_classes = (SqliteDatabase,)
+    extra_models = [UnorderedSearchDoc, SearchFTS, SearchTerms]
+
+    # -- connections
+    def file_path(self, url: str) -> Path | None:
+        # sqlite:///relative/file and sqlite:////absolute/file, as playhouse.db_url reads them
+        return Path(urlparse(url).path[1:])
+
+    def open(self, url: str, *, read_only: bool = False, create_dir: bool = False):
+        path = self.file_path(url)
+        if create_dir:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        pragmas = dict(PRAGMAS)
+        if not read_only:
+            return SqliteDatabase(str(path), pragmas=pragmas, check_same_thread=False)
+        # a server never creates a missing file: it answers 503 instead of serving an empty one
+        pragmas.pop("journal_mode")  # persistent in the file; setting it needs a write lock
+        pragmas["query_only"] = 1
+        # In WAL mode a reader waits only when something holds the whole file (an exclusive
+        # lock, a recovery): fail fast into a 503 rather than hold a server thread for 5 s.
+        pragmas["busy_timeout"] = int(READ_BUSY_TIMEOUT * 1000)
+        return SqliteDatabase(f"file:{path}?mode=ro", uri=True, pragmas=pragmas, check_same_thread=False,
+                              timeout=READ_BUSY_TIMEOUT)
+
+    def change_marker(self, db):
+        return db.execute_sql("PRAGMA data_version").fetchone()[0]
+
+    def is_missing_table(self, error: Exception) -> bool:
+        return "no such table" in str(error)
+
+    # -- loading
+    def prepare_load(self, db) -> None:
+        db.execute_sql(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
+        db.execute_sql(f"PRAGMA threads = {os.cpu_count() or 1}")  # helper threads for the index builds' sorts
+        # the sorts of the index builds spill to temporary files, not to this process's memory
+        db.execute_sql("PRAGMA temp_store = FILE")
+
+    def reset_schema(self, db, models: list, same_layout: bool) -> None:
+        # drop and re-create, then bulk-insert without indexes; a reader's snapshot covers the
+        # schema too, so it keeps seeing the old dataset until the commit
+        for model in reversed(models):
+            type(model._schema)(model, db).drop_all(safe=True)
+        for model in models:
+            type(model._schema)(model, db).create_all(safe=False)
+
+    def bulk_insert(self, db, model, rows: list[dict]) -> None:
+        """One prepared INSERT through ``executemany`` (peewee would build the SQL text of every
+        row, most of a load's time). The loader gives each column its stored type; the first
+        row is checked against the fields' ``db_value`` to keep that true, and rows that do not
+        all have the same keys go through peewee."""
+        if not rows:
+            return
+        keys = list(rows[0])
+        fields = [model._meta.combined.get(key) for key in keys]
+        if (any(field is None for field in fields)  # (a field == None is an expression)
+                or any(field.db_value(rows[0][key]) != rows[0][key] for key, field in zip(keys, fields))):
+            model.insert_many(rows).execute()
+            return
+        try:
+            values = [tuple([row[key] for key in keys]) for row in rows if len(row) == len(keys)]
+        except KeyError:  # same length, other keys
+            values = []
+        if len(values) != len(rows):
+            model.insert_many(rows).execute()
+            return
+        columns = ", ".join(f'"{field.column_name}"' for field in fields)
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(keys))})'
+        db.cursor().executemany(sql, values)
+
+    def after_load(self, db) -> None:
+        with db.bind_ctx([SearchFTS]):
+            SearchFTS.optimize()
+
+    # -- search
+    def write_search_rows(self, db, rows: list[dict]) -> None:
+        self.bulk_insert(db, UnorderedSearchDoc, rows)
+
+    def finish_search_index(self, db) -> None:
+        # number the rows in list order (see SearchDoc): sort the keys through an index,
+        # copy the rows in that order, and index the copy, whose rowids FTS5 takes
+        order = ("kind", "part", "sort_date", "record_id")
+        columns = ", ".join(f'"{c}"' for c in (*order, "body", "forms"))
+        db.execute_sql(f'CREATE INDEX "unordered_search_doc_order" ON "unordered_search_doc" ({", ".join(order)})')
+        db.execute_sql(f'INSERT INTO "search_doc" ({columns}) SELECT {columns} FROM "unordered_search_doc" '
+                       f'ORDER BY {", ".join(order)}')
+        db.execute_sql('DROP TABLE "unordered_search_doc"')
+        with db.bind_ctx([SearchFTS]):
+            SearchFTS.rebuild()
+        db.execute_sql(
+            "CREATE INDEX IF NOT EXISTS search_doc_order_idx ON search_doc (kind, part, sort_date, record_id)")
+
+    def match_expression(self, query) -> str:
+        if query.compiled is None:
+            expression = " AND ".join(fts5_term(t) for t in query.positive)
+            if query.excluded:
+                expression = f"({expression}) NOT ({' OR '.join(fts5_term(t) for t in query.excluded)})"
+            query.compiled = expression
+        return query.compiled
+
+    def ranked_matches(self, query, kinds: tuple[str, ...]):
+        matches = (SearchFTS.select(SearchFTS.rowid.alias("doc_rowid"), SearchFTS.bm25().alias("rank"))
+                   .where(SearchFTS.match(self.match_expression(query))).alias("m"))
+        select = (SearchDoc.select(SearchDoc, matches.c.rank.alias("rank"))
+                  .join(matches, on=(SearchDoc.rowid == matches.c.doc_rowid)))
+        if tuple(kinds) != SEARCH_KINDS:
+            select = select.where(SearchDoc.kind.in_(list(kinds)))
+        return with_phrases(select, query)
+
+    def matching_ids(self, query, kind: str):
+        # the rows of one kind are one rowid range (see SearchDoc): bounding the FTS rowids
+        # keeps the kind test out of the outer query, which SQLite would otherwise answer
+        # by reading every row of the kind from the index
+        doc = SearchDoc.alias()
+        edge = doc.select(doc.rowid).where(doc.kind == kind)
+        first = edge.order_by(doc.part, doc.sort_date, doc.record_id).limit(1)
+        last = edge.order_by(doc.part.desc(), doc.sort_date.desc(), doc.record_id.desc()).limit(1)
+        rowids = SearchFTS.select(SearchFTS.rowid).where(
+            SearchFTS.match(self.match_expression(query)), SearchFTS.rowid >= first, SearchFTS.rowid <= last)
+        return with_phrases(SearchDoc.select(SearchDoc.record_id).where(SearchDoc.rowid.in_(rowids)), query)
+
+    def ordered_event_search(self, query, conditions: list, start: str | None, end: str | None,
+                             include_undated: bool):
+        parts = [
+            SearchOrderedPart(self, query, STARTED, conditions, high=end,
+                              # a started event overlaps [from, …] when it ends on or after it (or is open)
+                              also=(Event.date_end.is_null() | (Event.date_end >= start)) if start else None),
+            SearchOrderedPart(self, query, END_ONLY, conditions, low=start),  # sort_date is the end
+        ]
+        if not (start or end) or include_undated:
+            parts.append(SearchOrderedPart(self, query, UNDATED, conditions))
+        return parts
+
+    # -- SQL that differs
+    def string_agg(self, column):
+        return fn.GROUP_CONCAT(fn.DISTINCT(column))
+
+
+class SearchOrderedPart(OrderedPart):
+    """Events matching a query, of one ``part`` (STARTED, END_ONLY or UNDATED), read newest
+    (or oldest) first from the FTS index itself.
+
+    The search rows of one part are numbered in (sort_date, id) order, so the FTS
+    index yields its matches in list order and stops after a page, and a date bound
+    or a cursor is a rowid bound. ``low``/``high`` bound ``sort_date``; ``also`` is a
+    further condition on the event; ``conditions`` are the other filters' terms.
+    """
+
+    def __init__(self, backend: SQLite, query, part: int, conditions: list, low: str | None = None,
+                 high: str | None = None, also=None):
+        self.backend = backend
+        self.query = query
+        self.part = part
+        self.conditions = list(conditions) + ([also] if also is not None else [])
+        self.low, self.high = low, high
+
+    def _edge(self, last: bool, key: list | None):
+        """The first (or last) rowid of this part within the date bounds, before (after) ``key``."""
+        doc = SearchDoc.alias()
+        edge = doc.select(doc.rowid).where((doc.kind == "event") & (doc.part == self.part))
+        if self.low:
+            edge = edge.where(doc.sort_date >= self.low)
+        if self.high:
+            edge = edge.where(doc.sort_date <= self.high)
+        if key is not None:
+            row = Tuple(doc.sort_date, doc.record_id)
+            edge = edge.where(row < Tuple(*key) if last else row > Tuple(*key))
+        order = [doc.sort_date.desc(), doc.record_id.desc()] if last else [doc.sort_date, doc.record_id]
+        return edge.order_by(*order).limit(1)
+
+    def _matches(self, columns, descending: bool = True, after: list | None = None, *, events: bool):
+        """The FTS matches of this part (joined to their events when ``events`` or the
+        filters need them), within the date bounds and after the cursor ``after``."""
+        low = self._edge(False, after if not descending else None)
+        high = self._edge(True, after if descending else None)
+        select = SearchFTS.select(*columns).where(
+            SearchFTS.match(self.backend.match_expression(self.query)), SearchFTS.rowid >= low, SearchFTS.rowid <= high)
+        if events or self.conditions or self.query.phrases:
+            select = with_phrases(select.join_from(SearchFTS, SearchDoc, on=(SearchDoc.rowid == SearchFTS.rowid)),
+                                  self.query)
+        if events or self.conditions:
+            select = select.join_from(SearchDoc, Event, on=(Event.id == SearchDoc.record_id))
+            if self.conditions:
+                select = select.where(*self.conditions)
+        return select
+
+    def page(self, spec: SortSpec, after: list | None, limit: int):
+        if spec.columns[0].name != "sort_date":  # another order: the FTS order does not help
+            select = Event.select(Event.id, Event.sort_date, Event.doc).where(self.generic())
+            return page_select(select, spec, after, limit)
+        select = self._matches([Event.id, Event.sort_date, Event.doc], spec.descending, after, events=True)
+        order = SearchFTS.rowid.desc() if spec.descending else SearchFTS.rowid.asc()
+        return select.order_by(order).limit(limit)
+
+    def generic(self):
+        """The same events as a plain condition on the event table."""
+        part = {STARTED: Event.date_start.is_null(False),
+                END_ONLY: Event.date_start.is_null() & Event.date_end.is_null(False),
+                UNDATED: Event.sort_date == ""}[self.part]
+        if self.low:
+            part &= Event.sort_date >= self.low
+        if self.high:
+            part &= Event.sort_date <= self.high
+        for term in self.conditions:
+            part &= term
+        return part & Event.id.in_(self.backend.matching_ids(self.query, "event"))
+
+    def count(self) -> int:
+        return self._matches([fn.COUNT(SQL("*"))], events=False).scalar()
+
+
+register(SQLite())

@@ -1,0 +1,100 @@
+"""The files that define a dataset: which they are, their version, their records, their errors."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.path}: {self.message}"
+
+
+class LoadError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in seeds/fixtures")
+
+
+def dataset_files(root: Path) -> list[Path]:
+    """Every file whose bytes define the dataset, in a stable order."""
+    files = [p for p in (root / "seeds").glob("*") if p.suffix in (".txt", ".json")]
+    files += [p for p in (root / "fixtures").rglob("*") if p.suffix in (".json", ".ndjson")]
+    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
+
+
+def dataset_version(root: Path) -> str:
+    """A hash of the seeds and fixtures: it changes exactly when the data does."""
+    digest = hashlib.sha256()
+    for path in dataset_files(root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def record_file(directory: Path, kind: str) -> Path | None:
+    for suffix in (".json", ".ndjson"):
+        path = directory / f"{kind}{suffix}"
+        if path.exists():
+            return path
+    return None
+
+
+def iter_records(path: Path, report: Callable[[str, str], None]) -> Iterator[tuple[str, object]]:
+    """(json-path, record) pairs from a JSON array or an NDJSON file."""
+    if path.suffix == ".ndjson":
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield f"line {number}", json.loads(line)
+                except json.JSONDecodeError as error:
+                    report(f"line {number}", f"invalid JSON: {error.msg} at column {error.colno}")
+        return
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        report("$", f"invalid JSON: {error.msg} at line {error.lineno} column {error.colno}")
+        return
+    if not isinstance(records, list):
+        report("$", f"expected a JSON array of records, got {type(records).__name__}")
+        return
+    for index, record in enumerate(records):
+        yield f"[{index}]", record
+
+
+def flatten_errors(messages, prefix: str) -> Iterator[tuple[str, str]]:
+    """marshmallow's nested error dict as (json-path, message) pairs."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key == "_schema":
+                yield from flatten_errors(value, prefix)
+            elif isinstance(key, int):
+                yield from flatten_errors(value, f"{prefix}[{key}]")
+            else:
+                yield from flatten_errors(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(messages, list):
+        for message in messages:
+            yield from flatten_errors(message, prefix)
+    else:
+        yield prefix or "$", str(messages)
+
+
+def _preview(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def preview(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,312 @@
+"""Read seeds and fixtures, validate them, and hand the valid records to a sink.
+
+Every problem is reported as ``file: json-path: what is wrong``; the reader goes
+on after a problem so that one run lists them all. ``check`` gives it a sink that
+keeps nothing; ``load`` gives it the database writer (models/load/writer.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from marshmallow import ValidationError
+
+from .files import Problem, dataset_version, flatten_errors, preview, record_file
+from .schemas import CodebookSchema, SeedMetaSchema
+from .validate import Prefetcher, validate_file
+
+RECORD_KINDS = ("participants", "places", "events", "statements")
+ENTITY_KINDS = ("participants", "places")
+
+
+class Sink:
+    """Receives validated records. The base class keeps nothing (``check``)."""
+
+    def codebook(self, codebook: dict) -> None: ...
+    def entities(self, participants: dict, places: dict) -> None: ...
+    def source(self, source_id: str, meta: dict, text: str, events: list, statements: list) -> None: ...
+    def finish(self, version: str) -> None: ...
+
+
+@dataclass
+class Entity:
+    """A participant or place merged over every source that lists it."""
+
+    record: dict
+    file: str
+    mentions: list = field(default_factory=list)  # (source id, start, end, text) of each checked span
+
+
+class DatasetReader:
+    def __init__(self, root: Path, progress: Callable[[str], None] | None = None):
+        self.root = Path(root)
+        self._global_event_ids: set[str] = set()
+        self._global_statement_ids: set[str] = set()
+        self.problems: list[Problem] = []
+        self.counts: Counter = Counter()
+        self.progress = progress or (lambda message: None)
+        self.prefetch: "Prefetcher | None" = None
+
+    # -- helpers
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def problem(self, path: Path, json_path: str, message: str) -> None:
+        self.problems.append(Problem(self.rel(path), json_path, message))
+
+    def validated(self, path: Path, kind: str) -> Iterator[tuple[str, dict]]:
+        """The valid records of one file; its problems reported (validated ahead of time in a
+        worker process when a prefetcher runs)."""
+        results = self.prefetch.take(path, kind) if self.prefetch is not None else validate_file(path, kind)
+        for ok, json_path, value in results:
+            if ok:
+                yield json_path, value
+            else:
+                self.problem(path, json_path, value)
+
+    def check_span(self, path: Path, json_path: str, text: str, span: dict) -> bool:
+        actual = text[span["start"] : span["end"]]
+        if span["end"] > len(text):
+            self.problem(path, json_path, f"span {span['start']}-{span['end']} is past the end of the text ({len(text)} characters)")
+            return False
+        if actual != span["text"]:
+            self.problem(
+                path,
+                json_path,
+                f'text at {span["start"]}-{span["end"]} is "{preview(actual)}" but the record says "{preview(span["text"])}"',
+            )
+            return False
+        return True
+
+    # -- the walk
+    def read(self, sink: Sink) -> str:
+        version = dataset_version(self.root)
+        codebook = self.read_codebook()
+        sources = self.read_seeds()
+        if codebook is not None:
+            sink.codebook(codebook)
+        self.prefetch = Prefetcher.start(self.record_files_in_reading_order(sources))
+        try:
+            participants, places = self.read_entities(sources, codebook)
+            sink.entities(participants, places)
+            for number, (source_id, (meta, text)) in enumerate(sorted(sources.items()), 1):
+                events, statements = self.read_source_records(source_id, text, codebook, participants, places)
+                sink.source(source_id, meta, text, events, statements)
+                self.counts["sources"] += 1
+                if number % 100 == 0 or number == len(sources):
+                    self.progress(f"read {number}/{len(sources)} sources, {self.counts['events']} events, {self.counts['statements']} statements")
+        finally:
+            if self.prefetch is not None:
+                self.prefetch.close()
+                self.prefetch = None
+        for kind, entities in (("participants", participants), ("places", places)):
+            self.counts[kind] = len(entities)
+        sink.finish(version)
+        return version
+
+    def record_files_in_reading_order(self, sources) -> list[tuple[Path, str]]:
+        """(path, kind) of every record file, in the order ``read`` validates them."""
+        order = []
+        for kinds in (ENTITY_KINDS, ("events", "statements")):
+            for source_id in sorted(sources):
+                for kind in kinds:
+                    path = record_file(self.root / "fixtures" / source_id, kind)
+                    if path is not None:
+                        order.append((path, kind))
+        return order
+
+    def read_codebook(self) -> dict | None:
+        path = self.root / "fixtures" / "codebook.json"
+        if not path.exists():
+            self.problem(path, "$", "missing: the codebook lists the CAMEO codes, topics and roles records may use")
+            return None
+        try:
+            codebook = CodebookSchema().load(json.loads(path.read_text(encoding="utf-8")))
+        except json.JSONDecodeError as error:
+            self.problem(path, "$", f"invalid JSON: {error.msg} at line {error.lineno}")
+            return None
+        except ValidationError as error:
+            for json_path, message in flatten_errors(error.messages, ""):
+                self.problem(path, json_path, message)
+            return None
+        codes = {}
+        for index, entry in enumerate(codebook["cameo"]):
+            if entry["code"] in codes:
+                self.problem(path, f"cameo[{index}].code", f"duplicate code {entry['code']}")
+            codes[entry["code"]] = entry
+        for index, entry in enumerate(codebook["cameo"]):
+            if entry["code"][:2] not in codes:
+                self.problem(path, f"cameo[{index}].code", f"the root {entry['code'][:2]} of {entry['code']} is not in the codebook")
+        codebook["codes"] = codes
+        codebook["topic_ids"] = {t["id"] for t in codebook["topics"]}
+        codebook["role_ids"] = {r["id"] for r in codebook["roles"]}
+        return codebook
+
+    def read_seeds(self) -> dict[str, tuple[dict, str]]:
+        sources = {}
+        seed_dir = self.root / "seeds"
+        texts = sorted(seed_dir.glob("*.txt"))
+        if not texts:
+            self.problem(seed_dir, "$", "no seeds/*.txt source texts found")
+        for text_path in texts:
+            source_id = text_path.stem
+            meta_path = text_path.with_suffix(".json")
+            raw = text_path.read_bytes()
+            if not meta_path.exists():
+                self.problem(meta_path, "$", f"missing: every seed needs its metadata (publisher, published_at, language, title, sha256={hashlib.sha256(raw).hexdigest()})")
+                continue
+            try:
+                meta = SeedMetaSchema().load(json.loads(meta_path.read_text(encoding="utf-8")))
+            except json.JSONDecodeError as error:
+                self.problem(meta_path, "$", f"invalid JSON: {error.msg} at line {error.lineno}")
+                continue
+            except ValidationError as error:
+                for json_path, message in flatten_errors(error.messages, ""):
+                    self.problem(meta_path, json_path, message)
+                continue
+            actual = hashlib.sha256(raw).hexdigest()
+            if actual != meta["sha256"]:
+                self.problem(meta_path, "sha256", f"the text's sha256 is {actual} but the metadata says {meta['sha256']}: the seed was changed; restore it or re-check every span and update the hash")
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                self.problem(text_path, "$", f"not UTF-8: {error}")
+                continue
+            if not (self.root / "fixtures" / source_id).is_dir():
+                self.problem(self.root / "fixtures" / source_id, "$", "missing: every seed needs a fixtures directory of the same name")
+                continue
+            sources[source_id] = (meta, text)
+        for directory in sorted((self.root / "fixtures").glob("*/")):
+            if directory.is_dir() and directory.name not in sources and not (seed_dir / f"{directory.name}.txt").exists():
+                self.problem(directory, "$", f"no seed seeds/{directory.name}.txt for this fixtures directory")
+        return sources
+
+    def read_entities(self, sources, codebook) -> tuple[dict, dict]:
+        merged: dict[str, dict[str, Entity]] = {"participants": {}, "places": {}}
+        identity = {
+            "participants": ("name_en", "name_ar", "kind", "country"),
+            "places": ("name_en", "name_ar", "kind", "country", "lat", "lon"),
+        }
+        for source_id, (meta, text) in sorted(sources.items()):
+            for kind in ENTITY_KINDS:
+                path = record_file(self.root / "fixtures" / source_id, kind)
+                if path is None:
+                    continue
+                seen_here = set()
+                for json_path, record in self.validated(path, kind):
+                    self.check_codebook_version(path, json_path, record, codebook)
+                    if record["id"] in seen_here:
+                        self.problem(path, f"{json_path}.id", f"duplicate id {record['id']}")
+                        continue
+                    seen_here.add(record["id"])
+                    # (source, start, end, text) tuples, names shared: a large corpus has millions
+                    mentions = [
+                        (source_id, s["start"], s["end"], sys.intern(s["text"]))
+                        for i, s in enumerate(record["mentions"])
+                        if self.check_span(path, f"{json_path}.mentions[{i}]", text, s)
+                    ]
+                    entity = merged[kind].get(record["id"])
+                    if entity is None:
+                        merged[kind][record["id"]] = Entity(record, self.rel(path), mentions)
+                        continue
+                    for key in identity[kind]:
+                        if entity.record[key] != record[key]:
+                            self.problem(path, f"{json_path}.{key}", f"{record['id']} has {key} {record[key]!r} here but {entity.record[key]!r} in {entity.file}")
+                    for alias in record["aliases"]:
+                        if alias not in entity.record["aliases"]:
+                            entity.record["aliases"].append(alias)
+                    entity.mentions.extend(mentions)
+        return merged["participants"], merged["places"]
+
+    def check_codebook_version(self, path, json_path, record, codebook) -> None:
+        if codebook is not None and record["codebook_version"] != codebook["version"]:
+            self.problem(path, f"{json_path}.codebook_version", f"is {record['codebook_version']!r} but fixtures/codebook.json is version {codebook['version']!r}")
+
+    def check_cameo(self, path, json_path, code, codebook) -> bool:
+        if codebook is not None and code not in codebook["codes"]:
+            self.problem(path, json_path, f"CAMEO code {code} is not in fixtures/codebook.json; add it there (label from the reference table)")
+            return False
+        return codebook is not None
+
+    def check_topics(self, path, json_path, topics, codebook) -> None:
+        if codebook is None:
+            return
+        for index, topic in enumerate(topics):
+            if topic not in codebook["topic_ids"]:
+                self.problem(path, f"{json_path}.topics[{index}]", f"unknown topic {topic!r}; topics in the codebook: {', '.join(sorted(codebook['topic_ids']))}")
+
+    def read_source_records(self, source_id, text, codebook, participants, places):
+        directory = self.root / "fixtures" / source_id
+        events: list[dict] = []
+        statements: list[dict] = []
+        event_ids: set[str] = set()
+        path = record_file(directory, "events")
+        if path is not None:
+            for json_path, record in self.validated(path, "events"):
+                if self.check_event(path, json_path, record, text, codebook, participants, places, event_ids):
+                    events.append(record)
+                event_ids.add(record["id"])
+        path = record_file(directory, "statements")
+        statement_ids: set[str] = set()
+        if path is not None:
+            for json_path, record in self.validated(path, "statements"):
+                if self.check_statement(path, json_path, record, text, codebook, participants, event_ids, statement_ids):
+                    statements.append(record)
+                statement_ids.add(record["id"])
+        self.counts["events"] += len(events)
+        self.counts["statements"] += len(statements)
+        return events, statements
+
+    def check_event(self, path, json_path, record, text, codebook, participants, places, seen) -> bool:
+        before = len(self.problems)
+        if record["id"] in seen or record["id"] in self._global_event_ids:
+            self.problem(path, f"{json_path}.id", f"duplicate event id {record['id']}")
+        self._global_event_ids.add(record["id"])
+        self.check_codebook_version(path, json_path, record, codebook)
+        self.check_cameo(path, f"{json_path}.cameo", record["cameo"], codebook)
+        self.check_topics(path, json_path, record["topics"], codebook)
+        if record["place"] is not None and record["place"] not in places:
+            self.problem(path, f"{json_path}.place", f"unknown place {record['place']!r}; define it in places.json")
+        for index, link in enumerate(record["participants"]):
+            if link["participant"] not in participants:
+                self.problem(path, f"{json_path}.participants[{index}].participant", f"unknown participant {link['participant']!r}; define it in participants.json")
+            if codebook is not None and link["role"] not in codebook["role_ids"]:
+                self.problem(path, f"{json_path}.participants[{index}].role", f"unknown role {link['role']!r}; roles in the codebook: {', '.join(sorted(codebook['role_ids']))}")
+        for index, span in enumerate(record["evidence"]):
+            self.check_span(path, f"{json_path}.evidence[{index}]", text, span)
+        if record["date"]["expression"] is not None:
+            self.check_span(path, f"{json_path}.date.expression", text, record["date"]["expression"])
+        for index, quantity in enumerate(record["quantities"]):
+            self.check_span(path, f"{json_path}.quantities[{index}].span", text, quantity["span"])
+        return len(self.problems) == before
+
+    def check_statement(self, path, json_path, record, text, codebook, participants, event_ids, seen) -> bool:
+        before = len(self.problems)
+        if record["id"] in seen or record["id"] in self._global_statement_ids:
+            self.problem(path, f"{json_path}.id", f"duplicate statement id {record['id']}")
+        self._global_statement_ids.add(record["id"])
+        self.check_codebook_version(path, json_path, record, codebook)
+        self.check_cameo(path, f"{json_path}.cameo", record["cameo"], codebook)
+        self.check_topics(path, json_path, record["topics"], codebook)
+        if record["speaker"] not in participants:
+            self.problem(path, f"{json_path}.speaker", f"unknown participant {record['speaker']!r}; define it in participants.json")
+        for index, via in enumerate(record["attributed_via"]):
+            if via not in participants:
+                self.problem(path, f"{json_path}.attributed_via[{index}]", f"unknown participant {via!r}; define it in participants.json")
+        if record["event"] is not None and record["event"] not in event_ids:
+            self.problem(path, f"{json_path}.event", f"unknown event {record['event']!r}; a statement's event must be in the same source's events")
+        self.check_span(path, f"{json_path}.span", text, record["span"])
+        for index, span in enumerate(record["evidence"]):
+            self.check_span(path, f"{json_path}.evidence[{index}]", text, span)
+        return len(self.problems) == before
+
+

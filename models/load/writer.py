@@ -1,0 +1,289 @@
+"""Write validated records: each row once, its document final when it is written."""
+from __future__ import annotations
+
+import bisect
+import time
+from collections import Counter, defaultdict
+
+from .. import backends, daycounts, documents, search
+from ..records import (
+    SCHEMA_VERSION,
+    CameoCode,
+    DatasetMeta,
+    Event,
+    EventCountry,
+    EventDayCount,
+    EventParticipant,
+    EventTopic,
+    Participant,
+    Place,
+    Source,
+    Statement,
+    StatementTopic,
+    Topic,
+)
+from .reader import Sink
+
+INSERT_BATCH = 2_000
+
+
+class DatabaseWriter(Sink):
+    """Writes validated records; the caller owns the transaction.
+
+    Every row is inserted once, with its final document: events and statements
+    as each source is read, participants, places and CAMEO codes at the end, when
+    the counts their documents carry are known (the foreign keys are checked at
+    commit, so the order does not matter).
+    """
+
+    def __init__(self, db):
+        self.db = db
+        self.backend = backends.of(db)
+        self.codes: dict = {}
+        self.participants: dict = {}
+        self.places: dict = {}
+        self.participant_counts: dict = defaultdict(Counter)
+        self.place_counts: dict = defaultdict(Counter)
+        self.code_counts: dict = defaultdict(Counter)
+        self.index = search.IndexWriter(db)
+        self.day_counts = daycounts.DayCounter()
+
+    def insert(self, model, rows) -> None:
+        batch = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= INSERT_BATCH:
+                self.backend.bulk_insert(self.db, model, batch)
+                batch = []
+        self.backend.bulk_insert(self.db, model, batch)
+
+    def codebook(self, codebook: dict) -> None:
+        self.codes = codebook["codes"]
+        self.insert(Topic, ({"id": t["id"], "label": t["label"], "description": t["description"]}
+                            for t in codebook["topics"]))
+
+    def entities(self, participants: dict, places: dict) -> None:
+        self.participants = {pid: e.record for pid, e in participants.items()}
+        self.places = {pid: e.record for pid, e in places.items()}
+        self.mentions_by_source = defaultdict(list)
+        self._mentions = {}
+        for kind, entities in (("participant", participants), ("place", places)):
+            for entity_id, entity in entities.items():
+                for source_id, start, end, _ in entity.mentions:
+                    self.mentions_by_source[source_id].append((start, end, kind, entity_id))
+                # only the inline mentions and the count are needed from here on (see finish)
+                self._mentions[kind, entity_id] = Mentions(span_dicts(entity.mentions[: documents.MENTIONS_INLINE]),
+                                                           len(entity.mentions))
+                entity.mentions = []  # the reader's copy: the per-source lists above hold the rest
+        self.index.set_entities([
+            [r["name_en"], r["name_ar"], *r["aliases"]] for r in (*self.participants.values(), *self.places.values())
+        ])
+        self.participant_summaries = {pid: documents.participant_summary(r) for pid, r in self.participants.items()}
+        self.place_summaries = {pid: documents.place_summary(r) for pid, r in self.places.items()}
+
+    def cameo_doc(self, code: str) -> dict:
+        return documents.cameo(self.codes[code], self.codes[code[:2]])
+
+    def plover_of(self, code: str, override: dict | None) -> dict | None:
+        if override is not None:
+            return documents.plover(override["type"], override["mode"])
+        entry = self.codes[code]
+        return documents.plover(entry["plover_type"], entry["plover_mode"])
+
+    def source(self, source_id, meta, text, events, statements) -> None:
+        counts = {"events": len(events), "statements": len(statements)}
+        self.insert(Source, [{
+            "id": source_id, "publisher": meta["publisher"], "publisher_ar": meta["publisher_ar"], "title": meta["title"],
+            "published_at": meta["published_at"].isoformat(), "language": meta["language"], "sha256": meta["sha256"],
+            "url": meta["url"], "doc": documents.dumps(documents.source(meta, source_id, counts)), "text": text,
+        }])
+        statements_by_event = defaultdict(list)
+        for record in statements:
+            if record["event"] is not None:
+                statements_by_event[record["event"]].append(record["id"])
+        mentions_in = MentionLocator(self.mentions_by_source.pop(source_id, []))  # each source is written once
+        rows = EventRows()
+        for record in events:
+            self.event(record, source_id, statements_by_event.get(record["id"], []), mentions_in, rows)
+        rows.write(self)
+        reported_on = meta["published_at"].date().isoformat()
+        statement_rows, topic_rows = [], []
+        for record in statements:
+            statement_rows.append(self.statement(record, source_id, reported_on))
+            topic_rows.extend({"statement": record["id"], "topic": t} for t in dict.fromkeys(record["topics"]))
+        self.insert(Statement, statement_rows)
+        self.insert(StatementTopic, topic_rows)
+
+    def event(self, record: dict, source_id: str, statement_ids: list, mentions_in, rows: "EventRows") -> None:
+        """One event's rows (event, links, countries, topics), its day counts and search row."""
+        date = record["date"]
+        start = date["start"].isoformat() if date["start"] else None
+        end = date["end"].isoformat() if date["end"] else None
+        plover_doc = self.plover_of(record["cameo"], record["plover"])
+        place = self.places.get(record["place"]) if record["place"] else None
+        links = [{"participant": self.participant_summaries[link["participant"]], "role": link["role"]}
+                 for link in record["participants"]]
+        doc = documents.event(
+            record, source_id=source_id, cameo_doc=self.cameo_doc(record["cameo"]), plover_doc=plover_doc,
+            place_doc=self.place_summaries[record["place"]] if place else None, participants=links,
+            statement_ids=statement_ids,
+        )
+        row = {
+            "id": record["id"], "source": source_id, "title_en": record["title_en"],
+            "cameo_code": record["cameo"], "cameo_root": record["cameo"][:2],
+            "plover_type": plover_doc["type"] if plover_doc else None, "status": record["status"],
+            "date_start": start, "date_end": end, "date_precision": date["precision"],
+            "sort_date": start or end or "", "place": record["place"], "doc": documents.dumps(doc),
+        }
+        rows.events.append(row)
+        countries = self.link_participants(record, rows)
+        if place:
+            self.place_counts[record["place"]]["events"] += 1
+            if place["country"]:
+                countries.add(place["country"])
+        rows.countries.extend({"event": record["id"], "country": c} for c in sorted(countries))
+        rows.topics.extend({"event": record["id"], "topic": t} for t in dict.fromkeys(record["topics"]))
+        self.day_counts.add(start=start, end=end, anchor=row["sort_date"], precision=date["precision"],
+                            cameo_root=row["cameo_root"], status=row["status"], plover=row["plover_type"],
+                            countries=countries)
+        self.code_counts[record["cameo"]]["events"] += 1
+        self.index.add_event(doc, self.names_for_event(record, mentions_in))
+
+    def link_participants(self, record: dict, rows: "EventRows") -> set[str]:
+        """The event's (participant, role) links, once each; returns the participants' countries."""
+        seen, countries = set(), set()
+        for position, link in enumerate(record["participants"]):
+            key = (link["participant"], link["role"])
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.links.append({"event": record["id"], "participant": link["participant"], "role": link["role"],
+                               "position": position})
+            country = self.participants[link["participant"]]["country"]
+            if country:
+                countries.add(country)
+        for participant_id in {link["participant"] for link in record["participants"]}:
+            self.participant_counts[participant_id]["events"] += 1
+        return countries
+
+    def statement(self, record: dict, source_id: str, reported_on: str) -> dict:
+        doc = documents.statement(
+            record, source_id=source_id, speaker=self.participant_summaries[record["speaker"]],
+            attributed_via=[self.participant_summaries[p] for p in record["attributed_via"]],
+            cameo_doc=self.cameo_doc(record["cameo"]), plover_doc=self.plover_of(record["cameo"], None),
+            reported_on=reported_on,
+        )
+        self.participant_counts[record["speaker"]]["statements"] += 1
+        self.code_counts[record["cameo"]]["statements"] += 1
+        self.index.add_statement(doc)
+        return {
+            "id": record["id"], "source": source_id, "speaker": record["speaker"], "event": record["event"],
+            "mode": record["mode"], "cameo_code": record["cameo"], "cameo_root": record["cameo"][:2],
+            "sort_date": reported_on, "doc": documents.dumps(doc),
+        }
+
+    def names_for_event(self, record: dict, mentions_in: "MentionLocator") -> list[tuple]:
+        """Names that make an event findable in either language, as (key, [names]) per entity.
+
+        The event's participants and place, and every participant or place
+        mentioned inside its evidence: an Arabic sentence naming أستانا makes the
+        event findable as "Astana" too.
+        """
+        entities = [("participant", self.participants[link["participant"]]) for link in record["participants"]]
+        if record["place"]:
+            entities.append(("place", self.places[record["place"]]))
+        for span in record["evidence"]:
+            entities.extend(mentions_in(span["start"], span["end"], self.participants, self.places))
+        names, seen = [], set()
+        for kind, entity in entities:
+            key = (kind, entity["id"])
+            if key not in seen:
+                seen.add(key)
+                names.append((key, [entity["name_en"], entity["name_ar"], *entity["aliases"]]))
+        return names
+
+    def finish(self, version: str) -> None:
+        self.insert(Participant, self.participant_rows())
+        self.insert(Place, self.place_rows())
+        self.insert(CameoCode, (
+            {"code": code, "label": entry["label"], "root": code[:2], "goldstein": entry["goldstein"],
+             "plover_type": entry["plover_type"], "plover_mode": entry["plover_mode"],
+             "doc": documents.dumps(documents.cameo_type(entry, self.codes[code[:2]], self.code_counts[code]))}
+            for code, entry in self.codes.items()))
+        columns = ("dimension", "edge", "value", "day", "n", "ranged", "cum")
+        self.insert(EventDayCount, (dict(zip(columns, values)) for values in self.day_counts.rows()))
+        self.index.finish()
+        self.insert(DatasetMeta, [
+            {"key": "dataset_version", "value": version},
+            {"key": "schema_version", "value": SCHEMA_VERSION},
+            {"key": "loaded_at", "value": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+        ])
+
+    def participant_rows(self):
+        for pid, record in self.participants.items():
+            doc = documents.participant(record, self._mentions["participant", pid], self.participant_counts[pid])
+            self.index.add_entity("participant", doc)
+            yield {"id": pid, "name_en": record["name_en"], "name_ar": record["name_ar"], "kind": record["kind"],
+                   "country": record["country"], "summary": documents.dumps(self.participant_summaries[pid]),
+                   "embedded": documents.dumps(documents.embedded(doc)), "doc": documents.dumps(doc)}
+
+    def place_rows(self):
+        for pid, record in self.places.items():
+            doc = documents.place(record, self._mentions["place", pid], self.place_counts[pid])
+            self.index.add_entity("place", doc)
+            yield {"id": pid, "name_en": record["name_en"], "name_ar": record["name_ar"], "kind": record["kind"],
+                   "country": record["country"], "lat": record["lat"], "lon": record["lon"],
+                   "embedded": documents.dumps(documents.embedded(doc)), "doc": documents.dumps(doc)}
+
+
+class EventRows:
+    """The rows of one source's events, written together."""
+
+    def __init__(self):
+        self.events: list[dict] = []
+        self.links: list[dict] = []
+        self.countries: list[dict] = []
+        self.topics: list[dict] = []
+
+    def write(self, writer: DatabaseWriter) -> None:
+        writer.insert(Event, self.events)
+        writer.insert(EventParticipant, self.links)
+        writer.insert(EventCountry, self.countries)
+        writer.insert(EventTopic, self.topics)
+
+
+def span_dicts(mentions: list[tuple[str, int, int, str]]) -> list[dict]:
+    """An entity's (source, start, end, text) mentions as the span documents of its record."""
+    return [documents.span(source_id, {"start": start, "end": end, "text": text}) for source_id, start, end, text in mentions]
+
+
+class Mentions(list):
+    """An entity's first ``MENTIONS_INLINE`` span documents, with ``len`` the number of all
+    its mentions: what :func:`documents.participant` and :func:`documents.place` read
+    (the inline slice and the count), without keeping millions of spans until the end."""
+
+    def __init__(self, head: list[dict], count: int):
+        super().__init__(head)
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+
+class MentionLocator:
+    """Which participants and places one source mentions inside a character range."""
+
+    def __init__(self, mentions: list[tuple[int, int, str, str]]):
+        self.mentions = sorted(mentions)
+        self.starts = [m[0] for m in self.mentions]
+
+    def __call__(self, start: int, end: int, participants: dict, places: dict) -> list[tuple[str, dict]]:
+        found = []
+        for m_start, m_end, kind, entity_id in self.mentions[bisect.bisect_left(self.starts, start):]:
+            if m_start >= end:
+                break
+            if m_end <= end:
+                found.append((kind, (participants if kind == "participant" else places)[entity_id]))
+        return found
+
+

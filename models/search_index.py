@@ -1,0 +1,62 @@
+"""The search index's rows, shared by every backend (each adds its own index over them).
+
+Every searchable record gets a row in ``search_doc`` holding two normalised
+token strings (see :mod:`models.text`):
+
+* ``body``  - the record's words in order (used for ``"phrases"``);
+* ``forms`` - every word plus its forms without Arabic proclitics (و ف ب ك ل ال …),
+  so سلام finds للسلام.
+
+A query word matches a record when some token of ``forms`` *starts with* it. The
+backends index ``forms`` their own way (models/backends/); phrases are checked on
+``body`` with the same LIKE everywhere (:func:`with_phrases`).
+"""
+from __future__ import annotations
+
+from peewee import AutoField, CharField, Field, IntegerField, TextField
+
+from .records import BaseModel
+
+#: ``part`` of a searchable record: how it is dated (see SearchDoc)
+UNDATED, END_ONLY, STARTED = 0, 1, 2
+
+
+class TSVectorField(Field):
+    """PostgreSQL's tsvector; on other backends the column exists but stays NULL."""
+
+    field_type = "TSVECTOR"
+
+
+class SearchRow(BaseModel):
+    """The columns of a searchable record (no table of its own)."""
+
+    kind = CharField()
+    part = IntegerField()
+    record_id = CharField()
+    sort_date = CharField()
+    body = TextField()
+    forms = TextField()
+
+
+class SearchDoc(SearchRow):
+    """One searchable record.
+
+    ``part`` splits events as the date filters do: undated, known only by their
+    end, or with a start date; the other kinds are STARTED (statements) or
+    UNDATED. A backend may number the rows so that, within one kind and part,
+    ``rowid`` order is list order (SQLite does: models/backends/sqlite.py).
+    """
+
+    rowid = AutoField()
+    tsv = TSVectorField(null=True)
+
+    class Meta:
+        indexes = ((("kind", "record_id"), True),)
+
+
+def with_phrases(select, query):
+    """``select`` (over SearchDoc) narrowed to the rows holding each of the query's phrases."""
+    for phrase in query.phrases:
+        # body is " tok tok … ": a phrase matches whole consecutive tokens
+        select = select.where(SearchDoc.body.contains(" " + " ".join(phrase) + " "))
+    return select

@@ -1,0 +1,139 @@
+"""The data layer without HTTP: filter tables, listings, keyset pages and counts, on both backends.
+
+Each test binds the models to the loaded article in its own read snapshot, as a
+request does (api/database.py), and asks models/ directly.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+
+from models import backends, counts, paging, queries, search
+from models.db import open_database
+from models.filters import EVENT_FILTERS, STATEMENT_FILTERS
+from models.records import TABLES, Event, Statement
+from models.search_index import SearchDoc
+
+from .conftest import count_queries
+
+
+@contextmanager
+def bound(url: str):
+    db = open_database(url, read_only=True)
+    db.connect()
+    backend = backends.of(db)
+    try:
+        with db.bind_ctx(TABLES + [SearchDoc] + backends.extra_models()):
+            snapshot = backend.begin_snapshot(db)
+            try:
+                yield db
+            finally:
+                snapshot.__exit__(None, None, None)
+    finally:
+        db.close()
+
+
+@pytest.fixture()
+def article(database_url):
+    with bound(database_url) as db:
+        yield db
+
+
+def event_ids(filters: dict) -> set[str]:
+    return {row.id for row in paging.iterate_all(queries.event_listing(filters), paging.sort_spec(Event, "id"))}
+
+
+def test_each_event_filter_selects_what_the_article_says(article):
+    assert event_ids({"participant": ["imad-khamis", "hassan-rouhani"]}) == {"khamis-meets-rouhani"}
+    assert event_ids({"status": "planned"}) == {"astana-talks-planned"}
+    assert event_ids({"place": "astana"}) == {"astana-talks-planned"}
+    assert event_ids({"topic": "aleppo"}) >= {"syrian-army-recaptures-aleppo"}
+    assert "khamis-meets-rouhani" in event_ids({"country": "IRN"})
+    assert all(eid in event_ids({"type": "04"}) for eid in ("khamis-meets-rouhani", "khamis-meets-velayati"))
+    assert len(event_ids({"type": "04"})) == 9  # the README's facet: CONSULT, 9 events
+    assert event_ids({"q": search.parse_query("روحاني")}) >= {"khamis-meets-rouhani"}
+    assert event_ids({"source": "no-such-source"}) == set()
+    # every entry of the table is exercised above or by the date tests below
+    assert {f.name for f in EVENT_FILTERS} == {"participant", "country", "place", "type", "plover", "status", "topic",
+                                              "source", "q", "from", "to", "include_undated"}
+
+
+def test_filters_combine_with_and(article):
+    both = event_ids({"participant": ["imad-khamis"], "status": "occurred"})
+    assert both == event_ids({"participant": ["imad-khamis"]}) & event_ids({"status": "occurred"})
+    assert both  # not trivially empty
+
+
+def test_dates_select_by_overlap_and_undated_only_when_asked(article):
+    day = event_ids({"from": "2017-01-18", "to": "2017-01-18"})
+    assert "khamis-meets-rouhani" in day
+    undated = {row.id for row in Event.select(Event.id).where(Event.sort_date == "")}
+    assert len(undated) == 6 and not (day & undated)
+    assert undated <= event_ids({"from": "2017-01-18", "to": "2017-01-18", "include_undated": True})
+
+
+def test_statement_filters_by_speaker_and_participant(article):
+    def ids(filters):
+        return {row.id for row in queries.statement_select(filters)}
+
+    velayati = ids({"speaker": "ali-akbar-velayati"})
+    assert velayati == {"velayati-hopes-astana-security", "velayati-iran-opposes-us-participation"}
+    # speaker and participant both name speakers: statements by any of them
+    assert ids({"speaker": "ali-akbar-velayati", "participant": ["mohammad-javad-zarif"]}) == \
+        velayati | ids({"speaker": "mohammad-javad-zarif"})
+    assert "mode" in {f.name for f in STATEMENT_FILTERS}
+    assert ids({"mode": "direct"}) | ids({"mode": "reported"}) == ids({})
+
+
+@pytest.mark.parametrize("sort", ["date", "-date", "id", "-id"])
+def test_keyset_pages_walk_every_event_once_in_order(article, sort):
+    spec = paging.sort_spec(Event, sort)
+    seen, after = [], None
+    while True:
+        rows, more = paging.keyset_page(queries.event_listing({}), spec, after, 3)
+        seen.extend(rows)
+        if not more:
+            break
+        after = spec.key_of(rows[-1])
+    keys = [tuple(spec.key_of(row)) for row in seen]
+    assert len(seen) == Event.select().count() == 16
+    assert keys == sorted(keys, reverse=spec.descending)
+
+
+def test_a_page_is_one_query_whatever_its_length(article):
+    spec = paging.sort_spec(Event, "-date")
+    for limit in (1, 16):
+        with count_queries() as statements:
+            paging.keyset_page(queries.event_listing({"status": "occurred"}), spec, None, limit)
+        assert len(statements) == 1
+
+
+def test_counting_is_chosen_once_and_both_ways_agree(article):
+    for filters, kind in [({}, counts.DayCounts), ({"status": "occurred", "from": "2017-01-17"}, counts.DayCounts),
+                          ({"participant": ["imad-khamis"]}, counts.RowCounts),
+                          ({"status": "occurred", "type": "04"}, counts.RowCounts)]:
+        chosen = counts.counting(filters)
+        assert isinstance(chosen, kind), filters
+        listed = paging.count(queries.event_listing(filters))
+        assert chosen.total() == listed == counts.RowCounts(filters).total() == queries.event_total(filters)
+        for facet in ("status", "cameo_root", "participant"):
+            assert chosen.facet(facet) == counts.RowCounts(filters).facet(facet), (filters, facet)
+
+
+def test_timeline_counts_each_dated_event_once(article):
+    result = counts.timeline({}, "month")
+    assert (result.total, result.undated) == (10, 6)
+    assert sum(bucket.count for bucket in result.buckets) == result.total
+    grouped = counts.timeline({}, "week", group_by="status")
+    for bucket in grouped.buckets:
+        assert sum(bucket.groups.values()) == bucket.count
+
+
+def test_search_ids_and_ranked_matches_agree(article):
+    query = search.parse_query("أستانا")
+    ranked = {(row.kind, row.record_id) for row in search.ranked_matches(query)}
+    for kind, model in (("event", Event), ("statement", Statement)):
+        ids = {row.id for row in model.select(model.id).where(model.id.in_(search.matching_ids(query, kind)))}
+        assert ids == {rid for k, rid in ranked if k == kind}
+        assert ids  # Astana is in both kinds of record
