@@ -13,6 +13,8 @@ import click
 
 from models import load as loader
 from models.db import database_file, database_url_from_env, open_database
+from models.load import authoring, editor_schemas, spans
+from models.load.fix import fix_tree
 
 ROOT_HELP = ("Directory holding seeds/ and fixtures/ (default: $EVENT_RECORDS_ROOT, else the current "
              "directory, else the directory this package was installed from).")
@@ -35,10 +37,11 @@ def progress(message: str) -> None:
     click.echo(f"  … {message}", err=True)
 
 
-def report_problems(error: loader.LoadError) -> None:
+def report_problems(error: loader.LoadError, outcome: str = "nothing was loaded") -> None:
+    """The problems as `check` prints them: one ``file: json-path: what is wrong`` line each."""
     for problem in error.problems:
         click.echo(str(problem), err=True)
-    click.echo(f"\n{len(error.problems)} problem(s); nothing was loaded. Fix them and run again.", err=True)
+    click.echo(f"\n{len(error.problems)} problem(s); {outcome}. Fix them and run again.", err=True)
 
 
 def describe(summary: loader.Summary) -> str:
@@ -59,14 +62,24 @@ def main() -> None:
 
 
 @main.command(help="Validate seeds and fixtures (hashes, schemas, references, every span) without touching a database. "
-                   "Exit status 0 when valid, 1 when a problem was found (each printed as file: json-path: what is wrong).")
+                   "Exit status 0 when valid, 1 when a problem was found (each printed as file: json-path: what is wrong). "
+                   "With --fix, first fill in the offsets of spans written by their text (and re-anchor spans whose "
+                   "text still occurs once after a seed was corrected), touching only those span objects.")
 @click.option("--root", type=click.Path(file_okay=False), help=ROOT_HELP)
-def check(root):
+@click.option("--fix", is_flag=True, help="Fill in start/end of spans given by text (with occurrence or after when "
+                                          "the text occurs more than once), then check.")
+def check(root, fix):
     root_path = content_root(root)
+    if fix:
+        report = fix_tree(root_path)
+        for file, n in report.fixed.items():
+            click.echo(f"fixed {n} span(s) in {file}", err=True)
+        for problem in report.problems:
+            click.echo(str(problem), err=True)
     try:
         summary = loader.check(root_path, progress)
     except loader.LoadError as error:
-        report_problems(error)
+        report_problems(error, "the files are not valid")
         sys.exit(1)
     click.echo("ok: " + describe(summary))
 
@@ -138,9 +151,98 @@ def serve(host, port, workers, threads, root, database_url, no_load):
     run(host=host, port=port, workers=workers, threads=threads)
 
 
+# --------------------------------------------------------------------------- the curator's tools
+
+
+@main.command(help="Print every occurrence of TEXT in the source SOURCE, with its offsets and context: what a span "
+                   "needs. Exit status 1 when the text does not occur.")
+@click.argument("source")
+@click.argument("text")
+@click.option("--root", type=click.Path(file_okay=False), help=ROOT_HELP)
+def locate(source, text, root):
+    try:
+        source_text = authoring.source_text(content_root(root), source)
+    except authoring.AuthoringError as error:
+        raise click.UsageError(str(error)) from None
+    found = spans.occurrences(source_text, text)
+    for number, start in enumerate(found, 1):
+        click.echo(f"{number}: {start}-{start + len(text)}  {spans.context(source_text, start, start + len(text))}")
+    if not found:
+        click.echo(f'"{text}" does not occur in {source}', err=True)
+        sys.exit(1)
+    if len(found) > 1:
+        click.echo(f'{len(found)} occurrences: a span by text needs "occurrence": N or "after": "<nearby text>"',
+                   err=True)
+
+
+@main.command("new-source", help="Add a source: copy the text file PATH into seeds/<id>.txt, write seeds/<id>.json "
+                                 "(with its sha256) and empty fixtures/<id>/*.json. The id defaults to the file "
+                                 "name's slug (see fixtures/FORMAT.md). Nothing is overwritten.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "source_id", help="Source id (default: a slug of the file name).")
+@click.option("--publisher", required=True, help="Who published it, in English or transliterated.")
+@click.option("--publisher-ar", help="The publisher's Arabic name.")
+@click.option("--published-at", required=True, help="Publication time, ISO 8601 with a UTC offset.")
+@click.option("--language", required=True, help="ISO 639 code of the text, e.g. ar.")
+@click.option("--title", help="Default: the first line of the text.")
+@click.option("--url", help="Where it was published.")
+@click.option("--root", type=click.Path(file_okay=False), help=ROOT_HELP)
+def new_source(path, source_id, publisher, publisher_ar, published_at, language, title, url, root):
+    root_path = content_root(root)
+    meta = {"publisher": publisher, "publisher_ar": publisher_ar, "published_at": published_at,
+            "language": language, "title": title, "url": url}
+    try:
+        written = authoring.new_source(root_path, path, source_id, meta)
+    except (authoring.AuthoringError, ValueError) as error:
+        raise click.UsageError(str(error)) from None
+    for file in written:
+        click.echo(f"wrote {file.relative_to(root_path)}")
+    click.echo("next: write records (spans by text are fine), then `event-records check --fix`", err=True)
+
+
+@main.command(help="Print the source text with the spans of its records marked, for a second reading against the "
+                   "text: in colour on a terminal, as [..]N otherwise, with a legend of N: offsets, record, field.")
+@click.argument("source")
+@click.option("--record", "record_id", help="Only the spans of this record.")
+@click.option("--colour/--no-colour", default=None, help="Default: colour when the output is a terminal.")
+@click.option("--root", type=click.Path(file_okay=False), help=ROOT_HELP)
+def show(source, record_id, colour, root):
+    root_path = content_root(root)
+    try:
+        text = authoring.source_text(root_path, source)
+    except authoring.AuthoringError as error:
+        raise click.UsageError(str(error)) from None
+    marks = [m for m in authoring.record_spans(root_path, source) if record_id in (None, m.record)]
+    if record_id and not marks:
+        raise click.UsageError(f"no record {record_id!r} with spans in {source}")
+    colour = sys.stdout.isatty() if colour is None else colour
+    click.echo(authoring.marked_text(text, marks, colour))
+    click.echo("")
+    for line in authoring.legend(marks):
+        click.echo(line)
+
+
+@main.command(help="Write the JSON Schemas of the fixture files (schemas/*.schema.json), generated from "
+                   "the load schemas, for editors; with --check, only say whether they are current (exit 1 if not).")
+@click.option("--check", "only_check", is_flag=True, help="Compare instead of writing.")
+@click.option("--root", type=click.Path(file_okay=False), help=ROOT_HELP)
+def schemas(only_check, root):
+    directory = content_root(root) / "schemas"
+    if only_check:
+        stale = editor_schemas.stale(directory)
+        if stale:
+            click.echo(f"stale: {', '.join(stale)}; run `event-records schemas`", err=True)
+            sys.exit(1)
+        click.echo("schemas are current")
+        return
+    for path in editor_schemas.write_all(directory):
+        click.echo(f"wrote {path}")
+
+
 def register_commands(app) -> None:
-    for command in (check, load, serve):
+    for command in main.commands.values():
         app.cli.add_command(command)
+
 
 
 if __name__ == "__main__":  # pragma: no cover

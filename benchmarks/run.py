@@ -216,6 +216,7 @@ def ensure_database(events: int, seed: int) -> tuple[Path, dict]:
                        check=True)
     for path in database.parent.glob(database.name + "*"):
         path.unlink()
+    check = measure_check(corpus)
     print(f"loading {corpus} with the real loader …", flush=True)
     argv = [str(VENV_BIN / "event-records"), "load", "--root", str(corpus), "--database-url", f"sqlite:///{database}"]
     started = time.perf_counter()
@@ -228,10 +229,22 @@ def ensure_database(events: int, seed: int) -> tuple[Path, dict]:
         "events": events, "seconds": round(time.perf_counter() - started, 1),
         "cpu_seconds": round(peak.cpu_seconds, 1),
         "peak_tree_rss_mib": round(peak.peak / 1024), "database_mib": round(database.stat().st_size / 2**20),
-        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "date": dt.datetime.now().isoformat(timespec="seconds"), **check,
     }
     facts_file.write_text(json.dumps(facts, indent=1))
     return database, facts
+
+
+def measure_check(corpus: Path) -> dict:
+    """``event-records check`` over the corpus: its wall time and the problems it reports (the load
+    must report the same: it fails on any)."""
+    print(f"checking {corpus} …", flush=True)
+    started = time.perf_counter()
+    done = subprocess.run([str(VENV_BIN / "event-records"), "check", "--root", str(corpus)], cwd=REPO,
+                          capture_output=True, text=True)
+    problems = [line for line in done.stderr.splitlines() if ": " in line and not line.startswith(" ")]
+    return {"check_seconds": round(time.perf_counter() - started, 1), "check_exit": done.returncode,
+            "check_problems": len(problems)}
 
 
 def warm_page_cache(path: Path) -> None:
@@ -849,6 +862,9 @@ def report(args, seconds, database, load_facts, requests, results, extra) -> Non
           f"theirs = Datasette (immutable, 1 process)")
     print(f"load: {load_facts['seconds']} s wall, {load_facts.get('cpu_seconds', '?')} s CPU, "
           f"peak RSS of the loader's processes {load_facts['peak_tree_rss_mib']} MiB")
+    if "check_seconds" in load_facts:
+        print(f"check: {load_facts['check_seconds']} s wall, exit {load_facts['check_exit']}, "
+              f"{load_facts['check_problems']} problem(s) (the load that followed reported the same: it succeeded)")
     print()
     header = ("| # | request | URLs | ours req/s | p50 ms | p99 ms | CPU ms/req | Datasette req/s | p50 ms | p99 ms "
               "| CPU ms/req | req/s ours/theirs | CPU ours/theirs |")

@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 
 from marshmallow import ValidationError
 
+from . import spans
 from .files import Problem, dataset_version, flatten_errors, preview, record_file
 from .schemas import CodebookSchema, SeedMetaSchema
 from .validate import Prefetcher, validate_file
@@ -31,6 +32,9 @@ class Sink:
     def entities(self, participants: dict, places: dict) -> None: ...
     def source(self, source_id: str, meta: dict, text: str, events: list, statements: list) -> None: ...
     def finish(self, version: str) -> None: ...
+
+
+NOTHING = Sink()
 
 
 @dataclass
@@ -73,6 +77,11 @@ class DatasetReader:
                 self.problem(path, json_path, value)
 
     def check_span(self, path: Path, json_path: str, text: str, span: dict) -> bool:
+        if span.get("start") is None:
+            where = f' (it occurs {len(spans.occurrences(text, span["text"]))} time(s) in the text)'
+            self.problem(path, json_path, f'span "{preview(span["text"])}" has no start/end{where}; run '
+                                          "`event-records check --fix` to fill them in")
+            return False
         actual = text[span["start"] : span["end"]]
         if span["end"] > len(text):
             self.problem(path, json_path, f"span {span['start']}-{span['end']} is past the end of the text ({len(text)} characters)")
@@ -81,10 +90,16 @@ class DatasetReader:
             self.problem(
                 path,
                 json_path,
-                f'text at {span["start"]}-{span["end"]} is "{preview(actual)}" but the record says "{preview(span["text"])}"',
+                f'text at {span["start"]}-{span["end"]} is "{preview(actual)}" but the record says "{preview(span["text"])}"'
+                + spans.hint(text, span["text"]),
             )
             return False
         return True
+
+    def sink_for(self, sink: Sink) -> Sink:
+        """``sink`` while nothing is wrong; once a problem is found, one that keeps nothing: the
+        walk goes on to report every problem, and nothing is written that a check refused."""
+        return sink if not self.problems else NOTHING
 
     # -- the walk
     def read(self, sink: Sink) -> str:
@@ -92,14 +107,14 @@ class DatasetReader:
         codebook = self.read_codebook()
         sources = self.read_seeds()
         if codebook is not None:
-            sink.codebook(codebook)
+            self.sink_for(sink).codebook(codebook)
         self.prefetch = Prefetcher.start(self.record_files_in_reading_order(sources))
         try:
             participants, places = self.read_entities(sources, codebook)
-            sink.entities(participants, places)
+            self.sink_for(sink).entities(participants, places)
             for number, (source_id, (meta, text)) in enumerate(sorted(sources.items()), 1):
                 events, statements = self.read_source_records(source_id, text, codebook, participants, places)
-                sink.source(source_id, meta, text, events, statements)
+                self.sink_for(sink).source(source_id, meta, text, events, statements)
                 self.counts["sources"] += 1
                 if number % 100 == 0 or number == len(sources):
                     self.progress(f"read {number}/{len(sources)} sources, {self.counts['events']} events, {self.counts['statements']} statements")
@@ -109,7 +124,7 @@ class DatasetReader:
                 self.prefetch = None
         for kind, entities in (("participants", participants), ("places", places)):
             self.counts[kind] = len(entities)
-        sink.finish(version)
+        self.sink_for(sink).finish(version)
         return version
 
     def record_files_in_reading_order(self, sources) -> list[tuple[Path, str]]:

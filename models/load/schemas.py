@@ -37,12 +37,27 @@ def record_id(**kwargs):
 
 
 class SpanSchema(Strict):
-    start = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    end = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    text = fields.String(required=True, validate=validate.Length(min=1))
+    """``text == source_text[start:end]``. Written by hand as the text alone (with ``occurrence``
+    or ``after`` when it occurs more than once), ``event-records check --fix`` adds the offsets;
+    a load takes only spans that have them (models/load/reader.py)."""
+
+    start = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=0),
+                           metadata={"description": "Offset of the first character (Python str index)."})
+    end = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1),
+                         metadata={"description": "Offset after the last character."})
+    text = fields.String(required=True, validate=validate.Length(min=1),
+                         metadata={"description": "Exactly the source's characters from start to end."})
+    occurrence = fields.Integer(strict=True, validate=validate.Range(min=1), metadata={
+        "description": "Without offsets: which match of text in the source (1 = the first)."})
+    after = fields.String(validate=validate.Length(min=1), metadata={
+        "description": "Without offsets: a nearby text that occurs once; the span is the first match after it."})
 
     @validates_schema
     def ordered(self, data, **kwargs):
+        if (data["start"] is None) != (data["end"] is None):
+            raise ValidationError("give start and end together, or neither (check --fix fills them in)", "end")
+        if data["start"] is None:
+            return
         if data["end"] <= data["start"]:
             raise ValidationError("end must be greater than start", "end")
         if data["end"] - data["start"] != len(data["text"]):

@@ -1,0 +1,270 @@
+"""The curator's tools: `load` reports exactly what `check` reports, spans by text, schemas for
+editors, a new source in one command, the proof-reading view. Through the real command line."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from models.load import editor_schemas
+
+from .conftest import ROOT, SOURCE, copy_dataset, loaded_url
+
+ENV = {**os.environ, "EVENT_RECORDS_LOAD_JOBS": "1"}
+
+
+def run(*args: str, root: Path | None = None, check_exit: int | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "api.cli", *args, *(["--root", str(root)] if root else [])]
+    done = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120)
+    if check_exit is not None:
+        assert done.returncode == check_exit, done.stdout + done.stderr
+    return done
+
+
+def problem_lines(output: str) -> list[str]:
+    """The `file: json-path: what is wrong` lines (progress and summary lines left out)."""
+    return [line for line in output.splitlines() if line and not line.startswith(("  …", " ")) and ": " in line
+            and "problem(s);" not in line]
+
+
+# --------------------------------------------------------------------------- broken trees
+
+
+def read_json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_json(path: Path, value) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def records(root: Path, kind: str) -> tuple[Path, list]:
+    path = root / "fixtures" / SOURCE / f"{kind}.json"
+    return path, read_json(path)
+
+
+def bad_json(root: Path) -> None:
+    path = root / "fixtures" / SOURCE / "events.json"
+    path.write_text(path.read_text(encoding="utf-8")[:-40], encoding="utf-8")
+
+
+def unknown_reference(root: Path) -> None:
+    path, events = records(root, "events")
+    events[3]["participants"][0]["participant"] = "nobody-known"
+    write_json(path, events)
+
+
+def unknown_code(root: Path) -> None:
+    path, statements = records(root, "statements")
+    statements[0]["cameo"] = "0999"
+    write_json(path, statements)
+
+
+def span_mismatch(root: Path) -> None:
+    path, events = records(root, "events")
+    events[1]["evidence"][0]["text"] = "x" * len(events[1]["evidence"][0]["text"])
+    write_json(path, events)
+
+
+def duplicate_id(root: Path) -> None:
+    path, events = records(root, "events")
+    write_json(path, events + [dict(events[0])])
+
+
+def hash_mismatch(root: Path) -> None:
+    path = root / "seeds" / f"{SOURCE}.json"
+    meta = read_json(path)
+    meta["sha256"] = "0" * 64
+    write_json(path, meta)
+
+
+def codebook_gap(root: Path) -> None:
+    path = root / "fixtures" / "codebook.json"
+    codebook = read_json(path)
+    codebook["cameo"] = [entry for entry in codebook["cameo"] if entry["code"] != "042"]
+    write_json(path, codebook)
+
+
+def participant_defined_twice(root: Path) -> None:
+    """A second source that defines `iran` with another kind."""
+    text = (root / "seeds" / f"{SOURCE}.txt").read_bytes()
+    meta = read_json(root / "seeds" / f"{SOURCE}.json")
+    (root / "seeds" / "second.txt").write_bytes(text)
+    write_json(root / "seeds" / "second.json", {**meta, "sha256": hashlib.sha256(text).hexdigest()})
+    (root / "fixtures" / "second").mkdir()
+    iran = next(p for p in read_json(root / "fixtures" / SOURCE / "participants.json") if p["id"] == "iran")
+    write_json(root / "fixtures" / "second" / "participants.json", [{**iran, "kind": "group"}])
+
+
+def span_without_offsets(root: Path) -> None:
+    path, events = records(root, "events")
+    events[0]["evidence"][0] = {"text": events[0]["evidence"][0]["text"]}
+    write_json(path, events)
+
+
+BROKEN = [bad_json, unknown_reference, unknown_code, span_mismatch, duplicate_id, hash_mismatch, codebook_gap,
+          participant_defined_twice, span_without_offsets]
+
+
+@pytest.mark.parametrize("breakage", BROKEN, ids=[b.__name__ for b in BROKEN])
+def test_load_reports_what_check_reports_and_changes_nothing(breakage, backend, tmp_path_factory, request):
+    url = loaded_url(backend, tmp_path_factory, request)  # a database holding the good dataset
+    root = copy_dataset(tmp_path_factory.mktemp(breakage.__name__))
+    breakage(root)
+    checked = run("check", root=root, check_exit=1)
+    loaded = run("load", "--database-url", url, root=root, check_exit=1)
+    for output in (checked.stderr, loaded.stderr, checked.stdout, loaded.stdout):
+        assert "Traceback" not in output, output
+    expected = problem_lines(checked.stderr)
+    assert expected, checked.stderr
+    assert problem_lines(loaded.stderr) == expected
+    assert "nothing was loaded" in loaded.stderr
+    # the database still holds the good dataset
+    assert run("load", "--database-url", url, root=ROOT, check_exit=0).returncode == 0
+
+
+def test_one_broken_span_is_one_problem(tmp_path):
+    root = copy_dataset(tmp_path)
+    span_without_offsets(root)
+    lines = problem_lines(run("check", root=root, check_exit=1).stderr)
+    assert len(lines) == 1 and "check --fix" in lines[0], lines
+
+
+# --------------------------------------------------------------------------- spans by text
+
+TEXT = "وصل خميس إلى طهران. التقى خميس روحاني في طهران يوم الأربعاء.\nKhamis met Rouhani in Tehran.\n"
+
+
+def new_source(root: Path, text: str = TEXT, source_id: str | None = "tehran-visit") -> subprocess.CompletedProcess:
+    text_file = root / "incoming" / "Tehran Visit (copy).txt"
+    text_file.parent.mkdir(exist_ok=True)
+    text_file.write_text(text, encoding="utf-8")
+    return run("new-source", str(text_file), *(["--id", source_id] if source_id else []), "--publisher", "Test",
+               "--published-at", "2017-01-18T19:04:00+02:00", "--language", "ar", root=root, check_exit=0)
+
+
+def test_new_source_then_spans_by_text_then_check_fix_then_load(tmp_path):
+    root = copy_dataset(tmp_path)
+    new_source(root)
+    assert run("check", root=root, check_exit=0)  # the empty set of a new source is valid
+    directory = root / "fixtures" / "tehran-visit"
+    participant = {"id": "khamis-visit-test", "name_en": "Imad Khamis", "name_ar": "خميس", "kind": "person",
+                   "confidence": "high", "codebook_version": "1", "notes": None,
+                   "mentions": [{"text": "خميس", "occurrence": 1}, {"text": "خميس", "after": "التقى"}]}
+    place = {"id": "tehran-visit-city", "name_en": "Tehran", "name_ar": "طهران", "kind": "city",
+             "confidence": "high", "codebook_version": "1", "notes": None,
+             "mentions": [{"text": "طهران", "occurrence": 2}, {"text": "Tehran"}]}
+    # one record written compactly by hand, with odd spacing that check --fix must keep
+    (directory / "participants.json").write_text(
+        "[\n" + json.dumps(participant, ensure_ascii=False, indent=4) + "\n]   \n", encoding="utf-8")
+    (directory / "places.json").write_text(json.dumps([place], ensure_ascii=False), encoding="utf-8")
+    assert "check --fix" in run("check", root=root, check_exit=1).stderr
+    before = (directory / "participants.json").read_text(encoding="utf-8")
+
+    fixed = run("check", "--fix", root=root, check_exit=0)
+    assert "fixed 2 span(s) in fixtures/tehran-visit/participants.json" in fixed.stderr
+    after = (directory / "participants.json").read_text(encoding="utf-8")
+    assert after.endswith("]   \n") and after.count("\n") == before.count("\n") + 4  # two spans, two new lines each
+    first, second = TEXT.index("خميس"), TEXT.index("خميس", TEXT.index("التقى"))
+    assert second != first
+    mentions = read_json(directory / "participants.json")[0]["mentions"]
+    assert [(m["start"], m["end"]) for m in mentions] == [(first, first + 4), (second, second + 4)]
+    tehran = [i for i in range(len(TEXT)) if TEXT.startswith("طهران", i)]
+    assert [(m["start"], m["end"]) for m in read_json(directory / "places.json")[0]["mentions"]] == \
+        [(tehran[1], tehran[1] + 5), (TEXT.index("Tehran"), TEXT.index("Tehran") + 6)]
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    run("load", "--database-url", url, root=root, check_exit=0)
+    from api import create_app
+
+    client = create_app({"DATABASE_URL": url, "TESTING": True}).test_client()
+    served = client.get("/v1/participants/khamis-visit-test").get_json()["data"]["mentions"]
+    assert [(m["start"], m["end"], m["text"]) for m in served] == [(first, first + 4, "خميس"), (second, second + 4, "خميس")]
+
+
+def test_check_fix_reports_what_it_cannot_settle(tmp_path):
+    root = copy_dataset(tmp_path)
+    new_source(root)
+    directory = root / "fixtures" / "tehran-visit"
+    place = {"id": "tehran-visit-city", "name_en": "Tehran", "name_ar": "طهران", "kind": "city",
+             "confidence": "high", "codebook_version": "1", "notes": None,
+             "mentions": [{"text": "طهران"}, {"text": "أصفهان"}, {"text": "طهران", "occurrence": 3}]}
+    write_json(directory / "places.json", [place])
+    done = run("check", "--fix", root=root, check_exit=1)
+    assert 'fixtures/tehran-visit/places.json: [0].mentions[0]: "طهران" occurs 2 times' in done.stderr
+    assert "does not occur in the source text" in done.stderr
+    assert "occurrence 3 asked" in done.stderr
+    assert read_json(directory / "places.json") == [place]  # nothing settled, nothing written
+
+
+def test_check_fix_re_anchors_spans_after_a_seed_correction(tmp_path):
+    root = copy_dataset(tmp_path)
+    seed = root / "seeds" / f"{SOURCE}.txt"
+    corrected = "تصحيح: " + seed.read_text(encoding="utf-8")
+    seed.write_text(corrected, encoding="utf-8")
+    meta = read_json(root / "seeds" / f"{SOURCE}.json")
+    write_json(root / "seeds" / f"{SOURCE}.json", {**meta, "sha256": hashlib.sha256(corrected.encode()).hexdigest()})
+    broken = run("check", root=root, check_exit=1)
+    assert "re-anchors it" in broken.stderr
+    fixed = run("check", "--fix", root=root)
+    for line in problem_lines(fixed.stderr):  # what stays open: texts that occur more than once
+        assert "occurs" in line and "times" in line, line
+    events = read_json(root / "fixtures" / SOURCE / "events.json")
+    original = read_json(ROOT / "fixtures" / SOURCE / "events.json")
+    assert events[0]["evidence"][0]["start"] == original[0]["evidence"][0]["start"] + len("تصحيح: ")
+
+
+# --------------------------------------------------------------------------- the other tools
+
+
+def test_locate_prints_each_occurrence_with_offsets(tmp_path):
+    root = copy_dataset(tmp_path)
+    new_source(root)
+    lines = run("locate", "tehran-visit", "خميس", root=root, check_exit=0).stdout.splitlines()
+    first, second = TEXT.index("خميس"), TEXT.index("خميس", TEXT.index("خميس") + 1)
+    assert lines[0].startswith(f"1: {first}-{first + 4}") and lines[1].startswith(f"2: {second}-{second + 4}")
+    assert "[خميس]" in lines[0]
+    assert run("locate", "tehran-visit", "Damascus", root=root).returncode == 1
+
+
+def test_new_source_takes_the_file_names_slug_and_refuses_to_overwrite(tmp_path):
+    root = copy_dataset(tmp_path)
+    new_source(root, source_id=None)
+    assert (root / "seeds" / "tehran-visit-copy.txt").read_text(encoding="utf-8") == TEXT
+    meta = read_json(root / "seeds" / "tehran-visit-copy.json")
+    assert meta["sha256"] == hashlib.sha256(TEXT.encode()).hexdigest()
+    assert sorted(p.name for p in (root / "fixtures" / "tehran-visit-copy").iterdir()) == [
+        "events.json", "participants.json", "places.json", "statements.json"]
+    again = run("new-source", str(root / "incoming" / "Tehran Visit (copy).txt"), "--publisher", "T",
+                "--published-at", "2017-01-18T00:00:00+00:00", "--language", "ar", root=root)
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_show_marks_a_records_spans(tmp_path):
+    shown = run("show", SOURCE, "--record", "khamis-meets-rouhani", "--no-colour", check_exit=0).stdout
+    events = read_json(ROOT / "fixtures" / SOURCE / "events.json")
+    record = next(e for e in events if e["id"] == "khamis-meets-rouhani")
+    assert f"[{record['evidence'][0]['text']}]" in shown.replace("]1", "]").replace("]2", "]")
+    assert f"{record['date']['expression']['start']}-{record['date']['expression']['end']}  event khamis-meets-rouhani" \
+        in shown
+    coloured = run("show", SOURCE, "--record", "khamis-meets-rouhani", "--colour", check_exit=0).stdout
+    assert "\x1b[" in coloured and "]1" not in coloured
+
+
+def test_editor_schemas_are_current_and_accept_the_fixtures():
+    assert editor_schemas.stale(ROOT / "schemas") == [], "run `event-records schemas`"
+    for kind, name in (("events", "events"), ("statements", "statements"), ("participants", "participants"),
+                       ("places", "places")):
+        validator = Draft202012Validator(read_json(ROOT / "schemas" / f"{kind}.schema.json"))
+        assert not list(validator.iter_errors(read_json(ROOT / "fixtures" / SOURCE / f"{name}.json")))
+    events = read_json(ROOT / "fixtures" / SOURCE / "events.json")
+    wrong = [{**events[0], "status": "maybe", "colour": "red"}]
+    messages = [e.message for e in Draft202012Validator(read_json(ROOT / "schemas" / "events.schema.json"))
+                .iter_errors(wrong)]
+    assert any("maybe" in m for m in messages) and any("colour" in m for m in messages)
