@@ -8,7 +8,6 @@ from flask import Flask, g, jsonify, request
 from models.db import database_url_from_env
 
 from . import docs, errors, http, v1
-from .cli import register_commands
 from .database import NONE, OPTIONAL, RequestDatabase, needs_dataset
 from .errors import Problem
 from .params import check_raw_query
@@ -72,5 +71,9 @@ def create_app(config: dict | None = None) -> Flask:
     http.init_app(app)
     v1.init_app(app)
     docs.init_app(app)
+    # imported here, not at the top: `python -m api.cli` runs that module as __main__, and an
+    # import of it while the package loads would run it twice
+    from .cli import register_commands
+
     register_commands(app)
     return app

@@ -216,7 +216,7 @@ def show(source, record_id, colour, root):
     if record_id and not marks:
         raise click.UsageError(f"no record {record_id!r} with spans in {source}")
     colour = sys.stdout.isatty() if colour is None else colour
-    click.echo(authoring.marked_text(text, marks, colour))
+    click.echo(authoring.marked_text(text, marks, colour), color=colour)
     click.echo("")
     for line in authoring.legend(marks):
         click.echo(line)

@@ -97,4 +97,6 @@ def _preview(text: str, limit: int = 60) -> str:
 
 
 def preview(text: str, limit: int = 60) -> str:
+    """A text for a one-line message: line breaks shown as \\n, long ones cut."""
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -71,4 +71,5 @@ def context(text: str, start: int, end: int, width: int = 30) -> str:
 
 
 def _short(value: str, limit: int = 60) -> str:
+    value = value.replace("\n", "\\n")
     return value if len(value) <= limit else value[: limit - 1] + "…"
