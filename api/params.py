@@ -15,9 +15,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from webargs.flaskparser import FlaskParser
 
 from models import filters as filter_tables
-from models import search
+from models import queries, search
 from models.vocabulary import CAMEO_PATTERN, ID_PATTERN, MAX_QUERY_LENGTH, TOPIC_PATTERN
 
+from . import database
 from .errors import Problem, bad_parameter
 
 MAX_LIMIT = 500
@@ -261,8 +262,14 @@ def to_filters(args: dict, own: tuple[str, ...] = ()) -> dict:
         if isinstance(value, dt.date):
             out[key] = value.isoformat()
     if "q" in out:
-        try:
-            out["q"] = search.parse_query(out["q"])
-        except search.QueryError as error:
-            raise bad_parameter("q", str(error)) from None
+        out["q"] = search_query(out["q"])
     return out
+
+
+def search_query(text: str) -> search.Query:
+    """``q`` parsed (a 400 when it cannot be), knowing the entities its words name."""
+    try:
+        query = search.parse_query(text)
+    except search.QueryError as error:
+        raise bad_parameter("q", str(error)) from None
+    return query.knowing(search.gazetteer_for(database.version(), queries.entity_names))

@@ -123,6 +123,8 @@ class StatementSchema(Curated):
 
 class ParticipantSchema(ParticipantSummarySchema, Curated):
     aliases = fields.List(fields.String())
+    search_forms = fields.List(fields.String(), metadata={
+        "description": "Spellings and demonyms that find it in search but are not its names (not mentions)."})
     title_en = nullable_str()
     title_ar = nullable_str()
     identifiers = fields.Nested(IdentifiersSchema)
@@ -134,6 +136,8 @@ class ParticipantSchema(ParticipantSummarySchema, Curated):
 
 class PlaceSchema(PlaceSummarySchema, Curated):
     aliases = fields.List(fields.String())
+    search_forms = fields.List(fields.String(), metadata={
+        "description": "Spellings and demonyms that find it in search but are not its names (not mentions)."})
     kind = fields.String()
     identifiers = fields.Nested(IdentifiersSchema)
     mentions = fields.List(fields.Nested(SpanSchema))

@@ -67,6 +67,7 @@ def participant(record: dict, mentions: list[dict], counts: dict) -> dict:
     return {
         **participant_summary(record),
         "aliases": record["aliases"],
+        "search_forms": record["search_forms"],
         "title_en": record["title_en"],
         "title_ar": record["title_ar"],
         "identifiers": record["identifiers"],
@@ -88,6 +89,7 @@ def place(record: dict, mentions: list[dict], counts: dict) -> dict:
     return {
         **place_summary(record),
         "aliases": record["aliases"],
+        "search_forms": record["search_forms"],
         "kind": record["kind"],
         "identifiers": record["identifiers"],
         "mentions": mentions[:MENTIONS_INLINE],

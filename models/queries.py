@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from . import backends, daycounts
+from . import backends, daycounts, search
 from .filters import EVENT_FILTERS, PARTICIPANT_FILTERS, PLACE_FILTERS, STATEMENT_FILTERS, conditions
 from .paging import Branches, count
 from .vocabulary import DATE_FILTERS
@@ -171,14 +171,10 @@ def record_spans(record_id: str) -> tuple[str, dict] | None:
     return None
 
 
-def entity_names() -> list[list[str]]:
-    """Names and aliases of every participant and place (for search.gazetteer_for)."""
-    out = []
-    for model in (Participant, Place):
-        for (doc,) in model.select(model.doc).tuples():
-            record = json.loads(doc)
-            out.append([record["name_en"], record["name_ar"], *record["aliases"]])
-    return out
+def entity_names() -> list:
+    """The gazetteer entries of every participant and place (for search.gazetteer_for)."""
+    return [search.entry_of(json.loads(doc)) for model in (Participant, Place)
+            for (doc,) in model.select(model.doc).tuples()]
 
 
 def event_types():

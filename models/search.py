@@ -9,12 +9,15 @@ English and Arabic spellings of a name find the same records.
 """
 from __future__ import annotations
 
+import bisect
+import hashlib
 import re
 from dataclasses import dataclass, field
 
 from . import backends
 from . import text as textnorm
 from .search_index import END_ONLY, STARTED, UNDATED
+from .stemming import stems
 from .vocabulary import MAX_QUERY_LENGTH, SEARCH_KINDS
 
 MAX_QUERY_TERMS = 12
@@ -34,8 +37,21 @@ class Query:
     phrases: list[list[str]] = field(default_factory=list)  # each must appear in order
     excluded: list[str] = field(default_factory=list)     # none may match (prefix)
     raw: str = ""
-    #: the query in the backend's syntax, worked out once per query (a request may search several times)
-    compiled: str | None = field(default=None, compare=False, repr=False)
+    #: the query in the backend's syntax by mode (broad, exact), worked out once per query
+    compiled: dict = field(default_factory=dict, compare=False, repr=False)
+    #: word -> stem terms of the entities it names (see Gazetteer.alternatives)
+    entity_terms: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def stems(self, word: str) -> tuple[str, ...]:
+        """The stem terms a query word also matches (broad mode): its own and those of the
+        entities it names."""
+        return tuple(dict.fromkeys((*stems(word), *self.entity_terms.get(word, ()))))
+
+    def knowing(self, gazetteer: "Gazetteer") -> "Query":
+        """The query with the stem terms of the entities its words name (in place)."""
+        self.entity_terms = gazetteer.alternatives(self)
+        self.compiled.clear()
+        return self
 
     @property
     def positive(self) -> list[str]:
@@ -85,46 +101,87 @@ def parse_query(raw: str) -> Query:
 _NO_CANDIDATES = ((), ())  # one shared object: Gazetteer.expand skips it by identity
 
 
+#: a private-use character before every entity term (see Gazetteer)
+ENTITY_MARK = "\ue001"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entity for the gazetteer: its ``names`` (name_en, name_ar, aliases), its ``search_forms``
+    (spellings and demonyms that find it but do not name it: السوري, Iranian) and a ``key`` that
+    entities standing for one thing share (the participant Syria and the place Syria)."""
+
+    names: tuple[str, ...]
+    search_forms: tuple[str, ...] = ()
+    key: str | None = None
+
+
+def entry_of(record: dict) -> Entry:
+    """The gazetteer entry of a participant or place document (or fixture record)."""
+    country = record.get("country")
+    key = f"country:{country}" if record.get("kind") == "country" and country else f"entity:{record['id']}"
+    return Entry((record["name_en"], record["name_ar"], *record.get("aliases", ())),
+                 tuple(record.get("search_forms", ())), key)
+
+
+def entity_term(key: str) -> str:
+    """The index term that stands for one entity: one token of letters and digits for every engine."""
+    return ENTITY_MARK + hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
 class Gazetteer:
     """Every name of every participant and place, to make a record findable in both languages.
 
     A record whose text names an entity in one spelling or language (Astana,
     آستانا, خميس) is indexed under all of that entity's names, so the English
-    and Arabic queries find the same records. Only a name of a single entity
-    does that: a surname two people share names neither of them for certain.
+    and Arabic queries find the same records. A record that names an entity or
+    uses one of its search forms (a demonym: الشركات الإيرانية) is also indexed
+    under the entity's own term (:func:`entity_term`), which a query word naming
+    the entity in any form matches (:meth:`alternatives`): Iran finds الإيرانية
+    and Iranian finds إيران, below the words as written. Only a name of a single
+    entity does either: a surname two people share names neither of them for certain.
     """
 
-    def __init__(self, entities: list[list[str]]):
-        self.names: list[list[str]] = []
-        self.by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+    def __init__(self, entities: list):
+        entries = [e if isinstance(e, Entry) else Entry(tuple(e)) for e in entities]
+        self.names: list[list[str]] = []  # name tokens of each entity
+        self.terms = [entity_term(e.key or f"#{i}") for i, e in enumerate(entries)]  # see expand
+        self.sequences: list[list[tuple[str, ...]]]  # every name and search form of each, as token sequences
         self._starting: dict[str, tuple] = {}  # token -> candidates (see expand)
-        owners: dict[tuple[str, ...], set[int]] = {}
-        for index, names in enumerate(entities):
+        owners: dict[tuple[str, ...], set[str]] = {}
+        found: list[tuple[tuple[str, ...], int, bool]] = []
+        for index, entry in enumerate(entries):
             tokens = []
-            for name in names:
-                sequence = tuple(textnorm.tokens(name))
-                if sequence:
-                    owners.setdefault(sequence, set()).add(index)
-                    tokens.extend(sequence)
+            for marked, texts in ((False, entry.names), (True, entry.search_forms)):
+                for text in texts:
+                    sequence = tuple(textnorm.tokens(text))
+                    if sequence:
+                        owners.setdefault(sequence, set()).add(entry.key or f"#{index}")
+                        found.append((sequence, index, marked))
+                        tokens.extend(() if marked else sequence)
             self.names.append(list(dict.fromkeys(tokens)))
+        self.sequences = [[] for _ in entries]
+        for sequence, index, _ in found:
+            if sequence not in self.sequences[index]:
+                self.sequences[index].append(sequence)
+        self._forms = self._form_index()
         # a name shared by several entities (a surname, "the minister") does not say which one a
         # text means: it is searchable as written, but adds nobody's other names
-        for sequence, indexes in owners.items():
-            if len(indexes) == 1:
-                self.by_first.setdefault(sequence[0], []).append((sequence, next(iter(indexes))))
-        # the same names, for expand: one-token names by token, longer ones by their first two tokens
-        self._singles: dict[str, list[int]] = {}
-        self._pairs: dict[tuple[str, str], list[tuple[tuple[str, ...], int]]] = {}
-        for first, entries in self.by_first.items():
-            for sequence, index in entries:
-                if len(sequence) == 1:
-                    self._singles.setdefault(first, []).append(index)
-                else:
-                    self._pairs.setdefault((first, sequence[1]), []).append((sequence, index))
+        self._singles: dict[str, list[tuple[int, bool]]] = {}
+        self._pairs: dict[tuple[str, str], list[tuple[tuple[str, ...], int, bool]]] = {}
+        for sequence, index, marked in found:
+            if len(owners[sequence]) > 1:
+                continue
+            if len(sequence) == 1:
+                self._singles.setdefault(sequence[0], []).append((index, marked))
+            else:
+                self._pairs.setdefault((sequence[0], sequence[1]), []).append((sequence, index, marked))
         self._firsts = {first for first, _ in self._pairs}
 
     def expand(self, tokens: list[str]) -> list[str]:
-        """Every name of the entities whose name (in any of its forms) appears in ``tokens``.
+        """The index terms ``tokens`` gain through the entities they name: every name of an entity
+        whose name (in any of its forms) appears, the stem terms of the names of an entity whose
+        search form appears.
 
         A name matches at a position when the token there has the name's first token
         among its :func:`~models.text.index_forms` and the following tokens equal the
@@ -132,52 +189,106 @@ class Gazetteer:
         distinct token's forms are looked up once, so the cost does not grow with the
         number of entities sharing a first token (every محمد).
         """
-        found: set[int] = set()
-        starting, candidates, nothing = self._starting, self._candidates, _NO_CANDIDATES
-        pairs = self._pairs
+        named, used = self._found(tokens)
+        out = [name for index in sorted(named) for name in self.names[index]]
+        # the entity's own term, for every entity named or used: what a query that names the
+        # entity in any form (Iranian, إيران) also matches, below the words as written
+        out.extend(dict.fromkeys(self.terms[index] for index in sorted(named | used)))
+        return out
+
+    def _found(self, tokens: list[str]) -> tuple[set[int], set[int]]:
+        """(entities named in ``tokens``, entities whose search form is used there)."""
+        named: set[int] = set()
+        used: set[int] = set()
+        starting, candidates, nothing, pairs = self._starting, self._candidates, _NO_CANDIDATES, self._pairs
         last = len(tokens) - 1
         # most tokens start no name: find the few that do without a Python-level loop step each
         entries = [starting.get(token) or candidates(token) for token in tokens]
         for position in [p for p, entry in enumerate(entries) if entry is not nothing]:
             singles, firsts = entries[position]
-            if singles:
-                found.update(singles)
-            if firsts and position < last:
-                following = tokens[position + 1]
-                for form in firsts:
-                    for sequence, index in pairs.get((form, following), ()):
-                        if len(sequence) == 2 or tuple(tokens[position + 2:position + len(sequence)]) == sequence[2:]:
-                            found.add(index)
-        return [name for index in sorted(found) for name in self.names[index]]
+            for index, marked in singles:
+                (used if marked else named).add(index)
+            if not firsts or position == last:
+                continue
+            following = tokens[position + 1]
+            for form in firsts:
+                for sequence, index, marked in pairs.get((form, following), ()):
+                    if len(sequence) == 2 or tuple(tokens[position + 2:position + len(sequence)]) == sequence[2:]:
+                        (used if marked else named).add(index)
+        return named, used
 
     #: distinct tokens whose candidates are remembered (a load sees a few hundred thousand)
     CACHE_LIMIT = 500_000
 
-    def _candidates(self, token: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
-        """(entities with a one-token name that is a form of ``token``,
+    def _candidates(self, token: str) -> tuple[tuple[tuple[int, bool], ...], tuple[str, ...]]:
+        """((entity, marked) of the one-token names that are a form of ``token``,
         forms of ``token`` that start a longer name)."""
         forms = textnorm.index_forms(token)
-        singles = tuple(index for form in forms for index in self._singles.get(form, ()))
+        singles = tuple(entry for form in forms for entry in self._singles.get(form, ()))
         firsts = tuple(form for form in forms if form in self._firsts)
         if len(self._starting) >= self.CACHE_LIMIT:
             self._starting.clear()
         entry = self._starting[token] = (singles, firsts) if singles or firsts else _NO_CANDIDATES
         return entry
 
-    def equivalents(self, words: list[str]) -> set[str]:
-        """Every name token of the entities that a query word (a prefix) names."""
-        out: set[str] = set()
-        for names in self.names:
-            if any(token.startswith(word) for token in names for word in words):
-                out.update(names)
+    #: index entries a query word may scan (a one-letter word begins thousands of names)
+    MAX_SCANNED = 2_000
+
+    def _form_index(self) -> tuple[list[str], list[tuple[int, int, int]]]:
+        """Every form of every token of every name and search form, sorted, with (entity,
+        sequence, position): query words are looked up by prefix with a bisection."""
+        entries = []
+        for index, sequences in enumerate(self.sequences):
+            for number, sequence in enumerate(sequences):
+                for position, token in enumerate(sequence):
+                    entries.extend((form, index, number, position) for form in textnorm.index_forms(token))
+        entries.sort()
+        return [e[0] for e in entries], [e[1:] for e in entries]
+
+    def _matched(self, query: "Query") -> dict[int, set[str]]:
+        """Entities the query names (every token of one of their names or search forms matched
+        by a query word, as a prefix of one of its forms), with the words that matched them."""
+        keys, values = self._forms
+        hits: dict[tuple[int, int], dict[int, str]] = {}
+        for word in query.positive:
+            for form in textnorm.index_forms(word):  # السوري is سوري, a search form of Syria
+                low = bisect.bisect_left(keys, form)
+                high = min(bisect.bisect_left(keys, form + "\U0010ffff"), low + self.MAX_SCANNED)
+                for index, number, position in values[low:high]:
+                    hits.setdefault((index, number), {})[position] = word
+        out: dict[int, set[str]] = {}
+        for (index, number), positions in hits.items():
+            if len(positions) == len(self.sequences[index][number]):
+                out.setdefault(index, set()).update(positions.values())
         return out
+
+    def named_by(self, query: "Query") -> list[tuple[str, ...]]:
+        """The names and search forms (token sequences) of the entities the query names:
+        highlights mark these where a text uses them."""
+        return [sequence for index in sorted(self._matched(query)) for sequence in self.sequences[index]]
+
+    def alternatives(self, query: "Query") -> dict[str, tuple[str, ...]]:
+        """For each query word that names an entity (alone or with the others), that entity's
+        term: Iranian then finds the records that name Iran, as Iran finds الإيرانية."""
+        out: dict[str, list[str]] = {}
+        for index, words in self._matched(query).items():
+            for word in words:
+                out.setdefault(word, []).append(self.terms[index])
+        return {word: tuple(dict.fromkeys(terms)) for word, terms in out.items()}
+
+
+def _word_matches(token: str, query: "Query") -> bool:
+    """A query word matches the (normalised) token as written: a prefix of one of its forms."""
+    forms = textnorm.index_forms(token)
+    return any(form.startswith(word) for form in forms for word in query.positive)
 
 
 _gazetteers: dict[str, Gazetteer] = {}
 
 
 def gazetteer_for(version: str, load_entities) -> Gazetteer:
-    """The gazetteer of the loaded dataset, built once per dataset version and process."""
+    """The gazetteer of the loaded dataset (``load_entities()`` gives its entries), built once
+    per dataset version and process."""
     gazetteer = _gazetteers.get(version)
     if gazetteer is None:
         gazetteer = Gazetteer(load_entities())
@@ -201,7 +312,7 @@ class IndexWriter:
         self._forms: dict[str, list[str]] = {}
         self._entities: dict[tuple, tuple[list[str], list[str]]] = {}  # see add
 
-    def set_entities(self, entities: list[list[str]]) -> None:
+    def set_entities(self, entities: list) -> None:
         self.gazetteer = Gazetteer(entities)
         self._entities.clear()
 
@@ -222,7 +333,8 @@ class IndexWriter:
         return found
 
     def forms_of(self, tokens: list[str]) -> list[str]:
-        """:func:`forms_of`, remembering the forms of each distinct token."""
+        """The index terms of ``tokens``: each token's forms (models/text.py) and its stem terms,
+        remembering them per distinct token."""
         cache = self._forms
         out: list[str] = []
         for token in tokens:
@@ -230,7 +342,7 @@ class IndexWriter:
             if forms is None:
                 if len(cache) >= self.CACHE_LIMIT:
                     cache.clear()
-                forms = cache[token] = textnorm.index_forms(token)
+                forms = cache[token] = [*textnorm.index_forms(token), *stems(token)]
             out.extend(forms)
         return out
 
@@ -283,7 +395,8 @@ class IndexWriter:
                  [(("speaker", speaker["id"]), [speaker["name_en"], speaker["name_ar"]])])
 
     def add_entity(self, kind: str, doc: dict) -> None:
-        texts = [doc["name_en"], doc["name_ar"], *doc["aliases"], doc.get("title_en"), doc.get("title_ar")]
+        texts = [doc["name_en"], doc["name_ar"], *doc["aliases"], *doc.get("search_forms", ()), doc.get("title_en"),
+                 doc.get("title_ar")]
         self.add(kind, doc["id"], UNDATED, "", texts)
 
     def flush(self) -> None:
@@ -316,18 +429,40 @@ def matching_ids(query: Query, kind: str):
 # --------------------------------------------------------------------------- highlighting
 
 
-def highlight(text: str | None, query: Query, equivalents: set[str] = frozenset()) -> list[dict]:
-    """[start, end) offsets in ``text`` (original spelling) of the words the query matched.
+def highlight(text: str | None, query: Query, named: list[tuple[str, ...]] = ()) -> list[dict]:
+    """[start, end) offsets in ``text`` (original spelling) of exactly what the query matched.
 
-    ``equivalents`` are the other names of the entities the query names (see
-    Gazetteer.equivalents): they matched through the index too, so they are marked.
+    A word is marked when a query word is a prefix of one of its forms, or shares a stem
+    with it; a name or search form of an entity the query names (``named``, from
+    :meth:`Gazetteer.named_by`) is marked as a whole where the text uses it: the form a
+    gazetteer match came through. Nothing else is marked.
     """
     if not text:
         return []
-    wanted = query.positive + sorted(equivalents)
-    marks = []
-    for token, start, end in textnorm.token_spans(text):
-        forms = textnorm.index_forms(token)
-        if any(form.startswith(word) for form in forms for word in wanted):
-            marks.append({"start": start, "end": end})
-    return marks
+    spans = textnorm.token_spans(text)
+    wanted = {term for word in query.positive for term in stems(word)}
+    marks = [(start, end) for token, start, end in spans
+             if _word_matches(token, query) or wanted.intersection(stems(token))]
+    tokens = [token for token, _, _ in spans]
+    for sequence in named:
+        for position in _occurrences(tokens, sequence):
+            marks.append((spans[position][1], spans[position + len(sequence) - 1][2]))
+    return [{"start": start, "end": end} for start, end in _merged(marks)]
+
+
+def _occurrences(tokens: list[str], sequence: tuple[str, ...]):
+    """Positions where ``sequence`` starts in ``tokens`` (its first token among a token's forms)."""
+    size = len(sequence)
+    for position in range(len(tokens) - size + 1):
+        if sequence[0] in textnorm.index_forms(tokens[position]) and tuple(tokens[position + 1:position + size]) == sequence[1:]:
+            yield position
+
+
+def _merged(marks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[list[int]] = []
+    for start, end in sorted(marks):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [(start, end) for start, end in out]

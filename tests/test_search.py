@@ -142,3 +142,74 @@ def test_gazetteer_expands_names_of_one_entity_only():
     assert set(gazetteer.expand(["faisal", "murad"])) >= {"فيصل", "مراد", "faisal"}
     assert "basel" not in gazetteer.expand(["faisal", "murad"])
     assert set(gazetteer.expand(["استانا"])) >= {"astana", "استانا"}
+
+
+# --------------------------------------------------------------------------- morphology, demonyms, highlights
+
+
+def search_hits(client, value: str, kinds=("event", "statement")) -> set[tuple[str, str]]:
+    body = client.get(f"/v1/search?q={q(value)}&limit=100").get_json()
+    return {(hit["kind"], hit["id"]) for hit in body["data"] if hit["kind"] in kinds}
+
+
+def test_every_spelling_and_demonym_of_syria_finds_the_same_records(client):
+    found = {value: search_hits(client, value) for value in ("Syria", "سوريا", "سورية", "السوري")}
+    assert len(found["سوريا"]) >= 20, found["سوريا"]
+    for value, records in found.items():
+        assert records == found["سوريا"], (value, records ^ found["سوريا"])
+
+
+def test_an_arabic_country_name_finds_its_demonym(client):
+    appeal = ("statement", "khamis-calls-iranian-companies-reconstruction")
+    assert appeal in search_hits(client, "إيران")
+    assert appeal in search_hits(client, "Iran")
+    # an adjective does not make the country a participant of the record
+    body = client.get("/v1/statements/khamis-calls-iranian-companies-reconstruction").get_json()["data"]
+    assert body["speaker"]["id"] != "iran"
+
+
+def test_inflected_forms_find_each_other(client):
+    forms = ["مفاوضات", "المفاوضات", "مفاوضاتها", "negotiations", "negotiation"]
+    found = {form: search_hits(client, form) for form in forms}
+    assert found["مفاوضات"] and found["مفاوضات"] == found["المفاوضات"] == found["مفاوضاتها"]
+    assert found["negotiations"] == found["negotiation"]
+
+
+def test_words_as_written_rank_above_stem_matches(client):
+    body = client.get(f"/v1/search?q={q('المفاوضات')}&limit=100").get_json()
+    scores = [hit["score"] for hit in body["data"]]
+    assert scores == sorted(scores, reverse=True) and set(scores) == {1.0, 0.5}
+    for hit in body["data"]:
+        if hit["score"] == 1.0:
+            marked = [hit["snippet"]["text"][m["start"]:m["end"]] for m in hit["snippet"]["matches"]]
+            assert any("المفاوضات" in word for word in marked), hit
+
+
+def test_highlights_mark_only_what_matched(client):
+    body = client.get(f"/v1/search?q={q('Syria')}&limit=100").get_json()
+    seen = 0
+    for hit in body["data"]:
+        snippet = hit["snippet"]
+        if not snippet:
+            continue
+        for match in snippet["matches"]:
+            word = snippet["text"][match["start"]:match["end"]]
+            assert word.lower() not in {"of", "the", "prime", "minister", "arab", "republic"}, (hit["id"], word)
+            seen += 1
+    assert seen
+    # the snippet of the Prime Minister marks Syria alone
+    khamis = next(hit for hit in client.get(f"/v1/search?q={q('Syria')}&kind=participant&limit=100")
+                  .get_json()["data"] if hit["id"] == "imad-khamis")
+    text = khamis["snippet"]["text"]
+    assert [text[m["start"]:m["end"]] for m in khamis["snippet"]["matches"]] == ["Syria"]
+
+
+def test_a_name_found_through_the_gazetteer_is_marked_as_written(client):
+    # an English query finds the Arabic text through the entity's names: the Arabic name is marked
+    body = client.get(f"/v1/search?q={q('Velayati')}&kind=statement&limit=100").get_json()
+    assert body["data"]
+    for hit in body["data"]:
+        snippet = hit["snippet"]
+        if snippet and snippet["field"] == "text_ar":
+            assert all(snippet["text"][m["start"]:m["end"]] in ("ولايتي", "علي اكبر ولايتي")
+                       for m in snippet["matches"]), snippet

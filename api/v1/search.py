@@ -13,7 +13,7 @@ from models.vocabulary import MAX_QUERY_LENGTH
 
 from .. import database
 from ..envelope import page
-from ..params import QuerySchema, text, to_filters
+from ..params import QuerySchema, search_query, text
 from ..schemas import Base, LinksSchema, ListMetaSchema
 from .blueprints import Blueprint
 
@@ -25,8 +25,8 @@ MODELS = {"event": Event, "statement": Statement, "participant": Participant, "p
 SNIPPET_FIELDS = {
     "event": ("title_en", "summary_en", "evidence"),
     "statement": ("text_ar", "text_en"),
-    "participant": ("name_ar", "name_en", "aliases", "title_en"),
-    "place": ("name_ar", "name_en", "aliases"),
+    "participant": ("name_ar", "name_en", "aliases", "search_forms", "title_en"),
+    "place": ("name_ar", "name_en", "aliases", "search_forms"),
 }
 SNIPPET_RADIUS = 80
 
@@ -54,7 +54,10 @@ class SnippetSchema(Base):
 class HitSchema(Base):
     kind = fields.String()
     id = fields.String()
-    score = fields.Float(metadata={"description": "Relevance, higher is better (BM25 on SQLite, ts_rank on PostgreSQL)."})
+    score = fields.Float(metadata={"description": (
+        "1 when every word matched as written (or as a name of an entity it names), 0.5 when some word "
+        "matched only through its stem or a demonym. Hits are ordered by score, then newest first, then "
+        "kind and id: the same order on every backend.")})
     title = fields.String()
     snippet = fields.Nested(SnippetSchema, allow_none=True)
 
@@ -66,12 +69,12 @@ SearchPage = Base.from_dict({
 }, name="SearchPage")
 
 
-def snippet(doc: dict, kind: str, query: search.Query, equivalents: set[str]) -> dict | None:
+def snippet(doc: dict, kind: str, query: search.Query, named: list) -> dict | None:
     for name in SNIPPET_FIELDS[kind]:
         value = doc.get(name)
         texts = [s["text"] for s in value] if name == "evidence" else value if isinstance(value, list) else [value]
         for value_text in texts:
-            marks = search.highlight(value_text, query, equivalents)
+            marks = search.highlight(value_text, query, named)
             if not marks:
                 continue
             start = max(0, marks[0]["start"] - SNIPPET_RADIUS)
@@ -104,17 +107,17 @@ class Search(MethodView):
         Each hit has its kind, id, a score and a snippet whose `matches` point
         at the matched words in the original spelling.
         """
-        query = to_filters({"q": args["q"]})["q"]
+        query = search_query(args["q"])
         kinds = tuple(args.get("kind") or search.KINDS)
         select = search.ranked_matches(query, kinds)
         total = select.count()
-        hits = list(select.order_by(SQL("rank"), SearchDoc.kind, SearchDoc.record_id).limit(args["limit"]).dicts())
+        order = (SQL("rank"), SearchDoc.sort_date.desc(), SearchDoc.kind, SearchDoc.record_id)
+        hits = list(select.order_by(*order).limit(args["limit"]).dicts())
         by_kind: dict[str, list[str]] = {}
         for hit in hits:
             by_kind.setdefault(hit["kind"], []).append(hit["record_id"])
         docs = {kind: queries.docs_by_id(MODELS[kind], ids) for kind, ids in by_kind.items()}
-        gazetteer = search.gazetteer_for(database.version(), queries.entity_names)
-        equivalents = gazetteer.equivalents(query.positive)
+        named = search.gazetteer_for(database.version(), queries.entity_names).named_by(query)
         data = []
         for hit in hits:
             doc = docs[hit["kind"]].get(hit["record_id"])
@@ -122,8 +125,8 @@ class Search(MethodView):
                 data.append({
                     "kind": hit["kind"],
                     "id": hit["record_id"],
-                    "score": round(-float(hit["rank"]), 6),
+                    "score": 1.0 if hit["rank"] == 0 else 0.5,
                     "title": title_of(hit["kind"], doc),
-                    "snippet": snippet(doc, hit["kind"], query, equivalents),
+                    "snippet": snippet(doc, hit["kind"], query, named),
                 })
         return page(data, total, args["limit"])

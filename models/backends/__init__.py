@@ -84,12 +84,14 @@ class Backend:
     def finish_search_index(self, db) -> None:
         raise NotImplementedError
 
-    def match_expression(self, query) -> str:
-        """The parsed query in the engine's own syntax (worked out once per query)."""
+    def match_expression(self, query, exact: bool = False) -> str:
+        """The parsed query in the engine's own syntax: broad (each word as written or through its
+        stems; what filters use) or ``exact`` (each word as written only)."""
         raise NotImplementedError
 
     def ranked_matches(self, query, kinds: tuple[str, ...]):
-        """A select over SearchDoc of the matching records with a ``rank`` column, lower is better."""
+        """A select over SearchDoc of the matching records (broad) with a ``rank`` column: 0 when
+        every word matched as written (exact), 1 when some matched only through a stem."""
         raise NotImplementedError
 
     def matching_ids(self, query, kind: str):

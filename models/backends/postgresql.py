@@ -8,7 +8,7 @@ tables are only re-created when their layout changed). The search index is a
 """
 from __future__ import annotations
 
-from peewee import Cast, Expression, PostgresqlDatabase, Value, fn
+from peewee import Case, Cast, Expression, PostgresqlDatabase, Value, fn
 from playhouse.db_url import connect as connect_url
 
 from ..search_index import SearchDoc, with_phrases
@@ -23,8 +23,13 @@ except ImportError:  # pragma: no cover - depends on the installed extras
     CONNECTION_ERRORS = ()
 
 
+def ts_lexeme(token: str) -> str:
+    return "'" + token.replace("'", "''") + "'"
+
+
 def ts_term(token: str) -> str:
-    return "'" + token.replace("'", "''") + "':*"
+    """A query word as a prefix lexeme."""
+    return ts_lexeme(token) + ":*"
 
 
 class PostgreSQL(Backend):
@@ -66,20 +71,23 @@ class PostgreSQL(Backend):
         db.execute_sql(
             "CREATE INDEX IF NOT EXISTS search_doc_order_idx ON search_doc (kind, part, sort_date, record_id)")
 
-    def match_expression(self, query) -> str:
-        if query.compiled is None:
-            expression = " & ".join(ts_term(t) for t in query.positive)
+    def match_expression(self, query, exact: bool = False) -> str:
+        mode = "exact" if exact else "broad"
+        if mode not in query.compiled:
+            def term(word):
+                alternatives = [ts_term(word)] + ([] if exact else [ts_lexeme(s) for s in query.stems(word)])
+                return alternatives[0] if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")"
+            expression = " & ".join(term(t) for t in query.positive)
             if query.excluded:
-                expression = f"({expression}) & !({' | '.join(ts_term(t) for t in query.excluded)})"
-            query.compiled = expression
-        return query.compiled
+                expression = f"({expression}) & !({' | '.join(term(t) for t in query.excluded)})"
+            query.compiled[mode] = expression
+        return query.compiled[mode]
 
-    def _matching(self, query):
-        return Expression(SearchDoc.tsv, "@@", Cast(Value(self.match_expression(query)), "tsquery"))
+    def _matching(self, query, exact: bool = False):
+        return Expression(SearchDoc.tsv, "@@", Cast(Value(self.match_expression(query, exact)), "tsquery"))
 
     def ranked_matches(self, query, kinds: tuple[str, ...]):
-        tsquery = Cast(Value(self.match_expression(query)), "tsquery")
-        rank = Value(0) - fn.ts_rank(SearchDoc.tsv, tsquery)  # lower is better, as with bm25()
+        rank = Case(None, [(self._matching(query, exact=True), 0)], 1)
         select = SearchDoc.select(SearchDoc, rank.alias("rank")).where(self._matching(query))
         if tuple(kinds) != SEARCH_KINDS:
             select = select.where(SearchDoc.kind.in_(list(kinds)))

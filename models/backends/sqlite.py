@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlparse
 
-from peewee import SQL, IntegerField, SqliteDatabase, TextField, Tuple, fn
+from peewee import SQL, Case, IntegerField, SqliteDatabase, TextField, Tuple, fn
 from playhouse.shortcuts import ThreadSafeDatabaseMetadata
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField, VirtualModel
 
@@ -84,7 +84,7 @@ def fts5_string(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def fts5_term(token: str) -> str:
+def fts5_term(token: str, stem_terms: tuple[str, ...] = ()) -> str:
     """A query word (a prefix) as FTS5 syntax: the index terms it begins, OR-ed.
 
     ``"word"*`` would say the same, but FTS5 answers a prefix query by merging the
@@ -95,11 +95,12 @@ def fts5_term(token: str) -> str:
     """
     terms = [term for (term,) in SearchTerms.select(SearchTerms.term).where(
         (SearchTerms.term >= token) & (SearchTerms.term < token + "\U0010ffff")).limit(MAX_EXPANDED_TERMS + 1).tuples()]
-    if not terms:
-        return fts5_string(token)  # in no record
     if len(terms) > MAX_EXPANDED_TERMS:
-        return fts5_string(token) + "*"
-    return "(" + " OR ".join(fts5_string(term) for term in terms) + ")"
+        alternatives = [fts5_string(token) + "*"]
+    else:
+        alternatives = [fts5_string(term) for term in terms] or [fts5_string(token)]  # (in no record)
+    alternatives.extend(fts5_string(term) for term in stem_terms)
+    return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
 
 
 class SQLite(Backend):
@@ -196,18 +197,23 @@ class SQLite(Backend):
         db.execute_sql(
             "CREATE INDEX IF NOT EXISTS search_doc_order_idx ON search_doc (kind, part, sort_date, record_id)")
 
-    def match_expression(self, query) -> str:
-        if query.compiled is None:
-            expression = " AND ".join(fts5_term(t) for t in query.positive)
+    def match_expression(self, query, exact: bool = False) -> str:
+        mode = "exact" if exact else "broad"
+        if mode not in query.compiled:
+            def term(word):
+                return fts5_term(word, () if exact else query.stems(word))
+            expression = " AND ".join(term(t) for t in query.positive)
             if query.excluded:
-                expression = f"({expression}) NOT ({' OR '.join(fts5_term(t) for t in query.excluded)})"
-            query.compiled = expression
-        return query.compiled
+                expression = f"({expression}) NOT ({' OR '.join(term(t) for t in query.excluded)})"
+            query.compiled[mode] = expression
+        return query.compiled[mode]
 
     def ranked_matches(self, query, kinds: tuple[str, ...]):
-        matches = (SearchFTS.select(SearchFTS.rowid.alias("doc_rowid"), SearchFTS.bm25().alias("rank"))
-                   .where(SearchFTS.match(self.match_expression(query))).alias("m"))
-        select = (SearchDoc.select(SearchDoc, matches.c.rank.alias("rank"))
+        matches = SearchFTS.select(SearchFTS.rowid.alias("doc_rowid")).where(
+            SearchFTS.match(self.match_expression(query))).alias("m")
+        exact = SearchFTS.select(SearchFTS.rowid).where(SearchFTS.match(self.match_expression(query, exact=True)))
+        rank = Case(None, [(SearchDoc.rowid.in_(exact), 0)], 1)
+        select = (SearchDoc.select(SearchDoc, rank.alias("rank"))
                   .join(matches, on=(SearchDoc.rowid == matches.c.doc_rowid)))
         if tuple(kinds) != SEARCH_KINDS:
             select = select.where(SearchDoc.kind.in_(list(kinds)))

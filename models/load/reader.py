@@ -236,9 +236,8 @@ class DatasetReader:
                     for key in identity[kind]:
                         if entity.record[key] != record[key]:
                             self.problem(path, f"{json_path}.{key}", f"{record['id']} has {key} {record[key]!r} here but {entity.record[key]!r} in {entity.file}")
-                    for alias in record["aliases"]:
-                        if alias not in entity.record["aliases"]:
-                            entity.record["aliases"].append(alias)
+                    for key in ("aliases", "search_forms"):
+                        entity.record[key].extend(v for v in record[key] if v not in entity.record[key])
                     entity.mentions.extend(mentions)
         return merged["participants"], merged["places"]
 

@@ -84,6 +84,8 @@ class ParticipantSchema(Curated):
     name_en = fields.String(required=True, validate=validate.Length(min=1))
     name_ar = fields.String(required=True, validate=validate.Length(min=1))
     aliases = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
+    search_forms = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list, metadata={
+        "description": "Spellings and demonyms that find the participant but are not its names (السوري, Syrian)."})
     kind = fields.String(required=True, validate=validate.OneOf(PARTICIPANT_KINDS))
     title_en = fields.String(load_default=None, allow_none=True)
     title_ar = fields.String(load_default=None, allow_none=True)
@@ -96,6 +98,8 @@ class PlaceSchema(Curated):
     name_en = fields.String(required=True, validate=validate.Length(min=1))
     name_ar = fields.String(required=True, validate=validate.Length(min=1))
     aliases = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
+    search_forms = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list, metadata={
+        "description": "Spellings and demonyms that find the place but are not its names (الإيرانية, Iranian)."})
     kind = fields.String(required=True, validate=validate.OneOf(PLACE_KINDS))
     country = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(ISO3, error="must be ISO 3166-1 alpha-3"))
     lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))

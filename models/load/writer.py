@@ -75,9 +75,7 @@ class DatabaseWriter(Sink):
                 self._mentions[kind, entity_id] = Mentions(span_dicts(entity.mentions[: documents.MENTIONS_INLINE]),
                                                            len(entity.mentions))
                 entity.mentions = []  # the reader's copy: the per-source lists above hold the rest
-        self.index.set_entities([
-            [r["name_en"], r["name_ar"], *r["aliases"]] for r in (*self.participants.values(), *self.places.values())
-        ])
+        self.index.set_entities([search.entry_of(r) for r in (*self.participants.values(), *self.places.values())])
         self.participant_summaries = {pid: documents.participant_summary(r) for pid, r in self.participants.items()}
         self.place_summaries = {pid: documents.place_summary(r) for pid, r in self.places.items()}
 
