@@ -7,10 +7,11 @@ from flask import Flask, g, jsonify, request
 
 from models.db import database_url_from_env
 
-from . import docs, errors, http, v1
+from . import docs, errors, http, index, v1
 from .database import NONE, OPTIONAL, RequestDatabase, needs_dataset
 from .errors import Problem
 from .params import check_raw_query
+from .version import VERSION
 
 
 def _env_list(name: str) -> list[str]:
@@ -23,13 +24,14 @@ def default_config() -> dict:
         "DATABASE_REPLICA_URLS": _env_list("DATABASE_REPLICA_URLS"),
         "CACHE_CONTROL": os.environ.get("EVENT_RECORDS_CACHE_CONTROL", "public, max-age=60"),
         "CORS_ORIGINS": os.environ.get("EVENT_RECORDS_CORS_ORIGINS", "*"),
+        "CORS_ALLOW_HEADERS": os.environ.get("EVENT_RECORDS_CORS_ALLOW_HEADERS", "*"),
         "CURSOR_SECRET": os.environ.get("EVENT_RECORDS_SECRET", "event-records-cursor"),
         "RESPONSE_CACHE_BYTES": int(os.environ.get("EVENT_RECORDS_RESPONSE_CACHE_MB", "64")) * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 1024,
         "JSON_AS_ASCII": False,
         # flask-smorest: the OpenAPI document it builds, served by api.docs
         "API_TITLE": "event-records",
-        "API_VERSION": "1.0.0",
+        "API_VERSION": VERSION,
         "OPENAPI_VERSION": "3.1.0",
     }
 
@@ -71,6 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     http.init_app(app)
     v1.init_app(app)
     docs.init_app(app)
+    index.init_app(app)
     # imported here, not at the top: `python -m api.cli` runs that module as __main__, and an
     # import of it while the package loads would run it twice
     from .cli import register_commands

@@ -16,6 +16,8 @@ from models.db import database_file, database_url_from_env, open_database
 from models.load import authoring, editor_schemas, spans
 from models.load.fix import fix_tree
 
+from .version import VERSION
+
 ROOT_HELP = ("Directory holding seeds/ and fixtures/ (default: $EVENT_RECORDS_ROOT, else the current "
              "directory, else the directory this package was installed from).")
 
@@ -57,6 +59,7 @@ def do_load(root: Path, url: str) -> loader.Summary:
 
 
 @click.group(help="Hand-curated political event records: validate, load and serve them as a JSON API.")
+@click.version_option(VERSION, prog_name="event-records")
 def main() -> None:
     pass
 

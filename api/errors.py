@@ -27,6 +27,7 @@ TITLES = {
     431: "Request header fields too large",
     500: "Internal server error",
     503: "Service unavailable",
+    "too-expensive": "Request too expensive",
 }
 SLUGS = {
     400: "invalid-parameters",
@@ -44,22 +45,25 @@ SLUGS = {
 class Problem(Exception):
     """An error answer. ``errors`` maps each bad parameter to what is wrong with it."""
 
-    def __init__(self, status: int, detail: str, errors: dict | None = None, headers: dict | None = None):
+    def __init__(self, status: int, detail: str, errors: dict | None = None, headers: dict | None = None,
+                 slug: str | None = None):
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
+        self.slug = slug  # the problem type, when more precise than the status's
 
 
 def bad_parameter(name: str, message: str) -> Problem:
     return Problem(400, f"Invalid query parameter '{name}': {message}", {name: [message]})
 
 
-def problem_response(status: int, detail: str, errors: dict | None = None, headers: dict | None = None) -> Response:
+def problem_response(status: int, detail: str, errors: dict | None = None, headers: dict | None = None,
+                     slug: str | None = None) -> Response:
     body = {
-        "type": PROBLEM_TYPE_BASE + SLUGS.get(status, str(status)),
-        "title": TITLES.get(status, "Error"),
+        "type": PROBLEM_TYPE_BASE + (slug or SLUGS.get(status, str(status))),
+        "title": TITLES.get(slug, TITLES.get(status, "Error")),
         "status": status,
         "detail": detail,
         "instance": request.path if request else None,
@@ -77,7 +81,7 @@ def problem_response(status: int, detail: str, errors: dict | None = None, heade
 def init_app(app: Flask) -> None:
     @app.errorhandler(Problem)
     def handle_problem(error: Problem):
-        return problem_response(error.status, error.detail, error.errors, error.headers)
+        return problem_response(error.status, error.detail, error.errors, error.headers, error.slug)
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 
 from .errors import Problem
@@ -106,22 +107,51 @@ register(GeoJSON("geojson", "application/geo+json", "geojson", ("application/geo
 MEDIA_TYPES = {name: renderer.media_type for name, renderer in RENDERERS.items()}
 
 
-def _accepted(accept_header: str) -> list[str]:
-    """The media types of an Accept header, best first (q=0 left out)."""
+_QVALUE = re.compile(r"^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$")
+#: media ranges every endpoint answers with JSON
+ANYTHING = ("*/*", "application/*", "")
+#: the only text/* type served
+TEXT_ANY = "text/*"
+
+
+def accepted(accept_header: str) -> list[str]:
+    """The media ranges of an Accept header, best first; q=0 and malformed qvalues (q=nan, q=1e999,
+    q=2) are not acceptable (RFC 9110 12.4.2: a qvalue is 0 to 1 with at most three decimals)."""
     choices = []
     for position, part in enumerate(accept_header.split(",")[:20]):
         media, _, params = part.strip().partition(";")
         quality = 1.0
         for param in params.split(";"):
             key, _, value = param.strip().partition("=")
-            if key == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if quality != 0:
+            if key.strip().lower() == "q":
+                quality = float(value) if _QVALUE.match(value.strip()) else 0.0
+        if quality > 0:
             choices.append((-quality, position, media.strip().lower()))
     return [media for _, _, media in sorted(choices)]
+
+
+def _name_of(media: str) -> str | None:
+    """The format a media range chooses: json for anything, csv for text/*, else by media type."""
+    if media in ANYTHING:
+        return "json"
+    if media == TEXT_ANY:
+        return "csv"
+    return next((name for name, renderer in RENDERERS.items() if media in renderer.accepts), None)
+
+
+def preference(accept_header: str) -> str:
+    """The formats an Accept header asks for, in order, up to JSON (which every endpoint serves):
+    all that negotiation can depend on, whatever the header's spelling or length."""
+    if not accept_header:
+        return "json"
+    names = []
+    for media in accepted(accept_header):
+        name = _name_of(media)
+        if name is not None and name not in names:
+            names.append(name)
+            if name == "json":
+                break
+    return ",".join(names) or "none"
 
 
 def negotiate(explicit: str | None, accept_header: str, allowed: tuple[str, ...]) -> str:
@@ -131,14 +161,9 @@ def negotiate(explicit: str | None, accept_header: str, allowed: tuple[str, ...]
             raise Problem(400, f"format '{explicit}' is not available here; available: {', '.join(allowed)}",
                           {"format": [f"must be one of: {', '.join(allowed)}"]})
         return explicit
-    if not accept_header:
-        return "json"
-    for media in _accepted(accept_header):
-        if media in ("*/*", "application/*", ""):
-            return "json"
-        for name in allowed:
-            if media in RENDERERS[name].accepts:
-                return name
+    for name in preference(accept_header).split(","):
+        if name in allowed:
+            return name
     raise Problem(406, f"None of the media types in Accept can be served here; available: "
                        f"{', '.join(RENDERERS[f].bare_type for f in allowed)} (or use ?format=)")
 

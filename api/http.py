@@ -3,13 +3,22 @@ headers, and reuse of rendered responses for the loaded dataset version."""
 from __future__ import annotations
 
 import hashlib
+import re
+import sys
 import threading
 from collections import OrderedDict
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.datastructures import Headers
 
+from . import formats
 from .errors import Problem
+
+#: what an entry of the response cache costs besides its body and headers: the entry tuple, the
+#: OrderedDict node and its key, the Headers object and its list (measured with tracemalloc by
+#: tests/test_conventions.py, which checks the accounting against real allocations)
+ENTRY_OVERHEAD = 400
 
 
 class ResponseCache:
@@ -22,7 +31,7 @@ class ResponseCache:
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.size = 0
-        self.entries: OrderedDict[str, tuple[int, Headers, bytes]] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[int, Headers, bytes, int]] = OrderedDict()
         self.lock = threading.Lock()
 
     def get(self, key: str):
@@ -32,17 +41,24 @@ class ResponseCache:
                 self.entries.move_to_end(key)
             return entry
 
+    @staticmethod
+    def cost(key: str, headers: Headers, body: bytes) -> int:
+        """The memory an entry holds: its body, key and header strings, and the containers."""
+        strings = sum(sys.getsizeof(name) + sys.getsizeof(value) + 56 for name, value in headers.items())
+        return sys.getsizeof(body) + sys.getsizeof(key) + strings + ENTRY_OVERHEAD
+
     def put(self, key: str, status: int, headers: Headers, body: bytes) -> None:
-        if len(body) > self.max_bytes // 8:
+        cost = self.cost(key, headers, body)
+        if cost > self.max_bytes // 8:
             return
         with self.lock:
             if key in self.entries:
                 return
-            self.entries[key] = (status, headers, body)
-            self.size += len(body)
+            self.entries[key] = (status, headers, body, cost)
+            self.size += cost
             while self.size > self.max_bytes and self.entries:
-                _, (_, _, old) = self.entries.popitem(last=False)
-                self.size -= len(old)
+                _, (*_, old) = self.entries.popitem(last=False)
+                self.size -= old
 
 
 def refuse_body() -> None:
@@ -59,8 +75,11 @@ def refuse_body() -> None:
 
 
 def representation_key() -> str:
-    """What, besides the URL, selects the representation."""
-    return request.headers.get("Accept", "")[:200]
+    """What, besides the URL, selects the representation: the formats the Accept header asks for,
+    in the order negotiation tries them, up to the first every endpoint serves (JSON). Two
+    requests with the same key get the same representation from any endpoint; the raw header
+    (any length, any spelling) is not part of it."""
+    return formats.preference(request.headers.get("Accept", ""))
 
 
 def etag_for(version: str) -> str:
@@ -70,6 +89,20 @@ def etag_for(version: str) -> str:
         representation_key().encode("utf-8", "surrogatepass"),
     ))).hexdigest()[:32]
     return f'"{digest}"'
+
+
+def if_none_match() -> set[str]:
+    """The entity tags of If-None-Match, compared weakly (RFC 9110 13.1.2): W/"x" is "x"."""
+    tags = {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",") if tag.strip()}
+    return {tag[2:] if tag.startswith("W/") else tag for tag in tags}
+
+
+def not_modified(etag: str) -> Response:
+    response = Response(status=304)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = current_app.config["CACHE_CONTROL"]
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 def _reused(headers: Headers) -> Headers:
@@ -87,21 +120,41 @@ def conditional_answer(session) -> Response | None:
     if request.method not in ("GET", "HEAD") or session.version is None:
         return None
     etag = session.etag = etag_for(session.version)
-    if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
-        response = Response(status=304)
-        response.headers["ETag"] = etag
-        response.headers["Cache-Control"] = current_app.config["CACHE_CONTROL"]
-        return response
+    if etag in if_none_match():
+        return not_modified(etag)
     cache = current_app.extensions.get("response_cache")
     if cache is not None:
         entry = cache.get(etag)
         if entry is not None:
-            status, headers, body = entry
+            if "*" in if_none_match():
+                return not_modified(etag)
+            status, headers, body, _ = entry
             response = Response(body, status=status)
             response.headers = _reused(headers)
             response.headers["X-Cache"] = "hit"
             return response
     return None
+
+
+def relative_location(response: Response) -> None:
+    """A redirect (routing's ``/v1//events`` → ``/v1/events`` included) with a relative Location and
+    no HTML body: the request's Host is never echoed back."""
+    target = urlsplit(response.headers.get("Location", ""))
+    response.headers["Location"] = (target.path or "/") + (f"?{target.query}" if target.query else "")
+    response.set_data(b"")
+    response.headers.pop("Content-Type", None)
+
+
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def allowed_request_headers(app: Flask) -> str:
+    """The headers a CORS preflight may send: those it asks for (Access-Control-Request-Headers)
+    that are header names and, when ``CORS_ALLOW_HEADERS`` lists some, among them."""
+    asked = [h.strip() for h in request.headers.get("Access-Control-Request-Headers", "").split(",") if h.strip()]
+    allowed = {h.strip().lower() for h in app.config["CORS_ALLOW_HEADERS"].split(",") if h.strip()}
+    granted = [h for h in asked if _TOKEN.match(h) and ("*" in allowed or h.lower() in allowed)]
+    return ", ".join(dict.fromkeys(["Accept", "If-None-Match", "Content-Type", *granted]))
 
 
 def init_app(app: Flask) -> None:
@@ -115,7 +168,7 @@ def init_app(app: Flask) -> None:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = "ETag, Link, Content-Disposition, Retry-After"
         if origin != "*":
-            response.headers["Vary"] = "Origin"
+            response.vary.add("Origin")
 
     def security_headers(response: Response) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -129,11 +182,17 @@ def init_app(app: Flask) -> None:
     def finish(response: Response) -> Response:
         if "X-Cache" in response.headers:
             return response  # a stored answer: its headers are those finished here the first time
+        if response.status_code in (301, 302, 307, 308):
+            relative_location(response)
         cors_headers(response)
         security_headers(response)
         session = g.get("database")
         etag = session.etag if session is not None else None
+        if session is not None:
+            response.vary.add("Accept")  # the format is negotiated from it
         if etag and response.status_code == 200 and request.method in ("GET", "HEAD"):
+            if "*" in if_none_match():  # the resource exists: If-None-Match: * is not met
+                return not_modified(etag)
             response.headers["ETag"] = etag
             response.headers["Cache-Control"] = app.config["CACHE_CONTROL"]
             if (cache is not None and not response.is_streamed and "X-Cache" not in response.headers
@@ -143,6 +202,6 @@ def init_app(app: Flask) -> None:
                           body)
         if request.method == "OPTIONS" and response.status_code in (200, 204):
             response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Accept, If-None-Match, Content-Type"
+            response.headers["Access-Control-Allow-Headers"] = allowed_request_headers(app)
             response.headers["Access-Control-Max-Age"] = "86400"
         return response

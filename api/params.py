@@ -49,6 +49,7 @@ class StrictParser(FlaskParser):
                     errors.setdefault(name, [f"is longer than {MAX_PARAM_LENGTH} characters"])
         if errors:
             raise Problem(400, _detail(errors), errors)
+        _refuse_too_many(req, by_name)
         return super().load_querystring(req, schema)
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
@@ -62,6 +63,21 @@ class StrictParser(FlaskParser):
                 name = "query"
             errors[name] = [m if m != "Unknown field." else "unknown parameter; see /v1/openapi.json for the parameters of this endpoint" for m in _flat(value)]
         raise Problem(400, _detail(errors), errors)
+
+
+def _refuse_too_many(req, by_name: dict) -> None:
+    """A repeatable parameter with more values than it takes: refused before any query runs, as a
+    ``too-expensive`` problem naming it (its cost is bounded up front, not found out the hard way)."""
+    errors = {}
+    for name, field in by_name.items():
+        if isinstance(field, Many) and name in req.args:
+            count = len(field.split(req.args.getlist(name)))
+            if count > field.max_items:
+                errors[name] = [f"has {count} values; the most is {field.max_items} (ask in several requests)"]
+    if errors:
+        raise Problem(400, "The request asks for more than one request may: "
+                      + "; ".join(f"'{name}' {messages[0]}" for name, messages in errors.items()),
+                      errors, slug="too-expensive")
 
 
 def raw_query_problems(query_string: bytes) -> dict[str, str]:
@@ -143,6 +159,63 @@ class CommaList(fields.List):
         return list(dict.fromkeys(items))
 
 
+#: the grammar of one value of each filter grammar, as a regular expression without anchors
+ITEM_PATTERNS = {
+    filter_tables.ID: ID_PATTERN.strip("^$"),
+    filter_tables.ISO3: "[A-Za-z]{3}",
+    filter_tables.CAMEO: CAMEO_PATTERN.strip("^$"),
+    filter_tables.TOPIC: TOPIC_PATTERN.strip("^$"),
+}
+
+
+class Many(fields.List):
+    """A repeatable filter: repeated (``status=a&status=b``) or comma-separated (``status=a,b``), at
+    most ``max_items`` values in all, each validated by ``item``; the OpenAPI document gives the
+    grammar of one parameter as a ``pattern`` and the bound as ``maxItems``."""
+
+    def __init__(self, item: fields.Field, item_pattern: str | None, description: str, combine: str,
+                 max_items: int = filter_tables.MAX_VALUES, **kwargs):
+        self.item, self.max_items = item, max_items
+        how = "events with all of them" if combine == filter_tables.ALL else "any of them (OR)"
+        description = (f"{description} Repeat the parameter or separate values with commas: {how}; "
+                       f"at most {max_items} values.").strip()
+        # free text (a source id) is only free of NUL; the others are a comma-separated list of their grammar
+        pattern = NO_NUL if item_pattern is None else f"^ *{item_pattern}(?: *, *{item_pattern})* *$"
+        super().__init__(fields.String(metadata={"pattern": pattern}),
+                         metadata={"description": description, "maxItems": max_items}, **kwargs)
+
+    def split(self, values) -> list[str]:
+        return [part.strip(" ") for raw in values for part in str(raw).split(",") if part.strip(" ")]
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        items = self.split(super()._deserialize(value, attr, data, **kwargs))
+        if len(items) > self.max_items:
+            raise ValidationError(f"has {len(items)} values; the most is {self.max_items}")
+        errors, out = [], []
+        for position, item in enumerate(items, 1):
+            try:
+                out.append(self.item.deserialize(item))
+            except ValidationError as error:  # by position: a value is never echoed back
+                errors.extend(f"value {position} of {len(items)}: {message}" for message in _flat(error.messages))
+        if errors:
+            raise ValidationError(errors)
+        return list(dict.fromkeys(out))
+
+
+class StrictInteger(fields.Integer):
+    """A whole number written with the ASCII digits 0-9 only: not ٥, ５, 1_0, +5 or 1e3."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,12}", value):
+            raise ValidationError("must be a whole number written with the digits 0-9")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def count_param(default: int, low: int, high: int, description: str):
+    return StrictInteger(load_default=default, validate=validate.Range(low, high),
+                         metadata={"description": description})
+
+
 def text(max_length: int, description: str = "", **kwargs):
     """A free-text parameter: 1 to ``max_length`` characters, no NUL (the parser rejects NUL)."""
     metadata = {"pattern": NO_NUL, **({"description": description} if description else {})}
@@ -168,10 +241,7 @@ class QuerySchema(Schema):
 
 
 class PageArgs(QuerySchema):
-    limit = fields.Integer(
-        load_default=DEFAULT_LIMIT, strict=False, validate=validate.Range(1, MAX_LIMIT),
-        metadata={"description": f"Records per page (1–{MAX_LIMIT}, default {DEFAULT_LIMIT})."},
-    )
+    limit = count_param(DEFAULT_LIMIT, 1, MAX_LIMIT, f"Records per page (1–{MAX_LIMIT}, default {DEFAULT_LIMIT}).")
     cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN, error="is not a cursor this API issued"),
                            metadata={"description": "Opaque cursor from meta.next_cursor of the previous page."})
     format = format_param(("json", "csv", "ndjson"))
@@ -182,7 +252,7 @@ def _value_field(grammar, description: str, **kwargs):
     metadata = {"description": description} if description else {}
     if isinstance(grammar, tuple):
         return fields.String(validate=validate.OneOf(grammar), metadata=metadata, **kwargs)
-    if grammar in (filter_tables.ID, filter_tables.IDS):
+    if grammar == filter_tables.ID:
         return fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_ERROR), metadata=metadata, **kwargs)
     if grammar == filter_tables.ISO3:
         return fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="must be an ISO 3166-1 alpha-3 code, e.g. SYR"),
@@ -208,8 +278,10 @@ def filter_fields(table) -> dict:
     for entry in table:
         attribute = entry.name + "_" if entry.name == "from" else entry.name
         key = {"data_key": entry.name} if attribute != entry.name else {}
-        if entry.value == filter_tables.IDS:
-            out[attribute] = fields.List(_value_field(entry.value, ""), metadata={"description": entry.description}, **key)
+        if entry.many:
+            choices = isinstance(entry.value, tuple)
+            pattern = "(?:" + "|".join(map(re.escape, entry.value)) + ")" if choices else ITEM_PATTERNS.get(entry.value)
+            out[attribute] = Many(_value_field(entry.value, ""), pattern, entry.description, entry.many, **key)
         else:
             out[attribute] = _value_field(entry.value, entry.description, **key)
     return out
@@ -256,8 +328,8 @@ def to_filters(args: dict, own: tuple[str, ...] = ()) -> dict:
     out = {k: v for k, v in args.items() if k not in NOT_FILTERS and k not in own and v not in (None, [], False)}
     if "from_" in out:
         out["from"] = out.pop("from_")
-    if isinstance(out.get("country"), str):
-        out["country"] = out["country"].upper()
+    if out.get("country"):
+        out["country"] = [code.upper() for code in out["country"]]
     for key, value in list(out.items()):
         if isinstance(value, dt.date):
             out[key] = value.isoformat()

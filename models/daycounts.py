@@ -115,10 +115,13 @@ def dimension_of(filters: dict) -> tuple[str, str] | None:
         return ("", "")
     if len(rest) > 1:
         return None
-    ((name, value),) = rest.items()
-    if name not in FILTER_DIMENSIONS or (name == "type" and len(value) != 2):
+    ((name, values),) = rest.items()
+    values = values if isinstance(values, list) else [values]
+    if name not in FILTER_DIMENSIONS or len(values) != 1:
+        return None  # several values of one filter (an OR) are counted from the rows
+    if name == "type" and len(values[0]) != 2:
         return None
-    return (FILTER_DIMENSIONS[name], value)
+    return (FILTER_DIMENSIONS[name], values[0])
 
 
 def _cum(dimension, edge: str, value, day: str | None, before: bool = False):

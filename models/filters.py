@@ -18,36 +18,54 @@ from .records import Event, EventCountry, EventParticipant, EventTopic, Particip
 from .vocabulary import EVENT_STATUSES, PARTICIPANT_KINDS, PLACE_KINDS, PLOVER_TYPES, STATEMENT_MODES
 
 #: value grammars (api/params.py maps each to a validated parameter); a tuple is a set of choices
-ID, IDS, ISO3, CAMEO, TOPIC, TEXT, SEARCH, DATE, FLAG = (
-    "id", "ids", "iso3", "cameo", "topic", "text", "search", "date", "flag")
+ID, ISO3, CAMEO, TOPIC, TEXT, SEARCH, DATE, FLAG = (
+    "id", "iso3", "cameo", "topic", "text", "search", "date", "flag")
+#: how the values of a repeatable filter combine (repeated, or comma-separated in one parameter)
+ANY, ALL = "any", "all"
+#: the most values one repeatable filter takes (more is a 400: a request's cost is bounded up front)
+MAX_VALUES = 20
 
 
 @dataclass(frozen=True)
 class Filter:
     name: str
     value: str | tuple[str, ...]
-    where: Callable[[Any], Any] | None  # value -> condition; None: the listing reads it (dates)
+    where: Callable[[Any], Any] | None  # value (a list when ``many``) -> condition; None: the listing reads it
     description: str = ""
+    many: str | None = None  # ANY (OR within the filter) or ALL; None: one value
 
 
-def _cameo_prefix(column, prefix: str):
-    return (column == prefix) | column.startswith(prefix) if len(prefix) < 4 else column == prefix
+def _in(column, values: list):
+    return column == values[0] if len(values) == 1 else column.in_(values)
 
 
-def _all_participants(ids: list[str]):
-    # IN over the (participant, event) index: SQLite plans it far better than a correlated EXISTS
-    terms = [Event.id.in_(EventParticipant.select(EventParticipant.event).where(EventParticipant.participant == pid))
-             for pid in ids]
-    condition = terms[0]
-    for term in terms[1:]:
-        condition &= term
+def _cameo_prefixes(column, prefixes: list[str]):
+    condition = None
+    for prefix in prefixes:
+        term = (column == prefix) | column.startswith(prefix) if len(prefix) < 4 else column == prefix
+        condition = term if condition is None else condition | term
     return condition
 
 
-def _event_country(code: str):
+def _all_participants(ids: list[str]):
+    """Events with every one of ``ids``: one set condition whatever their number."""
+    ids = list(dict.fromkeys(ids))
+    links = EventParticipant.select(EventParticipant.event)
+    if len(ids) == 1:  # IN over the (participant, event) index: SQLite plans it far better than EXISTS
+        return Event.id.in_(links.where(EventParticipant.participant == ids[0]))
+    return Event.id.in_(links.where(EventParticipant.participant.in_(ids)).group_by(EventParticipant.event)
+                        .having(fn.COUNT(fn.DISTINCT(EventParticipant.participant)) == len(ids)))
+
+
+def _event_countries(codes: list[str]):
     # a probe of the (country, event) key per event read: a page newest first stops after a
     # few rows, where IN would first collect every event of the country
-    return fn.EXISTS(EventCountry.select(SQL("1")).where((EventCountry.country == code) & (EventCountry.event == Event.id)))
+    return fn.EXISTS(EventCountry.select(SQL("1")).where(_in(EventCountry.country, codes)
+                                                        & (EventCountry.event == Event.id)))
+
+
+def _topics(link, owner, column):
+    return lambda topics: column.in_(link.select(owner).where(_in(link.topic, topics)))
 
 
 def _matching(model, kind: str):
@@ -55,15 +73,16 @@ def _matching(model, kind: str):
 
 
 EVENT_FILTERS = (
-    Filter("participant", IDS, _all_participants, "Participant id; repeat for events with all of them."),
-    Filter("country", ISO3, _event_country, "ISO 3166-1 alpha-3 of a participant or of the place."),
-    Filter("place", ID, lambda v: Event.place == v, "Place id."),
-    Filter("type", CAMEO, lambda v: _cameo_prefix(Event.cameo_code, v),
-           "CAMEO code or prefix: 04 matches 040–046 and their sub-codes."),
-    Filter("plover", PLOVER_TYPES, lambda v: Event.plover_type == v, "PLOVER event type."),
-    Filter("status", EVENT_STATUSES, lambda v: Event.status == v),
-    Filter("topic", TOPIC, lambda v: Event.id.in_(EventTopic.select(EventTopic.event).where(EventTopic.topic == v))),
-    Filter("source", TEXT, lambda v: Event.source == v, "Source id."),
+    Filter("participant", ID, _all_participants, "Participant id; repeat (or separate with commas) for events "
+           "with all of them.", ALL),
+    Filter("country", ISO3, _event_countries, "ISO 3166-1 alpha-3 of a participant or of the place.", ANY),
+    Filter("place", ID, lambda v: _in(Event.place, v), "Place id.", ANY),
+    Filter("type", CAMEO, lambda v: _cameo_prefixes(Event.cameo_code, v),
+           "CAMEO code or prefix: 04 matches 040–046 and their sub-codes.", ANY),
+    Filter("plover", PLOVER_TYPES, lambda v: _in(Event.plover_type, v), "PLOVER event type.", ANY),
+    Filter("status", EVENT_STATUSES, lambda v: _in(Event.status, v), "Event status.", ANY),
+    Filter("topic", TOPIC, _topics(EventTopic, EventTopic.event, Event.id), "Topic id.", ANY),
+    Filter("source", TEXT, lambda v: _in(Event.source, v), "Source id.", ANY),
     Filter("q", SEARCH, _matching(Event, "event"),
            'Search: words (all must match), "a phrase", -excluded. Arabic spelling variants are unified.'),
     Filter("from", DATE, None, "Earliest date (ISO, inclusive). Records whose date interval overlaps [from, to] match."),
@@ -73,14 +92,13 @@ EVENT_FILTERS = (
 
 STATEMENT_FILTERS = (
     Filter("speaker", ID, lambda v: Statement.speaker == v, "Participant id of the speaker."),
-    Filter("participant", IDS, lambda ids: Statement.speaker.in_(ids),
-           "Participant id (speaker); repeatable: statements by any of them."),
+    Filter("participant", ID, lambda ids: _in(Statement.speaker, ids),
+           "Participant id (speaker); repeatable: statements by any of them.", ANY),
     Filter("event", ID, lambda v: Statement.event == v, "Event id."),
-    Filter("mode", STATEMENT_MODES, lambda v: Statement.mode == v),
-    Filter("type", CAMEO, lambda v: _cameo_prefix(Statement.cameo_code, v), "CAMEO code or prefix."),
-    Filter("topic", TOPIC, lambda v: Statement.id.in_(
-        StatementTopic.select(StatementTopic.statement).where(StatementTopic.topic == v))),
-    Filter("source", TEXT, lambda v: Statement.source == v, "Source id."),
+    Filter("mode", STATEMENT_MODES, lambda v: _in(Statement.mode, v), "direct or reported.", ANY),
+    Filter("type", CAMEO, lambda v: _cameo_prefixes(Statement.cameo_code, v), "CAMEO code or prefix.", ANY),
+    Filter("topic", TOPIC, _topics(StatementTopic, StatementTopic.statement, Statement.id), "Topic id.", ANY),
+    Filter("source", TEXT, lambda v: _in(Statement.source, v), "Source id.", ANY),
     Filter("q", SEARCH, _matching(Statement, "statement"), "Search (see /v1/search)."),
     Filter("from", DATE, lambda v: Statement.sort_date >= v, "Earliest reporting day (ISO, inclusive)."),
     Filter("to", DATE, lambda v: Statement.sort_date <= v, "Latest reporting day (ISO, inclusive)."),
@@ -88,18 +106,25 @@ STATEMENT_FILTERS = (
 )
 
 PARTICIPANT_FILTERS = (
-    Filter("kind", PARTICIPANT_KINDS, lambda v: Participant.kind == v),
-    Filter("country", ISO3, lambda v: Participant.country == v, "ISO 3166-1 alpha-3."),
+    Filter("kind", PARTICIPANT_KINDS, lambda v: _in(Participant.kind, v), "person, organization, country or group.",
+           ANY),
+    Filter("country", ISO3, lambda v: _in(Participant.country, v), "ISO 3166-1 alpha-3.", ANY),
     Filter("q", SEARCH, _matching(Participant, "participant"), "Search names and aliases in any spelling."),
 )
 
 PLACE_FILTERS = (
-    Filter("kind", PLACE_KINDS, lambda v: Place.kind == v),
-    Filter("country", ISO3, lambda v: Place.country == v, "ISO 3166-1 alpha-3."),
+    Filter("kind", PLACE_KINDS, lambda v: _in(Place.kind, v), "city, country or region.", ANY),
+    Filter("country", ISO3, lambda v: _in(Place.country, v), "ISO 3166-1 alpha-3.", ANY),
     Filter("q", SEARCH, _matching(Place, "place"), "Search names and aliases in any spelling."),
 )
 
 
+def as_list(value) -> list:
+    """The values of a repeatable filter (one value given alone counts as a list of one)."""
+    return value if isinstance(value, list) else [value]
+
+
 def conditions(table: tuple[Filter, ...], values: dict) -> list:
     """The WHERE terms of ``values`` (parsed filter values by name) under ``table``."""
-    return [entry.where(values[entry.name]) for entry in table if entry.where is not None and entry.name in values]
+    return [entry.where(as_list(values[entry.name]) if entry.many else values[entry.name])
+            for entry in table if entry.where is not None and entry.name in values]

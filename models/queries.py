@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from . import backends, daycounts, search
-from .filters import EVENT_FILTERS, PARTICIPANT_FILTERS, PLACE_FILTERS, STATEMENT_FILTERS, conditions
+from .filters import EVENT_FILTERS, PARTICIPANT_FILTERS, PLACE_FILTERS, STATEMENT_FILTERS, as_list, conditions
 from .paging import Branches, count
 from .vocabulary import DATE_FILTERS
 from .records import CameoCode, DatasetMeta, Event, Participant, Place, Source, Statement
@@ -113,7 +113,7 @@ def event_total(filters: dict) -> int:
 def statement_select(filters: dict):
     values = dict(filters)
     if "speaker" in values:  # speaker and participant name speakers alike: statements by any of them
-        values["participant"] = [*values.get("participant", []), values.pop("speaker")]
+        values["participant"] = [*as_list(values.get("participant", [])), values.pop("speaker")]
     terms = conditions(STATEMENT_FILTERS, values)
     query = Statement.select(Statement.id, Statement.sort_date, Statement.doc)
     return query.where(*terms) if terms else query

@@ -37,7 +37,8 @@ def with_param(url: str, param: str) -> str:
 
 
 def test_the_list_covers_every_route(app):
-    documented = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/v1/") and rule.rule != "/v1/openapi.json"}
+    documented = {rule.rule for rule in app.url_map.iter_rules()
+                  if rule.rule.startswith("/v1/") and rule.rule not in ("/v1/openapi.json", "/v1/")}
     covered = set()
     for endpoint in ENDPOINTS:
         path = endpoint.split("?")[0]
@@ -76,9 +77,9 @@ def test_unknown_paths_are_404_problems(client, url):
 
 
 REPEATED = {
-    "/v1/events": "limit=1&limit=2", "/v1/participants": "sort=id&sort=-id", "/v1/statements": "mode=direct&mode=reported",
-    "/v1/places": "kind=city&kind=country", "/v1/sources": "limit=1&limit=2", "/v1/search": "q=a&q=b",
-    f"/v1/sources/{SOURCE}": "highlight=tehran&highlight=astana", "/v1/participants/imad-khamis/events": "status=planned&status=occurred",
+    "/v1/events": "limit=1&limit=2", "/v1/participants": "sort=id&sort=-id", "/v1/statements": "speaker=imad-khamis&speaker=iran",
+    "/v1/places": "sort=id&sort=-id", "/v1/sources": "limit=1&limit=2", "/v1/search": "q=a&q=b",
+    f"/v1/sources/{SOURCE}": "highlight=tehran&highlight=astana", "/v1/participants/imad-khamis/events": "sort=date&sort=id",
     "/v1/participants/imad-khamis/statements": "cursor=a&cursor=b", "/v1/stats/timeline": "interval=day&interval=month",
     "/v1/network": "from=2017-01-01&from=2017-01-02",
 }

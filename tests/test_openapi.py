@@ -25,7 +25,7 @@ def test_openapi_document_is_valid_3_1(sqlite_client):
 def test_every_route_is_documented_with_its_parameters_and_errors(sqlite_app, sqlite_client):
     spec = sqlite_client.get("/v1/openapi.json").get_json()
     routes = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule) for rule in sqlite_app.url_map.iter_rules()
-              if rule.rule.startswith("/v1/") and rule.rule != "/v1/openapi.json"}
+              if rule.rule.startswith("/v1/") and rule.rule not in ("/v1/openapi.json", "/v1/")}
     assert routes == set(spec["paths"])
     for path, item in spec["paths"].items():
         operation = item["get"]

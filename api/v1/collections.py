@@ -9,7 +9,6 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 
 from models import queries
-from models.filters import IDS
 from models.paging import count, iterate_all, keyset_page, sort_spec
 
 from .. import database, formats, pagination
@@ -186,7 +185,7 @@ def related_view(owner: Resource, related: Related, blp: Blueprint) -> type:
         record_id = path[owner.id_param]
         if not queries.exists(owner.model, record_id):
             raise Problem(404, f"No {owner.kind} with id '{record_id}'.")
-        many = any(f.name == related.filter and f.value == IDS for f in target.filters)
+        many = any(f.name == related.filter and f.many for f in target.filters)
         value = [record_id, *args.get(related.filter, [])] if many else record_id
         return listing(target, {**args, related.filter: value})
 

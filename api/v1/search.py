@@ -13,7 +13,7 @@ from models.vocabulary import MAX_QUERY_LENGTH
 
 from .. import database
 from ..envelope import page
-from ..params import QuerySchema, search_query, text
+from ..params import QuerySchema, StrictInteger, search_query, text
 from ..schemas import Base, LinksSchema, ListMetaSchema
 from .blueprints import Blueprint
 
@@ -36,7 +36,7 @@ class SearchArgs(QuerySchema):
              'harakat and proclitics (و ف ب ل ال …) are unified; words match as prefixes.', required=True)
     kind = fields.List(fields.String(validate=validate.OneOf(search.KINDS)),
                        metadata={"description": "Restrict to these kinds (repeatable)."})
-    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+    limit = StrictInteger(load_default=20, validate=validate.Range(1, 100), metadata={"description": "Hits (1–100, default 20)."})
 
 
 class MatchSchema(Base):

@@ -17,7 +17,7 @@ from models.queries import event_total
 from .. import formats
 from ..envelope import envelope
 from ..errors import Problem
-from ..params import CommaList, EventFilterArgs, to_filters
+from ..params import CommaList, EventFilterArgs, StrictInteger, to_filters
 from ..schemas import Base, MetaSchema
 from .blueprints import Blueprint
 from .collections import download_name
@@ -50,24 +50,24 @@ class TimelineArgs(EventFilterArgs):
         "description": f"Bucket size: day, week (ISO, Monday to Sunday), month or year. At most {MAX_BUCKETS} buckets."})
     group_by = fields.String(validate=validate.OneOf(counts.TIMELINE_GROUPS), metadata={
         "description": "Also count each bucket per CAMEO root, status, participant or topic (bucket.groups)."})
-    group_limit = fields.Integer(load_default=20, strict=False, validate=validate.Range(1, MAX_GROUPS), metadata={
+    group_limit = StrictInteger(load_default=20, validate=validate.Range(1, MAX_GROUPS), metadata={
         "description": f"With group_by: keep the N most frequent values over the range (1–{MAX_GROUPS}, default 20)."})
     format = format_field()
 
 
 class FacetArgs(EventFilterArgs):
     facet = CommaList(counts.FACETS, "Facet to count; repeatable. Default: cameo_root, status, country, participant, topic.")
-    limit = fields.Integer(load_default=50, strict=False, validate=validate.Range(1, MAX_FACET_SIZE), metadata={
+    limit = StrictInteger(load_default=50, validate=validate.Range(1, MAX_FACET_SIZE), metadata={
         "description": f"Values per facet, most frequent first (1–{MAX_FACET_SIZE}, default 50)."})
     format = format_field()
 
 
 class NetworkArgs(EventFilterArgs):
-    limit = fields.Integer(load_default=100, strict=False, validate=validate.Range(1, MAX_NODES), metadata={
+    limit = StrictInteger(load_default=100, validate=validate.Range(1, MAX_NODES), metadata={
         "description": f"Nodes: the N actors with the most matching events (1–{MAX_NODES}, default 100)."})
-    min_weight = fields.Integer(load_default=1, strict=False, validate=validate.Range(1, 1_000_000), metadata={
+    min_weight = StrictInteger(load_default=1, validate=validate.Range(1, 1_000_000), metadata={
         "description": "Only edges of at least this many shared events (default 1)."})
-    edge_events = fields.Integer(load_default=10, strict=False, validate=validate.Range(0, MAX_EDGE_EVENTS), metadata={
+    edge_events = StrictInteger(load_default=10, validate=validate.Range(0, MAX_EDGE_EVENTS), metadata={
         "description": f"Event ids listed per edge (0–{MAX_EDGE_EVENTS}, default 10); weight always counts them all."})
     format = format_field()
 

@@ -1,0 +1,66 @@
+"""What a visitor of / or /v1 finds: links to the resources, the OpenAPI document and the docs
+(JSON for a program, a short HTML page for a browser), and redirects for the trailing slashes.
+A link that needs a parameter is written as a URI template (RFC 6570): /v1/search{?q}."""
+from __future__ import annotations
+
+from html import escape
+
+from flask import Blueprint, Flask, Response, jsonify, redirect, request
+
+from . import formats
+from .database import NONE, needs_dataset
+from .version import VERSION
+
+RESOURCES = ("events", "statements", "participants", "places", "sources", "event-types", "search{?q}",
+             "stats/timeline", "stats/facets", "network")
+
+
+def links() -> dict:
+    return {"v1": "/v1", "openapi": "/v1/openapi.json", "docs": "/docs", "health": "/healthz", "ready": "/readyz",
+            **{name.split("{")[0]: f"/v1/{name}" for name in RESOURCES}}
+
+
+def _wants_html() -> bool:
+    for media in formats.accepted(request.headers.get("Accept", "")):
+        if media in ("text/html", "application/xhtml+xml"):
+            return True
+        if media in ("application/json", "*/*", "application/*"):
+            return False
+    return False
+
+
+def _page(title: str, items: dict) -> Response:
+    rows = "".join(f'<li><a href="{escape(url.split("{")[0])}">{escape(url)}</a> — {escape(name)}</li>'
+                   for name, url in items.items())
+    body = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+            f"<body><h1>{escape(title)}</h1><p>Hand-curated political event records, version {escape(VERSION)}. "
+            f'The API is described in <a href="/v1/openapi.json">/v1/openapi.json</a> and '
+            f'<a href="/docs">/docs</a>.</p><ul>{rows}</ul></body></html>')
+    return Response(body, mimetype="text/html")
+
+
+def init_app(app: Flask) -> None:
+    blueprint = Blueprint("index", __name__)
+
+    @blueprint.get("/")
+    @needs_dataset(NONE)
+    def root():
+        """Links to everything the service offers."""
+        if _wants_html():
+            return _page("event-records", links())
+        return jsonify({"name": "event-records", "version": VERSION, "links": links()})
+
+    @blueprint.get("/v1")
+    @needs_dataset(NONE)
+    def version_one():
+        """The resources of version 1."""
+        resources = {name.split("{")[0]: f"/v1/{name}" for name in RESOURCES} | {"openapi": "/v1/openapi.json"}
+        if _wants_html():
+            return _page("event-records API v1", resources)
+        return jsonify({"version": VERSION, "links": resources})
+
+    for slashed, target in (("/v1/", "/v1"), ("/docs/", "/docs")):
+        blueprint.add_url_rule(slashed, f"redirect{target.replace('/', '_')}",
+                               needs_dataset(NONE)(lambda target=target: redirect(target, 308)))
+
+    app.register_blueprint(blueprint)
