@@ -407,6 +407,8 @@ class IndexWriter:
     def finish(self) -> None:
         self.flush()
         self.backend.finish_search_index(self.db)
+        self.db.execute_sql(
+            "CREATE INDEX IF NOT EXISTS search_doc_order_idx ON search_doc (kind, part, sort_date, record_id)")
 
 
 # --------------------------------------------------------------------------- querying

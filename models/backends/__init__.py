@@ -86,7 +86,28 @@ class Backend:
 
     def match_expression(self, query, exact: bool = False) -> str:
         """The parsed query in the engine's own syntax: broad (each word as written or through its
-        stems; what filters use) or ``exact`` (each word as written only)."""
+        stems; what filters use) or ``exact`` (each word as written only), worked out once."""
+        mode = "exact" if exact else "broad"
+        if mode not in query.compiled:
+            def term(word):
+                return self.word_term(word, () if exact else query.stems(word))
+            expression = self.all_of([term(word) for word in query.positive])
+            if query.excluded:
+                expression = self.but_not(expression, self.any_of([term(word) for word in query.excluded]))
+            query.compiled[mode] = expression
+        return query.compiled[mode]
+
+    def word_term(self, word: str, stem_terms: tuple[str, ...]) -> str:
+        """One query word (a prefix) or any of its stem terms, in the engine's syntax."""
+        raise NotImplementedError
+
+    def all_of(self, terms: list[str]) -> str:
+        raise NotImplementedError
+
+    def any_of(self, terms: list[str]) -> str:
+        raise NotImplementedError
+
+    def but_not(self, expression: str, excluded: str) -> str:
         raise NotImplementedError
 
     def ranked_matches(self, query, kinds: tuple[str, ...]):

@@ -68,20 +68,19 @@ class PostgreSQL(Backend):
     def finish_search_index(self, db) -> None:
         db.execute_sql("UPDATE search_doc SET tsv = array_to_tsvector(string_to_array(forms, ' '))")
         db.execute_sql("CREATE INDEX IF NOT EXISTS search_doc_tsv_idx ON search_doc USING GIN (tsv)")
-        db.execute_sql(
-            "CREATE INDEX IF NOT EXISTS search_doc_order_idx ON search_doc (kind, part, sort_date, record_id)")
 
-    def match_expression(self, query, exact: bool = False) -> str:
-        mode = "exact" if exact else "broad"
-        if mode not in query.compiled:
-            def term(word):
-                alternatives = [ts_term(word)] + ([] if exact else [ts_lexeme(s) for s in query.stems(word)])
-                return alternatives[0] if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")"
-            expression = " & ".join(term(t) for t in query.positive)
-            if query.excluded:
-                expression = f"({expression}) & !({' | '.join(term(t) for t in query.excluded)})"
-            query.compiled[mode] = expression
-        return query.compiled[mode]
+    def word_term(self, word: str, stem_terms: tuple[str, ...]) -> str:
+        alternatives = [ts_term(word), *(ts_lexeme(term) for term in stem_terms)]
+        return alternatives[0] if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")"
+
+    def all_of(self, terms: list[str]) -> str:
+        return " & ".join(terms)
+
+    def any_of(self, terms: list[str]) -> str:
+        return " | ".join(terms)
+
+    def but_not(self, expression: str, excluded: str) -> str:
+        return f"({expression}) & !({excluded})"
 
     def _matching(self, query, exact: bool = False):
         return Expression(SearchDoc.tsv, "@@", Cast(Value(self.match_expression(query, exact)), "tsquery"))

@@ -194,19 +194,18 @@ class SQLite(Backend):
         db.execute_sql('DROP TABLE "unordered_search_doc"')
         with db.bind_ctx([SearchFTS]):
             SearchFTS.rebuild()
-        db.execute_sql(
-            "CREATE INDEX IF NOT EXISTS search_doc_order_idx ON search_doc (kind, part, sort_date, record_id)")
 
-    def match_expression(self, query, exact: bool = False) -> str:
-        mode = "exact" if exact else "broad"
-        if mode not in query.compiled:
-            def term(word):
-                return fts5_term(word, () if exact else query.stems(word))
-            expression = " AND ".join(term(t) for t in query.positive)
-            if query.excluded:
-                expression = f"({expression}) NOT ({' OR '.join(term(t) for t in query.excluded)})"
-            query.compiled[mode] = expression
-        return query.compiled[mode]
+    def word_term(self, word: str, stem_terms: tuple[str, ...]) -> str:
+        return fts5_term(word, stem_terms)
+
+    def all_of(self, terms: list[str]) -> str:
+        return " AND ".join(terms)
+
+    def any_of(self, terms: list[str]) -> str:
+        return " OR ".join(terms)
+
+    def but_not(self, expression: str, excluded: str) -> str:
+        return f"({expression}) NOT ({excluded})"
 
     def ranked_matches(self, query, kinds: tuple[str, ...]):
         matches = SearchFTS.select(SearchFTS.rowid.alias("doc_rowid")).where(
