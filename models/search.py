@@ -129,6 +129,15 @@ def entity_term(key: str) -> str:
     return ENTITY_MARK + hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
+def _sequences(entry: Entry):
+    """(token sequence, is a search form) of each of an entry's names and search forms."""
+    for marked, texts in ((False, entry.names), (True, entry.search_forms)):
+        for text in texts:
+            sequence = tuple(textnorm.tokens(text))
+            if sequence:
+                yield sequence, marked
+
+
 class Gazetteer:
     """Every name of every participant and place, to make a record findable in both languages.
 
@@ -144,34 +153,34 @@ class Gazetteer:
 
     def __init__(self, entities: list):
         entries = [e if isinstance(e, Entry) else Entry(tuple(e)) for e in entities]
-        self.names: list[list[str]] = []  # name tokens of each entity
         self.terms = [entity_term(e.key or f"#{i}") for i, e in enumerate(entries)]  # see expand
-        self.sequences: list[list[tuple[str, ...]]]  # every name and search form of each, as token sequences
         self._starting: dict[str, tuple] = {}  # token -> candidates (see expand)
-        owners: dict[tuple[str, ...], set[str]] = {}
-        found: list[tuple[tuple[str, ...], int, bool]] = []
-        for index, entry in enumerate(entries):
-            tokens = []
-            for marked, texts in ((False, entry.names), (True, entry.search_forms)):
-                for text in texts:
-                    sequence = tuple(textnorm.tokens(text))
-                    if sequence:
-                        owners.setdefault(sequence, set()).add(entry.key or f"#{index}")
-                        found.append((sequence, index, marked))
-                        tokens.extend(() if marked else sequence)
-            self.names.append(list(dict.fromkeys(tokens)))
-        self.sequences = [[] for _ in entries]
-        for sequence, index, _ in found:
-            if sequence not in self.sequences[index]:
-                self.sequences[index].append(sequence)
+        found = [(sequence, index, marked) for index, entry in enumerate(entries)
+                 for sequence, marked in _sequences(entry)]
+        owners = self._collect(entries, found)
         self._forms = self._form_index()
         # a name shared by several entities (a surname, "the minister") does not say which one a
         # text means: it is searchable as written, but adds nobody's other names
+        self._index_names([entry for entry in found if len(owners[entry[0]]) == 1])
+
+    def _collect(self, entries: list[Entry], found) -> dict[tuple[str, ...], set[str]]:
+        """Each entity's name tokens and sequences; returns the owners (entity keys) of each sequence."""
+        self.names: list[list[str]] = [[] for _ in entries]  # name tokens of each entity
+        self.sequences: list[list[tuple[str, ...]]] = [[] for _ in entries]  # names and search forms
+        owners: dict[tuple[str, ...], set[str]] = {}
+        for sequence, index, marked in found:
+            owners.setdefault(sequence, set()).add(entries[index].key or f"#{index}")
+            if not marked:
+                self.names[index].extend(t for t in sequence if t not in self.names[index])
+            if sequence not in self.sequences[index]:
+                self.sequences[index].append(sequence)
+        return owners
+
+    def _index_names(self, found: list[tuple[tuple[str, ...], int, bool]]) -> None:
+        """For expand: one-token names by token, longer ones by their first two tokens."""
         self._singles: dict[str, list[tuple[int, bool]]] = {}
         self._pairs: dict[tuple[str, str], list[tuple[tuple[str, ...], int, bool]]] = {}
         for sequence, index, marked in found:
-            if len(owners[sequence]) > 1:
-                continue
             if len(sequence) == 1:
                 self._singles.setdefault(sequence[0], []).append((index, marked))
             else:
