@@ -16,7 +16,7 @@ from webargs.flaskparser import FlaskParser
 
 from models import filters as filter_tables
 from models import queries, search
-from models.vocabulary import CAMEO_PATTERN, ID_PATTERN, MAX_QUERY_LENGTH, TOPIC_PATTERN
+from models.vocabulary import CAMEO_PATTERN, ID_PATTERN, SOURCE_ID_PATTERN, MAX_QUERY_LENGTH, TOPIC_PATTERN
 
 from . import database
 from .errors import Problem, bad_parameter
@@ -162,6 +162,7 @@ class CommaList(fields.List):
 #: the grammar of one value of each filter grammar, as a regular expression without anchors
 ITEM_PATTERNS = {
     filter_tables.ID: ID_PATTERN.strip("^$"),
+    filter_tables.SOURCE: SOURCE_ID_PATTERN.strip("^$"),
     filter_tables.ISO3: "[A-Za-z]{3}",
     filter_tables.CAMEO: CAMEO_PATTERN.strip("^$"),
     filter_tables.TOPIC: TOPIC_PATTERN.strip("^$"),
@@ -185,10 +186,12 @@ class Many(fields.List):
                          metadata={"description": description, "maxItems": max_items}, **kwargs)
 
     def split(self, values) -> list[str]:
-        return [part.strip(" ") for raw in values for part in str(raw).split(",") if part.strip(" ")]
+        return [part.strip(" ") for raw in values for part in str(raw).split(",")]
 
     def _deserialize(self, value, attr, data, **kwargs):
         items = self.split(super()._deserialize(value, attr, data, **kwargs))
+        if "" in items:  # `country=`, `status=a,,b`: as the documented pattern says, a value is never empty
+            raise ValidationError("has an empty value; give values separated by single commas, e.g. a,b")
         if len(items) > self.max_items:
             raise ValidationError(f"has {len(items)} values; the most is {self.max_items}")
         errors, out = [], []
@@ -263,8 +266,9 @@ def _value_field(grammar, description: str, **kwargs):
     if grammar == filter_tables.TOPIC:
         return fields.String(validate=validate.Regexp(TOPIC_PATTERN, error="must be a topic id such as astana_talks"),
                              metadata=metadata, **kwargs)
-    if grammar == filter_tables.TEXT:
-        return text(80, description, **kwargs)
+    if grammar == filter_tables.SOURCE:
+        return fields.String(validate=validate.Regexp(SOURCE_ID_PATTERN, error="must be a source id, e.g. 000_59c438f4edc17540"),
+                             metadata=metadata, **kwargs)
     if grammar == filter_tables.SEARCH:
         return text(MAX_QUERY_LENGTH, description, **kwargs)
     if grammar == filter_tables.DATE:

@@ -18,8 +18,8 @@ from .records import Event, EventCountry, EventParticipant, EventTopic, Particip
 from .vocabulary import EVENT_STATUSES, PARTICIPANT_KINDS, PLACE_KINDS, PLOVER_TYPES, STATEMENT_MODES
 
 #: value grammars (api/params.py maps each to a validated parameter); a tuple is a set of choices
-ID, ISO3, CAMEO, TOPIC, TEXT, SEARCH, DATE, FLAG = (
-    "id", "iso3", "cameo", "topic", "text", "search", "date", "flag")
+ID, SOURCE, ISO3, CAMEO, TOPIC, SEARCH, DATE, FLAG = (
+    "id", "source", "iso3", "cameo", "topic", "search", "date", "flag")
 #: how the values of a repeatable filter combine (repeated, or comma-separated in one parameter)
 ANY, ALL = "any", "all"
 #: the most values one repeatable filter takes (more is a 400: a request's cost is bounded up front)
@@ -82,7 +82,7 @@ EVENT_FILTERS = (
     Filter("plover", PLOVER_TYPES, lambda v: _in(Event.plover_type, v), "PLOVER event type.", ANY),
     Filter("status", EVENT_STATUSES, lambda v: _in(Event.status, v), "Event status.", ANY),
     Filter("topic", TOPIC, _topics(EventTopic, EventTopic.event, Event.id), "Topic id.", ANY),
-    Filter("source", TEXT, lambda v: _in(Event.source, v), "Source id.", ANY),
+    Filter("source", SOURCE, lambda v: _in(Event.source, v), "Source id.", ANY),
     Filter("q", SEARCH, _matching(Event, "event"),
            'Search: words (all must match), "a phrase", -excluded. Arabic spelling variants are unified.'),
     Filter("from", DATE, None, "Earliest date (ISO, inclusive). Records whose date interval overlaps [from, to] match."),
@@ -98,7 +98,7 @@ STATEMENT_FILTERS = (
     Filter("mode", STATEMENT_MODES, lambda v: _in(Statement.mode, v), "direct or reported.", ANY),
     Filter("type", CAMEO, lambda v: _cameo_prefixes(Statement.cameo_code, v), "CAMEO code or prefix.", ANY),
     Filter("topic", TOPIC, _topics(StatementTopic, StatementTopic.statement, Statement.id), "Topic id.", ANY),
-    Filter("source", TEXT, lambda v: _in(Statement.source, v), "Source id.", ANY),
+    Filter("source", SOURCE, lambda v: _in(Statement.source, v), "Source id.", ANY),
     Filter("q", SEARCH, _matching(Statement, "statement"), "Search (see /v1/search)."),
     Filter("from", DATE, lambda v: Statement.sort_date >= v, "Earliest reporting day (ISO, inclusive)."),
     Filter("to", DATE, lambda v: Statement.sort_date <= v, "Latest reporting day (ISO, inclusive)."),

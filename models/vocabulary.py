@@ -7,6 +7,8 @@ tuples, so a value the loader accepts is a value a filter can ask for.
 from __future__ import annotations
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,79}$"
+#: a source id: the name of its seed file and fixtures directory
+SOURCE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,79}$"
 TOPIC_PATTERN = r"^[a-z][a-z0-9_]{1,59}$"
 ISO3 = r"^[A-Z]{3}$"
 CAMEO_PATTERN = r"^[0-9]{2,4}$"

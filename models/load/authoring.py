@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import spans
+from ..vocabulary import SOURCE_ID_PATTERN
 from .files import record_file
 from .reader import RECORD_KINDS
 
-SOURCE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,79}$"
 
 
 def slug(name: str) -> str:

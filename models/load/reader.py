@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Callable, Iterator
 from marshmallow import ValidationError
 
 from . import spans
+from ..vocabulary import SOURCE_ID_PATTERN
 from .files import Problem, dataset_version, flatten_errors, preview, record_file
 from .schemas import CodebookSchema, SeedMetaSchema
 from .validate import Prefetcher, validate_file
@@ -174,6 +176,11 @@ class DatasetReader:
         for text_path in texts:
             source_id = text_path.stem
             meta_path = text_path.with_suffix(".json")
+            if not re.match(SOURCE_ID_PATTERN, source_id):
+                self.problem(text_path, "$", f"the file name {source_id!r} is not a source id ({SOURCE_ID_PATTERN}: "
+                                             "lower-case letters, digits, '_' and '-'); rename the seed and its "
+                                             "fixtures directory")
+                continue
             raw = text_path.read_bytes()
             if not meta_path.exists():
                 self.problem(meta_path, "$", f"missing: every seed needs its metadata (publisher, published_at, language, title, sha256={hashlib.sha256(raw).hexdigest()})")
