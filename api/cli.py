@@ -53,9 +53,19 @@ def describe(summary: loader.Summary) -> str:
             f"(dataset {summary.dataset_version}, {summary.seconds:.1f} s)")
 
 
-def do_load(root: Path, url: str) -> loader.Summary:
+def do_load(root: Path, url: str, full: bool = False) -> loader.Summary:
     db = open_database(url, create_dir=True)
-    return loader.load(root, db, progress)
+    return loader.load(root, db, progress, full=full)
+
+
+def describe_load(summary: loader.Summary) -> str:
+    """What a load did: nothing, the difference, or a rebuild (and why)."""
+    if summary.mode == "unchanged":
+        return f"nothing changed since release {summary.release} (dataset {summary.dataset_version}); the database is as it was"
+    plan = summary.plan
+    what = plan.describe() if plan is not None else ""
+    how = "applied the difference" if summary.mode == "incremental" else f"rebuilt everything ({summary.full_reason})"
+    return f"release {summary.release}: {what}; {how}: " + describe(summary)
 
 
 @click.group(help="Hand-curated political event records: validate, load and serve them as a JSON API.")
@@ -87,20 +97,25 @@ def check(root, fix):
     click.echo("ok: " + describe(summary))
 
 
-@main.command(help="Validate and (re)load everything into the database in one transaction. On any problem nothing "
-                   "changes and the exit status is 1. The database is DATABASE_URL, else a SQLite file in "
-                   "$EVENT_RECORDS_DATA_DIR (default ./data).")
+@main.command(help="Bring the database up to date with the seeds and fixtures, in one transaction, as a new release. "
+                   "Only the sources added, changed or removed since the last load are read and applied (an "
+                   "unchanged tree changes nothing); a change of table layout, a codebook change other than added "
+                   "entries, or a name that records of other sources contain rebuilds everything, and says why. "
+                   "On any problem nothing changes and the exit status is 1. The database is DATABASE_URL, else a "
+                   "SQLite file in $EVENT_RECORDS_DATA_DIR (default ./data).")
 @click.option("--root", type=click.Path(file_okay=False), help=ROOT_HELP)
 @click.option("--database-url", envvar="DATABASE_URL", help="sqlite:///path, postgresql://… or postgresql+pool://… (default: $DATABASE_URL).")
-def load(root, database_url):
+@click.option("--full", is_flag=True, help="Rebuild every table from the files (the release history is kept; the "
+                                           "rebuild is itself a release).")
+def load(root, database_url, full):
     root_path = content_root(root)
     url = database_url or database_url_from_env()
     try:
-        summary = do_load(root_path, url)
+        summary = do_load(root_path, url, full)
     except loader.LoadError as error:
         report_problems(error)
         sys.exit(1)
-    click.echo(f"loaded into {redact(url)}: " + describe(summary))
+    click.echo(f"{redact(url)}: " + describe_load(summary))
 
 
 def redact(url: str) -> str:
@@ -126,7 +141,7 @@ def ensure_loaded(root: Path, url: str) -> None:
     click.echo("database is missing, or was loaded by another version of event-records; loading…" if stored is None
                else f"dataset changed ({stored} → {current}); reloading…", err=True)
     summary = do_load(root, url)
-    click.echo("loaded " + describe(summary), err=True)
+    click.echo(describe_load(summary), err=True)
 
 
 @main.command(help="Load the data if needed, then serve the API with gunicorn (gthread workers). "

@@ -49,6 +49,8 @@ class Source(BaseModel):
     language = CharField()
     sha256 = CharField()
     url = TextField(null=True)
+    # hash of the seed and its fixture files: what an incremental load compares (models/load/plan.py)
+    fingerprint = CharField()
     # a column is read by walking past the ones before it (overflow pages included): the
     # documents come before the source text, which can be long
     doc = TextField()
@@ -177,8 +179,29 @@ class EventDayCount(BaseModel):
         primary_key = CompositeKey("dimension", "edge", "value", "day")
 
 
+class SourceEntity(BaseModel):
+    """One source's entry for a participant or place, as its fixture file gives it.
+
+    The served participant merges the entries of every source that lists it; an
+    incremental load re-merges from these rows (sources it does not re-read) and the
+    files (sources it does), so the merge never needs the unchanged sources' files.
+    ``mentions`` holds the first ``documents.MENTIONS_INLINE`` spans (what a merged
+    document can show), ``mention_count`` all of them.
+    """
+
+    source = CharField()
+    kind = CharField()  # participants / places
+    entity = CharField()
+    record = TextField()  # the validated entry without its mentions (JSON)
+    mentions = TextField()  # [[start, end, text], …] (JSON)
+    mention_count = IntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("source", "kind", "entity")
+
+
 #: Bump when a table changes: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 TABLES = [
     DatasetMeta,
@@ -194,6 +217,7 @@ TABLES = [
     Statement,
     StatementTopic,
     EventDayCount,
+    SourceEntity,
 ]
 
 # Secondary indexes are built after the bulk insert (cheaper than maintaining them row by row).
@@ -216,4 +240,5 @@ INDEXES = [
     (Statement, ("event",), False),
     (StatementTopic, ("statement",), False),
     (Participant, ("country",), False),
+    (SourceEntity, ("kind", "entity"), False),
 ]

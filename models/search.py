@@ -187,6 +187,19 @@ class Gazetteer:
                 self._pairs.setdefault((sequence[0], sequence[1]), []).append((sequence, index, marked))
         self._firsts = {first for first, _ in self._pairs}
 
+    def effects(self) -> dict[tuple[str, ...], tuple]:
+        """What each indexed name sequence adds to a record that contains it: two gazetteers
+        index a record alike exactly where the sequences it contains have equal effects."""
+        out = {(token,): [] for token in self._singles}
+        for sequences in self._pairs.values():
+            out.update({sequence: [] for sequence, _, _ in sequences})
+        for token, owners in self._singles.items():
+            out[(token,)].extend((marked, tuple(self.names[i]), self.terms[i]) for i, marked in owners)
+        for sequences in self._pairs.values():
+            for sequence, index, marked in sequences:
+                out[sequence].append((marked, tuple(self.names[index]), self.terms[index]))
+        return {sequence: tuple(sorted(effect)) for sequence, effect in out.items()}
+
     def expand(self, tokens: list[str]) -> list[str]:
         """The index terms ``tokens`` gain through the entities they name: every name of an entity
         whose name (in any of its forms) appears, the stem terms of the names of an entity whose
@@ -286,6 +299,16 @@ class Gazetteer:
         return {word: tuple(dict.fromkeys(terms)) for word, terms in out.items()}
 
 
+def contains_sequence(tokens: list[str], sequence: tuple[str, ...]) -> bool:
+    """Whether :meth:`Gazetteer.expand` would find the name ``sequence`` in ``tokens``: a token
+    with the name's first token among its forms, followed by the rest of the name."""
+    length = len(sequence)
+    for position, token in enumerate(tokens):
+        if sequence[0] in textnorm.index_forms(token) and tuple(tokens[position + 1:position + length]) == sequence[1:]:
+            return True
+    return False
+
+
 def _word_matches(token: str, query: "Query") -> bool:
     """A query word matches the (normalised) token as written: a prefix of one of its forms."""
     forms = textnorm.index_forms(token)
@@ -312,9 +335,11 @@ class IndexWriter:
     BATCH = 2_000
     MAX_TOKEN = 200  # PostgreSQL refuses tsvector lexemes over 2 KB
 
-    def __init__(self, db):
+    def __init__(self, db, placed: bool = False):
         self.db = db
         self.backend = backends.of(db)
+        #: an incremental load: rows go straight into the built index, numbered into its gaps
+        self.placed = placed
         self.rows: list[dict] = []
         self.gazetteer = Gazetteer([])
         self._tokens: dict[str, list[str]] = {}
@@ -410,11 +435,16 @@ class IndexWriter:
 
     def flush(self) -> None:
         if self.rows:
-            self.backend.write_search_rows(self.db, self.rows)
+            if self.placed:
+                self.backend.place_search_rows(self.db, self.rows)
+            else:
+                self.backend.write_search_rows(self.db, self.rows)
             self.rows = []
 
     def finish(self) -> None:
         self.flush()
+        if self.placed:
+            return
         self.backend.finish_search_index(self.db)
         self.db.execute_sql(
             "CREATE INDEX IF NOT EXISTS search_doc_order_idx ON search_doc (kind, part, sort_date, record_id)")

@@ -159,7 +159,9 @@ def test_cli_check_and_load_exit_codes(content, tmp_path):
     url = f"sqlite:///{tmp_path / 'cli' / 'db.sqlite3'}"
     loaded = run_cli("load", "--root", str(content), "--database-url", url, cwd=tmp_path)
     assert loaded.returncode == 0, loaded.stderr
-    assert "loaded into" in loaded.stdout
+    assert "release 1: 1 source(s) added" in loaded.stdout and "rebuilt everything" in loaded.stdout
+    again = run_cli("load", "--root", str(content), "--database-url", url, cwd=tmp_path)
+    assert again.returncode == 0 and "nothing changed since release 1" in again.stdout, again.stdout
 
     edit(content, "events", lambda events: events[0].update(status="maybe"))
     bad = run_cli("check", "--root", str(content), cwd=tmp_path)

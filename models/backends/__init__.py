@@ -21,6 +21,10 @@ from __future__ import annotations
 from pathlib import Path
 
 
+class NoRoom(Exception):
+    """An incremental change the stored structures cannot take in place (the load rebuilds)."""
+
+
 class Backend:
     """The interface; each method's docstring says what a backend must do."""
 
@@ -82,6 +86,19 @@ class Backend:
         raise NotImplementedError
 
     def finish_search_index(self, db) -> None:
+        raise NotImplementedError
+
+    def place_search_rows(self, db, rows: list[dict]) -> None:
+        """Add rows to a built index (an incremental load)."""
+        raise NotImplementedError
+
+    def rows_with_terms(self, db, terms: list[str]):
+        """(kind, record_id, body) of the search rows whose forms hold every one of ``terms``
+        as written (no prefix, no stems)."""
+        raise NotImplementedError
+
+    def delete_search_rows(self, db, kind: str, record_ids: list[str]) -> None:
+        """Remove the rows of these records from a built index (an incremental load)."""
         raise NotImplementedError
 
     def match_expression(self, query, exact: bool = False) -> str:

@@ -23,6 +23,9 @@ except ImportError:  # pragma: no cover - depends on the installed extras
     CONNECTION_ERRORS = ()
 
 
+TSV_UPDATE = "UPDATE search_doc SET tsv = array_to_tsvector(string_to_array(forms, ' '))"
+
+
 def ts_lexeme(token: str) -> str:
     return "'" + token.replace("'", "''") + "'"
 
@@ -66,8 +69,19 @@ class PostgreSQL(Backend):
         self.bulk_insert(db, SearchDoc, rows)
 
     def finish_search_index(self, db) -> None:
-        db.execute_sql("UPDATE search_doc SET tsv = array_to_tsvector(string_to_array(forms, ' '))")
+        db.execute_sql(TSV_UPDATE)
         db.execute_sql("CREATE INDEX IF NOT EXISTS search_doc_tsv_idx ON search_doc USING GIN (tsv)")
+
+    def place_search_rows(self, db, rows: list[dict]) -> None:
+        self.bulk_insert(db, SearchDoc, rows)
+        db.execute_sql(TSV_UPDATE + " WHERE tsv IS NULL")
+
+    def rows_with_terms(self, db, terms: list[str]):
+        query = " & ".join(ts_lexeme(term) for term in terms)
+        return db.execute_sql('SELECT "kind", "record_id", "body" FROM "search_doc" WHERE tsv @@ %s::tsquery', [query])
+
+    def delete_search_rows(self, db, kind: str, record_ids: list[str]) -> None:
+        SearchDoc.delete().where((SearchDoc.kind == kind) & SearchDoc.record_id.in_(record_ids)).execute()
 
     def word_term(self, word: str, stem_terms: tuple[str, ...]) -> str:
         alternatives = [ts_term(word), *(ts_lexeme(term) for term in stem_terms)]

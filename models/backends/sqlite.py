@@ -21,7 +21,7 @@ from ..paging import OrderedPart, SortSpec, page_select
 from ..records import Event, database
 from ..search_index import END_ONLY, STARTED, UNDATED, SearchDoc, SearchRow, with_phrases
 from ..vocabulary import SEARCH_KINDS
-from . import Backend, register
+from . import Backend, NoRoom, register
 
 # Applied on every connection. WAL lets readers keep serving the previous dataset while a load commits.
 PRAGMAS = {
@@ -37,6 +37,9 @@ PRAGMAS = {
 READ_BUSY_TIMEOUT = 1.0
 #: The loader's page cache: index builds and the search index sort and merge large b-trees.
 LOAD_CACHE_KIB = 256 * 1024
+#: search rows are numbered this far apart, so that an incremental load can number new rows in
+#: list order between them (models/load/incremental.py)
+ROWID_GAP = 1 << 24
 #: a query word that begins more index terms than this stays an FTS5 prefix query
 MAX_EXPANDED_TERMS = 32
 
@@ -189,11 +192,58 @@ class SQLite(Backend):
         order = ("kind", "part", "sort_date", "record_id")
         columns = ", ".join(f'"{c}"' for c in (*order, "body", "forms"))
         db.execute_sql(f'CREATE INDEX "unordered_search_doc_order" ON "unordered_search_doc" ({", ".join(order)})')
-        db.execute_sql(f'INSERT INTO "search_doc" ({columns}) SELECT {columns} FROM "unordered_search_doc" '
-                       f'ORDER BY {", ".join(order)}')
+        db.execute_sql(f'INSERT INTO "search_doc" ("rowid", {columns}) SELECT '
+                       f'{ROWID_GAP} * row_number() OVER (ORDER BY {", ".join(order)}), {columns} '
+                       f'FROM "unordered_search_doc" ORDER BY {", ".join(order)}')
         db.execute_sql('DROP TABLE "unordered_search_doc"')
         with db.bind_ctx([SearchFTS]):
             SearchFTS.rebuild()
+
+    def place_search_rows(self, db, rows: list[dict]) -> None:
+        order = ("kind", "part", "sort_date", "record_id")
+        rows = sorted(rows, key=lambda row: tuple(row[c] for c in order))
+        key = ", ".join(f'"{c}"' for c in order)
+        marks = ", ".join("?" * len(order))
+        descending = ", ".join(f'"{c}" DESC' for c in order)
+        before = f'SELECT "rowid" FROM "search_doc" WHERE ({key}) < ({marks}) ORDER BY {descending} LIMIT 1'
+        after = f'SELECT "rowid" FROM "search_doc" WHERE ({key}) > ({marks}) ORDER BY {key} LIMIT 1'
+        gaps: dict[tuple, list[dict]] = {}
+        for row in rows:
+            values = [row[c] for c in order]
+            low = db.execute_sql(before, values).fetchone()
+            high = db.execute_sql(after, values).fetchone()
+            gaps.setdefault((low[0] if low else None, high[0] if high else None), []).append(row)
+        numbered = []
+        for (low, high), group in gaps.items():
+            k = len(group) + 1
+            if low is None:
+                low = (high if high is not None else 0) - ROWID_GAP * k
+            if high is None:
+                high = low + ROWID_GAP * k
+            step = (high - low) // k
+            if step < 1:
+                raise NoRoom("the search index has no room left between two rows")
+            numbered.extend((low + step * (i + 1), row) for i, row in enumerate(group))
+        columns = ("rowid", *order, "body", "forms")
+        names = ", ".join(f'"{c}"' for c in columns)
+        db.cursor().executemany(
+            f'INSERT INTO "search_doc" ({names}) VALUES ({", ".join("?" * len(columns))})',
+            [(rowid, *(row[c] for c in columns[1:])) for rowid, row in numbered])
+        db.cursor().executemany('INSERT INTO "search_fts" ("rowid", "forms") VALUES (?, ?)',
+                                [(rowid, row["forms"]) for rowid, row in numbered])
+
+    def rows_with_terms(self, db, terms: list[str]):
+        match = " AND ".join(fts5_string(term) for term in terms)
+        return db.execute_sql('SELECT d."kind", d."record_id", d."body" FROM "search_fts" f JOIN "search_doc" d '
+                              'ON d."rowid" = f."rowid" WHERE "search_fts" MATCH ?', [match])
+
+    def delete_search_rows(self, db, kind: str, record_ids: list[str]) -> None:
+        # an external-content FTS5 index forgets a row when told its indexed values
+        marks = ", ".join("?" * len(record_ids))
+        where = f'WHERE "kind" = ? AND "record_id" IN ({marks})'
+        db.execute_sql(f'INSERT INTO "search_fts" ("search_fts", "rowid", "forms") '
+                       f'SELECT \'delete\', "rowid", "forms" FROM "search_doc" {where}', [kind, *record_ids])
+        db.execute_sql(f'DELETE FROM "search_doc" {where}', [kind, *record_ids])
 
     def word_term(self, word: str, stem_terms: tuple[str, ...]) -> str:
         return fts5_term(word, stem_terms)

@@ -16,10 +16,13 @@ from pathlib import Path
 from peewee import sort_models
 
 from .. import backends
-from ..records import INDEXES, SCHEMA_VERSION, TABLES, DatasetMeta
+from ..history import HISTORY_TABLES, current_release
+from ..records import INDEXES, SCHEMA_VERSION, TABLES, DatasetMeta, Event, Participant, Place, Source, Statement
 from ..search_index import SearchDoc
 from .files import LoadError, Problem, dataset_version
+from .plan import Plan, plan_load
 from .reader import DatasetReader, Sink
+from .releases import WORK_TABLES, ReleaseRecorder
 from .writer import DatabaseWriter
 
 __all__ = ["LoadError", "Problem", "Summary", "check", "dataset_version", "load", "loaded_version"]
@@ -30,6 +33,10 @@ class Summary:
     dataset_version: str
     counts: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    mode: str = "check"  # check / full / incremental / unchanged
+    release: int | None = None  # the release the database serves after the load
+    plan: Plan | None = None
+    full_reason: str | None = None  # why a load rebuilt everything
 
 
 def check(root: Path, progress=None) -> Summary:
@@ -70,32 +77,70 @@ def create_indexes(db) -> None:
         db.execute_sql(f'CREATE {"UNIQUE " if unique else ""}INDEX IF NOT EXISTS "{name}" ON "{table}" ({column_list})')
 
 
-def load(root: Path, db, progress=None) -> Summary:
-    """Validate and (re)load everything into ``db`` in one transaction.
+def load(root: Path, db, progress=None, full: bool = False) -> Summary:
+    """Bring ``db`` up to date with the files in one transaction, as a new release.
 
-    Raises :class:`LoadError` (after rolling back) if any record is wrong.
+    Only the difference is applied (sources added, changed or removed: see
+    models/load/incremental.py) unless ``full``, a change of table layout or a
+    codebook change other than added entries asks for a rebuild; an unchanged tree
+    changes nothing. Raises :class:`LoadError` (after rolling back) if any record is wrong.
     """
+    from . import incremental
+
     started = time.perf_counter()
-    reader = DatasetReader(root, progress)
     progress = progress or (lambda message: None)
     backend = backends.of(db)
     db.connect(reuse_if_open=True)
     backend.prepare_load(db)
     try:
-        with db.bind_ctx(table_models(db)), db.atomic() as transaction:
-            reset_schema(db)
-            version = reader.read(DatabaseWriter(db))
-            if reader.problems:
-                transaction.rollback()
-                raise LoadError(reader.problems)
-            backend.check_references(db)
-            progress("building indexes")
-            create_indexes(db)
+        with db.bind_ctx(table_models(db) + HISTORY_TABLES + WORK_TABLES):
+            plan = plan_load(root, db, full)
+            if plan.unchanged:
+                return Summary(plan.version, stored_counts(db), time.perf_counter() - started, "unchanged",
+                               current_release(db), plan)
+            reason = plan.full_reason
+            if reason is None:
+                progress(f"applying the difference: {plan.describe()}")
+                try:
+                    with db.atomic():
+                        summary = incremental.apply(root, db, plan, progress)
+                    summary.seconds = time.perf_counter() - started
+                    return summary
+                except (incremental.FullRequired, backends.NoRoom) as why:
+                    reason = str(why)
+            progress(f"rebuilding everything: {reason}")
+            with db.atomic() as transaction:
+                summary = full_load(root, db, plan, progress, transaction)
         progress("optimising the search index")
         backend.after_load(db)
     finally:
         db.close()
-    return Summary(version, reader.counts, time.perf_counter() - started)
+    summary.seconds, summary.full_reason = time.perf_counter() - started, reason
+    return summary
+
+
+def full_load(root: Path, db, plan: Plan, progress, transaction) -> Summary:
+    recorder = ReleaseRecorder(db)
+    reader = DatasetReader(root, progress)
+    reset_schema(db)
+    reader.read(DatabaseWriter(db, plan, recorder), plan.version)
+    if reader.problems:
+        transaction.rollback()
+        raise LoadError(reader.problems)
+    backends.of(db).check_references(db)
+    progress("building indexes")
+    create_indexes(db)
+    counts = stored_counts(db)
+    release = recorder.record(version=plan.version, mode="full", counts=counts, everything=True,
+                              sources={"added": plan.added, "changed": plan.changed, "removed": plan.removed})
+    return Summary(plan.version, counts, 0.0, "full", release, plan)
+
+
+def stored_counts(db) -> Counter:
+    """How many records of each kind ``db`` holds."""
+    return Counter({name: model.select().count() for name, model in (
+        ("sources", Source), ("participants", Participant), ("places", Place), ("events", Event),
+        ("statements", Statement))})
 
 
 def loaded_version(db) -> str | None:

@@ -31,6 +31,7 @@ class Sink:
     """Receives validated records. The base class keeps nothing (``check``)."""
 
     def codebook(self, codebook: dict) -> None: ...
+    def entity_entry(self, source_id: str, kind: str, record: dict, mentions: list) -> None: ...
     def entities(self, participants: dict, places: dict) -> None: ...
     def source(self, source_id: str, meta: dict, text: str, events: list, statements: list) -> None: ...
     def finish(self, version: str) -> None: ...
@@ -46,11 +47,36 @@ class Entity:
     record: dict
     file: str
     mentions: list = field(default_factory=list)  # (source id, start, end, text) of each checked span
+    #: mentions counted but not held: the tail of a stored source's entry (see StoredEntry)
+    skipped: int = 0
+
+    @property
+    def mention_count(self) -> int:
+        return len(self.mentions) + self.skipped
+
+
+@dataclass
+class StoredEntry:
+    """A source's participant or place entry as the database holds it (models.records.SourceEntity):
+    what an incremental load merges for a source it does not read again."""
+
+    kind: str
+    record: dict
+    mentions: list  # (source id, start, end, text), the first MENTIONS_INLINE
+    count: int
 
 
 class DatasetReader:
-    def __init__(self, root: Path, progress: Callable[[str], None] | None = None):
+    """Reads the tree. ``only`` limits the sources whose files are read (an incremental load);
+    the others' participant and place entries come from ``stored`` (source id -> entries),
+    and ``taken`` says which of a source's record ids another source already holds."""
+
+    def __init__(self, root: Path, progress: Callable[[str], None] | None = None, *, only: set | None = None,
+                 stored: dict | None = None, taken: Callable[[str, list], dict] | None = None):
         self.root = Path(root)
+        self.only = only
+        self.stored = stored or {}
+        self.taken = taken
         self._global_event_ids: set[str] = set()
         self._global_statement_ids: set[str] = set()
         self.problems: list[Problem] = []
@@ -104,22 +130,26 @@ class DatasetReader:
         return sink if not self.problems else NOTHING
 
     # -- the walk
-    def read(self, sink: Sink) -> str:
-        version = dataset_version(self.root)
+    def reads(self, source_id: str) -> bool:
+        return self.only is None or source_id in self.only
+
+    def read(self, sink: Sink, version: str | None = None) -> str:
+        version = version or dataset_version(self.root)
         codebook = self.read_codebook()
         sources = self.read_seeds()
         if codebook is not None:
             self.sink_for(sink).codebook(codebook)
         self.prefetch = Prefetcher.start(self.record_files_in_reading_order(sources))
         try:
-            participants, places = self.read_entities(sources, codebook)
+            participants, places = self.read_entities(sources, codebook, sink)
             self.sink_for(sink).entities(participants, places)
-            for number, (source_id, (meta, text)) in enumerate(sorted(sources.items()), 1):
+            read_now = [(s, entry) for s, entry in sorted(sources.items()) if self.reads(s)]
+            for number, (source_id, (meta, text)) in enumerate(read_now, 1):
                 events, statements = self.read_source_records(source_id, text, codebook, participants, places)
                 self.sink_for(sink).source(source_id, meta, text, events, statements)
                 self.counts["sources"] += 1
-                if number % 100 == 0 or number == len(sources):
-                    self.progress(f"read {number}/{len(sources)} sources, {self.counts['events']} events, {self.counts['statements']} statements")
+                if number % 100 == 0 or number == len(read_now):
+                    self.progress(f"read {number}/{len(read_now)} sources, {self.counts['events']} events, {self.counts['statements']} statements")
         finally:
             if self.prefetch is not None:
                 self.prefetch.close()
@@ -133,7 +163,7 @@ class DatasetReader:
         """(path, kind) of every record file, in the order ``read`` validates them."""
         order = []
         for kinds in (ENTITY_KINDS, ("events", "statements")):
-            for source_id in sorted(sources):
+            for source_id in sorted(s for s in sources if self.reads(s)):
                 for kind in kinds:
                     path = record_file(self.root / "fixtures" / source_id, kind)
                     if path is not None:
@@ -212,13 +242,21 @@ class DatasetReader:
                 self.problem(directory, "$", f"no seed seeds/{directory.name}.txt for this fixtures directory")
         return sources
 
-    def read_entities(self, sources, codebook) -> tuple[dict, dict]:
+    IDENTITY = {
+        "participants": ("name_en", "name_ar", "kind", "country"),
+        "places": ("name_en", "name_ar", "kind", "country", "lat", "lon"),
+    }
+
+    def read_entities(self, sources, codebook, sink: Sink = NOTHING) -> tuple[dict, dict]:
         merged: dict[str, dict[str, Entity]] = {"participants": {}, "places": {}}
-        identity = {
-            "participants": ("name_en", "name_ar", "kind", "country"),
-            "places": ("name_en", "name_ar", "kind", "country", "lat", "lon"),
-        }
-        for source_id, (meta, text) in sorted(sources.items()):
+        for source_id in sorted(set(sources) | set(self.stored)):
+            if not self.reads(source_id):
+                for entry in self.stored.get(source_id, []):
+                    self.merge_stored(merged[entry.kind], entry, source_id)
+                continue
+            if source_id not in sources:
+                continue
+            text = sources[source_id][1]
             for kind in ENTITY_KINDS:
                 path = record_file(self.root / "fixtures" / source_id, kind)
                 if path is None:
@@ -236,17 +274,41 @@ class DatasetReader:
                         for i, s in enumerate(record["mentions"])
                         if self.check_span(path, f"{json_path}.mentions[{i}]", text, s)
                     ]
+                    self.sink_for(sink).entity_entry(source_id, kind, record, mentions)
                     entity = merged[kind].get(record["id"])
                     if entity is None:
                         merged[kind][record["id"]] = Entity(record, self.rel(path), mentions)
                         continue
-                    for key in identity[kind]:
+                    for key in self.IDENTITY[kind]:
                         if entity.record[key] != record[key]:
                             self.problem(path, f"{json_path}.{key}", f"{record['id']} has {key} {record[key]!r} here but {entity.record[key]!r} in {entity.file}")
-                    for key in ("aliases", "search_forms"):
-                        entity.record[key].extend(v for v in record[key] if v not in entity.record[key])
-                    entity.mentions.extend(mentions)
+                    self.merge_into(entity, record, mentions)
         return merged["participants"], merged["places"]
+
+    @staticmethod
+    def merge_into(entity: Entity, record: dict, mentions: list, skipped: int = 0) -> None:
+        """A later source's entry merged into an entity: its new aliases and search forms, its mentions."""
+        for key in ("aliases", "search_forms"):
+            entity.record[key].extend(v for v in record[key] if v not in entity.record[key])
+        entity.mentions.extend(mentions)
+        entity.skipped += skipped
+
+    def merge_stored(self, entities: dict, entry: StoredEntry, source_id: str) -> None:
+        """A stored entry merged as :meth:`read_entities` merges one read from a file (the
+        stored entries were checked when their source was loaded)."""
+        skipped = entry.count - len(entry.mentions)
+        directory = self.root / "fixtures" / source_id
+        file = self.rel(record_file(directory, entry.kind) or directory)
+        entity = entities.get(entry.record["id"])
+        if entity is None:
+            entities[entry.record["id"]] = Entity(entry.record, file, list(entry.mentions), skipped)
+            return
+        for key in self.IDENTITY[entry.kind]:
+            if entity.record[key] != entry.record[key]:
+                self.problem(self.root / entity.file, f"{entry.record['id']}.{key}",
+                             f"{entry.record['id']} has {key} {entity.record[key]!r} here but "
+                             f"{entry.record[key]!r} in {file}")
+        self.merge_into(entity, entry.record, entry.mentions, skipped)
 
     def check_codebook_version(self, path, json_path, record, codebook) -> None:
         if codebook is not None and record["codebook_version"] != codebook["version"]:
@@ -283,9 +345,21 @@ class DatasetReader:
                 if self.check_statement(path, json_path, record, text, codebook, participants, event_ids, statement_ids):
                     statements.append(record)
                 statement_ids.add(record["id"])
+        if self.taken is not None:
+            self.check_taken(directory, "events", events, source_id)
+            self.check_taken(directory, "statements", statements, source_id)
         self.counts["events"] += len(events)
         self.counts["statements"] += len(statements)
         return events, statements
+
+    def check_taken(self, directory: Path, kind: str, records: list, source_id: str) -> None:
+        """Ids another source (not read again by this load) already uses."""
+        holders = self.taken(kind, [r["id"] for r in records])
+        path = record_file(directory, kind)
+        for record in records:
+            if record["id"] in holders:
+                self.problem(path, "$", f"duplicate {kind[:-1]} id {record['id']}: source "
+                                                    f"{holders[record['id']]} already has it")
 
     def check_event(self, path, json_path, record, text, codebook, participants, places, seen) -> bool:
         before = len(self.problems)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bisect
+import json
 import time
 from collections import Counter, defaultdict
 
@@ -18,6 +19,7 @@ from ..records import (
     Participant,
     Place,
     Source,
+    SourceEntity,
     Statement,
     StatementTopic,
     Topic,
@@ -36,8 +38,11 @@ class DatabaseWriter(Sink):
     commit, so the order does not matter).
     """
 
-    def __init__(self, db):
+    def __init__(self, db, plan, recorder=None):
         self.db = db
+        self.plan = plan  # models/load/plan.py: the fingerprints and codebook the Source and meta rows keep
+        self.recorder = recorder  # models/load/releases.py: notes each document written
+        self.entries: list[dict] = []
         self.backend = backends.of(db)
         self.codes: dict = {}
         self.participants: dict = {}
@@ -53,9 +58,28 @@ class DatabaseWriter(Sink):
         for row in rows:
             batch.append(row)
             if len(batch) >= INSERT_BATCH:
-                self.backend.bulk_insert(self.db, model, batch)
+                self.write_batch(model, batch)
                 batch = []
+        self.write_batch(model, batch)
+
+    def write_batch(self, model, batch: list[dict]) -> None:
         self.backend.bulk_insert(self.db, model, batch)
+        if self.recorder is not None:
+            self.recorder.written(model, batch)
+
+    def entity_entry(self, source_id: str, kind: str, record: dict, mentions: list) -> None:
+        """A source's own entry for a participant or place, kept for incremental loads."""
+        self.entries.append({
+            "source": source_id, "kind": kind, "entity": record["id"], "mention_count": len(mentions),
+            "record": documents.dumps({k: v for k, v in record.items() if k != "mentions"}),
+            "mentions": json.dumps([m[1:] for m in mentions[: documents.MENTIONS_INLINE]], ensure_ascii=False),
+        })
+        if len(self.entries) >= INSERT_BATCH:
+            self.flush_entries()
+
+    def flush_entries(self) -> None:
+        self.insert(SourceEntity, self.entries)
+        self.entries = []
 
     def codebook(self, codebook: dict) -> None:
         self.codes = codebook["codes"]
@@ -73,7 +97,7 @@ class DatabaseWriter(Sink):
                     self.mentions_by_source[source_id].append((start, end, kind, entity_id))
                 # only the inline mentions and the count are needed from here on (see finish)
                 self._mentions[kind, entity_id] = Mentions(span_dicts(entity.mentions[: documents.MENTIONS_INLINE]),
-                                                           len(entity.mentions))
+                                                           entity.mention_count)
                 entity.mentions = []  # the reader's copy: the per-source lists above hold the rest
         self.index.set_entities([search.entry_of(r) for r in (*self.participants.values(), *self.places.values())])
         self.participant_summaries = {pid: documents.participant_summary(r) for pid, r in self.participants.items()}
@@ -89,8 +113,11 @@ class DatabaseWriter(Sink):
         return documents.plover(entry["plover_type"], entry["plover_mode"])
 
     def source(self, source_id, meta, text, events, statements) -> None:
+        self.flush_entries()
         counts = {"events": len(events), "statements": len(statements)}
+        signature, fingerprint = self.plan.fingerprints[source_id]
         self.insert(Source, [{
+            "fingerprint": f"{signature}:{fingerprint}",
             "id": source_id, "publisher": meta["publisher"], "publisher_ar": meta["publisher_ar"], "title": meta["title"],
             "published_at": meta["published_at"].isoformat(), "language": meta["language"], "sha256": meta["sha256"],
             "url": meta["url"], "doc": documents.dumps(documents.source(meta, source_id, counts)), "text": text,
@@ -201,6 +228,7 @@ class DatabaseWriter(Sink):
         return names
 
     def finish(self, version: str) -> None:
+        self.flush_entries()
         self.insert(Participant, self.participant_rows())
         self.insert(Place, self.place_rows())
         self.insert(CameoCode, (
@@ -211,22 +239,28 @@ class DatabaseWriter(Sink):
         columns = ("dimension", "edge", "value", "day", "n", "ranged", "cum")
         self.insert(EventDayCount, (dict(zip(columns, values)) for values in self.day_counts.rows()))
         self.index.finish()
-        self.insert(DatasetMeta, [
+        self.insert(DatasetMeta, self.meta_rows(version))
+
+    def meta_rows(self, version: str) -> list[dict]:
+        return [
             {"key": "dataset_version", "value": version},
             {"key": "schema_version", "value": SCHEMA_VERSION},
             {"key": "loaded_at", "value": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
-        ])
+            {"key": "codebook", "value": self.plan.codebook.decode("utf-8", "replace")},
+        ]
 
-    def participant_rows(self):
-        for pid, record in self.participants.items():
+    def participant_rows(self, ids=None):
+        for pid in self.participants if ids is None else ids:
+            record = self.participants[pid]
             doc = documents.participant(record, self._mentions["participant", pid], self.participant_counts[pid])
             self.index.add_entity("participant", doc)
             yield {"id": pid, "name_en": record["name_en"], "name_ar": record["name_ar"], "kind": record["kind"],
                    "country": record["country"], "summary": documents.dumps(self.participant_summaries[pid]),
                    "embedded": documents.dumps(documents.embedded(doc)), "doc": documents.dumps(doc)}
 
-    def place_rows(self):
-        for pid, record in self.places.items():
+    def place_rows(self, ids=None):
+        for pid in self.places if ids is None else ids:
+            record = self.places[pid]
             doc = documents.place(record, self._mentions["place", pid], self.place_counts[pid])
             self.index.add_entity("place", doc)
             yield {"id": pid, "name_en": record["name_en"], "name_ar": record["name_ar"], "kind": record["kind"],
