@@ -1,7 +1,6 @@
 """The files that define a dataset: which they are, their version, their records, their errors."""
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path

@@ -31,8 +31,6 @@ from ..records import (
     CameoCode, DatasetMeta, Event, EventCountry, EventDayCount, EventParticipant, EventTopic, Participant, Place,
     Source, SourceEntity, Statement, StatementTopic, Topic,
 )
-from ..search_index import SearchDoc
-from ..vocabulary import SEARCH_KINDS
 from .files import LoadError, Problem
 from .reader import DatasetReader, StoredEntry
 from .releases import ReleaseRecorder
