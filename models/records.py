@@ -113,6 +113,10 @@ class Event(BaseModel):
     sort_date = CharField()
     place = ForeignKeyField(Place, deferrable=DEFERRED, null=True, backref="events")
     doc = TextField()
+    # participants and places named in the evidence besides the event's own ("participant:id", …; JSON,
+    # NULL when none): what the event's search row holds, so that it can be written again without
+    # its source's files (models/load/incremental.py)
+    also_named = TextField(null=True)
 
 
 class EventParticipant(BaseModel):
@@ -201,7 +205,7 @@ class SourceEntity(BaseModel):
 
 
 #: Bump when a table changes: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 
 TABLES = [
     DatasetMeta,

@@ -10,12 +10,14 @@ depends on more than one source is then brought up to date exactly:
   entry (models.records.SourceEntity);
 * the CAMEO codes' counts; the day counts (models/daycounts.py), by the
   difference of the removed and added events, their running totals re-summed;
-* the search index, whose new rows are numbered into the gaps a full load leaves.
+* the search index, whose new rows are numbered into the gaps a full load leaves;
+  and the rows of other sources' records that contain a name whose effect on the
+  index changed (a new participant's name, an alias added), written again from
+  their stored documents.
 
-Where the difference would reach records of other sources (a participant whose
-names or short form change, a new or removed name that other records contain, a
-numbering with no room left), the load says why and rebuilds everything instead
-(:class:`FullRequired`). tests/test_incremental.py holds every endpoint of an
+Where the difference would reach other sources' documents (the short form of a
+participant or place that they embed) or the numbering has no room left, the load
+says why and rebuilds everything instead (:class:`FullRequired`). tests/test_incremental.py holds every endpoint of an
 incrementally loaded database equal to a full load of the same files.
 """
 from __future__ import annotations
@@ -86,6 +88,20 @@ def stored_entries_of_gazetteer() -> list:
     """The gazetteer entries of the participants and places as stored before this load."""
     return [search.entry_of(json.loads(doc)) for model in (Participant, Place)
             for (doc,) in model.select(model.embedded).tuples().iterator()]
+
+
+def records_naming(kind: str, entity_id: str) -> set[tuple[str, str]]:
+    """(kind, id) of the stored records whose search rows hold the names of a participant or place."""
+    key = json.dumps(f"{kind}:{entity_id}")
+    also = Event.select(Event.id).where(Event.also_named.contains(key))
+    if kind == "participant":
+        own = EventParticipant.select(EventParticipant.event).where(EventParticipant.participant == entity_id)
+        spoken = Statement.select(Statement.id).where(Statement.speaker == entity_id)
+        found = {("statement", s) for (s,) in spoken.tuples()}
+    else:
+        own = Event.select(Event.id).where(Event.place == entity_id)
+        found = set()
+    return found | {("event", e) for select in (own, also) for (e,) in select.tuples()}
 
 
 def taken_ids(kind: str, ids: list) -> dict:
@@ -166,6 +182,8 @@ class IncrementalWriter(DatabaseWriter):
         self.reader = reader
         self.index = search.IndexWriter(db, placed=True)
         self.new_entries: dict[str, set] = {"participants": set(), "places": set()}
+        #: search rows of other sources' records that index differently after this load: (kind, id)
+        self.rerender: set[tuple[str, str]] = set()
 
     def codebook(self, codebook: dict) -> None:
         self.codes = codebook["codes"]
@@ -186,8 +204,9 @@ class IncrementalWriter(DatabaseWriter):
             rewritten |= {(kind[:-1], entity_id) for entity_id in defined}
             stored = {row[0]: row for row in self.stored_entities(model, defined)}
             for entity_id in sorted(defined):
-                self.compare(kind, entity_id, stored.get(entity_id), merged.get(entity_id))
-        self.check_gazetteer(stored_gazetteer, self.index.gazetteer, rewritten)
+                if self.renamed(kind, entity_id, stored.get(entity_id), merged.get(entity_id)):
+                    self.rerender |= records_naming(kind[:-1], entity_id)
+        self.rerender |= self.changed_names(stored_gazetteer, self.index.gazetteer, rewritten)
 
     @staticmethod
     def stored_entities(model, ids):
@@ -195,22 +214,24 @@ class IncrementalWriter(DatabaseWriter):
         for part in chunks(ids):
             yield from model.select(model.id, summary, model.doc).where(model.id.in_(part)).tuples()
 
-    def compare(self, kind: str, entity_id: str, stored, entity) -> None:
-        """Raise FullRequired when the entity's change reaches other sources' records."""
+    def renamed(self, kind: str, entity_id: str, stored, entity) -> bool:
+        """Whether the entity's names changed (other records' search rows hold them); raise
+        FullRequired when its short form, which other records' documents embed, changed."""
         if stored is None or entity is None:
             if entity is None and stored is not None:
                 self.check_unreferenced(kind, entity_id)
-            return  # a name that comes or goes: check_gazetteer
+            return False  # a name that comes or goes: changed_names
         doc = json.loads(stored[2])
         if kind == "participants":
             summary = documents.participant_summary(entity.record)
             old_summary = json.loads(stored[1])
         else:
             summary, old_summary = documents.place_summary(entity.record), documents.place_summary(doc)
+        if summary != old_summary:
+            raise FullRequired(f"the short form of {kind[:-1]} {entity_id} changed: records of other sources "
+                               "embed it")
         names = ("name_en", "name_ar", "aliases", "search_forms", "title_en", "title_ar")
-        if summary != old_summary or any(doc.get(n) != entity.record.get(n) for n in names if n in doc):
-            raise FullRequired(f"the names or short form of {kind[:-1]} {entity_id} changed: records of other "
-                               "sources embed them")
+        return any(doc.get(n) != entity.record.get(n) for n in names if n in doc)
 
     def check_unreferenced(self, kind: str, entity_id: str) -> None:
         """A participant or place no source defines any more must not be used by one."""
@@ -226,18 +247,48 @@ class IncrementalWriter(DatabaseWriter):
                 f"fixtures/{users[0][0]}", "$", f"uses {kind[:-1]} {entity_id!r}, which no source defines any more; "
                                                 f"define it in a {kind}.json or remove the references"))
 
-    def check_gazetteer(self, old: search.Gazetteer, new: search.Gazetteer, rewritten: set) -> None:
-        """Raise FullRequired when a name whose effect on the index changed (a new entity's name,
-        a name now shared by two entities, …) occurs in a record this load does not re-write."""
+    def changed_names(self, old: search.Gazetteer, new: search.Gazetteer, rewritten: set) -> set:
+        """Records this load does not re-write that contain a name whose effect on the index
+        changed (a new entity's name, one gone, a name now shared by two entities, …)."""
         before, after = old.effects(), new.effects()
         backend = backends.of(self.db)
+        found = set()
         for sequence in sorted(set(before) | set(after)):
             if before.get(sequence) == after.get(sequence):
                 continue
             for kind, record_id, body in backend.rows_with_terms(self.db, list(sequence)):
                 if (kind, record_id) not in rewritten and search.contains_sequence(body.split(), sequence):
-                    raise FullRequired(f"the name {' '.join(sequence)!r} now indexes differently, and the {kind} "
-                                       f"{record_id} of another source contains it")
+                    found.add((kind, record_id))
+        return found
+
+    def rerender_search_rows(self, rewritten_entities: set) -> None:
+        """Write again the search rows of ``self.rerender``, from the stored documents."""
+        backend = backends.of(self.db)
+        by_kind = defaultdict(list)
+        for kind, record_id in self.rerender - rewritten_entities:
+            by_kind[kind].append(record_id)
+        for kind, ids in by_kind.items():
+            for part in chunks(sorted(ids)):
+                backend.delete_search_rows(self.db, kind, part)
+                if kind == "event":
+                    for doc, also_named in Event.select(Event.doc, Event.also_named).where(Event.id.in_(part)).tuples():
+                        self.index.add_event(*self.event_search_input(json.loads(doc), also_named))
+                elif kind == "statement":
+                    for (doc,) in Statement.select(Statement.doc).where(Statement.id.in_(part)).tuples():
+                        self.index.add_statement(json.loads(doc))
+                else:
+                    model = Participant if kind == "participant" else Place
+                    for (doc,) in model.select(model.doc).where(model.id.in_(part)).tuples():
+                        self.index.add_entity(kind, json.loads(doc))
+
+    def event_search_input(self, doc: dict, also_named: str | None) -> tuple[dict, list]:
+        """(document, names) as the writer gave them to the index when it wrote the event."""
+        keys = [("participant", link["participant"]["id"]) for link in doc["participants"]]
+        if doc["place"]:
+            keys.append(("place", doc["place"]["id"]))
+        keys = list(dict.fromkeys(keys))
+        keys += [tuple(key.split(":", 1)) for key in json.loads(also_named or "[]")]
+        return doc, self.names_of(keys)
 
     def finish(self, version: str) -> None:
         self.flush_entries()
@@ -269,6 +320,7 @@ class IncrementalWriter(DatabaseWriter):
         self.place_counts = self.stored_place_counts(places & set(self.places))
         self.insert(Participant, self.participant_rows(sorted(participants & set(self.participants))))
         self.insert(Place, self.place_rows(sorted(places & set(self.places))))
+        self.rerender_search_rows({("participant", p) for p in participants} | {("place", p) for p in places})
 
     @staticmethod
     def stored_participant_counts(ids) -> dict:
@@ -301,7 +353,8 @@ class IncrementalWriter(DatabaseWriter):
 
 def apply_day_counts(removed: daycounts.DayCounter, added: daycounts.DayCounter) -> None:
     """Bring EventDayCount to what a full load would write: the counts' difference applied,
-    rows of no events dropped, each touched series' running totals summed again."""
+    rows of no events dropped, each touched series' running totals summed again; only the
+    rows whose values change are written."""
     sep = daycounts.DayCounter.SEP
     delta = defaultdict(lambda: [0, 0])
     for counter, sign in ((removed, -1), (added, 1)):
@@ -312,31 +365,63 @@ def apply_day_counts(removed: daycounts.DayCounter, added: daycounts.DayCounter)
     by_series = defaultdict(dict)
     for key, change in delta.items():
         dimension, edge, value, day = key.split(sep)
-        by_series[dimension, edge, value][day] = change
-    groups = set()
-    for (dimension, edge, value), changes in by_series.items():
-        groups.add((dimension, value))
-        series = (EventDayCount.dimension == dimension) & (EventDayCount.edge == edge) & (EventDayCount.value == value)
-        rows = {day: [n, ranged] for day, n, ranged in EventDayCount.select(
-            EventDayCount.day, EventDayCount.n, EventDayCount.ranged).where(series).tuples()}
-        for day, (dn, dr) in changes.items():
-            row = rows.setdefault(day, [0, 0])
-            row[0] += dn
-            row[1] += dr
-        EventDayCount.delete().where(series).execute()
-        running, out = 0, []
-        for day in sorted(rows):
-            n, ranged = rows[day]
-            if n <= 0 and edge != "undated":
-                continue
-            running += n
-            out.append({"dimension": dimension, "edge": edge, "value": value, "day": day, "n": n, "ranged": ranged,
-                        "cum": running})
-        for part in chunks(out, 2_000):
-            EventDayCount.insert_many(part).execute()
-    for dimension, value in groups:
+        if change != [0, 0]:
+            by_series[dimension, edge, value][day] = change
+    writes = DayCountWrites()
+    for series, changes in by_series.items():
+        writes.series(series, changes)
+    writes.run()
+    for dimension, value in {(dimension, value) for dimension, _, value in by_series}:
         group = (EventDayCount.dimension == dimension) & (EventDayCount.value == value)
         if not EventDayCount.select().where(group & (EventDayCount.n > 0)).exists():
             EventDayCount.delete().where(group).execute()
         elif not EventDayCount.select().where(group & (EventDayCount.edge == "undated")).exists():
             EventDayCount.insert(dimension=dimension, edge="undated", value=value, day="", n=0, ranged=0, cum=0).execute()
+
+
+class DayCountWrites:
+    """The rows of EventDayCount to delete, insert and update, written with one statement each."""
+
+    def __init__(self):
+        self.deleted: list[tuple] = []
+        self.inserted: list[dict] = []
+        self.updated: list[tuple] = []
+
+    def series(self, series: tuple[str, str, str], changes: dict) -> None:
+        dimension, edge, value = series
+        db = EventDayCount._meta.database
+        mark = db.param
+        stored = {day: (n, ranged, cum) for day, n, ranged, cum in db.execute_sql(
+            f'SELECT "day", "n", "ranged", "cum" FROM "event_day_count" WHERE "dimension" = {mark} AND "edge" = {mark} '
+            f'AND "value" = {mark}', series).fetchall()}
+        rows = {day: [n, ranged] for day, (n, ranged, _) in stored.items()}
+        for day, (dn, dr) in changes.items():
+            row = rows.setdefault(day, [0, 0])
+            row[0] += dn
+            row[1] += dr
+        running = 0
+        for day in sorted(rows):
+            n, ranged = rows[day]
+            if n <= 0 and edge != "undated":
+                if day in stored:
+                    self.deleted.append((dimension, edge, value, day))
+                continue
+            running += n
+            if day not in stored:
+                self.inserted.append({"dimension": dimension, "edge": edge, "value": value, "day": day, "n": n,
+                                      "ranged": ranged, "cum": running})
+            elif stored[day] != (n, ranged, running):
+                self.updated.append((n, ranged, running, dimension, edge, value, day))
+
+    def run(self) -> None:
+        db = EventDayCount._meta.database
+        mark = db.param
+        key = " AND ".join(f'"{c}" = {mark}' for c in ("dimension", "edge", "value", "day"))
+        cursor = db.cursor()
+        if self.deleted:
+            cursor.executemany(f'DELETE FROM "event_day_count" WHERE {key}', self.deleted)
+        if self.updated:
+            cursor.executemany(f'UPDATE "event_day_count" SET "n" = {mark}, "ranged" = {mark}, "cum" = {mark} '
+                               f'WHERE {key}', self.updated)
+        for part in chunks(self.inserted, 2_000):
+            backends.of(db).bulk_insert(db, EventDayCount, part)

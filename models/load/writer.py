@@ -172,7 +172,9 @@ class DatabaseWriter(Sink):
                             cameo_root=row["cameo_root"], status=row["status"], plover=row["plover_type"],
                             countries=countries)
         self.code_counts[record["cameo"]]["events"] += 1
-        self.index.add_event(doc, self.names_for_event(record, mentions_in))
+        names, also_named = self.names_for_event(record, mentions_in)
+        row["also_named"] = json.dumps(also_named) if also_named else None
+        self.index.add_event(doc, names)
 
     def link_participants(self, record: dict, rows: "EventRows") -> set[str]:
         """The event's (participant, role) links, once each; returns the participants' countries."""
@@ -207,25 +209,32 @@ class DatabaseWriter(Sink):
             "sort_date": reported_on, "doc": documents.dumps(doc),
         }
 
-    def names_for_event(self, record: dict, mentions_in: "MentionLocator") -> list[tuple]:
-        """Names that make an event findable in either language, as (key, [names]) per entity.
+    def names_for_event(self, record: dict, mentions_in: "MentionLocator") -> tuple[list[tuple], list[str]]:
+        """Names that make an event findable in either language, as (key, [names]) per entity,
+        and the keys ("kind:id") of those named only in its evidence.
 
         The event's participants and place, and every participant or place
         mentioned inside its evidence: an Arabic sentence naming أستانا makes the
         event findable as "Astana" too.
         """
-        entities = [("participant", self.participants[link["participant"]]) for link in record["participants"]]
+        own = [("participant", link["participant"]) for link in record["participants"]]
         if record["place"]:
-            entities.append(("place", self.places[record["place"]]))
+            own.append(("place", record["place"]))
+        evidence = []
         for span in record["evidence"]:
-            entities.extend(mentions_in(span["start"], span["end"], self.participants, self.places))
-        names, seen = [], set()
-        for kind, entity in entities:
-            key = (kind, entity["id"])
-            if key not in seen:
-                seen.add(key)
-                names.append((key, [entity["name_en"], entity["name_ar"], *entity["aliases"]]))
-        return names
+            evidence.extend((kind, entity["id"]) for kind, entity in mentions_in(span["start"], span["end"],
+                                                                                 self.participants, self.places))
+        keys = list(dict.fromkeys(own))
+        also = [key for key in dict.fromkeys(evidence) if key not in keys]
+        return self.names_of(keys + also), [f"{kind}:{entity_id}" for kind, entity_id in also]
+
+    def names_of(self, keys: list[tuple[str, str]]) -> list[tuple]:
+        """(key, [name_en, name_ar, aliases…]) of each (kind, id)."""
+        out = []
+        for kind, entity_id in keys:
+            entity = (self.participants if kind == "participant" else self.places)[entity_id]
+            out.append(((kind, entity_id), [entity["name_en"], entity["name_ar"], *entity["aliases"]]))
+        return out
 
     def finish(self, version: str) -> None:
         self.flush_entries()
