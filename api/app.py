@@ -11,6 +11,7 @@ from . import docs, errors, http, index, v1
 from .database import NONE, OPTIONAL, RequestDatabase, needs_dataset
 from .errors import Problem
 from .params import check_raw_query
+from .requesttarget import Utf8TargetMiddleware
 from .version import VERSION
 
 
@@ -38,6 +39,7 @@ def default_config() -> dict:
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    app.wsgi_app = Utf8TargetMiddleware(app.wsgi_app)
     app.config.update(default_config())
     if config:
         app.config.update(config)
