@@ -131,9 +131,8 @@ def _keyset_page(select, spec: SortSpec, after: list | None, limit: int):
     return rows[:limit], len(rows) > limit
 
 
-def iterate_all(select, spec: SortSpec, batch: int = 2_000):
-    """Every row of ``select`` in keyset batches: bounded memory on any backend."""
-    after = None
+def iterate_all(select, spec: SortSpec, batch: int = 2_000, after: list | None = None):
+    """Every row of ``select`` (after the key ``after``) in keyset batches: bounded memory on any backend."""
     while True:
         rows, more = keyset_page(select, spec, after, batch)
         yield from rows
