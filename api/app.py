@@ -7,7 +7,7 @@ from flask import Flask, g, jsonify, request
 
 from models.db import database_url_from_env
 
-from . import csvw, docs, errors, http, index, v1
+from . import csvw, dashboard, docs, errors, http, index, v1
 from .database import NONE, OPTIONAL, RequestDatabase, needs_dataset
 from .errors import Problem
 from .params import check_raw_query
@@ -76,6 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
     csvw.init_app(app)  # after http: its hook must run before http's (Flask runs them last first)
     v1.init_app(app)
     docs.init_app(app)
+    dashboard.init_app(app)
     index.init_app(app)
     # imported here, not at the top: `python -m api.cli` runs that module as __main__, and an
     # import of it while the package loads would run it twice

@@ -1,8 +1,8 @@
 """Static assets (the docs' Swagger UI, the dashboard) served with their gzip encoding made once.
 
 The Swagger UI bundle is 1.7 MB; compressing it on every request would cost a worker tens of
-milliseconds each time, so each asset's gzip body is made on first use and kept (the files
-belong to installed packages or to this one and do not change while the server runs).
+milliseconds each time, so each asset's gzip body is made on first use and kept, keyed by the
+file's modification time and size (an edited file is compressed again).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from . import compression
 
 
 @lru_cache(maxsize=64)
-def packed(path: str) -> tuple[bytes, str] | None:
+def packed(path: str, stamp: tuple[int, int]) -> tuple[bytes, str] | None:
     """(gzip body, its entity tag) of a file, or None when it is too small to be worth it."""
     body = Path(path).read_bytes()
     gzipped = compression.gzip_body(body)
@@ -33,7 +33,8 @@ def send_asset(directory: Path, name: str, max_age: int = 86400) -> Response:
     if path is None or not Path(path).is_file():
         abort(404)
     mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    encoded = packed(path) if compression.accepts_gzip(request.headers.get("Accept-Encoding", "")) else None
+    stat = Path(path).stat()
+    encoded = packed(path, (stat.st_mtime_ns, stat.st_size)) if compression.accepts_gzip(request.headers.get("Accept-Encoding", "")) else None
     if encoded is None or not compression.compressible(Response(mimetype=mimetype)):
         return send_from_directory(directory, name, max_age=max_age)
     body, etag = encoded
