@@ -7,10 +7,11 @@ from flask import Flask, g, jsonify, request
 
 from models.db import database_url_from_env
 
-from . import docs, errors, http, index, v1
+from . import csvw, dashboard, docs, errors, http, index, v1
 from .database import NONE, OPTIONAL, RequestDatabase, needs_dataset
 from .errors import Problem
 from .params import check_raw_query
+from .requesttarget import Utf8TargetMiddleware
 from .version import VERSION
 
 
@@ -38,6 +39,7 @@ def default_config() -> dict:
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    app.wsgi_app = Utf8TargetMiddleware(app.wsgi_app)
     app.config.update(default_config())
     if config:
         app.config.update(config)
@@ -71,8 +73,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     errors.init_app(app)
     http.init_app(app)
+    csvw.init_app(app)  # after http: its hook must run before http's (Flask runs them last first)
     v1.init_app(app)
     docs.init_app(app)
+    dashboard.init_app(app)
     index.init_app(app)
     # imported here, not at the top: `python -m api.cli` runs that module as __main__, and an
     # import of it while the package loads would run it twice

@@ -4,8 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import flask_swagger_ui
-from flask import Blueprint, Flask, Response, send_from_directory
+from flask import Blueprint, Flask, Response
 
+from .assets import send_asset
 from .database import NONE, needs_dataset
 
 ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
@@ -53,6 +54,6 @@ def init_app(app: Flask) -> None:
     @blueprint.get("/docs/assets/<path:name>")
     @needs_dataset(NONE)
     def asset(name):
-        return send_from_directory(ASSETS, name, max_age=86400)
+        return send_asset(ASSETS, name)
 
     app.register_blueprint(blueprint)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, g, request
 from werkzeug.datastructures import Headers
 
-from . import formats
+from . import compression, formats
 from .errors import Problem
 
 #: what an entry of the response cache costs besides its body and headers: the entry tuple, the
@@ -31,7 +31,8 @@ class ResponseCache:
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.size = 0
-        self.entries: OrderedDict[str, tuple[int, Headers, bytes, int]] = OrderedDict()
+        #: key → (status, identity headers, identity body, gzip body or None, cost)
+        self.entries: OrderedDict[str, tuple[int, Headers, bytes, bytes | None, int]] = OrderedDict()
         self.lock = threading.Lock()
 
     def get(self, key: str):
@@ -42,19 +43,21 @@ class ResponseCache:
             return entry
 
     @staticmethod
-    def cost(key: str, headers: Headers, body: bytes) -> int:
-        """The memory an entry holds: its body, key and header strings, and the containers."""
+    def cost(key: str, headers: Headers, body: bytes, packed: bytes | None = None) -> int:
+        """The memory an entry holds: its bodies, key and header strings, and the containers."""
         strings = sum(sys.getsizeof(name) + sys.getsizeof(value) + 56 for name, value in headers.items())
-        return sys.getsizeof(body) + sys.getsizeof(key) + strings + ENTRY_OVERHEAD
+        packed_size = sys.getsizeof(packed) if packed is not None else 0
+        return sys.getsizeof(body) + packed_size + sys.getsizeof(key) + strings + ENTRY_OVERHEAD
 
-    def put(self, key: str, status: int, headers: Headers, body: bytes) -> None:
-        cost = self.cost(key, headers, body)
+    def put(self, key: str, status: int, headers: Headers, body: bytes, packed: bytes | None = None) -> None:
+        """Store an answer with its gzip encoding (``packed``), compressed once for all the hits."""
+        cost = self.cost(key, headers, body, packed)
         if cost > self.max_bytes // 8:
             return
         with self.lock:
             if key in self.entries:
                 return
-            self.entries[key] = (status, headers, body, cost)
+            self.entries[key] = (status, headers, body, packed, cost)
             self.size += cost
             while self.size > self.max_bytes and self.entries:
                 _, (*_, old) = self.entries.popitem(last=False)
@@ -97,11 +100,16 @@ def if_none_match() -> set[str]:
     return {tag[2:] if tag.startswith("W/") else tag for tag in tags}
 
 
+def wants_gzip() -> bool:
+    return compression.accepts_gzip(request.headers.get("Accept-Encoding", ""))
+
+
 def not_modified(etag: str) -> Response:
+    """A 304 with the tag the client holds (either encoding's: both name the same data)."""
     response = Response(status=304)
-    response.headers["ETag"] = etag
+    response.headers["ETag"] = compression.variant(etag) if compression.variant(etag) in if_none_match() else etag
     response.headers["Cache-Control"] = current_app.config["CACHE_CONTROL"]
-    response.headers["Vary"] = "Accept"
+    response.headers["Vary"] = "Accept, Accept-Encoding"
     return response
 
 
@@ -120,7 +128,7 @@ def conditional_answer(session) -> Response | None:
     if request.method not in ("GET", "HEAD") or session.version is None:
         return None
     etag = session.etag = etag_for(session.version)
-    if etag in if_none_match():
+    if {etag, compression.variant(etag)} & if_none_match():
         return not_modified(etag)
     cache = current_app.extensions.get("response_cache")
     if cache is not None:
@@ -128,12 +136,19 @@ def conditional_answer(session) -> Response | None:
         if entry is not None:
             if "*" in if_none_match():
                 return not_modified(etag)
-            status, headers, body, _ = entry
-            response = Response(body, status=status)
-            response.headers = _reused(headers)
-            response.headers["X-Cache"] = "hit"
-            return response
+            return cached_answer(*entry)
     return None
+
+
+def cached_answer(status: int, headers: Headers, body: bytes, packed: bytes | None, _cost: int) -> Response:
+    """A stored answer, in the encoding the client asked for (both were made when it was stored)."""
+    gzip_it = packed is not None and wants_gzip()
+    response = Response(packed if gzip_it else body, status=status)
+    response.headers = _reused(headers)
+    if gzip_it:
+        compression.mark_encoded(response)
+    response.headers["X-Cache"] = "hit"
+    return response
 
 
 def relative_location(response: Response) -> None:
@@ -155,6 +170,11 @@ def allowed_request_headers(app: Flask) -> str:
     allowed = {h.strip().lower() for h in app.config["CORS_ALLOW_HEADERS"].split(",") if h.strip()}
     granted = [h for h in asked if _TOKEN.match(h) and ("*" in allowed or h.lower() in allowed)]
     return ", ".join(dict.fromkeys(["Accept", "If-None-Match", "Content-Type", *granted]))
+
+
+def session_etag() -> str | None:
+    session = g.get("database")
+    return session.etag if session is not None else None
 
 
 def init_app(app: Flask) -> None:
@@ -195,13 +215,23 @@ def init_app(app: Flask) -> None:
                 return not_modified(etag)
             response.headers["ETag"] = etag
             response.headers["Cache-Control"] = app.config["CACHE_CONTROL"]
-            if (cache is not None and not response.is_streamed and "X-Cache" not in response.headers
-                    and request.method == "GET"):
-                body = response.get_data()
-                cache.put(etag, 200, Headers([(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]),
-                          body)
+            if cache is not None and not response.is_streamed and request.method == "GET":
+                return store_and_encode(response)
         if request.method == "OPTIONS" and response.status_code in (200, 204):
             response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = allowed_request_headers(app)
             response.headers["Access-Control-Max-Age"] = "86400"
+        return compression.encode(response, wants_gzip())
+
+    def store_and_encode(response: Response) -> Response:
+        """Cache the answer in both encodings (gzip chosen once, here) and send the one asked for."""
+        body = response.get_data()
+        packed = compression.gzip_body(body) if compression.compressible(response) else None
+        if compression.compressible(response):
+            response.vary.add("Accept-Encoding")
+        cache.put(session_etag(), 200,
+                  Headers([(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]), body, packed)
+        if packed is not None and wants_gzip():
+            response.set_data(packed)
+            compression.mark_encoded(response)
         return response

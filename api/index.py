@@ -16,7 +16,7 @@ RESOURCES = ("events", "statements", "participants", "places", "sources", "event
 
 
 def links() -> dict:
-    return {"v1": "/v1", "openapi": "/v1/openapi.json", "docs": "/docs", "health": "/healthz", "ready": "/readyz",
+    return {"v1": "/v1", "openapi": "/v1/openapi.json", "docs": "/docs", "dashboard": "/dashboard", "health": "/healthz", "ready": "/readyz",
             **{name.split("{")[0]: f"/v1/{name}" for name in RESOURCES}}
 
 

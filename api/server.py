@@ -7,12 +7,14 @@ the fork. The control socket is disabled (one less thing listening).
 from __future__ import annotations
 
 import json
+import os
 
 from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import wsgi as gunicorn_wsgi
 
 from .errors import PROBLEM_TYPE_BASE, SLUGS, TITLES
+from .requesttarget import accept_utf8_targets_in_gunicorn
 
 #: What the Server header says. gunicorn writes ``Server: gunicorn`` on every answer
 #: (its name, no version) and has no setting for it; see :func:`neutralise_gunicorn`.
@@ -35,6 +37,8 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
         "limit_request_field_size": 8190,
         "errorlog": "-",
         "loglevel": "info",
+        # the pure Python parser, which api.requesttarget teaches to take raw UTF-8 targets
+        "http_parser": "python",
     }
 
 
@@ -55,8 +59,19 @@ def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
             f"Content-Length: {len(body)}\r\n"
             "X-Content-Type-Options: nosniff\r\n"
             "Cache-Control: no-store\r\n"
+            f"{cors_lines()}"
             "\r\n").encode("latin-1")
     gunicorn_util.write_nonblock(sock, head + body)
+
+
+def cors_lines() -> str:
+    """The CORS headers of the app's own answers (api.http), so that a browser page can read
+    gunicorn's refusals too."""
+    origin = os.environ.get("EVENT_RECORDS_CORS_ORIGINS", "*")
+    if not origin or not origin.isascii() or "\r" in origin or "\n" in origin:
+        return ""
+    vary = "" if origin == "*" else "Vary: Origin\r\n"
+    return f"Access-Control-Allow-Origin: {origin}\r\n{vary}"
 
 
 def neutralise_gunicorn() -> None:
@@ -66,6 +81,7 @@ def neutralise_gunicorn() -> None:
     before the workers fork; tests/test_security.py checks both over a real socket."""
     gunicorn_wsgi.SERVER = SERVER_NAME
     gunicorn_util.write_error = write_problem
+    accept_utf8_targets_in_gunicorn()
 
 
 class Server(BaseApplication):
@@ -75,7 +91,8 @@ class Server(BaseApplication):
 
     def load_config(self):
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # http_parser is gunicorn 25+
+                self.cfg.set(key, value)
         neutralise_gunicorn()
 
     def load(self):

@@ -12,10 +12,18 @@ from dataclasses import dataclass
 from peewee import SQL, Tuple
 
 
+#: sorts after every record id (at most 80 of a-z, 0-9, '-' and '_', models.vocabulary), in the C
+#: collation and in the locale ones (which weigh letters before punctuation): the key
+#: ("", PAST_EVERY_ID) comes after every undated row and before every dated one, with no query
+PAST_EVERY_ID = "z" * 81
+
+
 @dataclass(frozen=True)
 class SortSpec:
     columns: tuple  # peewee fields, most significant first, the last one unique
     descending: bool
+    #: rows whose first column is '' (undated) come after all others, though '' sorts first
+    blanks_last: bool = False
 
     def order_by(self):
         return [c.desc() if self.descending else c.asc() for c in self.columns]
@@ -29,11 +37,18 @@ class SortSpec:
 
 
 def sort_spec(model, sort: str) -> SortSpec:
-    """``date``/``-date`` (by ``sort_date``, ties by id) or ``id``/``-id``."""
+    """``date``/``-date`` (by ``sort_date``, ties by id) or ``id``/``-id``. Undated records
+    (``sort_date`` '') come last both ways: descending puts them there by itself, ascending
+    needs :func:`keyset_page`'s two walks."""
     descending = sort.startswith("-")
     if sort.lstrip("-") == "date":
-        return SortSpec((model.sort_date, model.id), descending)
+        # only events can be undated (a statement's sort date is its source's publication day)
+        return SortSpec((model.sort_date, model.id), descending, blanks_last=not descending and _may_be_undated(model))
     return SortSpec((model.id,), descending)
+
+
+def _may_be_undated(model) -> bool:
+    return hasattr(model, "date_start")
 
 
 class OrderedPart:
@@ -70,6 +85,39 @@ def _part_page(part, spec: SortSpec, after: list | None, limit: int):
 
 def keyset_page(select, spec: SortSpec, after: list | None, limit: int):
     """Rows of one page (and whether there is another) without OFFSET."""
+    if spec.blanks_last:
+        return _blanks_last_page(select, spec, after, limit)
+    return _keyset_page(select, spec, after, limit)
+
+
+def _blanks_last_page(select, spec: SortSpec, after: list | None, limit: int):
+    """An ascending page with the blank-keyed rows after the others: first the walk over the
+    rows with a key, then (once it is done) the walk over the blank ones, each an index range.
+    A cursor whose key is blank is in the second walk. The plain order would put the blank
+    rows first; a CASE in ORDER BY would give up the (sort_date, id) index."""
+    if after is None or after[0] != "":
+        start = after or ["", PAST_EVERY_ID]
+        rows, more = _keyset_page(select, spec, start, limit)
+        if more:
+            return rows, True
+        blanks, more = _blank_rows(select, spec, "", limit - len(rows))
+        return rows + blanks, more
+    return _blank_rows(select, spec, after[-1], limit)
+
+
+def _blank_rows(select, spec: SortSpec, after_id: str, limit: int):
+    """Up to ``limit`` blank-keyed rows with an id after ``after_id``, and whether more follow.
+    The read past them reaches the keyed rows (which sort after ''), so it is cut at the first."""
+    rows, _ = _keyset_page(select, spec, ["", after_id], limit + 1)
+    blanks = []
+    for row in rows:
+        if getattr(row, spec.columns[0].name) != "":
+            break
+        blanks.append(row)
+    return blanks[:limit], len(blanks) > limit
+
+
+def _keyset_page(select, spec: SortSpec, after: list | None, limit: int):
     if isinstance(select, Branches):
         parts = [_part_page(part, spec, after, limit + 1).alias(f"part{i}") for i, part in enumerate(select)]
         union = parts[0].select_from(SQL("*"))
@@ -83,9 +131,8 @@ def keyset_page(select, spec: SortSpec, after: list | None, limit: int):
     return rows[:limit], len(rows) > limit
 
 
-def iterate_all(select, spec: SortSpec, batch: int = 2_000):
-    """Every row of ``select`` in keyset batches: bounded memory on any backend."""
-    after = None
+def iterate_all(select, spec: SortSpec, batch: int = 2_000, after: list | None = None):
+    """Every row of ``select`` (after the key ``after``) in keyset batches: bounded memory on any backend."""
     while True:
         rows, more = keyset_page(select, spec, after, batch)
         yield from rows

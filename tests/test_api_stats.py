@@ -239,11 +239,13 @@ def test_timeline_csv(client):
     assert response.headers["Content-Disposition"].startswith('attachment; filename="timeline-')
     rows = csv_rows(response)
     groups = [g["value"] for g in body["meta"]["groups"]]
-    assert rows[0] == ["bucket_start", "bucket_end", "count", *groups]
-    assert rows[1:] == [[b["start"], b["end"], str(b["count"]), *(str(b["groups"][g]) for g in groups)] for b in body["data"]]
+    assert rows[0] == ["bucket_start", "bucket_end", "count", "ranged", *groups]
+    assert rows[1:-1] == [[b["start"], b["end"], str(b["count"]), str(b["ranged"]), *(str(b["groups"][g]) for g in groups)]
+                          for b in body["data"]]
+    assert rows[-1][:3] == ["", "", str(body["meta"]["undated"])]  # the undated events, in no bucket
     # chosen by Accept too
     response = client.get("/v1/stats/timeline?interval=month", headers={"Accept": "text/csv"})
-    assert response.status_code == 200 and csv_rows(response)[0] == ["bucket_start", "bucket_end", "count"]
+    assert response.status_code == 200 and csv_rows(response)[0] == ["bucket_start", "bucket_end", "count", "ranged"]
 
 
 def test_timeline_bucket_cap_names_interval(client):
@@ -502,8 +504,9 @@ def test_network_csv(client):
     assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="network-')
     rows = csv_rows(response)
-    assert rows[0] == ["source", "target", "weight"]
-    assert rows[1:] == [[e["source"], e["target"], str(e["weight"])] for e in body["data"]["edges"]]
+    assert rows[0] == ["source", "target", "weight", "statement_events"]
+    assert rows[1:] == [[e["source"], e["target"], str(e["weight"]), str(e["statement_events"])]
+                        for e in body["data"]["edges"]]
 
 
 # --------------------------------------------------------------------------- HTTP

@@ -89,8 +89,8 @@ def test_every_error_is_reported_with_file_and_json_path(content):
     with pytest.raises(loader.LoadError) as caught:
         loader.check(content)
     messages = [str(p) for p in caught.value.problems]
-    assert any(m.startswith(f"fixtures/{SOURCE}/statements.json: [3].span: text at ") and "but the record says" in m for m in messages), messages
-    assert any(m.startswith(f"fixtures/{SOURCE}/statements.json: [0].mode: ") for m in messages), messages
+    assert any(m.startswith(f"fixtures/{SOURCE}/statements.json: [3] (id khamis-aleppo-victory-credit).span: text at ") and "but the record says" in m for m in messages), messages
+    assert any(m.startswith(f"fixtures/{SOURCE}/statements.json: [0] (id khamis-hopes-astana-solution).mode: ") for m in messages), messages
 
 
 def test_offset_shifted_by_one_is_caught(content):
@@ -102,7 +102,7 @@ def test_offset_shifted_by_one_is_caught(content):
     edit(content, "events", shift)
     with pytest.raises(loader.LoadError) as caught:
         loader.check(content)
-    assert any(p.path == "[0].evidence[0]" and "text at" in p.message for p in caught.value.problems)
+    assert any(p.path == "[0] (id khamis-arrives-tehran).evidence[0]" and "text at" in p.message for p in caught.value.problems)
 
 
 def test_seed_whose_hash_does_not_match_is_refused(content):
@@ -124,8 +124,8 @@ def test_unknown_keys_and_wrong_types_are_errors(content):
     with pytest.raises(loader.LoadError) as caught:
         loader.check(content)
     paths = {p.path for p in caught.value.problems}
-    assert "[0].nickname" in paths
-    assert "[1].mentions[0].start" in paths
+    assert "[0] (id imad-khamis).nickname" in paths
+    assert "[1] (id hassan-rouhani).mentions[0].start" in paths
 
 
 def test_invalid_json_is_reported_not_raised(content):
@@ -166,7 +166,7 @@ def test_cli_check_and_load_exit_codes(content, tmp_path):
     edit(content, "events", lambda events: events[0].update(status="maybe"))
     bad = run_cli("check", "--root", str(content), cwd=tmp_path)
     assert bad.returncode == 1
-    assert f"fixtures/{SOURCE}/events.json: [0].status: " in bad.stderr
+    assert f"fixtures/{SOURCE}/events.json: [0] (id khamis-arrives-tehran).status: " in bad.stderr
     bad_load = run_cli("load", "--root", str(content), "--database-url", url, cwd=tmp_path)
     assert bad_load.returncode == 1
     assert "nothing was loaded" in bad_load.stderr

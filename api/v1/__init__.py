@@ -11,6 +11,7 @@ from models.documents import dumps
 
 from ..database import NONE, needs_dataset
 from ..envelope import json_response
+from ..examples import EXAMPLES
 from ..resources import RESOURCES
 from ..schemas import ProblemSchema
 from .blueprints import Blueprint, register_converters
@@ -60,6 +61,20 @@ class Api(flask_smorest.Api):
         }, lazy=True)
 
 
+def add_examples(spec: dict) -> None:
+    """Each operation's example (api/examples.py): its parameters' values and its JSON answer."""
+    for path, (params, answer) in EXAMPLES.items():
+        operation = spec["paths"][path]["get"]
+        # path parameters are listed on the path, query parameters on the operation
+        for parameter in spec["paths"][path].get("parameters", []) + operation.get("parameters", []):
+            value = params.get(parameter["name"])
+            if value is not None:
+                many = parameter.get("schema", {}).get("type") == "array"
+                parameter["example"] = value.split(",") if many else value
+        content = operation["responses"]["200"]["content"]["application/json"]
+        content["example"] = answer
+
+
 def openapi_document(api: Api) -> dict:
     spec = copy.deepcopy(api.spec.to_dict())
     spec["info"]["description"] = (
@@ -82,6 +97,7 @@ def openapi_document(api: Api) -> dict:
             ok = operation["responses"].get("200")
             if ok is not None:
                 ok["headers"] = {"ETag": {"schema": {"type": "string"}, "description": "Strong validator of this answer."}}
+    add_examples(spec)
     # A sparse field set (?fields=) can leave out any field of a record but its id.
     for name in SPARSE_RECORDS:
         record = spec["components"]["schemas"].get(name)

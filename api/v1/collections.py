@@ -1,6 +1,7 @@
 """The one list view and the one item view, serving every resource descriptor (api/resources.py)."""
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections import OrderedDict
@@ -71,17 +72,36 @@ def stream(kind: str, fmt: str, body) -> Response:
     return response
 
 
-def export(resource: Resource, fmt: str, query, spec, args: dict) -> Response:
-    """Every matching record in a streamed format."""
+def csv_columns(row: dict, wanted: list[str] | None) -> dict:
+    """The CSV columns of the fields asked for: a field's own column and those flattened from it
+    (``date`` → ``date_start``, ``date_end``…; ``participants`` → ``participant_ids``…)."""
+    if not wanted:
+        return row
+    prefixes = tuple(field.removesuffix("s") + "_" for field in wanted)
+    owned = {"goldstein": "cameo"}  # the one column not named after its field
+
+    def kept(column: str) -> bool:
+        return (column == "id" or column in wanted or column.startswith(prefixes)
+                or owned.get(column) in wanted)
+
+    return {column: value for column, value in row.items() if kept(column)}
+
+
+def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | None) -> Response:
+    """The matching records in a streamed format: all of them, or ``limit`` of them when it is
+    given, after ``cursor`` when it is given (the same parameters as a JSON page)."""
     renderer = formats.RENDERERS[fmt]
-    rows = iterate_all(query, spec)
+    rows = iterate_all(query, spec, after=after)
+    if "limit" in request.args:
+        rows = itertools.islice(rows, args["limit"])
     include, wanted = args.get("include"), args.get("fields_")
     if renderer.raw and not include and not wanted:
         return stream(resource.name, fmt, renderer.render(row.doc for row in rows))
     docs = decoded(rows, resource, include, None if fmt == "csv" else wanted)
     if renderer.raw:
         docs = (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) for doc in docs)
-    return stream(resource.name, fmt, renderer.render(docs, flatten=resource.flatten, meta=meta()))
+    flatten = (lambda doc: csv_columns(resource.flatten(doc), wanted)) if resource.flatten else None
+    return stream(resource.name, fmt, renderer.render(docs, flatten=flatten, meta=meta()))
 
 
 class TotalCache:
@@ -123,12 +143,12 @@ def listing(resource: Resource, args: dict) -> Response:
     query = resource.listing(filters)
     sort = args.get("sort", "id")
     spec = sort_spec(resource.model, sort)
-    if fmt != "json":
-        return export(resource, fmt, query, spec, args)
     secret = current_app.config["CURSOR_SECRET"].encode()
     after = None
-    if args.get("cursor"):
+    if args.get("cursor"):  # checked for exports too: a bogus cursor is a 400 everywhere
         after = pagination.decode(secret, args["cursor"], request.path, sort, filters, len(spec.columns))
+    if fmt != "json":
+        return export(resource, fmt, query, spec, args, after)
     rows, more = keyset_page(query, spec, after, args["limit"])
     total = total_of(resource, query, filters)
     next_cursor = pagination.encode(secret, request.path, sort, filters, spec.key_of(rows[-1])) if more else None

@@ -25,6 +25,10 @@ from .collections import download_name
 blp = Blueprint("stats", __name__, url_prefix="/v1", description="Counts, time series and the actor network for dashboards.")
 
 STATS_FORMATS = ("json", "csv")
+NETWORK_PARTS = ("edges", "nodes")
+#: the CSV columns of the network's parts (the JSON keys of data.nodes / data.edges)
+NETWORK_COLUMNS = {"edges": ["source", "target", "weight", "statement_events"],
+                   "nodes": ["id", "name_en", "name_ar", "kind", "country", "events"]}
 MAX_FACET_SIZE = 1_000
 MAX_GROUPS = 200
 MAX_NODES = 500
@@ -69,6 +73,9 @@ class NetworkArgs(EventFilterArgs):
         "description": "Only edges of at least this many shared events (default 1)."})
     edge_events = StrictInteger(load_default=10, validate=validate.Range(0, MAX_EDGE_EVENTS), metadata={
         "description": f"Event ids listed per edge (0–{MAX_EDGE_EVENTS}, default 10); weight always counts them all."})
+    part = fields.String(load_default="edges", validate=validate.OneOf(NETWORK_PARTS), metadata={
+        "description": "With format=csv: the edges (default; source,target,weight,statement_events) or the nodes "
+                       "(id,name_en,name_ar,kind,country,events)."})
     format = format_field()
 
 
@@ -211,7 +218,8 @@ class Timeline(MethodView):
         (an event with two topics counts in both), for the `group_limit` most
         frequent values over the range, listed in `meta.groups`.
 
-        CSV: `bucket_start,bucket_end,count` and one column per group value.
+        CSV: `bucket_start,bucket_end,count,ranged` and one column per group value;
+        a last row with no bucket dates counts the undated events.
         """
         fmt = negotiated(args)
         group_by = args.get("group_by")
@@ -223,9 +231,11 @@ class Timeline(MethodView):
             raise Problem(400, f"Invalid query parameter 'interval': {message}", {"interval": [message]}) from None
         group_values = [value for value, _ in result.groups]
         if fmt == "csv":
-            rows = ([b.start.isoformat(), b.end.isoformat(), b.count, *(b.groups.get(v, 0) for v in group_values)]
-                    for b in result.buckets)
-            return csv_response("timeline", ["bucket_start", "bucket_end", "count", *group_values], rows)
+            rows = [[b.start.isoformat(), b.end.isoformat(), b.count, b.ranged, *(b.groups.get(v, 0) for v in group_values)]
+                    for b in result.buckets]
+            # the undated events, in no bucket: a last row with no bucket dates (counts sum to total + undated)
+            rows.append(["", "", result.undated, 0, *("" for _ in group_values)])
+            return csv_response("timeline", ["bucket_start", "bucket_end", "count", "ranged", *group_values], rows)
         data = []
         for bucket in result.buckets:
             item = {"start": bucket.start.isoformat(), "end": bucket.end.isoformat(), "count": bucket.count, "ranged": bucket.ranged}
@@ -306,14 +316,16 @@ class Network(MethodView):
         undirected (`source` < `target`), heaviest first: ready for a
         force-directed layout (d3-force takes `nodes`/`edges` as is).
 
-        CSV: the edges, `source,target,weight`.
+        CSV: the edges, `source,target,weight,statement_events`, or with
+        `part=nodes` the nodes, `id,name_en,name_ar,kind,country,events`.
         """
         fmt = negotiated(args)
         filters = event_filters(args)
         graph = stats.network(filters, args["limit"], args["min_weight"], args["edge_events"])
         if fmt == "csv":
-            return csv_response("network", ["source", "target", "weight"],
-                                ([e["source"], e["target"], e["weight"]] for e in graph.edges))
+            part, columns = args["part"], NETWORK_COLUMNS[args["part"]]
+            items = graph.nodes if part == "nodes" else graph.edges
+            return csv_response(f"network-{part}", columns, ([item.get(c) for c in columns] for item in items))
         return envelope({"nodes": graph.nodes, "edges": graph.edges}, {
             "events": graph.events, "nodes": len(graph.nodes), "edges": len(graph.edges),
             "actors_total": graph.actors_total, "truncated": graph.actors_total > len(graph.nodes),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -46,17 +47,41 @@ def record_file(directory: Path, kind: str) -> Path | None:
     return None
 
 
+#: how a problem message starts when the file itself could not be read as records
+UNPARSABLE = ("invalid JSON", "expected a JSON array")
+
+
+def named(position: str, record: object) -> str:
+    """A record's place in its file, with its id when it has one: ``[3] (id khamis-meets-rouhani)``.
+    The index finds it in an editor; the id finds it anywhere else (and survives reordering)."""
+    if isinstance(record, dict) and isinstance(record.get("id"), str) and record["id"]:
+        return f"{position} (id {preview(record['id'], 80)})"
+    return position
+
+
+_NAMED = re.compile(r"^(?:\[\d+\]|line \d+) \(id ([^)]+)\)")
+
+
+def id_named(json_path: str) -> str | None:
+    """The record id that :func:`named` put in a json-path, if any."""
+    match = _NAMED.match(json_path)
+    return match.group(1) if match else None
+
+
 def iter_records(path: Path, report: Callable[[str, str], None]) -> Iterator[tuple[str, object]]:
-    """(json-path, record) pairs from a JSON array or an NDJSON file."""
+    """(json-path, record) pairs from a JSON array or an NDJSON file; a record's json-path names
+    its id (:func:`named`). Unparsable content is reported with a message from :data:`UNPARSABLE`."""
     if path.suffix == ".ndjson":
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
                 if not line.strip():
                     continue
                 try:
-                    yield f"line {number}", json.loads(line)
+                    record = json.loads(line)
                 except json.JSONDecodeError as error:
                     report(f"line {number}", f"invalid JSON: {error.msg} at column {error.colno}")
+                    continue
+                yield named(f"line {number}", record), record
         return
     try:
         records = json.loads(path.read_text(encoding="utf-8"))
@@ -67,7 +92,7 @@ def iter_records(path: Path, report: Callable[[str, str], None]) -> Iterator[tup
         report("$", f"expected a JSON array of records, got {type(records).__name__}")
         return
     for index, record in enumerate(records):
-        yield f"[{index}]", record
+        yield named(f"[{index}]", record), record
 
 
 def flatten_errors(messages, prefix: str) -> Iterator[tuple[str, str]]:

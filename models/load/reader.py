@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 
 from . import spans
 from ..vocabulary import SOURCE_ID_PATTERN
-from .files import Problem, dataset_version, flatten_errors, preview, record_file
+from .files import UNPARSABLE, Problem, id_named, dataset_version, flatten_errors, preview, record_file
 from .schemas import CodebookSchema, SeedMetaSchema
 from .validate import Prefetcher, validate_file
 
@@ -80,6 +80,8 @@ class DatasetReader:
         self._global_event_ids: set[str] = set()
         self._global_statement_ids: set[str] = set()
         self.problems: list[Problem] = []
+        #: files that could not be read as records: what refers to their records is not checked
+        self.unparsable: set[Path] = set()
         self.counts: Counter = Counter()
         self.progress = progress or (lambda message: None)
         self.prefetch: "Prefetcher | None" = None
@@ -94,15 +96,20 @@ class DatasetReader:
     def problem(self, path: Path, json_path: str, message: str) -> None:
         self.problems.append(Problem(self.rel(path), json_path, message))
 
-    def validated(self, path: Path, kind: str) -> Iterator[tuple[str, dict]]:
+    def validated(self, path: Path, kind: str, failed_ids: set | None = None) -> Iterator[tuple[str, dict]]:
         """The valid records of one file; its problems reported (validated ahead of time in a
-        worker process when a prefetcher runs)."""
+        worker process when a prefetcher runs). The ids of the invalid ones go to ``failed_ids``:
+        they exist, so what refers to them is not also an "unknown" problem."""
         results = self.prefetch.take(path, kind) if self.prefetch is not None else validate_file(path, kind)
         for ok, json_path, value in results:
             if ok:
                 yield json_path, value
             else:
                 self.problem(path, json_path, value)
+                if failed_ids is not None and id_named(json_path):
+                    failed_ids.add(id_named(json_path))
+                if str(value).startswith(UNPARSABLE):
+                    self.unparsable.add(path)
 
     def check_span(self, path: Path, json_path: str, text: str, span: dict) -> bool:
         if span.get("start") is None:
@@ -334,10 +341,13 @@ class DatasetReader:
         event_ids: set[str] = set()
         path = record_file(directory, "events")
         if path is not None:
-            for json_path, record in self.validated(path, "events"):
+            for json_path, record in self.validated(path, "events", event_ids):
                 if self.check_event(path, json_path, record, text, codebook, participants, places, event_ids):
                     events.append(record)
                 event_ids.add(record["id"])
+            if path in self.unparsable:
+                # the events it holds are unknown: every statement would be an "unknown event"
+                return events, statements
         path = record_file(directory, "statements")
         statement_ids: set[str] = set()
         if path is not None:

@@ -1,0 +1,53 @@
+"""A fixture with a JSON typo is one problem, not a cascade, and problems name records by id,
+as `event-records check` prints them."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, SOURCE, copy_dataset
+
+
+def check(root) -> list[str]:
+    done = subprocess.run([sys.executable, "-m", "api.cli", "check", "--root", str(root)], cwd=root,
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert done.returncode == 1, done.stderr
+    return [line for line in done.stderr.splitlines() if line.startswith("fixtures/")]
+
+
+@pytest.mark.parametrize("kind", ["events", "statements"])
+def test_a_json_typo_is_one_problem(tmp_path, kind):
+    root = copy_dataset(tmp_path)
+    path = root / "fixtures" / SOURCE / f"{kind}.json"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("},", "}", 1), encoding="utf-8")  # one missing comma
+    problems = check(root)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"fixtures/{SOURCE}/{kind}.json: $: invalid JSON: ")
+
+
+def test_an_ndjson_typo_is_one_problem(tmp_path):
+    root = copy_dataset(tmp_path)
+    directory = root / "fixtures" / SOURCE
+    events = json.loads((directory / "events.json").read_text(encoding="utf-8"))
+    lines = [json.dumps(event, ensure_ascii=False) for event in events]
+    lines[2] = lines[2][:-1]  # an unclosed object
+    (directory / "events.json").unlink()
+    (directory / "events.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = check(root)
+    assert problems == [problems[0]] and problems[0].startswith(f"fixtures/{SOURCE}/events.ndjson: line 3: invalid JSON")
+
+
+def test_problems_name_the_record_by_id(tmp_path):
+    root = copy_dataset(tmp_path)
+    path = root / "fixtures" / SOURCE / "events.json"
+    events = json.loads(path.read_text(encoding="utf-8"))
+    events[3]["status"] = "maybe"
+    path.write_text(json.dumps(events, ensure_ascii=False, indent=2), encoding="utf-8")
+    problems = check(root)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"fixtures/{SOURCE}/events.json: [3] (id {events[3]['id']}).status: "), problems
