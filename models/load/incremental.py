@@ -206,6 +206,7 @@ class IncrementalWriter(DatabaseWriter):
             for entity_id in sorted(defined):
                 if self.renamed(kind, entity_id, stored.get(entity_id), merged.get(entity_id)):
                     self.rerender |= records_naming(kind[:-1], entity_id)
+            self.check_unreferenced(kind, sorted(e for e in stored if e not in merged))
         self.rerender |= self.changed_names(stored_gazetteer, self.index.gazetteer, rewritten)
 
     @staticmethod
@@ -218,9 +219,7 @@ class IncrementalWriter(DatabaseWriter):
         """Whether the entity's names changed (other records' search rows hold them); raise
         FullRequired when its short form, which other records' documents embed, changed."""
         if stored is None or entity is None:
-            if entity is None and stored is not None:
-                self.check_unreferenced(kind, entity_id)
-            return False  # a name that comes or goes: changed_names
+            return False  # a name that comes or goes: changed_names (and check_unreferenced)
         doc = json.loads(stored[2])
         if kind == "participants":
             summary = documents.participant_summary(entity.record)
@@ -233,19 +232,30 @@ class IncrementalWriter(DatabaseWriter):
         names = ("name_en", "name_ar", "aliases", "search_forms", "title_en", "title_ar")
         return any(doc.get(n) != entity.record.get(n) for n in names if n in doc)
 
-    def check_unreferenced(self, kind: str, entity_id: str) -> None:
-        """A participant or place no source defines any more must not be used by one."""
-        if kind == "participants":
-            users = (Event.select(Event.source).join(EventParticipant)
-                     .where(EventParticipant.participant == entity_id).limit(1).tuples())
-            users = list(users) or list(Statement.select(Statement.source).where(
-                (Statement.speaker == entity_id) | Statement.doc.contains(f'"id": "{entity_id}"')).limit(1).tuples())
-        else:
-            users = list(Event.select(Event.source).where(Event.place == entity_id).limit(1).tuples())
-        if users:
+    def check_unreferenced(self, kind: str, gone: list[str]) -> None:
+        """Participants or places no source defines any more must not be used by one."""
+        users = {}
+        for part in chunks(gone):
+            if kind == "participants":
+                selects = [Event.select(EventParticipant.participant, Event.source).join(EventParticipant)
+                           .where(EventParticipant.participant.in_(part)),
+                           Statement.select(Statement.speaker, Statement.source).where(Statement.speaker.in_(part))]
+            else:
+                selects = [Event.select(Event.place, Event.source).where(Event.place.in_(part))]
+            for select in selects:
+                users.update(select.tuples())
+        if kind == "participants" and gone:
+            wanted = set(gone)
+            quoted = Statement.select(Statement.source, Statement.doc).where(
+                Statement.doc.contains('"attributed_via":[{'))
+            for source_id, doc in quoted.tuples().iterator():
+                for via in json.loads(doc)["attributed_via"]:
+                    if via["id"] in wanted:
+                        users[via["id"]] = source_id
+        for entity_id, source_id in sorted(users.items()):
             self.reader.problems.append(Problem(
-                f"fixtures/{users[0][0]}", "$", f"uses {kind[:-1]} {entity_id!r}, which no source defines any more; "
-                                                f"define it in a {kind}.json or remove the references"))
+                f"fixtures/{source_id}", "$", f"uses {kind[:-1]} {entity_id!r}, which no source defines any more; "
+                                              f"define it in a {kind}.json or remove the references"))
 
     def changed_names(self, old: search.Gazetteer, new: search.Gazetteer, rewritten: set) -> set:
         """Records this load does not re-write that contain a name whose effect on the index
