@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +138,18 @@ class DatasetReader:
         return sink if not self.problems else NOTHING
 
     # -- the walk
+    #: a progress line every this many sources (and after the last)
+    PROGRESS_EVERY = 20
+
+    def rate_line(self, number: int, total: int, started: float) -> str:
+        """Sources read so far, records per second and the time left at that rate."""
+        elapsed = max(time.perf_counter() - started, 1e-6)
+        records = self.counts["events"] + self.counts["statements"]
+        left = elapsed / number * (total - number)
+        eta = f", about {left:.0f} s left" if number < total else f" in {elapsed:.0f} s"
+        return (f"read {number}/{total} sources, {self.counts['events']} events, {self.counts['statements']} "
+                f"statements ({records / elapsed:,.0f} records/s{eta})")
+
     def reads(self, source_id: str) -> bool:
         return self.only is None or source_id in self.only
 
@@ -151,12 +164,13 @@ class DatasetReader:
             participants, places = self.read_entities(sources, codebook, sink)
             self.sink_for(sink).entities(participants, places)
             read_now = [(s, entry) for s, entry in sorted(sources.items()) if self.reads(s)]
+            started = time.perf_counter()
             for number, (source_id, (meta, text)) in enumerate(read_now, 1):
                 events, statements = self.read_source_records(source_id, text, codebook, participants, places)
                 self.sink_for(sink).source(source_id, meta, text, events, statements)
                 self.counts["sources"] += 1
-                if number % 100 == 0 or number == len(read_now):
-                    self.progress(f"read {number}/{len(read_now)} sources, {self.counts['events']} events, {self.counts['statements']} statements")
+                if number % self.PROGRESS_EVERY == 0 or number == len(read_now):
+                    self.progress(self.rate_line(number, len(read_now), started))
         finally:
             if self.prefetch is not None:
                 self.prefetch.close()
