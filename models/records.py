@@ -110,6 +110,8 @@ class Event(BaseModel):
     # date_start, else date_end, else '' : a total order for keyset pagination
     sort_date = CharField()
     place = ForeignKeyField(Place, deferrable=DEFERRED, null=True, backref="events")
+    goldstein = FloatField(null=True)  # the CAMEO code's, for dyad sums
+    quad_class = IntegerField(null=True)  # 1-4 by the CAMEO root (models.vocabulary.quad_class)
     doc = TextField()
 
 
@@ -151,6 +153,8 @@ class Statement(BaseModel):
     cameo_root = CharField()
     # the reporting date (the source's publication day): statements sort by it
     sort_date = CharField()
+    goldstein = FloatField(null=True)
+    quad_class = IntegerField(null=True)
     doc = TextField()
 
 
@@ -160,6 +164,23 @@ class StatementTopic(BaseModel):
 
     class Meta:
         primary_key = CompositeKey("topic", "statement")
+
+
+class EventDyad(BaseModel):
+    """One directed (source actor, target actor) pair of an event; a side the text does not
+    name is NULL (models/load/directed.py: dyads)."""
+
+    event = ForeignKeyField(Event, deferrable=DEFERRED, backref="dyads")
+    source_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="source_actor")
+    target_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="target_actor")
+
+
+class StatementDyad(BaseModel):
+    """One directed (speaker, addressee) pair of a statement; NULL addressee when it has none."""
+
+    statement = ForeignKeyField(Statement, deferrable=DEFERRED, backref="dyads")
+    source_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="source_actor")
+    target_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="target_actor")
 
 
 class EventDayCount(BaseModel):
@@ -178,7 +199,7 @@ class EventDayCount(BaseModel):
 
 
 #: Bump when a table changes: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 TABLES = [
     DatasetMeta,
@@ -194,6 +215,8 @@ TABLES = [
     Statement,
     StatementTopic,
     EventDayCount,
+    EventDyad,
+    StatementDyad,
 ]
 
 # Secondary indexes are built after the bulk insert (cheaper than maintaining them row by row).
@@ -216,4 +239,10 @@ INDEXES = [
     (Statement, ("event",), False),
     (StatementTopic, ("statement",), False),
     (Participant, ("country",), False),
+    (EventDyad, ("source_actor", "target_actor", "event"), False),
+    (EventDyad, ("target_actor", "event"), False),
+    (EventDyad, ("event",), False),
+    (StatementDyad, ("source_actor", "target_actor", "statement"), False),
+    (StatementDyad, ("target_actor", "statement"), False),
+    (StatementDyad, ("statement",), False),
 ]
