@@ -54,9 +54,13 @@ def test_each_event_filter_selects_what_the_article_says(article):
     assert len(event_ids({"type": "04"})) == 8  # the README's facet: CONSULT, 8 events (the planned talks are 036)
     assert event_ids({"q": search.parse_query("روحاني")}) >= {"khamis-meets-rouhani"}
     assert event_ids({"source": "no-such-source"}) == set()
+    assert event_ids({"source_actor": ["imad-khamis"], "target_actor": ["hassan-rouhani"]}) == {"khamis-meets-rouhani"}
+    assert event_ids({"target_actor": ["hassan-rouhani"]}) == {"khamis-meets-rouhani", "muallem-visits-tehran"}
+    assert event_ids({"quad_class": ["4"]}) == {"syrian-army-recaptures-aleppo"}
     # every entry of the table is exercised above or by the date tests below
     assert {f.name for f in EVENT_FILTERS} == {"participant", "country", "place", "type", "plover", "status", "topic",
-                                              "source", "q", "from", "to", "include_undated"}
+                                              "source", "source_actor", "target_actor", "quad_class", "q", "from", "to",
+                                              "include_undated"}
 
 
 def test_filters_combine_with_and(article):
