@@ -17,7 +17,7 @@ from peewee import SQL, Select, fn
 
 from .buckets import BucketOf, buckets_between
 from .counts import _bucket_key
-from .filters import STATEMENT_FILTERS, conditions
+from .filters import STATEMENT_FILTERS, as_list, conditions
 from .queries import event_select
 from .records import Event, EventDyad, Participant, Statement, StatementDyad
 
@@ -35,8 +35,14 @@ class Dyad:
         return round(self.goldstein_sum / self.count, 4) if self.count else None
 
 
-def _complete(link):
-    return link.source_actor.is_null(False) & link.target_actor.is_null(False)
+def _complete(link, filters: dict):
+    """Pairs with both sides named, and (with source_actor / target_actor) the sides asked for:
+    the filters select the records, and of their pairs only the ones they name are counted."""
+    condition = link.source_actor.is_null(False) & link.target_actor.is_null(False)
+    for name, column in (("source_actor", link.source_actor), ("target_actor", link.target_actor)):
+        if filters.get(name):
+            condition &= column.in_(as_list(filters[name]))
+    return condition
 
 
 def event_dyads(filters: dict) -> list[Dyad]:
@@ -46,7 +52,7 @@ def event_dyads(filters: dict) -> list[Dyad]:
     n, total = fn.COUNT(SQL("*")), fn.SUM(fn.COALESCE(Event.goldstein, 0))
     query = (event_select(filters, columns=(EventDyad.source_actor, EventDyad.target_actor, n, total))
              .join(EventDyad, on=(EventDyad.event == Event.id))
-             .where(_complete(EventDyad))
+             .where(_complete(EventDyad, filters))
              .group_by(EventDyad.source_actor, EventDyad.target_actor))
     found = [Dyad(s, t, c, float(g or 0)) for s, t, c, g in query.tuples()]
     return sorted(found, key=lambda d: (-d.count, d.source, d.target))
@@ -59,7 +65,7 @@ def dyad_series(filters: dict, dyads: list[Dyad], interval: str, first: str | No
     key = _bucket_key(interval)
     query = (event_select(filters, columns=(EventDyad.source_actor, EventDyad.target_actor, key, fn.COUNT(SQL("*"))))
              .join(EventDyad, on=(EventDyad.event == event.id))
-             .where(_complete(EventDyad) & (event.sort_date != "")))
+             .where(_complete(EventDyad, filters) & (event.sort_date != "")))
     if first:
         query = query.where(event.sort_date >= first)
     if last:
@@ -100,7 +106,7 @@ def directed_edges(filters: dict, min_weight: int = 1) -> list[dict]:
     n, total = fn.COUNT(SQL("*")), fn.SUM(fn.COALESCE(Statement.goldstein, 0))
     rows = (_statements(filters, (StatementDyad.source_actor, StatementDyad.target_actor, n, total))
             .join(StatementDyad, on=(StatementDyad.statement == Statement.id))
-            .where(_complete(StatementDyad))
+            .where(_complete(StatementDyad, filters))
             .group_by(StatementDyad.source_actor, StatementDyad.target_actor).tuples())
     for source, target, count, goldstein in rows:
         edge = edges[source, target]

@@ -168,3 +168,33 @@ def test_csv_exports_carry_actor_codes_goldstein_and_quad_class(client):
     text = client.get("/v1/statements?format=csv&target_actor=usa").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert [(r["source_actor_codes"], r["target_actor_codes"], r["quad_class"]) for r in rows] == [("IRNGOV", "USA", "3")]
+
+
+@pytest.fixture(scope="session")
+def generated_client_factory(synthetic_root, tmp_path_factory, request):
+    """The generated corpus (benchmarks/generate.py) loaded per backend, as a test client."""
+    from api import create_app
+
+    from .conftest import loaded_url
+
+    apps = {}
+
+    def make(backend):
+        if backend not in apps:
+            url = loaded_url(backend, tmp_path_factory, request, root=synthetic_root)
+            apps[backend] = create_app({"DATABASE_URL": url, "TESTING": True})
+        return apps[backend].test_client()
+    return make
+
+
+def test_generated_corpus_dyads_equal_the_filtered_event_lists(generated_client_factory, backend):
+    client = generated_client_factory(backend)
+    body = data(client, "/v1/stats/dyads?limit=25&type=05")
+    assert body["meta"]["dyads"] > 25 and len(body["data"]) == 25
+    for row in body["data"][:10]:
+        total = data(client, f"/v1/events?type=05&source_actor={row['source']}&target_actor={row['target']}")["meta"]["total"]
+        assert total == row["count"], row
+    # signatories (root 05) are on an equal footing: the heaviest dyad has its reverse too
+    top = body["data"][0]
+    reverse = data(client, f"/v1/stats/dyads?type=05&source_actor={top['target']}&target_actor={top['source']}")["data"]
+    assert [(r["source"], r["target"], r["count"]) for r in reverse] == [(top["target"], top["source"], top["count"])]

@@ -70,7 +70,9 @@ class Dyads(MethodView):
         event's source actor and one of its target actors (sides on an equal
         footing give one dyad each way); an event counts once per dyad it has.
         `count` equals the total of /v1/events with the same filters plus
-        `source_actor` and `target_actor` of the dyad. Sides named alone (no
+        `source_actor` and `target_actor` of the dyad. With `source_actor`
+        and/or `target_actor`, only the pairs with those sides are listed (of
+        the events that have them). Sides named alone (no
         target, or no source) are not dyads. With `interval`, each dyad has a
         zero-filled `series` by the events' anchor date (as /v1/stats/timeline).
 

@@ -247,7 +247,8 @@ class DatasetReader:
                         if entity.record[key] != record[key]:
                             self.problem(path, f"{json_path}.{key}", f"{record['id']} has {key} {record[key]!r} here but {entity.record[key]!r} in {entity.file}")
                     for key in ("aliases", "search_forms", "roles_at_sources"):
-                        entity.record[key].extend(v for v in record.get(key, []) if v not in entity.record[key])
+                        known = entity.record.setdefault(key, [])
+                        known.extend(v for v in record.get(key, []) if v not in known)
                     entity.mentions.extend(mentions)
         return merged["participants"], merged["places"]
 
