@@ -39,6 +39,8 @@ class CameoSchema(Base):
 class PloverSchema(Base):
     type = fields.String(required=True)
     mode = nullable_str()
+    context = fields.List(fields.String(), metadata={
+        "description": "PLOVER contexts of the CAMEO code where the reference gives them (diplomatic, economic, military, …)."})
 
 
 class DateSchema(Base):

@@ -299,13 +299,15 @@ def build_codebook() -> dict:
         kind = r["plover_type"]
         root_plover.setdefault(r["cameo_root"], None if kind == "dropped" else ("ASSAULT" if kind == "FIGHT" else kind))
     plover = {r["cameo_code"]: (r["plover_type"], r["plover_mode"] or None) for r in rows("cameo_to_plover.tsv")}
+    contexts = {r["cameo_code"]: [c for c in (r["plover_context"] or "").split(";") if c] for r in rows("cameo_to_plover.tsv")}
     cameo = []
     for code, label in labels.items():
         if len(code) == 2:
             kind, mode = root_plover.get(code), None
         else:
             kind, mode = plover.get(code, (root_plover.get(code[:2]), None))
-        cameo.append({"code": code, "label": label, "goldstein": goldstein.get(code), "plover_type": kind, "plover_mode": mode})
+        cameo.append({"code": code, "label": label, "goldstein": goldstein.get(code), "plover_type": kind, "plover_mode": mode,
+                      "plover_context": contexts.get(code, [])})
     overrides = {e["code"]: e for e in base["cameo"] if e.get("plover_override")}  # the project's fixes of the draft table
     cameo = [{**entry, **overrides.get(entry["code"], {})} for entry in cameo]
     return {"version": CODEBOOK_VERSION, "cameo": cameo, "topics": base["topics"], "roles": base["roles"],

@@ -33,8 +33,8 @@ def cameo(entry: dict, root: dict) -> dict:
     }
 
 
-def plover(type_: str | None, mode: str | None) -> dict | None:
-    return {"type": type_, "mode": mode} if type_ else None
+def plover(type_: str | None, mode: str | None, context=()) -> dict | None:
+    return {"type": type_, "mode": mode, "context": list(context)} if type_ else None
 
 
 def participant_summary(record: dict) -> dict:
@@ -196,7 +196,7 @@ def source(meta: dict, source_id: str, counts: dict) -> dict:
 def cameo_type(entry: dict, root: dict, counts: dict) -> dict:
     return {
         **cameo(entry, root),
-        "plover": plover(entry["plover_type"], entry["plover_mode"]),
+        "plover": plover(entry["plover_type"], entry["plover_mode"], entry.get("plover_context", [])),
         "event_count": counts.get("events", 0),
         "statement_count": counts.get("statements", 0),
     }

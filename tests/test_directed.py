@@ -40,7 +40,7 @@ def test_velayati_opposition_to_us_participation_is_a_disapproval_aimed_at_the_u
     statement = data(client, "/v1/statements/velayati-iran-opposes-us-participation")["data"]
     assert statement["speaker"]["id"] == "ali-akbar-velayati" and ids(statement["addressees"]) == ["usa"]
     assert statement["cameo"]["code"] == "110" and statement["cameo"]["quad_class"] == 3
-    assert statement["plover"] == {"type": "ACCUSE", "mode": "disapprove"}
+    assert statement["plover"] == {"type": "ACCUSE", "mode": "disapprove", "context": []}
     assert statement["event"] is None  # nothing in the text places it at the Khamis meeting
 
 
@@ -198,3 +198,10 @@ def test_generated_corpus_dyads_equal_the_filtered_event_lists(generated_client_
     top = body["data"][0]
     reverse = data(client, f"/v1/stats/dyads?type=05&source_actor={top['target']}&target_actor={top['source']}")["data"]
     assert [(r["source"], r["target"], r["count"]) for r in reverse] == [(top["target"], top["source"], top["count"])]
+
+
+def test_plover_context_comes_from_the_code(client):
+    aid = data(client, "/v1/events/iran-military-support-syria")["data"]
+    assert aid["plover"]["context"] == ["military"]
+    visit = data(client, "/v1/events/khamis-meets-rouhani")["data"]  # its own mode, the code's (empty) context
+    assert visit["plover"] == {"type": "CONSULT", "mode": "visit", "context": []}

@@ -263,6 +263,8 @@ class CameoEntrySchema(Strict):
     goldstein = fields.Float(load_default=None, allow_none=True)
     plover_type = fields.String(load_default=None, allow_none=True)
     plover_mode = fields.String(load_default=None, allow_none=True)
+    plover_context = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list, metadata={
+        "description": "PLOVER contexts of the code from cameo_to_plover.tsv (its plover_context, split at ';')."})
     plover_override = fields.Nested(lambda: PloverOverrideSchema(), load_default=None, allow_none=True, metadata={
         "description": "Where plover_type/plover_mode differ from the draft CAMEO→PLOVER table: what it says and why not."})
 

@@ -87,10 +87,10 @@ class DatabaseWriter(Sink):
         return documents.cameo(self.codes[code], self.codes[code[:2]])
 
     def plover_of(self, code: str, override: dict | None) -> dict | None:
-        if override is not None:
-            return documents.plover(override["type"], override["mode"])
         entry = self.codes[code]
-        return documents.plover(entry["plover_type"], entry["plover_mode"])
+        if override is not None:  # a record's own type and mode; the context is the code's
+            return documents.plover(override["type"], override["mode"], entry.get("plover_context", []))
+        return documents.plover(entry["plover_type"], entry["plover_mode"], entry.get("plover_context", []))
 
     def source(self, source_id, meta, text, events, statements) -> None:
         counts = {"events": len(events), "statements": len(statements)}
