@@ -295,6 +295,13 @@ def acting_on_itself(root: Path) -> None:
     write_json(path, events)
 
 
+def side_without_partner(root: Path) -> None:
+    """Syria on both lists but alone as a source: Syria as a target would be in no pair."""
+    path, events = records(root, "events")
+    _event(events, "syria-iran-sign-cooperation-agreements")["source_actors"] = ["syria"]
+    write_json(path, events)
+
+
 def speaker_addressed(root: Path) -> None:
     path, statements = records(root, "statements")
     statements[0]["addressees"] = [statements[0]["speaker"]]
@@ -324,6 +331,7 @@ DIRECTED_BREAKAGES = {
     host_as_source: "hassan-rouhani has only acted upon role(s) (host)",
     actor_not_in_event: "usa is not a participant of the event",
     acting_on_itself: "syria would act only on itself",
+    side_without_partner: "target_actors[0]: syria would act only on itself",
     speaker_addressed: "the speaker is not its own addressee",
     unknown_actor_block: "XYZ is not in the codebook's actors",
     role_as_country: "SYR is a country code; only the first block may be a country or IGO",

@@ -52,11 +52,14 @@ def check_event_actors(problem, json_path: str, record: dict) -> None:
                 problem(where, f"{pid} is not a participant of the event; list it in participants with its role")
             elif roles[pid] <= set(wrong_roles):
                 problem(where, f"{pid} has only {wrong_side} role(s) ({', '.join(sorted(roles[pid]))}) in this event")
-    targets = set(record["target_actors"])
-    if targets:
-        for index, pid in enumerate(record["source_actors"]):
-            if not targets - {pid}:
-                problem(f"{json_path}.source_actors[{index}]", f"{pid} would act only on itself")
+    # every actor named on one side is in a pair when the other side is named (a side listed on both
+    # lists needs a partner on each, or it would be lost from the dyads)
+    for key, other in (("source_actors", "target_actors"), ("target_actors", "source_actors")):
+        partners = set(record[other])
+        if partners:
+            for index, pid in enumerate(record[key]):
+                if not partners - {pid}:
+                    problem(f"{json_path}.{key}[{index}]", f"{pid} would act only on itself")
     check_inferred(problem, json_path, record)
 
 
