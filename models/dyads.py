@@ -18,7 +18,7 @@ from peewee import SQL, Select, fn
 from .buckets import BucketOf, buckets_between
 from .counts import _bucket_key
 from .filters import STATEMENT_FILTERS, as_list, conditions
-from .queries import event_select
+from .queries import event_select, overlaps
 from .records import Event, EventDyad, Participant, Statement, StatementDyad
 
 
@@ -45,14 +45,31 @@ def _complete(link, filters: dict):
     return condition
 
 
+#: filters the dyad table answers alone (it holds a copy of the event's dates, Goldstein and QuadClass)
+DYAD_ONLY = {"from", "to", "include_undated", "source_actor", "target_actor", "quad_class"}
+
+
+def _dyad_rows(filters: dict, columns):
+    """The complete pairs of the matching events, with ``columns``: from the dyad table alone when
+    the filters allow, else through the events the filters select."""
+    if set(filters) <= DYAD_ONLY:
+        query = EventDyad.select(*columns).where(_complete(EventDyad, filters))
+        if filters.get("quad_class"):
+            query = query.where(EventDyad.quad_class.in_([int(v) for v in as_list(filters["quad_class"])]))
+        if "from" in filters or "to" in filters:
+            query = query.where(overlaps(EventDyad, filters.get("from"), filters.get("to"),
+                                         filters.get("include_undated", False)))
+        return query
+    return (event_select(filters, columns=columns).join(EventDyad, on=(EventDyad.event == Event.id))
+            .where(_complete(EventDyad, filters)))
+
+
 def event_dyads(filters: dict) -> list[Dyad]:
     """Matching events per directed pair, with the sum of their Goldstein scores; most events
     first (ties by source, target). Adding ``source_actor=s&target_actor=t`` to the same
     filters lists exactly ``count`` events."""
-    n, total = fn.COUNT(SQL("*")), fn.SUM(fn.COALESCE(Event.goldstein, 0))
-    query = (event_select(filters, columns=(EventDyad.source_actor, EventDyad.target_actor, n, total))
-             .join(EventDyad, on=(EventDyad.event == Event.id))
-             .where(_complete(EventDyad, filters))
+    n, total = fn.COUNT(SQL("*")), fn.SUM(fn.COALESCE(EventDyad.goldstein, 0))
+    query = (_dyad_rows(filters, (EventDyad.source_actor, EventDyad.target_actor, n, total))
              .group_by(EventDyad.source_actor, EventDyad.target_actor))
     found = [Dyad(s, t, c, float(g or 0)) for s, t, c, g in query.tuples()]
     return sorted(found, key=lambda d: (-d.count, d.source, d.target))
@@ -61,15 +78,13 @@ def event_dyads(filters: dict) -> list[Dyad]:
 def dyad_series(filters: dict, dyads: list[Dyad], interval: str, first: str | None, last: str | None):
     """Fill each dyad's ``series`` (events per bucket of their anchor date, every bucket of the
     range present, zeros included); returns the buckets, or [] when nothing dated matched."""
-    event = Event
-    key = _bucket_key(interval)
-    query = (event_select(filters, columns=(EventDyad.source_actor, EventDyad.target_actor, key, fn.COUNT(SQL("*"))))
-             .join(EventDyad, on=(EventDyad.event == event.id))
-             .where(_complete(EventDyad, filters) & (event.sort_date != "")))
+    key = _bucket_key(interval, EventDyad.sort_date)
+    query = (_dyad_rows(filters, (EventDyad.source_actor, EventDyad.target_actor, key, fn.COUNT(SQL("*"))))
+             .where(EventDyad.sort_date != ""))
     if first:
-        query = query.where(event.sort_date >= first)
+        query = query.where(EventDyad.sort_date >= first)
     if last:
-        query = query.where(event.sort_date <= last)
+        query = query.where(EventDyad.sort_date <= last)
     rows = list(query.group_by(EventDyad.source_actor, EventDyad.target_actor, key).tuples())
     bucket_of = BucketOf(interval)
     days = [bucket_of[k] for _, _, k, _ in rows]

@@ -173,6 +173,12 @@ class EventDyad(BaseModel):
     event = ForeignKeyField(Event, deferrable=DEFERRED, backref="dyads")
     source_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="source_actor")
     target_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="target_actor")
+    # the event's, copied: dyad counts under dates, sides and quad_class read this table alone
+    date_start = CharField(null=True)
+    date_end = CharField(null=True)
+    sort_date = CharField()
+    goldstein = FloatField(null=True)
+    quad_class = IntegerField(null=True)
 
 
 class StatementDyad(BaseModel):
@@ -242,6 +248,7 @@ INDEXES = [
     (EventDyad, ("source_actor", "target_actor", "event"), False),
     (EventDyad, ("target_actor", "event"), False),
     (EventDyad, ("event",), False),
+    (EventDyad, ("sort_date", "source_actor", "target_actor"), False),
     (StatementDyad, ("source_actor", "target_actor", "statement"), False),
     (StatementDyad, ("target_actor", "statement"), False),
     (StatementDyad, ("statement",), False),

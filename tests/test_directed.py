@@ -205,3 +205,15 @@ def test_plover_context_comes_from_the_code(client):
     assert aid["plover"]["context"] == ["military"]
     visit = data(client, "/v1/events/khamis-meets-rouhani")["data"]  # its own mode, the code's (empty) context
     assert visit["plover"] == {"type": "CONSULT", "mode": "visit", "context": []}
+
+
+def test_generated_corpus_dyads_under_dates_and_quad_class(generated_client_factory, backend):
+    # dates, sides and quad_class are answered from the dyad table alone: the same counts as the event list
+    client = generated_client_factory(backend)
+    params = "from=2014-01-01&to=2015-12-31&quad_class=1,3"
+    rows = data(client, f"/v1/stats/dyads?{params}&limit=10&interval=year")["data"]
+    assert len(rows) == 10
+    for row in rows:
+        listed = data(client, f"/v1/events?{params}&source_actor={row['source']}&target_actor={row['target']}")
+        assert listed["meta"]["total"] == row["count"], row
+        assert sum(b["count"] for b in row["series"]) <= row["count"]  # anchored in the range (ranges may start before)

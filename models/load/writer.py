@@ -142,7 +142,9 @@ class DatabaseWriter(Sink):
             "doc": documents.dumps(doc),
         }
         rows.events.append(row)
-        rows.dyads.extend({"event": record["id"], "source_actor": s, "target_actor": t}
+        copied = {"date_start": start, "date_end": end, "sort_date": row["sort_date"], "goldstein": row["goldstein"],
+                  "quad_class": row["quad_class"]}
+        rows.dyads.extend({"event": record["id"], "source_actor": s, "target_actor": t, **copied}
                           for s, t in dyads(record["source_actors"], record["target_actors"]))
         countries = self.link_participants(record, rows)
         if place:
