@@ -14,6 +14,16 @@ def span_texts(spans) -> str:
     return " … ".join(s["text"] for s in spans)
 
 
+def actor_columns(sources: list[dict], targets: list[dict]) -> dict:
+    """Ids and CAMEO actor codes of the source and target sides (an unknown code is empty)."""
+    return {
+        "source_actor_ids": join(p["id"] for p in sources),
+        "source_actor_codes": join(p.get("actor_code") or "" for p in sources),
+        "target_actor_ids": join(p["id"] for p in targets),
+        "target_actor_codes": join(p.get("actor_code") or "" for p in targets),
+    }
+
+
 def event_row(doc: dict) -> dict:
     place = doc.get("place") or {}
     date = doc["date"]
@@ -33,8 +43,10 @@ def event_row(doc: dict) -> dict:
         "cameo_root": doc["cameo"]["root"],
         "cameo_root_label": doc["cameo"]["root_label"],
         "goldstein": doc["cameo"]["goldstein"],
+        "quad_class": doc["cameo"].get("quad_class"),
         "plover_type": plover.get("type"),
         "plover_mode": plover.get("mode"),
+        **actor_columns(doc.get("source_actors", []), doc.get("target_actors", [])),
         "place_id": place.get("id"),
         "place_name_en": place.get("name_en"),
         "place_name_ar": place.get("name_ar"),
@@ -72,7 +84,10 @@ def statement_row(doc: dict) -> dict:
         "cameo_code": doc["cameo"]["code"],
         "cameo_label": doc["cameo"]["label"],
         "cameo_root": doc["cameo"]["root"],
+        "goldstein": doc["cameo"]["goldstein"],
+        "quad_class": doc["cameo"].get("quad_class"),
         "plover_type": plover.get("type"),
+        **actor_columns([doc["speaker"]], doc.get("addressees", [])),
         "span_start": doc["span"]["start"],
         "span_end": doc["span"]["end"],
         "reported_on": doc["reported_on"],

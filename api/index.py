@@ -12,7 +12,7 @@ from .database import NONE, needs_dataset
 from .version import VERSION
 
 RESOURCES = ("events", "statements", "participants", "places", "sources", "event-types", "search{?q}",
-             "stats/timeline", "stats/facets", "network")
+             "stats/timeline", "stats/facets", "stats/dyads", "network")
 
 
 def links() -> dict:

@@ -31,11 +31,16 @@ class CameoSchema(Base):
     root = fields.String(required=True)
     root_label = fields.String(required=True)
     goldstein = fields.Float(allow_none=True, metadata={"description": "Goldstein conflict-cooperation score (-10..10)."})
+    quad_class = fields.Integer(metadata={"description": "GDELT QuadClass by the CAMEO root: 1 verbal cooperation (01–05), "
+                                                         "2 material cooperation (06–09), 3 verbal conflict (10–14), "
+                                                         "4 material conflict (15–20)."})
 
 
 class PloverSchema(Base):
     type = fields.String(required=True)
     mode = nullable_str()
+    context = fields.List(fields.String(), metadata={
+        "description": "PLOVER contexts of the CAMEO code where the reference gives them (diplomatic, economic, military, …)."})
 
 
 class DateSchema(Base):
@@ -52,6 +57,20 @@ class ParticipantSummarySchema(Base):
     name_ar = fields.String(required=True)
     kind = fields.String(required=True)
     country = nullable_str("ISO 3166-1 alpha-3.")
+    actor_code = nullable_str("CAMEO actor code (e.g. SYRGOV, IRNBUS); its blocks are listed in the README's codebook tables.")
+
+
+class InferredSchema(Base):
+    field = fields.String(required=True, metadata={"description": "place, date, participants, source_actors, target_actors, "
+                                                                  "speaker, addressees or event."})
+    reason = fields.String(required=True)
+
+
+class RoleAtSourceSchema(Base):
+    source = fields.String(required=True)
+    title_en = fields.String(required=True)
+    title_ar = nullable_str()
+    as_of = fields.String(required=True, metadata={"description": "ISO day the title holds for (the source's date)."})
 
 
 class PlaceSummarySchema(Base):
@@ -95,6 +114,11 @@ class EventSchema(Curated):
     date = fields.Nested(DateSchema)
     place = fields.Raw(allow_none=True, metadata={"description": "Place summary or null (with include=place: the full record without its mentions)."})
     participants = fields.List(fields.Nested(RoleSchema))
+    source_actors = fields.List(fields.Nested(ParticipantSummarySchema), metadata={
+        "description": "The acting side (who did it); empty where the text names none."})
+    target_actors = fields.List(fields.Nested(ParticipantSummarySchema), metadata={
+        "description": "The side acted upon; sides on an equal footing are on both lists (one dyad each way)."})
+    inferred = fields.List(fields.Nested(InferredSchema), metadata={"description": "What the coder inferred, and why."})
     topics = fields.List(fields.String())
     evidence = fields.List(fields.Nested(SpanSchema))
     quantities = fields.List(fields.Nested(QuantitySchema), metadata={"description": "Numbers the text reports (e.g. 5 agreements)."})
@@ -112,12 +136,16 @@ class StatementSchema(Curated):
     translation = fields.String(metadata={"description": "human or machine."})
     mode = fields.String(metadata={"description": "direct or reported."})
     attributed_via = fields.List(fields.Nested(ParticipantSummarySchema))
+    addressees = fields.List(fields.Nested(ParticipantSummarySchema), metadata={
+        "description": "Whom the statement addresses or acts upon (its targets; the speaker is its source)."})
     topics = fields.List(fields.String())
     cameo = fields.Nested(CameoSchema)
     plover = fields.Nested(PloverSchema, allow_none=True)
     span = fields.Nested(SpanSchema)
     evidence = fields.List(fields.Nested(SpanSchema))
     reported_on = fields.String(metadata={"description": "Publication day of the source that reports it."})
+    date = fields.Nested(DateSchema, allow_none=True, metadata={"description": "When the words were said, where the text dates them; else null."})
+    inferred = fields.List(fields.Nested(InferredSchema))
     source = fields.String()
 
 
@@ -127,6 +155,8 @@ class ParticipantSchema(ParticipantSummarySchema, Curated):
         "description": "Spellings and demonyms that find it in search but are not its names (not mentions)."})
     title_en = nullable_str()
     title_ar = nullable_str()
+    roles_at_sources = fields.List(fields.Nested(RoleAtSourceSchema), metadata={
+        "description": "The title the participant held in each source, as of that source's day."})
     identifiers = fields.Nested(IdentifiersSchema)
     mentions = fields.List(fields.Nested(SpanSchema), metadata={"description": "Mentions in the sources (the first 200)."})
     mention_count = fields.Integer()

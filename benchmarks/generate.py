@@ -255,6 +255,16 @@ ROOT_VERBS = {
     "20": ("استخدم {A} أسلحة محظورة ضد", "used prohibited weapons against", 1, ("actor", "target")),
 }
 STATEMENT_ROOTS = ["01", "02", "03", "05", "10", "11", "12", "13"]
+#: roles of sides on an equal footing: every actor is on both sides (one dyad each way)
+EQUAL_ROLES = ("party", "signatory")
+#: roles that name no side of a directed pair
+UNDIRECTED_ROLES = ("participant",)
+#: CAMEO-style actor blocks of the generated participants: IGO codes (synthetic corpus) and roles
+IGO_CODES = {"united-nations": "UNO", "arab-league": "ARL", "european-union": "EUR", "icrc": "IRC", "nato": "NAT",
+             "who": "WHO", "unhcr": "UNH", "opcw": "OPC"}
+GROUP_ROLES = {"residents": "CVL", "displaced": "REF", "fighters": "REB", "merchants": "BUS", "notables": "ELI"}
+ROLE_CODES = {"GOV": "Government", "MED": "Media", "CVL": "Civilians", "REF": "Refugees and displaced people",
+              "REB": "Rebels, armed groups", "BUS": "Business", "ELI": "Elites, notables"}
 
 MONTHS_AR = ["كانون الثاني", "شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب", "أيلول",
              "تشرين الأول", "تشرين الثاني", "كانون الأول"]
@@ -289,14 +299,34 @@ def build_codebook() -> dict:
         kind = r["plover_type"]
         root_plover.setdefault(r["cameo_root"], None if kind == "dropped" else ("ASSAULT" if kind == "FIGHT" else kind))
     plover = {r["cameo_code"]: (r["plover_type"], r["plover_mode"] or None) for r in rows("cameo_to_plover.tsv")}
+    contexts = {r["cameo_code"]: [c for c in (r["plover_context"] or "").split(";") if c] for r in rows("cameo_to_plover.tsv")}
     cameo = []
     for code, label in labels.items():
         if len(code) == 2:
             kind, mode = root_plover.get(code), None
         else:
             kind, mode = plover.get(code, (root_plover.get(code[:2]), None))
-        cameo.append({"code": code, "label": label, "goldstein": goldstein.get(code), "plover_type": kind, "plover_mode": mode})
-    return {"version": CODEBOOK_VERSION, "cameo": cameo, "topics": base["topics"], "roles": base["roles"]}
+        cameo.append({"code": code, "label": label, "goldstein": goldstein.get(code), "plover_type": kind, "plover_mode": mode,
+                      "plover_context": contexts.get(code, [])})
+    overrides = {e["code"]: e for e in base["cameo"] if e.get("plover_override")}  # the project's fixes of the draft table
+    cameo = [{**entry, **overrides.get(entry["code"], {})} for entry in cameo]
+    return {"version": CODEBOOK_VERSION, "cameo": cameo, "topics": base["topics"], "roles": base["roles"],
+            "actors": actor_codebook()}
+
+
+def actor_codebook() -> list[dict]:
+    """Every actor block the generated participants use: countries, IGOs, roles."""
+    return ([{"code": c[0], "kind": "country", "label": c[2]} for c in COUNTRIES]
+            + [{"code": code, "kind": "igo", "label": f"{key} (synthetic corpus code)"} for key, code in IGO_CODES.items()]
+            + [{"code": code, "kind": "role", "label": label} for code, label in ROLE_CODES.items()])
+
+
+def directed_sides(actors: list[dict], first_role: str, other_role: str) -> tuple[list[str], list[str]]:
+    """(source_actors, target_actors) of a generated event, by its roles."""
+    ids = [a["id"] for a in actors]
+    if first_role in EQUAL_ROLES and other_role in EQUAL_ROLES:
+        return ids, ids
+    return ids[:1], ([] if other_role in UNDIRECTED_ROLES else ids[1:])
 
 
 # --------------------------------------------------------------------------- pools
@@ -309,25 +339,25 @@ def build_pools(seed: int, actors: int = 5_000):
     country_by_iso = {c[0]: c for c in COUNTRIES}
     country_weights = list(accumulate(c[8] for c in COUNTRIES))
 
-    def entity(pid, name_en, name_ar, kind, country, aliases, title=None):
+    def entity(pid, name_en, name_ar, kind, country, aliases, title=None, role=None):
         return {"id": pid, "name_en": name_en, "name_ar": name_ar, "aliases": aliases, "kind": kind,
                 "title_en": title[1] if title else None, "title_ar": title[0] if title else None,
-                "country": country}
+                "country": country, "actor_code": ((country or "") + (role or "")) or None}
 
     for iso, ar, en, *_ in COUNTRIES:
         people.append(entity(f"country-{iso.lower()}", en, ar, "country", iso, []))
     for key, ar, en, iso in AGENCIES:
-        people.append(entity(f"agency-{key}", en, f"وكالة {ar}", "organization", iso, [ar, en]))
+        people.append(entity(f"agency-{key}", en, f"وكالة {ar}", "organization", iso, [ar, en], role="MED"))
     for key, ar, en, short in INTERNATIONAL:
-        people.append(entity(key, en, ar, "organization", None, [short] if short != en else []))
+        people.append(entity(key, en, ar, "organization", None, [short] if short != en else [], role=IGO_CODES[key]))
     for iso, c_ar, c_en, _, _, _, _, adj, weight in COUNTRIES[:25]:
         for m_ar, m_en in MINISTRIES:
             people.append(entity(f"{slug(m_en)}-{iso.lower()}", f"{m_en} of {c_en}", f"{m_ar} {adj}", "organization", iso,
-                                 [f"{m_ar} في {c_ar}"]))
+                                 [f"{m_ar} في {c_ar}"], role="GOV"))
     for c_ar, c_en, iso, *_ in CITIES:
         for g_ar, g_en, key in GROUPS:
             people.append(entity(f"{key}-{slug(c_en)}", g_en.format(e=c_en), g_ar.format(c=c_ar), "group",
-                                 iso if iso in country_by_iso else None, []))
+                                 iso if iso in country_by_iso else None, [], role=GROUP_ROLES[key]))
     used = set()
     while len(people) < actors:
         n = len(people)
@@ -344,7 +374,8 @@ def build_pools(seed: int, actors: int = 5_000):
         title = rng.choice(TITLES) if rng.random() < 0.5 else None
         people.append(entity(f"{slug(name_en)}-{n}", name_en, name_ar, "person", iso,
                              [family[0], family[1].replace("al-", "").capitalize(), name_en.replace("Mohammed", "Muhammad")]
-                             if name_en.startswith("Mohammed") else [family[0], family[1]], title))
+                             if name_en.startswith("Mohammed") else [family[0], family[1]], title,
+                             role="GOV" if title else None))
     for person in people:  # distinct, non-empty, never the name itself
         person["aliases"] = [a for a in dict.fromkeys(person["aliases"]) if a and a not in (person["name_ar"], person["name_en"])]
 
@@ -525,6 +556,7 @@ def generate_source(task) -> tuple[str, int, int, int, int, int]:
         evidence = {"start": sentence_start, "end": text.pos, "text": None}
         text.add(" ")
         others_en = ", ".join(a["name_en"] for a in actors[1:])
+        sources, targets = directed_sides(actors, first_role, other_role)
         record = {
             "id": event_id,
             "title_en": f"{actors[0]['name_en']} {verb_en} {others_en}" + (f" in {place['name_en']}" if place else ""),
@@ -536,6 +568,7 @@ def generate_source(task) -> tuple[str, int, int, int, int, int]:
                      "resolution": "as written in the text" if expression else "from the publication date of the report"},
             "place": place["id"] if place else None,
             "participants": [{"participant": a["id"], "role": first_role if i == 0 else other_role} for i, a in enumerate(actors)],
+            "source_actors": sources, "target_actors": targets,
             "topics": [topic_id] if topic_id else [],
             "evidence": [evidence],
             "confidence": rng.choices(("high", "medium", "low"), weights=(70, 25, 5))[0],
@@ -585,6 +618,7 @@ def generate_source(task) -> tuple[str, int, int, int, int, int]:
                 "translation": rng.choices(("human", "machine"), weights=(30, 70))[0],
                 "mode": "direct" if direct else "reported",
                 "attributed_via": [a["id"] for a in via],
+                "addressees": [a["id"] for a in actors if a["id"] != speaker["id"]][:1] if rng.random() < 0.4 else [],
                 "cameo": rng.choice(root_codes[rng.choice(STATEMENT_ROOTS)]),
                 "topics": [topic_id] if topic_id and rng.random() < 0.7 else [],
                 "evidence": [sentence],

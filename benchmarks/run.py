@@ -320,6 +320,16 @@ TIMELINE_SQL = (
     "SELECT months.m AS month, coalesce(counts.n, 0) AS events, "
     "(SELECT count(*) FROM event WHERE sort_date = '') AS undated FROM months LEFT JOIN counts USING (m) ORDER BY months.m")
 
+# directed pairs of the events overlapping [from, to], most events first, with the names our answer carries
+DYAD_SQL = (
+    "SELECT x.source_actor, x.target_actor, x.n, x.goldstein_sum, x.goldstein_sum / x.n AS goldstein_mean, "
+    "(SELECT name_en FROM participant WHERE id = x.source_actor) AS source_label, "
+    "(SELECT name_en FROM participant WHERE id = x.target_actor) AS target_label FROM ("
+    "SELECT d.source_actor, d.target_actor, count(*) AS n, sum(coalesce(e.goldstein, 0)) AS goldstein_sum "
+    "FROM event_dyad d JOIN event e ON e.id = d.event_id "
+    "WHERE d.source_actor IS NOT NULL AND d.target_actor IS NOT NULL AND " + DATED_OVERLAP +
+    " GROUP BY d.source_actor, d.target_actor) x ORDER BY x.n DESC, x.source_actor, x.target_actor LIMIT 100")
+
 
 def fts_expression(word: str) -> str:
     """The query's words as FTS5 prefix queries, normalised as models.search does: what a
@@ -459,6 +469,15 @@ class Requests:
                 end = f"{rng.randint(first_year + 1, 2025)}-{rng.randint(1, 12):02d}-28"
             r.ours.append("/v1/stats/timeline?" + q({"interval": "month", "from": start, "to": end}))
             r.theirs.append(self.theirs(TIMELINE_SQL, (), **{"from": start, "to": end}))
+        out.append(r)
+
+        # 10: directed dyads (counts, Goldstein sum and mean per pair) under a date filter
+        r = Request("10", "dyads + dates, top 100")
+        for number in range(n + 1):
+            start, end = ("2012-01-01", "2016-12-31") if number == 0 else self.random_range(30, 5 * 365)
+            r.ours.append("/v1/stats/dyads?" + q({"from": start, "to": end, "limit": 100}))
+            r.theirs.append(self.theirs(DYAD_SQL, (), **{"from": start, "to": end}))
+        r.note = "varied: random date ranges of 30 days to 5 years"
         out.append(r)
         return out
 

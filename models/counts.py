@@ -218,13 +218,13 @@ def undated_count(filters: dict) -> int:
     return count(event_select(filters, columns=(Event.id,)).where(Event.sort_date == ""))
 
 
-def _bucket_key(interval: str):
+def _bucket_key(interval: str, column=Event.sort_date):
     """The anchor date, or its month / year prefix (``YYYY-MM``, ``YYYY``): fewer rows to group."""
     if interval == "month":
-        return fn.SUBSTR(Event.sort_date, SQL("1"), SQL("7"))  # literals: PostgreSQL matches the GROUP BY by text
+        return fn.SUBSTR(column, SQL("1"), SQL("7"))  # literals: PostgreSQL matches the GROUP BY by text
     if interval == "year":
-        return fn.SUBSTR(Event.sort_date, SQL("1"), SQL("4"))
-    return Event.sort_date
+        return fn.SUBSTR(column, SQL("1"), SQL("4"))
+    return column
 
 
 def timeline_rows(filters: dict, interval: str, first: str | None, last: str | None):

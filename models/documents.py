@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from .vocabulary import quad_class
+
 #: Mentions listed inline on a participant or place; the rest are counted.
 MENTIONS_INLINE = 200
 
@@ -27,11 +29,12 @@ def cameo(entry: dict, root: dict) -> dict:
         "root": root["code"],
         "root_label": root["label"],
         "goldstein": entry.get("goldstein"),
+        "quad_class": quad_class(entry["code"]),
     }
 
 
-def plover(type_: str | None, mode: str | None) -> dict | None:
-    return {"type": type_, "mode": mode} if type_ else None
+def plover(type_: str | None, mode: str | None, context=()) -> dict | None:
+    return {"type": type_, "mode": mode, "context": list(context)} if type_ else None
 
 
 def participant_summary(record: dict) -> dict:
@@ -41,6 +44,7 @@ def participant_summary(record: dict) -> dict:
         "name_ar": record["name_ar"],
         "kind": record["kind"],
         "country": record["country"],
+        "actor_code": record.get("actor_code"),
     }
 
 
@@ -70,6 +74,7 @@ def participant(record: dict, mentions: list[dict], counts: dict) -> dict:
         "search_forms": record["search_forms"],
         "title_en": record["title_en"],
         "title_ar": record["title_ar"],
+        "roles_at_sources": record.get("roles_at_sources", []),
         "identifiers": record["identifiers"],
         "mentions": mentions[:MENTIONS_INLINE],
         "mention_count": len(mentions),
@@ -99,7 +104,9 @@ def place(record: dict, mentions: list[dict], counts: dict) -> dict:
     }
 
 
-def event(record: dict, *, source_id, cameo_doc, plover_doc, place_doc, participants, statement_ids) -> dict:
+def event(record: dict, *, source_id, cameo_doc, plover_doc, place_doc, participants, statement_ids,
+          actors=None) -> dict:
+    """``actors``: {"source_actors": [summary], "target_actors": [summary]}."""
     date = record["date"]
     return {
         "id": record["id"],
@@ -117,6 +124,9 @@ def event(record: dict, *, source_id, cameo_doc, plover_doc, place_doc, particip
         },
         "place": place_doc,
         "participants": participants,
+        "source_actors": (actors or {}).get("source_actors", []),
+        "target_actors": (actors or {}).get("target_actors", []),
+        "inferred": record.get("inferred", []),
         "topics": record["topics"],
         "evidence": [span(source_id, s) for s in record["evidence"]],
         "quantities": [
@@ -130,7 +140,20 @@ def event(record: dict, *, source_id, cameo_doc, plover_doc, place_doc, particip
     }
 
 
-def statement(record: dict, *, source_id, speaker, attributed_via, cameo_doc, plover_doc, reported_on) -> dict:
+def date_doc(source_id: str, date: dict | None) -> dict | None:
+    if date is None:
+        return None
+    return {
+        "start": date["start"].isoformat() if date["start"] else None,
+        "end": date["end"].isoformat() if date["end"] else None,
+        "precision": date["precision"],
+        "expression": span(source_id, date["expression"]) if date["expression"] else None,
+        "resolution": date["resolution"],
+    }
+
+
+def statement(record: dict, *, source_id, speaker, attributed_via, cameo_doc, plover_doc, reported_on,
+              addressees=()) -> dict:
     return {
         "id": record["id"],
         "speaker": speaker,
@@ -141,12 +164,15 @@ def statement(record: dict, *, source_id, speaker, attributed_via, cameo_doc, pl
         "translation": record["translation"],
         "mode": record["mode"],
         "attributed_via": attributed_via,
+        "addressees": list(addressees),
         "topics": record["topics"],
         "cameo": cameo_doc,
         "plover": plover_doc,
         "span": span(source_id, record["span"]),
         "evidence": [span(source_id, s) for s in record["evidence"]],
         "reported_on": reported_on,
+        "date": date_doc(source_id, record.get("date")),
+        "inferred": record.get("inferred", []),
         **curation(record),
         "source": source_id,
     }
@@ -170,7 +196,7 @@ def source(meta: dict, source_id: str, counts: dict) -> dict:
 def cameo_type(entry: dict, root: dict, counts: dict) -> dict:
     return {
         **cameo(entry, root),
-        "plover": plover(entry["plover_type"], entry["plover_mode"]),
+        "plover": plover(entry["plover_type"], entry["plover_mode"], entry.get("plover_context", [])),
         "event_count": counts.get("events", 0),
         "statement_count": counts.get("statements", 0),
     }

@@ -14,8 +14,9 @@ from typing import Any, Callable
 from peewee import SQL, fn
 
 from . import search
-from .records import Event, EventCountry, EventParticipant, EventTopic, Participant, Place, Statement, StatementTopic
-from .vocabulary import EVENT_STATUSES, PARTICIPANT_KINDS, PLACE_KINDS, PLOVER_TYPES, STATEMENT_MODES
+from .records import (Event, EventCountry, EventDyad, EventParticipant, EventTopic, Participant, Place, Statement,
+                      StatementDyad, StatementTopic)
+from .vocabulary import EVENT_STATUSES, PARTICIPANT_KINDS, PLACE_KINDS, PLOVER_TYPES, QUAD_CLASSES, STATEMENT_MODES
 
 #: value grammars (api/params.py maps each to a validated parameter); a tuple is a set of choices
 ID, SOURCE, ISO3, CAMEO, TOPIC, SEARCH, DATE, FLAG = (
@@ -33,6 +34,9 @@ class Filter:
     where: Callable[[Any], Any] | None  # value (a list when ``many``) -> condition; None: the listing reads it
     description: str = ""
     many: str | None = None  # ANY (OR within the filter) or ALL; None: one value
+    #: a filter that, given together with ``partner``, makes one condition with it: (partner name,
+    #: (own values, partner values) -> condition); the partner's own condition is then not added
+    joint: tuple[str, Callable[[Any, Any], Any]] | None = None
 
 
 def _in(column, values: list):
@@ -68,6 +72,38 @@ def _topics(link, owner, column):
     return lambda topics: column.in_(link.select(owner).where(_in(link.topic, topics)))
 
 
+#: quad_class values as the parameter takes them
+QUAD_CLASS_VALUES = tuple(str(number) for number, *_ in QUAD_CLASSES)
+
+
+def _quad_classes(column):
+    return lambda values: _in(column, [int(v) for v in values])
+
+
+def _dyads(owner, link, record_column):
+    """Conditions on a record's directed pairs: its source actors, its target actors, or (both
+    given) one directed dyad: a pair (source, target) of the record, not two separate sides."""
+    def records(condition):
+        return owner.id.in_(link.select(record_column).where(condition))
+
+    def sources(ids):
+        return records(_in(link.source_actor, ids))
+
+    def targets(ids):
+        return records(_in(link.target_actor, ids))
+
+    def pair(source_ids, target_ids):
+        return records(_in(link.source_actor, source_ids) & _in(link.target_actor, target_ids))
+
+    return sources, targets, pair
+
+
+_event_sources, _event_targets, _event_pair = _dyads(Event, EventDyad, EventDyad.event)
+_statement_sources, _statement_targets, _statement_pair = _dyads(Statement, StatementDyad, StatementDyad.statement)
+_DYAD_HELP = ("Participant id of the {side} side; repeatable (any of them). With {other}: one directed dyad "
+              "(records with a pair source → target), not two separate sides.")
+
+
 def _matching(model, kind: str):
     return lambda query: model.id.in_(search.matching_ids(query, kind))
 
@@ -83,6 +119,11 @@ EVENT_FILTERS = (
     Filter("status", EVENT_STATUSES, lambda v: _in(Event.status, v), "Event status.", ANY),
     Filter("topic", TOPIC, _topics(EventTopic, EventTopic.event, Event.id), "Topic id.", ANY),
     Filter("source", SOURCE, lambda v: _in(Event.source, v), "Source id.", ANY),
+    Filter("source_actor", ID, _event_sources, _DYAD_HELP.format(side="acting (source)", other="target_actor"), ANY,
+           joint=("target_actor", _event_pair)),
+    Filter("target_actor", ID, _event_targets, _DYAD_HELP.format(side="acted-upon (target)", other="source_actor"), ANY),
+    Filter("quad_class", QUAD_CLASS_VALUES, _quad_classes(Event.quad_class),
+           "QuadClass: 1 verbal cooperation, 2 material cooperation, 3 verbal conflict, 4 material conflict.", ANY),
     Filter("q", SEARCH, _matching(Event, "event"),
            'Search: words (all must match), "a phrase", -excluded. Arabic spelling variants are unified.'),
     Filter("from", DATE, None, "Earliest date (ISO, inclusive). Records whose date interval overlaps [from, to] match."),
@@ -99,6 +140,12 @@ STATEMENT_FILTERS = (
     Filter("type", CAMEO, lambda v: _cameo_prefixes(Statement.cameo_code, v), "CAMEO code or prefix.", ANY),
     Filter("topic", TOPIC, _topics(StatementTopic, StatementTopic.statement, Statement.id), "Topic id.", ANY),
     Filter("source", SOURCE, lambda v: _in(Statement.source, v), "Source id.", ANY),
+    Filter("source_actor", ID, _statement_sources, _DYAD_HELP.format(side="speaking (source)", other="target_actor"),
+           ANY, joint=("target_actor", _statement_pair)),
+    Filter("target_actor", ID, _statement_targets, _DYAD_HELP.format(side="addressed (target)", other="source_actor"),
+           ANY),
+    Filter("quad_class", QUAD_CLASS_VALUES, _quad_classes(Statement.quad_class),
+           "QuadClass: 1 verbal cooperation, 2 material cooperation, 3 verbal conflict, 4 material conflict.", ANY),
     Filter("q", SEARCH, _matching(Statement, "statement"), "Search (see /v1/search)."),
     Filter("from", DATE, lambda v: Statement.sort_date >= v, "Earliest reporting day (ISO, inclusive)."),
     Filter("to", DATE, lambda v: Statement.sort_date <= v, "Latest reporting day (ISO, inclusive)."),
@@ -125,6 +172,20 @@ def as_list(value) -> list:
 
 
 def conditions(table: tuple[Filter, ...], values: dict) -> list:
-    """The WHERE terms of ``values`` (parsed filter values by name) under ``table``."""
-    return [entry.where(as_list(values[entry.name]) if entry.many else values[entry.name])
-            for entry in table if entry.where is not None and entry.name in values]
+    """The WHERE terms of ``values`` (parsed filter values by name) under ``table``; a filter
+    given with its joint partner makes one term with it."""
+    def value(entry):
+        return as_list(values[entry.name]) if entry.many else values[entry.name]
+
+    by_name = {entry.name: entry for entry in table}
+    terms, joined = [], set()
+    for entry in table:
+        if entry.where is None or entry.name not in values or entry.name in joined:
+            continue
+        if entry.joint is not None and entry.joint[0] in values:
+            partner = by_name[entry.joint[0]]
+            terms.append(entry.joint[1](value(entry), value(partner)))
+            joined.add(partner.name)
+        else:
+            terms.append(entry.where(value(entry)))
+    return terms

@@ -112,6 +112,8 @@ class Event(BaseModel):
     # date_start, else date_end, else '' : a total order for keyset pagination
     sort_date = CharField()
     place = ForeignKeyField(Place, deferrable=DEFERRED, null=True, backref="events")
+    goldstein = FloatField(null=True)  # the CAMEO code's, for dyad sums
+    quad_class = IntegerField(null=True)  # 1-4 by the CAMEO root (models.vocabulary.quad_class)
     doc = TextField()
     # participants and places named in the evidence besides the event's own ("participant:id", …; JSON,
     # NULL when none): what the event's search row holds, so that it can be written again without
@@ -157,6 +159,8 @@ class Statement(BaseModel):
     cameo_root = CharField()
     # the reporting date (the source's publication day): statements sort by it
     sort_date = CharField()
+    goldstein = FloatField(null=True)
+    quad_class = IntegerField(null=True)
     doc = TextField()
 
 
@@ -166,6 +170,29 @@ class StatementTopic(BaseModel):
 
     class Meta:
         primary_key = CompositeKey("topic", "statement")
+
+
+class EventDyad(BaseModel):
+    """One directed (source actor, target actor) pair of an event; a side the text does not
+    name is NULL (models/load/directed.py: dyads)."""
+
+    event = ForeignKeyField(Event, deferrable=DEFERRED, backref="dyads")
+    source_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="source_actor")
+    target_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="target_actor")
+    # the event's, copied: dyad counts under dates, sides and quad_class read this table alone
+    date_start = CharField(null=True)
+    date_end = CharField(null=True)
+    sort_date = CharField()
+    goldstein = FloatField(null=True)
+    quad_class = IntegerField(null=True)
+
+
+class StatementDyad(BaseModel):
+    """One directed (speaker, addressee) pair of a statement; NULL addressee when it has none."""
+
+    statement = ForeignKeyField(Statement, deferrable=DEFERRED, backref="dyads")
+    source_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="source_actor")
+    target_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="target_actor")
 
 
 class EventDayCount(BaseModel):
@@ -205,7 +232,7 @@ class SourceEntity(BaseModel):
 
 
 #: Bump when a table changes: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 
 TABLES = [
     DatasetMeta,
@@ -222,6 +249,8 @@ TABLES = [
     StatementTopic,
     EventDayCount,
     SourceEntity,
+    EventDyad,
+    StatementDyad,
 ]
 
 # Secondary indexes are built after the bulk insert (cheaper than maintaining them row by row).
@@ -245,4 +274,11 @@ INDEXES = [
     (StatementTopic, ("statement",), False),
     (Participant, ("country",), False),
     (SourceEntity, ("kind", "entity"), False),
+    (EventDyad, ("source_actor", "target_actor", "event"), False),
+    (EventDyad, ("target_actor", "event"), False),
+    (EventDyad, ("event",), False),
+    (EventDyad, ("sort_date", "source_actor", "target_actor"), False),
+    (StatementDyad, ("source_actor", "target_actor", "statement"), False),
+    (StatementDyad, ("target_actor", "statement"), False),
+    (StatementDyad, ("statement",), False),
 ]

@@ -268,3 +268,80 @@ def test_editor_schemas_are_current_and_accept_the_fixtures():
     messages = [e.message for e in Draft202012Validator(read_json(ROOT / "schemas" / "events.schema.json"))
                 .iter_errors(wrong)]
     assert any("maybe" in m for m in messages) and any("colour" in m for m in messages)
+
+
+# --------------------------------------------------------------------------- directed coding refused when wrong
+
+
+def _event(events: list, event_id: str) -> dict:
+    return next(e for e in events if e["id"] == event_id)
+
+
+def host_as_source(root: Path) -> None:
+    path, events = records(root, "events")
+    _event(events, "khamis-meets-rouhani")["source_actors"] = ["hassan-rouhani"]
+    write_json(path, events)
+
+
+def actor_not_in_event(root: Path) -> None:
+    path, events = records(root, "events")
+    _event(events, "khamis-meets-rouhani")["target_actors"] = ["usa"]
+    write_json(path, events)
+
+
+def acting_on_itself(root: Path) -> None:
+    path, events = records(root, "events")
+    _event(events, "syria-iran-sign-cooperation-agreements")["target_actors"] = ["syria"]
+    write_json(path, events)
+
+
+def side_without_partner(root: Path) -> None:
+    """Syria on both lists but alone as a source: Syria as a target would be in no pair."""
+    path, events = records(root, "events")
+    _event(events, "syria-iran-sign-cooperation-agreements")["source_actors"] = ["syria"]
+    write_json(path, events)
+
+
+def speaker_addressed(root: Path) -> None:
+    path, statements = records(root, "statements")
+    statements[0]["addressees"] = [statements[0]["speaker"]]
+    write_json(path, statements)
+
+
+def unknown_actor_block(root: Path) -> None:
+    path, participants = records(root, "participants")
+    participants[0]["actor_code"] = "SYRXYZ"
+    write_json(path, participants)
+
+
+def role_as_country(root: Path) -> None:
+    path, participants = records(root, "participants")
+    participants[0]["actor_code"] = "GOVSYR"
+    write_json(path, participants)
+
+
+def inferred_place_missing(root: Path) -> None:
+    path, events = records(root, "events")
+    _event(events, "syria-comprehensive-truce")["place"] = None
+    _event(events, "syria-comprehensive-truce")["inferred"] = [{"field": "place", "reason": "x"}]
+    write_json(path, events)
+
+
+DIRECTED_BREAKAGES = {
+    host_as_source: "hassan-rouhani has only acted upon role(s) (host)",
+    actor_not_in_event: "usa is not a participant of the event",
+    acting_on_itself: "syria would act only on itself",
+    side_without_partner: "target_actors[0]: syria would act only on itself",
+    speaker_addressed: "the speaker is not its own addressee",
+    unknown_actor_block: "XYZ is not in the codebook's actors",
+    role_as_country: "SYR is a country code; only the first block may be a country or IGO",
+    inferred_place_missing: "place is flagged as inferred but the record gives none",
+}
+
+
+@pytest.mark.parametrize("breakage", list(DIRECTED_BREAKAGES), ids=[b.__name__ for b in DIRECTED_BREAKAGES])
+def test_check_refuses_wrong_directed_coding(breakage, tmp_path):
+    root = copy_dataset(tmp_path)
+    breakage(root)
+    lines = problem_lines(run("check", root=root, check_exit=1).stderr)
+    assert lines and any(DIRECTED_BREAKAGES[breakage] in line for line in lines), lines

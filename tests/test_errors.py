@@ -14,7 +14,7 @@ ENDPOINTS = [
     "/v1/places", "/v1/places/tehran",
     "/v1/sources", f"/v1/sources/{SOURCE}",
     "/v1/event-types", "/v1/search?q=x",
-    "/v1/stats/timeline", "/v1/stats/facets?facet=status", "/v1/network",
+    "/v1/stats/timeline", "/v1/stats/facets?facet=status", "/v1/stats/dyads", "/v1/network",
 ]
 SINGLE = [e for e in ENDPOINTS if e.count("/") == 3 and "?" not in e and not e.startswith(("/v1/stats", "/v1/event-types"))]
 

@@ -10,7 +10,7 @@ from flask import Response, request
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from models import counts, stats
+from models import counts, dyads, stats
 from models.buckets import INTERVALS, MAX_BUCKETS, TooManyBuckets
 from models.queries import event_total
 
@@ -76,11 +76,16 @@ class NetworkArgs(EventFilterArgs):
     part = fields.String(load_default="edges", validate=validate.OneOf(NETWORK_PARTS), metadata={
         "description": "With format=csv: the edges (default; source,target,weight,statement_events) or the nodes "
                        "(id,name_en,name_ar,kind,country,events)."})
+    directed = fields.Boolean(load_default=False, metadata={
+        "description": "Directed, weighted edges source → target (who acts on whom) instead of co-participation: "
+                       "event_count (matching events with the dyad) and statement_count (statements by the source "
+                       "addressed to the target, under the filters statements share) counted separately."})
     format = format_field()
 
 
 DEFAULT_FACETS = ("cameo_root", "status", "country", "participant", "topic")
-OWN_PARAMS = ("interval", "group_by", "group_limit", "facet", "limit", "min_weight", "edge_events", "format")
+OWN_PARAMS = ("interval", "group_by", "group_limit", "facet", "limit", "min_weight", "edge_events", "directed", "part",
+              "format")
 
 
 def event_filters(args: dict) -> dict:
@@ -136,7 +141,9 @@ class NetworkNodeSchema(Base):
     name_ar = fields.String()
     kind = fields.String()
     country = fields.String(allow_none=True)
-    events = fields.Integer(metadata={"description": "Matching events the actor takes part in (participant, or speaker of a linked statement)."})
+    actor_code = fields.String(allow_none=True, metadata={"description": "With directed: the CAMEO actor code."})
+    events = fields.Integer(metadata={"description": "Matching events the actor takes part in (participant, or speaker of a "
+                                                     "linked statement; with directed: a side of one of their dyads)."})
 
 
 class NetworkEdgeSchema(Base):
@@ -145,6 +152,9 @@ class NetworkEdgeSchema(Base):
     weight = fields.Integer(metadata={"description": "Matching events both actors take part in."})
     statement_events = fields.Integer(metadata={"description": "Of which events that join the pair only through a linked statement."})
     events = fields.List(fields.String(), metadata={"description": "Ids of the first shared events (see edge_events), in id order."})
+    event_count = fields.Integer(metadata={"description": "With directed: matching events with the dyad source → target."})
+    statement_count = fields.Integer(metadata={"description": "With directed: statements by source addressed to target."})
+    goldstein_sum = fields.Float(metadata={"description": "With directed: Goldstein scores of those events and statements, summed."})
 
 
 class NetworkGraphSchema(Base):
@@ -321,6 +331,8 @@ class Network(MethodView):
         """
         fmt = negotiated(args)
         filters = event_filters(args)
+        if args["directed"]:
+            return directed_network(args, filters, fmt)
         graph = stats.network(filters, args["limit"], args["min_weight"], args["edge_events"])
         if fmt == "csv":
             part, columns = args["part"], NETWORK_COLUMNS[args["part"]]
@@ -330,3 +342,25 @@ class Network(MethodView):
             "events": graph.events, "nodes": len(graph.nodes), "edges": len(graph.edges),
             "actors_total": graph.actors_total, "truncated": graph.actors_total > len(graph.nodes),
             "limit": args["limit"], "min_weight": args["min_weight"]})
+
+
+def directed_network(args: dict, filters: dict, fmt: str):
+    """The directed graph of /v1/network?directed=true (nodes: the actors of the heaviest edges)."""
+    edges = dyads.directed_edges(filters, args["min_weight"])
+    per_actor = dyads.actor_event_counts(filters)
+    actors = {a for e in edges for a in (e["source"], e["target"])}
+    ranked = sorted(actors, key=lambda a: (-per_actor.get(a, 0), a))
+    shown = set(ranked[:args["limit"]])
+    edges = [e for e in edges if e["source"] in shown and e["target"] in shown]
+    if fmt == "csv":
+        return csv_response("network", ["source", "target", "weight", "event_count", "statement_count", "goldstein_sum"],
+                            ([e["source"], e["target"], e["weight"], e["events"], e["statements"], e["goldstein_sum"]]
+                             for e in edges))
+    nodes = [{**node, "events": per_actor.get(node["id"], 0)} for node in dyads.actor_nodes(shown)]
+    nodes.sort(key=lambda n: (-n["events"], n["id"]))
+    data_edges = [{"source": e["source"], "target": e["target"], "weight": e["weight"], "event_count": e["events"],
+                   "statement_count": e["statements"], "goldstein_sum": round(e["goldstein_sum"], 4)} for e in edges]
+    return envelope({"nodes": nodes, "edges": data_edges}, {
+        "events": event_total(filters), "nodes": len(nodes), "edges": len(data_edges),
+        "actors_total": len(actors), "truncated": len(actors) > len(nodes), "limit": args["limit"],
+        "min_weight": args["min_weight"]})

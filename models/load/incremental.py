@@ -30,8 +30,8 @@ from peewee import fn
 
 from .. import backends, daycounts, documents, search
 from ..records import (
-    CameoCode, DatasetMeta, Event, EventCountry, EventDayCount, EventParticipant, EventTopic, Participant, Place,
-    Source, SourceEntity, Statement, StatementTopic, Topic,
+    CameoCode, DatasetMeta, Event, EventCountry, EventDayCount, EventDyad, EventParticipant, EventTopic, Participant,
+    Place, Source, SourceEntity, Statement, StatementDyad, StatementTopic, Topic,
 )
 from .files import LoadError, Problem
 from .reader import DatasetReader, StoredEntry
@@ -159,10 +159,11 @@ class OldRows:
             for part in chunks(ids):
                 backend.delete_search_rows(db, kind, part)
         for part in chunks(self.statements):
-            StatementTopic.delete().where(StatementTopic.statement.in_(part)).execute()
+            for model in (StatementTopic, StatementDyad):
+                model.delete().where(model.statement.in_(part)).execute()
             Statement.delete().where(Statement.id.in_(part)).execute()
         for part in chunks(self.events):
-            for model in (EventTopic, EventCountry, EventParticipant):
+            for model in (EventTopic, EventCountry, EventParticipant, EventDyad):
                 model.delete().where(model.event.in_(part)).execute()
             Event.delete().where(Event.id.in_(part)).execute()
 
@@ -239,7 +240,9 @@ class IncrementalWriter(DatabaseWriter):
             if kind == "participants":
                 selects = [Event.select(EventParticipant.participant, Event.source).join(EventParticipant)
                            .where(EventParticipant.participant.in_(part)),
-                           Statement.select(Statement.speaker, Statement.source).where(Statement.speaker.in_(part))]
+                           Statement.select(Statement.speaker, Statement.source).where(Statement.speaker.in_(part)),
+                           Statement.select(StatementDyad.target_actor, Statement.source).join(StatementDyad)
+                           .where(StatementDyad.target_actor.in_(part))]
             else:
                 selects = [Event.select(Event.place, Event.source).where(Event.place.in_(part))]
             for select in selects:

@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 
 from marshmallow import ValidationError
 
-from . import spans
+from . import directed, spans
 from ..vocabulary import SOURCE_ID_PATTERN
 from .files import UNPARSABLE, Problem, id_named, dataset_version, flatten_errors, preview, record_file
 from .schemas import CodebookSchema, SeedMetaSchema
@@ -216,6 +216,7 @@ class DatasetReader:
         codebook["codes"] = codes
         codebook["topic_ids"] = {t["id"] for t in codebook["topics"]}
         codebook["role_ids"] = {r["id"] for r in codebook["roles"]}
+        codebook["actor_blocks"] = directed.actor_blocks(codebook)
         return codebook
 
     def read_seeds(self) -> dict[str, tuple[dict, str]]:
@@ -285,6 +286,8 @@ class DatasetReader:
                 seen_here = set()
                 for json_path, record in self.validated(path, kind):
                     self.check_codebook_version(path, json_path, record, codebook)
+                    if kind == "participants":
+                        self.check_participant(path, json_path, record, codebook, source_id)
                     if record["id"] in seen_here:
                         self.problem(path, f"{json_path}.id", f"duplicate id {record['id']}")
                         continue
@@ -309,8 +312,9 @@ class DatasetReader:
     @staticmethod
     def merge_into(entity: Entity, record: dict, mentions: list, skipped: int = 0) -> None:
         """A later source's entry merged into an entity: its new aliases and search forms, its mentions."""
-        for key in ("aliases", "search_forms"):
-            entity.record[key].extend(v for v in record[key] if v not in entity.record[key])
+        for key in ("aliases", "search_forms", "roles_at_sources"):
+            known = entity.record.setdefault(key, [])
+            known.extend(v for v in record.get(key, []) if v not in known)
         entity.mentions.extend(mentions)
         entity.skipped += skipped
 
@@ -330,6 +334,13 @@ class DatasetReader:
                              f"{entry.record['id']} has {key} {entity.record[key]!r} here but "
                              f"{entry.record[key]!r} in {file}")
         self.merge_into(entity, entry.record, entry.mentions, skipped)
+
+    def check_participant(self, path, json_path, record, codebook, source_id) -> None:
+        """Its actor code against the codebook; its role at this source kept by source."""
+        directed.check_actor_code(lambda where, message: self.problem(path, where, message), json_path,
+                                  record["actor_code"], codebook)
+        role = record.pop("role_at_source")
+        record["roles_at_sources"] = [{"source": source_id, **role, "as_of": role["as_of"].isoformat()}] if role else []
 
     def check_codebook_version(self, path, json_path, record, codebook) -> None:
         if codebook is not None and record["codebook_version"] != codebook["version"]:
@@ -406,6 +417,7 @@ class DatasetReader:
             self.check_span(path, f"{json_path}.date.expression", text, record["date"]["expression"])
         for index, quantity in enumerate(record["quantities"]):
             self.check_span(path, f"{json_path}.quantities[{index}].span", text, quantity["span"])
+        directed.check_event_actors(lambda where, message: self.problem(path, where, message), json_path, record)
         return len(self.problems) == before
 
     def check_statement(self, path, json_path, record, text, codebook, participants, event_ids, seen) -> bool:
@@ -426,6 +438,10 @@ class DatasetReader:
         self.check_span(path, f"{json_path}.span", text, record["span"])
         for index, span in enumerate(record["evidence"]):
             self.check_span(path, f"{json_path}.evidence[{index}]", text, span)
+        if record["date"] is not None and record["date"]["expression"] is not None:
+            self.check_span(path, f"{json_path}.date.expression", text, record["date"]["expression"])
+        directed.check_statement_actors(lambda where, message: self.problem(path, where, message), json_path, record,
+                                        participants)
         return len(self.problems) == before
 
 

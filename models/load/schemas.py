@@ -12,12 +12,15 @@ import datetime as dt
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..vocabulary import (
+    ACTOR_CODE_KINDS,
+    ACTOR_CODE_PATTERN,
     CAMEO_PATTERN,
     CONFIDENCE,
     DATE_PRECISIONS,
     EVENT_LINKS,
     EVENT_STATUSES,
     ID_PATTERN,
+    INFERABLE,
     ISO3,
     PARTICIPANT_KINDS,
     PLACE_KINDS,
@@ -80,6 +83,31 @@ class Curated(Strict):
     notes = fields.String(load_default=None, allow_none=True)
 
 
+class InferredSchema(Strict):
+    """One part of a record that is the coder's inference, not the text's words, and why."""
+
+    field = fields.String(required=True, validate=validate.OneOf(INFERABLE))
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+
+
+def inferred_list():
+    return fields.List(fields.Nested(InferredSchema), load_default=list, metadata={
+        "description": "The parts of the record (place, date, participants, …) that the coder inferred, each with the reason."})
+
+
+def participant_ids(description: str):
+    return fields.List(fields.String(validate=validate.Regexp(ID_PATTERN)), load_default=list,
+                       metadata={"description": description})
+
+
+class RoleAtSourceSchema(Strict):
+    """The participant's office or title at the time of this source (titles change)."""
+
+    title_en = fields.String(required=True, validate=validate.Length(min=1))
+    title_ar = fields.String(load_default=None, allow_none=True)
+    as_of = fields.Date(required=True, metadata={"description": "The day the source describes (its publication day)."})
+
+
 class ParticipantSchema(Curated):
     name_en = fields.String(required=True, validate=validate.Length(min=1))
     name_ar = fields.String(required=True, validate=validate.Length(min=1))
@@ -92,6 +120,10 @@ class ParticipantSchema(Curated):
     country = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(ISO3, error="must be ISO 3166-1 alpha-3"))
     identifiers = fields.Nested(Identifiers, load_default=lambda: {"wikidata": None, "geonames": None})
     mentions = fields.List(fields.Nested(SpanSchema), required=True)
+    actor_code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(ACTOR_CODE_PATTERN), metadata={
+        "description": "CAMEO actor code (country or IGO code, then role codes: SYRGOV, IRNBUS, MED); each "
+                       "3-letter block is in the codebook's actor codes."})
+    role_at_source = fields.Nested(RoleAtSourceSchema, load_default=None, allow_none=True)
 
 
 class PlaceSchema(Curated):
@@ -181,10 +213,15 @@ class EventSchema(Curated):
     status = fields.String(required=True, validate=validate.OneOf(EVENT_STATUSES))
     date = fields.Nested(DateSchema, required=True)
     place = fields.String(load_default=None, allow_none=True)
-    participants = fields.List(fields.Nested(EventParticipantSchema), required=True, validate=validate.Length(min=1))
+    participants = fields.List(fields.Nested(EventParticipantSchema), required=True, metadata={
+        "description": "Who takes part, with their roles; empty where the text names no one (a passive sentence)."})
     topics = fields.List(fields.String(validate=validate.Regexp(TOPIC_PATTERN)), load_default=list)
     evidence = fields.List(fields.Nested(SpanSchema), required=True, validate=validate.Length(min=1))
     quantities = fields.List(fields.Nested(QuantitySchema), load_default=list)
+    source_actors = participant_ids("Participant ids of the acting side (who did it); empty where the text names none.")
+    target_actors = participant_ids("Participant ids of the side acted upon (to whom); empty where the text names none. "
+                                    "Sides on an equal footing are listed on both.")
+    inferred = inferred_list()
 
 
 class StatementSchema(Curated):
@@ -199,6 +236,10 @@ class StatementSchema(Curated):
     cameo = fields.String(required=True, validate=validate.Regexp(CAMEO_PATTERN))
     topics = fields.List(fields.String(validate=validate.Regexp(TOPIC_PATTERN)), load_default=list)
     evidence = fields.List(fields.Nested(SpanSchema), load_default=list)
+    addressees = participant_ids("Participant ids the statement is addressed to or acts upon, where the text names them.")
+    date = fields.Nested(DateSchema, load_default=None, allow_none=True, metadata={
+        "description": "When the words were said, where the text dates them (the reporting day is the source's)."})
+    inferred = inferred_list()
 
     @validates_schema
     def link_needs_event(self, data, **kwargs):
@@ -222,6 +263,22 @@ class CameoEntrySchema(Strict):
     goldstein = fields.Float(load_default=None, allow_none=True)
     plover_type = fields.String(load_default=None, allow_none=True)
     plover_mode = fields.String(load_default=None, allow_none=True)
+    plover_context = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list, metadata={
+        "description": "PLOVER contexts of the code from cameo_to_plover.tsv (its plover_context, split at ';')."})
+    plover_override = fields.Nested(lambda: PloverOverrideSchema(), load_default=None, allow_none=True, metadata={
+        "description": "Where plover_type/plover_mode differ from the draft CAMEO→PLOVER table: what it says and why not."})
+
+
+class PloverOverrideSchema(Strict):
+    reference_type = fields.String(load_default=None, allow_none=True)
+    reference_mode = fields.String(load_default=None, allow_none=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class ActorCodeSchema(Strict):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    kind = fields.String(required=True, validate=validate.OneOf(ACTOR_CODE_KINDS))
+    label = fields.String(required=True, validate=validate.Length(min=1))
 
 
 class TopicSchema(Strict):
@@ -240,6 +297,8 @@ class CodebookSchema(Strict):
     cameo = fields.List(fields.Nested(CameoEntrySchema), required=True)
     topics = fields.List(fields.Nested(TopicSchema), required=True)
     roles = fields.List(fields.Nested(RoleSchema), required=True)
+    actors = fields.List(fields.Nested(ActorCodeSchema), load_default=list, metadata={
+        "description": "Every 3-letter block of the actor codes in use: countries, IGOs and roles, with their meaning."})
 
 
 RECORD_SCHEMAS = {

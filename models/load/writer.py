@@ -7,6 +7,8 @@ import time
 from collections import Counter, defaultdict
 
 from .. import backends, daycounts, documents, search
+from ..vocabulary import quad_class
+from .directed import dyads
 from ..records import (
     SCHEMA_VERSION,
     CameoCode,
@@ -14,6 +16,7 @@ from ..records import (
     Event,
     EventCountry,
     EventDayCount,
+    EventDyad,
     EventParticipant,
     EventTopic,
     Participant,
@@ -21,6 +24,7 @@ from ..records import (
     Source,
     SourceEntity,
     Statement,
+    StatementDyad,
     StatementTopic,
     Topic,
 )
@@ -107,10 +111,10 @@ class DatabaseWriter(Sink):
         return documents.cameo(self.codes[code], self.codes[code[:2]])
 
     def plover_of(self, code: str, override: dict | None) -> dict | None:
-        if override is not None:
-            return documents.plover(override["type"], override["mode"])
         entry = self.codes[code]
-        return documents.plover(entry["plover_type"], entry["plover_mode"])
+        if override is not None:  # a record's own type and mode; the context is the code's
+            return documents.plover(override["type"], override["mode"], entry.get("plover_context", []))
+        return documents.plover(entry["plover_type"], entry["plover_mode"], entry.get("plover_context", []))
 
     def source(self, source_id, meta, text, events, statements) -> None:
         self.flush_entries()
@@ -132,12 +136,15 @@ class DatabaseWriter(Sink):
             self.event(record, source_id, statements_by_event.get(record["id"], []), mentions_in, rows)
         rows.write(self)
         reported_on = meta["published_at"].date().isoformat()
-        statement_rows, topic_rows = [], []
+        statement_rows, topic_rows, dyad_rows = [], [], []
         for record in statements:
             statement_rows.append(self.statement(record, source_id, reported_on))
             topic_rows.extend({"statement": record["id"], "topic": t} for t in dict.fromkeys(record["topics"]))
+            dyad_rows.extend({"statement": record["id"], "source_actor": s, "target_actor": t}
+                             for s, t in dyads([record["speaker"]], record["addressees"]))
         self.insert(Statement, statement_rows)
         self.insert(StatementTopic, topic_rows)
+        self.insert(StatementDyad, dyad_rows)
 
     def event(self, record: dict, source_id: str, statement_ids: list, mentions_in, rows: "EventRows") -> None:
         """One event's rows (event, links, countries, topics), its day counts and search row."""
@@ -151,16 +158,21 @@ class DatabaseWriter(Sink):
         doc = documents.event(
             record, source_id=source_id, cameo_doc=self.cameo_doc(record["cameo"]), plover_doc=plover_doc,
             place_doc=self.place_summaries[record["place"]] if place else None, participants=links,
-            statement_ids=statement_ids,
+            statement_ids=statement_ids, actors=self.actor_summaries(record),
         )
         row = {
             "id": record["id"], "source": source_id, "title_en": record["title_en"],
             "cameo_code": record["cameo"], "cameo_root": record["cameo"][:2],
             "plover_type": plover_doc["type"] if plover_doc else None, "status": record["status"],
             "date_start": start, "date_end": end, "date_precision": date["precision"],
-            "sort_date": start or end or "", "place": record["place"], "doc": documents.dumps(doc),
+            "sort_date": start or end or "", "place": record["place"], **self.scores(record["cameo"]),
+            "doc": documents.dumps(doc),
         }
         rows.events.append(row)
+        copied = {"date_start": start, "date_end": end, "sort_date": row["sort_date"], "goldstein": row["goldstein"],
+                  "quad_class": row["quad_class"]}
+        rows.dyads.extend({"event": record["id"], "source_actor": s, "target_actor": t, **copied}
+                          for s, t in dyads(record["source_actors"], record["target_actors"]))
         countries = self.link_participants(record, rows)
         if place:
             self.place_counts[record["place"]]["events"] += 1
@@ -175,6 +187,12 @@ class DatabaseWriter(Sink):
         names, also_named = self.names_for_event(record, mentions_in)
         row["also_named"] = json.dumps(also_named) if also_named else None
         self.index.add_event(doc, names)
+
+    def scores(self, code: str) -> dict:
+        return {"goldstein": self.codes[code]["goldstein"], "quad_class": quad_class(code)}
+
+    def actor_summaries(self, record: dict) -> dict:
+        return {key: [self.participant_summaries[pid] for pid in record[key]] for key in ("source_actors", "target_actors")}
 
     def link_participants(self, record: dict, rows: "EventRows") -> set[str]:
         """The event's (participant, role) links, once each; returns the participants' countries."""
@@ -198,7 +216,7 @@ class DatabaseWriter(Sink):
             record, source_id=source_id, speaker=self.participant_summaries[record["speaker"]],
             attributed_via=[self.participant_summaries[p] for p in record["attributed_via"]],
             cameo_doc=self.cameo_doc(record["cameo"]), plover_doc=self.plover_of(record["cameo"], None),
-            reported_on=reported_on,
+            reported_on=reported_on, addressees=[self.participant_summaries[p] for p in record["addressees"]],
         )
         self.participant_counts[record["speaker"]]["statements"] += 1
         self.code_counts[record["cameo"]]["statements"] += 1
@@ -206,7 +224,7 @@ class DatabaseWriter(Sink):
         return {
             "id": record["id"], "source": source_id, "speaker": record["speaker"], "event": record["event"],
             "mode": record["mode"], "cameo_code": record["cameo"], "cameo_root": record["cameo"][:2],
-            "sort_date": reported_on, "doc": documents.dumps(doc),
+            "sort_date": reported_on, **self.scores(record["cameo"]), "doc": documents.dumps(doc),
         }
 
     def names_for_event(self, record: dict, mentions_in: "MentionLocator") -> tuple[list[tuple], list[str]]:
@@ -285,12 +303,14 @@ class EventRows:
         self.links: list[dict] = []
         self.countries: list[dict] = []
         self.topics: list[dict] = []
+        self.dyads: list[dict] = []
 
     def write(self, writer: DatabaseWriter) -> None:
         writer.insert(Event, self.events)
         writer.insert(EventParticipant, self.links)
         writer.insert(EventCountry, self.countries)
         writer.insert(EventTopic, self.topics)
+        writer.insert(EventDyad, self.dyads)
 
 
 def span_dicts(mentions: list[tuple[str, int, int, str]]) -> list[dict]:

@@ -1,0 +1,106 @@
+"""/v1/stats/dyads: who acts on whom, per directed pair (see :mod:`models.dyads`)."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from marshmallow import fields, validate
+
+from models import dyads, stats
+from models.buckets import INTERVALS, MAX_BUCKETS, TooManyBuckets
+
+from ..envelope import envelope
+from ..errors import Problem
+from ..params import EventFilterArgs, StrictInteger
+from ..schemas import Base, MetaSchema
+from .blueprints import Blueprint
+from .stats import csv_response, event_filters, format_field, negotiated
+
+blp = Blueprint("dyads", __name__, url_prefix="/v1", description="Directed dyads: who acts on whom.")
+
+MAX_DYADS = 1_000
+
+
+class DyadArgs(EventFilterArgs):
+    interval = fields.String(validate=validate.OneOf(INTERVALS), metadata={
+        "description": f"Also give each dyad a zero-filled series of its events per day, week, month or year "
+                       f"(by anchor date; at most {MAX_BUCKETS} buckets)."})
+    limit = StrictInteger(load_default=100, validate=validate.Range(1, MAX_DYADS), metadata={
+        "description": f"Dyads shown, most events first (1–{MAX_DYADS}, default 100)."})
+    format = format_field()
+
+
+class DyadBucketSchema(Base):
+    start = fields.String()
+    end = fields.String()
+    count = fields.Integer()
+
+
+class DyadSchema(Base):
+    source = fields.String(metadata={"description": "Participant id of the acting side."})
+    target = fields.String(metadata={"description": "Participant id of the side acted upon."})
+    source_label = fields.String()
+    target_label = fields.String()
+    count = fields.Integer(metadata={"description": "Matching events with this directed pair: "
+                                                    "/v1/events with source_actor and target_actor lists exactly these."})
+    goldstein_sum = fields.Float()
+    goldstein_mean = fields.Float(allow_none=True)
+    series = fields.List(fields.Nested(DyadBucketSchema), metadata={"description": "With interval: events per bucket."})
+
+
+class DyadMetaSchema(MetaSchema):
+    dyads = fields.Integer(metadata={"description": "Directed pairs of the matching events (before the limit)."})
+    limit = fields.Integer()
+    truncated = fields.Boolean()
+    interval = fields.String(allow_none=True)
+
+
+DyadsResponse = Base.from_dict({"data": fields.List(fields.Nested(DyadSchema)), "meta": fields.Nested(DyadMetaSchema)},
+                               name="Dyads")
+
+
+@blp.route("/stats/dyads")
+class Dyads(MethodView):
+    @blp.arguments(DyadArgs, location="query", as_kwargs=False)
+    @blp.response(200, DyadsResponse)
+    @blp.problems(400, 406)
+    @blp.formats("csv")
+    def get(self, args):
+        """Events per directed pair of actors, with Goldstein sum and mean
+
+        Takes every event filter of /v1/events. A directed pair (dyad) is an
+        event's source actor and one of its target actors (sides on an equal
+        footing give one dyad each way); an event counts once per dyad it has.
+        `count` equals the total of /v1/events with the same filters plus
+        `source_actor` and `target_actor` of the dyad. With `source_actor`
+        and/or `target_actor`, only the pairs with those sides are listed (of
+        the events that have them). Sides named alone (no
+        target, or no source) are not dyads. With `interval`, each dyad has a
+        zero-filled `series` by the events' anchor date (as /v1/stats/timeline).
+
+        CSV: `source,target,count,goldstein_sum,goldstein_mean`.
+        """
+        fmt = negotiated(args)
+        filters = event_filters({k: v for k, v in args.items() if k != "interval"})
+        found = dyads.event_dyads(filters)
+        shown = found[:args["limit"]]
+        buckets = []
+        if args.get("interval"):
+            try:
+                buckets = dyads.dyad_series(filters, shown, args["interval"], filters.get("from"), filters.get("to"))
+            except TooManyBuckets as error:
+                message = f"{error}: use a longer interval or a narrower from/to"
+                raise Problem(400, f"Invalid query parameter 'interval': {message}", {"interval": [message]}) from None
+        if fmt == "csv":
+            return csv_response("dyads", ["source", "target", "count", "goldstein_sum", "goldstein_mean"],
+                                ([d.source, d.target, d.count, d.goldstein_sum, d.goldstein_mean] for d in shown))
+        names = stats.labels("participant", [d.source for d in shown] + [d.target for d in shown])
+        data = []
+        for d in shown:
+            item = {"source": d.source, "target": d.target, "source_label": names.get(d.source, d.source),
+                    "target_label": names.get(d.target, d.target), "count": d.count,
+                    "goldstein_sum": round(d.goldstein_sum, 4), "goldstein_mean": d.goldstein_mean}
+            if args.get("interval"):
+                item["series"] = [{"start": b.start.isoformat(), "end": b.end.isoformat(), "count": d.series.get(b.start, 0)}
+                                  for b in buckets]
+            data.append(item)
+        return envelope(data, {"dyads": len(found), "limit": args["limit"], "truncated": len(found) > len(shown),
+                               "interval": args.get("interval")})
