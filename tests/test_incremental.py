@@ -63,8 +63,10 @@ class Tree:
         events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         for event in rng.sample(events, 3):
             event["title_en"] += " (revised)"
-            if len(event["participants"]) > 1:
-                event["participants"].pop()
+            if len(event["participants"]) > 2:
+                gone = event["participants"].pop()["participant"]
+                for side in ("source_actors", "target_actors"):
+                    event[side] = [a for a in event.get(side, []) if a != gone]
             if event["status"] == "occurred":
                 event["status"] = "ongoing"
         path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), encoding="utf-8")
