@@ -10,6 +10,7 @@ is a rowid range (:class:`SearchOrderedPart`).
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -39,6 +40,9 @@ READ_BUSY_TIMEOUT = 1.0
 LOAD_CACHE_KIB = 256 * 1024
 #: a query word that begins more index terms than this stays an FTS5 prefix query
 MAX_EXPANDED_TERMS = 32
+#: virtual-machine steps between two looks at the clock of a request's time budget
+#: (a few hundred microseconds of work: the check itself stays negligible)
+BUDGET_CHECK_STEPS = 20_000
 
 
 class UnorderedSearchDoc(SearchRow):
@@ -135,6 +139,22 @@ class SQLite(Backend):
 
     def is_missing_table(self, error: Exception) -> bool:
         return "no such table" in str(error)
+
+    def start_budget(self, db, seconds: float) -> None:
+        # SQLite has no statement timeout: a progress handler that answers non-zero makes the
+        # running statement fail with "interrupted", and nothing else here installs one
+        deadline = time.monotonic() + seconds
+        db.connection().set_progress_handler(lambda: time.monotonic() > deadline, BUDGET_CHECK_STEPS)
+
+    def lift_budget(self, db) -> None:
+        self.end_budget(db)
+
+    def end_budget(self, db) -> None:
+        if not db.is_closed():
+            db.connection().set_progress_handler(None, 0)
+
+    def is_over_budget(self, error: Exception) -> bool:
+        return "interrupted" in str(error)
 
     # -- loading
     def prepare_load(self, db) -> None:
