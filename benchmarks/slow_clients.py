@@ -28,6 +28,10 @@ PROBE_LIMIT = 1.0
 EXPORT_PATH = "/v1/events?format=ndjson&include_undated=true"
 #: a small receive buffer: the server's writes stall after a few kilobytes
 STALLED_RCVBUF = 4096
+#: the slow clients' own loopback addresses: the server's per-client export limit tells them
+#: from the normal clients (127.0.0.1), as it would tell an attacker from other visitors
+SLOW_HEADER_ADDRESS = "127.0.0.3"
+STALLED_EXPORT_ADDRESS = "127.0.0.2"
 
 
 @dataclass
@@ -42,7 +46,7 @@ class SlowStats:
 
 def _address(base: str) -> tuple[str, int]:
     parts = urlsplit(base)
-    assert parts.hostname in ("127.0.0.1", "localhost", "::1"), "slow clients are for loopback servers only"
+    assert parts.hostname in ("127.0.0.1", "localhost"), "slow clients are for IPv4 loopback servers only"
     return parts.hostname, parts.port or 80
 
 
@@ -50,7 +54,7 @@ def slow_header_client(base: str, deadline: float, interval: float, stats: SlowS
     head = b"GET /v1/events?limit=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"s" * 4000
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(_address(base), timeout=5) as sock:
+            with socket.create_connection(_address(base), timeout=5, source_address=(SLOW_HEADER_ADDRESS, 0)) as sock:
                 with stats.lock:
                     stats.head_connections += 1
                 for byte in head:
@@ -69,6 +73,7 @@ def stalled_export_client(base: str, deadline: float, stats: SlowStats) -> None:
             with socket.socket() as sock:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, STALLED_RCVBUF)
                 sock.settimeout(10)
+                sock.bind((STALLED_EXPORT_ADDRESS, 0))
                 sock.connect(_address(base))
                 sock.sendall(request)
                 status_line = sock.recv(16)  # "HTTP/1.1 200 OK": then nothing more is read
@@ -107,7 +112,7 @@ def prober(base: str, deadline: float, stats: SlowStats) -> None:
         with stats.lock:
             stats.probe_latencies[path].append(elapsed)
             if status != 200 or elapsed > PROBE_LIMIT:
-                stats.probe_failures.append((path, status, round(elapsed, 3)))
+                stats.probe_failures.append((path, status, round(elapsed, 3), time.strftime("%H:%M:%S")))
         time.sleep(PROBE_EVERY)
 
 
@@ -138,6 +143,6 @@ def report(stats: SlowStats, percentile) -> bool:
         print(f"  probe {path:<20} {len(values):>4}  p50 {ms(percentile(values, 0.5)):>9}  "
               f"p99 {ms(percentile(values, 0.99)):>9}  max {ms(worst):>9}")
     for failure in stats.probe_failures[:10]:
-        print(f"  probe failed (status, seconds): {failure}")
+        print(f"  probe failed (path, status, seconds, at): {failure}")
     answered = all(stats.probe_latencies.values())
     return answered and not stats.probe_failures

@@ -28,7 +28,7 @@ from api import create_app, pagination
 from models import load as loader
 from models.db import open_database
 
-from .conftest import ROOT, new_pg_database
+from .conftest import ROOT, free_port, new_pg_database
 
 #: a budget small enough for the dearest requests on 20,000 events to run out of it
 TINY_BUDGET = 0.05
@@ -310,8 +310,9 @@ def test_several_nodes_refuse_to_start_without_a_secret(monkeypatch, tmp_path, s
     monkeypatch.delenv("EVENT_RECORDS_SECRET", raising=False)
     monkeypatch.setenv("EVENT_RECORDS_DATA_DIR", str(tmp_path))
     env = {**os.environ, "DATABASE_URL": sqlite_url, **setting}
-    run = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--no-load", "--port", "9"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=60)
+    # (were it to start, it would serve on a free loopback port and the timeout would end the test)
+    run = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--no-load", "--host", "127.0.0.1", "--port",
+                          str(free_port())], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
     assert run.returncode != 0
     assert "EVENT_RECORDS_SECRET" in run.stderr and "Traceback" not in run.stderr, run.stderr
     assert not (tmp_path / "cursor-secret").exists()

@@ -75,6 +75,31 @@ def test_slow_header_clients_do_not_starve_the_others(one_worker):
             thread.join(15)
 
 
+def test_clients_that_never_close_do_not_block_the_worker(one_worker):
+    """gthread closed each finished connection by waiting, in its event loop, up to 2 s for the
+    client to close too: six clients that never close stopped the worker for 12 s."""
+    holders = []
+    try:
+        for _ in range(6):
+            sock = socket.create_connection(("127.0.0.1", one_worker.port), timeout=10)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            holders.append(sock)  # kept open, never read
+        time.sleep(0.5)
+        for _ in range(4):
+            started = time.monotonic()
+            assert fetch(one_worker.base + "/healthz", timeout=PROBE_TIMEOUT)[0] == 200
+            assert time.monotonic() - started < PROBE_TIMEOUT
+        # each of them got its whole answer, then the end of the connection
+        for sock in holders:
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b'{"status":"ok"}\n')
+    finally:
+        for sock in holders:
+            sock.close()
+
+
 def test_a_head_not_finished_in_time_is_dropped_and_a_slow_but_finished_one_served(sqlite_url):
     server = Gunicorn(sqlite_url, workers=1, env={"EVENT_RECORDS_HEADER_TIMEOUT": "2"}).wait("/readyz")
     try:
