@@ -10,6 +10,7 @@ is a rowid range (:class:`SearchOrderedPart`).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -107,11 +108,37 @@ def fts5_term(token: str, stem_terms: tuple[str, ...] = ()) -> str:
     return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
 
 
+class Interrupter:
+    """Calls ``connection.interrupt()`` once ``seconds`` have passed, unless ended first. Ending
+    takes the same lock as firing, so once :meth:`end` returns the connection (kept for the thread's
+    next request) can no longer be interrupted on this request's behalf."""
+
+    def __init__(self, connection, seconds: float):
+        self.lock = threading.Lock()
+        self.ended = False
+        self.timer = threading.Timer(seconds, self.fire, args=(connection,))
+        self.timer.daemon = True
+        self.timer.start()
+
+    def fire(self, connection) -> None:
+        with self.lock:
+            if not self.ended:
+                connection.interrupt()
+
+    def end(self) -> None:
+        with self.lock:
+            self.ended = True
+        self.timer.cancel()
+
+
 class SQLite(Backend):
     name = "sqlite"
     schemes = ("sqlite",)
     database_classes = (SqliteDatabase,)
     extra_models = [UnorderedSearchDoc, SearchFTS, SearchTerms]
+
+    def __init__(self):
+        self._budget = threading.local()  # this thread's Interrupter (a request is one thread's)
 
     # -- connections
     def file_path(self, url: str) -> Path | None:
@@ -141,17 +168,29 @@ class SQLite(Backend):
         return "no such table" in str(error)
 
     def start_budget(self, db, seconds: float) -> None:
-        # SQLite has no statement timeout: a progress handler that answers non-zero makes the
-        # running statement fail with "interrupted", and nothing else here installs one
+        # SQLite has no statement timeout. A progress handler that answers non-zero makes the
+        # running statement fail with "interrupted"; it runs between virtual-machine steps, and one
+        # FTS5 lookup of a short prefix is a single step of a second or more, which only
+        # sqlite3_interrupt() (from another thread, at the deadline) stops inside. Both, then.
         deadline = time.monotonic() + seconds
-        db.connection().set_progress_handler(lambda: time.monotonic() > deadline, BUDGET_CHECK_STEPS)
+        connection = db.connection()
+        connection.set_progress_handler(lambda: time.monotonic() > deadline, BUDGET_CHECK_STEPS)
+        self._end_interrupter()
+        self._budget.interrupter = Interrupter(connection, seconds)
 
     def lift_budget(self, db) -> None:
         self.end_budget(db)
 
     def end_budget(self, db) -> None:
+        self._end_interrupter()
         if not db.is_closed():
             db.connection().set_progress_handler(None, 0)
+
+    def _end_interrupter(self) -> None:
+        interrupter = getattr(self._budget, "interrupter", None)
+        if interrupter is not None:
+            interrupter.end()
+            self._budget.interrupter = None
 
     def is_over_budget(self, error: Exception) -> bool:
         return "interrupted" in str(error)
