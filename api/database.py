@@ -137,7 +137,7 @@ def _closer(session: Session, slot=None):
             pending.remove(close)
         ended = False
         try:
-            if db is not None and not db.is_closed():
+            if db is not None:
                 backends.of(db).end_budget(db)  # a kept connection serves the next request without it
             if snapshot is not None:
                 snapshot.__exit__(None, None, None)  # ends the read-only transaction

@@ -10,6 +10,7 @@ is a rowid range (:class:`SearchOrderedPart`).
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -123,7 +124,10 @@ class Interrupter:
     def fire(self, connection) -> None:
         with self.lock:
             if not self.ended:
-                connection.interrupt()
+                try:
+                    connection.interrupt()
+                except sqlite3.ProgrammingError:  # closed meanwhile: nothing runs on it any more
+                    pass
 
     def end(self) -> None:
         with self.lock:
