@@ -9,6 +9,8 @@ is a rowid range (:class:`SearchOrderedPart`).
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 import os
 import sqlite3
 import threading
@@ -109,30 +111,58 @@ def fts5_term(token: str, stem_terms: tuple[str, ...] = ()) -> str:
     return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
 
 
-class Interrupter:
-    """Calls ``connection.interrupt()`` once ``seconds`` have passed, unless ended first. Ending
-    takes the same lock as firing, so once :meth:`end` returns the connection (kept for the thread's
-    next request) can no longer be interrupted on this request's behalf."""
+class Ticket:
+    """One request's deadline on one connection, until it is ended."""
 
-    def __init__(self, connection, seconds: float):
-        self.lock = threading.Lock()
+    __slots__ = ("connection", "ended")
+
+    def __init__(self, connection):
+        self.connection = connection
         self.ended = False
-        self.timer = threading.Timer(seconds, self.fire, args=(connection,))
-        self.timer.daemon = True
-        self.timer.start()
 
-    def fire(self, connection) -> None:
-        with self.lock:
-            if not self.ended:
-                try:
-                    connection.interrupt()
-                except sqlite3.ProgrammingError:  # closed meanwhile: nothing runs on it any more
-                    pass
 
-    def end(self) -> None:
-        with self.lock:
-            self.ended = True
-        self.timer.cancel()
+class Watchdog:
+    """One thread per process that calls ``connection.interrupt()`` on connections whose
+    request ran past its deadline (a thread per request would cost more than most answers).
+
+    Ending a ticket takes the watchdog's lock, which firing holds too: once :meth:`end`
+    returns, the connection (kept for the thread's next request) can no longer be interrupted
+    on this request's behalf. Ended tickets leave the heap when their deadline comes.
+    """
+
+    def __init__(self):
+        self.condition = threading.Condition()
+        self.heap: list = []
+        self.order = itertools.count()
+        self.pid = None  # the process whose thread runs (a forked worker starts its own)
+
+    def watch(self, connection, seconds: float) -> Ticket:
+        ticket = Ticket(connection)
+        with self.condition:
+            heapq.heappush(self.heap, (time.monotonic() + seconds, next(self.order), ticket))
+            if self.pid != os.getpid():
+                self.pid = os.getpid()
+                threading.Thread(target=self._run, name="sqlite-budget-watchdog", daemon=True).start()
+            self.condition.notify()
+        return ticket
+
+    def end(self, ticket: Ticket) -> None:
+        with self.condition:
+            ticket.ended = True
+
+    def _run(self) -> None:
+        with self.condition:
+            while True:
+                now = time.monotonic()
+                while self.heap and self.heap[0][0] <= now:
+                    _, _, ticket = heapq.heappop(self.heap)
+                    if not ticket.ended:
+                        ticket.ended = True
+                        try:
+                            ticket.connection.interrupt()
+                        except sqlite3.ProgrammingError:  # closed meanwhile: nothing runs on it
+                            pass
+                self.condition.wait(self.heap[0][0] - now if self.heap else None)
 
 
 class SQLite(Backend):
@@ -142,7 +172,8 @@ class SQLite(Backend):
     extra_models = [UnorderedSearchDoc, SearchFTS, SearchTerms]
 
     def __init__(self):
-        self._budget = threading.local()  # this thread's Interrupter (a request is one thread's)
+        self._budget = threading.local()  # this thread's Ticket (a request is one thread's)
+        self.watchdog = Watchdog()
 
     # -- connections
     def file_path(self, url: str) -> Path | None:
@@ -179,22 +210,22 @@ class SQLite(Backend):
         deadline = time.monotonic() + seconds
         connection = db.connection()
         connection.set_progress_handler(lambda: time.monotonic() > deadline, BUDGET_CHECK_STEPS)
-        self._end_interrupter()
-        self._budget.interrupter = Interrupter(connection, seconds)
+        self._end_ticket()
+        self._budget.ticket = self.watchdog.watch(connection, seconds)
 
     def lift_budget(self, db) -> None:
         self.end_budget(db)
 
     def end_budget(self, db) -> None:
-        self._end_interrupter()
+        self._end_ticket()
         if not db.is_closed():
             db.connection().set_progress_handler(None, 0)
 
-    def _end_interrupter(self) -> None:
-        interrupter = getattr(self._budget, "interrupter", None)
-        if interrupter is not None:
-            interrupter.end()
-            self._budget.interrupter = None
+    def _end_ticket(self) -> None:
+        ticket = getattr(self._budget, "ticket", None)
+        if ticket is not None:
+            self.watchdog.end(ticket)
+            self._budget.ticket = None
 
     def is_over_budget(self, error: Exception) -> bool:
         return "interrupted" in str(error)
