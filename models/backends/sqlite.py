@@ -114,11 +114,12 @@ def fts5_term(token: str, stem_terms: tuple[str, ...] = ()) -> str:
 class Ticket:
     """One request's deadline on one connection, until it is ended."""
 
-    __slots__ = ("connection", "ended")
+    __slots__ = ("connection", "ended", "fired")
 
     def __init__(self, connection):
         self.connection = connection
         self.ended = False
+        self.fired = False  # the watchdog interrupted the connection
 
 
 class Watchdog:
@@ -138,12 +139,15 @@ class Watchdog:
 
     def watch(self, connection, seconds: float) -> Ticket:
         ticket = Ticket(connection)
+        deadline = time.monotonic() + seconds
         with self.condition:
-            heapq.heappush(self.heap, (time.monotonic() + seconds, next(self.order), ticket))
+            earliest = not self.heap or deadline < self.heap[0][0]
+            heapq.heappush(self.heap, (deadline, next(self.order), ticket))
             if self.pid != os.getpid():
                 self.pid = os.getpid()
                 threading.Thread(target=self._run, name="sqlite-budget-watchdog", daemon=True).start()
-            self.condition.notify()
+            if earliest:  # (otherwise the watchdog wakes up for an earlier one first anyway)
+                self.condition.notify()
         return ticket
 
     def end(self, ticket: Ticket) -> None:
@@ -157,12 +161,21 @@ class Watchdog:
                 while self.heap and self.heap[0][0] <= now:
                     _, _, ticket = heapq.heappop(self.heap)
                     if not ticket.ended:
-                        ticket.ended = True
+                        ticket.ended = ticket.fired = True
                         try:
                             ticket.connection.interrupt()
                         except sqlite3.ProgrammingError:  # closed meanwhile: nothing runs on it
                             pass
                 self.condition.wait(self.heap[0][0] - now if self.heap else None)
+
+
+class BudgetedSqliteDatabase(SqliteDatabase):
+    """A SqliteDatabase that tells the backend when each statement starts (the clock of the
+    request's time budget, see :meth:`SQLite.start_budget`)."""
+
+    def _execute_cursor(self, sql, params, **cursor_options):
+        BACKEND.statement_starts(self)
+        return super()._execute_cursor(sql, params, **cursor_options)
 
 
 class SQLite(Backend):
@@ -193,8 +206,8 @@ class SQLite(Backend):
         # In WAL mode a reader waits only when something holds the whole file (an exclusive
         # lock, a recovery): fail fast into a 503 rather than hold a server thread for 5 s.
         pragmas["busy_timeout"] = int(READ_BUSY_TIMEOUT * 1000)
-        return SqliteDatabase(f"file:{path}?mode=ro", uri=True, pragmas=pragmas, check_same_thread=False,
-                              timeout=READ_BUSY_TIMEOUT)
+        return BudgetedSqliteDatabase(f"file:{path}?mode=ro", uri=True, pragmas=pragmas, check_same_thread=False,
+                                      timeout=READ_BUSY_TIMEOUT)
 
     def change_marker(self, db):
         return db.execute_sql("PRAGMA data_version").fetchone()[0]
@@ -203,29 +216,50 @@ class SQLite(Backend):
         return "no such table" in str(error)
 
     def start_budget(self, db, seconds: float) -> None:
-        # SQLite has no statement timeout. A progress handler that answers non-zero makes the
-        # running statement fail with "interrupted"; it runs between virtual-machine steps, and one
-        # FTS5 lookup of a short prefix is a single step of a second or more, which only
-        # sqlite3_interrupt() (from another thread, at the deadline) stops inside. Both, then.
-        deadline = time.monotonic() + seconds
-        connection = db.connection()
-        connection.set_progress_handler(lambda: time.monotonic() > deadline, BUDGET_CHECK_STEPS)
+        # SQLite has no statement timeout. Each statement of the request gets ``seconds`` from its
+        # start (as statement_timeout on PostgreSQL: time spent in Python, or waiting for the GIL
+        # on a busy machine, does not count): a progress handler that answers non-zero makes the
+        # running statement fail with "interrupted". It runs between virtual-machine steps, and
+        # one FTS5 lookup of a short prefix is a single step of a second or more, which only
+        # sqlite3_interrupt() (the watchdog's, at the deadline) stops inside. Both, then.
+        budget = self._budget
         self._end_ticket()
-        self._budget.ticket = self.watchdog.watch(connection, seconds)
+        budget.seconds, budget.deadline = seconds, float("inf")
+        db.connection().set_progress_handler(lambda: time.monotonic() > budget.deadline, BUDGET_CHECK_STEPS)
+
+    def statement_starts(self, db) -> None:
+        """(BudgetedSqliteDatabase, before each statement.) The budget's clock starts again."""
+        budget = self._budget
+        if getattr(budget, "seconds", 0):
+            self._end_ticket()
+            budget.deadline = time.monotonic() + budget.seconds
+            budget.ticket = self.watchdog.watch(db.connection(), budget.seconds)
 
     def lift_budget(self, db) -> None:
         self.end_budget(db)
 
     def end_budget(self, db) -> None:
-        self._end_ticket()
-        if not db.is_closed():
-            db.connection().set_progress_handler(None, 0)
+        self._budget.seconds = 0
+        fired = self._end_ticket()
+        if db.is_closed():
+            return
+        if fired:
+            # an interrupt also stops statements started later while one that was running is still
+            # open (a cursor not read to its end): the thread's next request gets a new connection
+            from ..db import close_database
 
-    def _end_ticket(self) -> None:
+            close_database(db)
+            return
+        db.connection().set_progress_handler(None, 0)
+
+    def _end_ticket(self) -> bool:
+        """End this thread's ticket; True when the watchdog had interrupted its connection."""
         ticket = getattr(self._budget, "ticket", None)
-        if ticket is not None:
-            self.watchdog.end(ticket)
-            self._budget.ticket = None
+        if ticket is None:
+            return False
+        self.watchdog.end(ticket)
+        self._budget.ticket = None
+        return ticket.fired
 
     def is_over_budget(self, error: Exception) -> bool:
         return "interrupted" in str(error)
@@ -414,4 +448,4 @@ class SearchOrderedPart(OrderedPart):
         return self._matches([fn.COUNT(SQL("*"))], events=False).scalar()
 
 
-register(SQLite())
+BACKEND = register(SQLite())
