@@ -25,10 +25,9 @@ import threading
 import pytest
 
 from api import create_app, pagination
-from models import load as loader
 from models.db import open_database
 
-from .conftest import ROOT, free_port, new_pg_database
+from .conftest import ROOT, free_port, loaded_url
 
 #: a budget small enough for the dearest requests on 20,000 events to run out of it
 TINY_BUDGET = 0.05
@@ -49,12 +48,7 @@ def corpus_20k(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def url_20k(backend, corpus_20k, tmp_path_factory, request):
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db-20k') / 'events.sqlite3'}"
-    else:
-        url = new_pg_database(request.getfixturevalue("pg_server"))
-    loader.load(corpus_20k, open_database(url, create_dir=True))
-    return url
+    return loaded_url(backend, tmp_path_factory, request, root=corpus_20k)
 
 
 @pytest.fixture(scope="module")
