@@ -12,6 +12,7 @@ from .database import NONE, OPTIONAL, RequestDatabase, needs_dataset
 from .errors import Problem
 from .params import check_raw_query
 from .requesttarget import Utf8TargetMiddleware
+from .secret import cursor_secret
 from .version import VERSION
 
 
@@ -26,7 +27,11 @@ def default_config() -> dict:
         "CACHE_CONTROL": os.environ.get("EVENT_RECORDS_CACHE_CONTROL", "public, max-age=60"),
         "CORS_ORIGINS": os.environ.get("EVENT_RECORDS_CORS_ORIGINS", "*"),
         "CORS_ALLOW_HEADERS": os.environ.get("EVENT_RECORDS_CORS_ALLOW_HEADERS", "*"),
-        "CURSOR_SECRET": os.environ.get("EVENT_RECORDS_SECRET", "event-records-cursor"),
+        # seconds of database work a request may take (0: unbounded); exports are exempt
+        "TIME_BUDGET": float(os.environ.get("EVENT_RECORDS_TIME_BUDGET", "2")),
+        # streamed exports one worker serves at once, and one client address of them
+        "MAX_EXPORTS": int(os.environ.get("EVENT_RECORDS_MAX_EXPORTS", "2")),
+        "MAX_EXPORTS_PER_CLIENT": int(os.environ.get("EVENT_RECORDS_MAX_EXPORTS_PER_CLIENT", "1")),
         "RESPONSE_CACHE_BYTES": int(os.environ.get("EVENT_RECORDS_RESPONSE_CACHE_MB", "64")) * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 1024,
         "JSON_AS_ASCII": False,
@@ -43,6 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(default_config())
     if config:
         app.config.update(config)
+    if not app.config.get("CURSOR_SECRET"):
+        app.config["CURSOR_SECRET"] = cursor_secret(app.config["DATABASE_URL"], app.config["DATABASE_REPLICA_URLS"])
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 

@@ -144,7 +144,8 @@ def ensure_loaded(root: Path, url: str) -> None:
     click.echo(describe_load(summary), err=True)
 
 
-@main.command(help="Load the data if needed, then serve the API with gunicorn (gthread workers). "
+@main.command(help="Load the data if needed, then serve the API with gunicorn (gthread workers that read request "
+                   "heads without a thread, api/worker.py). "
                    "Also possible directly: gunicorn 'api:create_app()'.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0 for every interface).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
@@ -164,6 +165,12 @@ def serve(host, port, workers, threads, root, database_url, no_load):
             report_problems(error)
             sys.exit(1)
     os.environ["DATABASE_URL"] = url
+    from .secret import SecretMissing, cursor_secret
+
+    try:  # said here, in one line, rather than as a traceback of every worker
+        cursor_secret(url, [u.strip() for u in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip()])
+    except SecretMissing as error:
+        raise click.ClickException(str(error)) from None
     from .server import run
 
     run(host=host, port=port, workers=workers, threads=threads)

@@ -22,6 +22,7 @@ from models.search_index import SearchDoc
 
 from . import http
 from .errors import Problem
+from .exports import ExportSlots
 
 #: what a route needs: the loaded dataset (the default), a database that may be down, or nothing
 REQUIRED, OPTIONAL, NONE = "required", "optional", "none"
@@ -54,6 +55,8 @@ class Session:
     """This request's database: its connection, binding, snapshot and dataset version."""
 
     router: ReadRouter
+    budget: float = 0.0  # seconds the database may spend on this request (0: no bound)
+    exports: "ExportSlots | None" = None  # the worker's streamed exports (hand_off takes one)
     db: object = None
     binding: object = None
     snapshot: object = None
@@ -80,6 +83,8 @@ class Session:
         self.binding = self.db.bind_ctx(MODELS, bind_refs=False, bind_backrefs=False)
         self.binding.__enter__()
         self.snapshot = backends.of(self.db).begin_snapshot(self.db)
+        if self.budget:
+            backends.of(self.db).start_budget(self.db, self.budget)
         try:
             self.version = dataset_meta().get("dataset_version")
         except NotLoaded:
@@ -89,9 +94,17 @@ class Session:
     def hand_off(self):
         """The function that releases this database, taken from the request: a streamed body
         calls it when it is finished or closed, so the rows it reads after the view returned
-        come from the same connection and snapshot. Teardown then releases nothing."""
-        close = self._closer or _closer(self)
-        self._closer = close
+        come from the same connection and snapshot. Teardown then releases nothing.
+
+        A streamed export is exempt from the time budget (it reads every matching row, for as
+        long as the client reads) but takes one of the worker's export slots, given back with
+        the database: beyond the limits, a 503 (the worker's) or a 429 (this client's)."""
+        if self._closer is None:
+            slot = self.exports.take(request.remote_addr or "") if self.exports is not None else None
+            if self.budget and self.db is not None:
+                backends.of(self.db).lift_budget(self.db)
+            self._closer = _closer(self, slot)
+        close = self._closer
         self.db = self.binding = self.snapshot = None
         return close
 
@@ -104,7 +117,7 @@ class Session:
 _unclosed = threading.local()
 
 
-def _closer(session: Session):
+def _closer(session: Session, slot=None):
     """A function that ends the session's snapshot, unbinds and releases the connection (once).
 
     The connection and the binding belong to this thread, so only this thread
@@ -124,6 +137,8 @@ def _closer(session: Session):
             pending.remove(close)
         ended = False
         try:
+            if db is not None:
+                backends.of(db).end_budget(db)  # a kept connection serves the next request without it
             if snapshot is not None:
                 snapshot.__exit__(None, None, None)  # ends the read-only transaction
             ended = True
@@ -134,6 +149,8 @@ def _closer(session: Session):
                 binding.__exit__(None, None, None)
             if db is not None:
                 router.release(db, reusable=ended)
+            if slot is not None:
+                slot()
 
     if not hasattr(_unclosed, "closers"):
         _unclosed.closers = []
@@ -159,6 +176,8 @@ class RequestDatabase:
     def init_app(self, app: Flask) -> None:
         router = self.router = ReadRouter(app.config["DATABASE_URL"], app.config["DATABASE_REPLICA_URLS"])
         app.extensions["request_database"] = self
+        budget = float(app.config["TIME_BUDGET"])
+        exports = ExportSlots(int(app.config["MAX_EXPORTS"]), int(app.config["MAX_EXPORTS_PER_CLIENT"]))
 
         @app.before_request
         def open_database():
@@ -169,7 +188,7 @@ class RequestDatabase:
             if need == NONE:
                 return None
             close_unclosed()
-            session = g.database = Session(router)
+            session = g.database = Session(router, budget, exports)
             try:
                 # a readiness probe reads the database every time: it is its whole point
                 known = session.open(reuse_known=need == REQUIRED)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+from http import HTTPStatus
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from models import backends
 from models.db import UNAVAILABLE_ERRORS
 
 PROBLEM_TYPE_BASE = "https://event-records.invalid/problems/"
@@ -24,10 +26,14 @@ TITLES = {
     406: "Not acceptable",
     413: "Request too large",
     414: "URI too long",
+    429: "Too many requests",
     431: "Request header fields too large",
     500: "Internal server error",
+    501: "Not implemented",
     503: "Service unavailable",
     "too-expensive": "Request too expensive",
+    "time-budget": "Time budget exceeded",
+    "too-many-exports": "Too many exports at once",
 }
 SLUGS = {
     400: "invalid-parameters",
@@ -36,10 +42,15 @@ SLUGS = {
     406: "not-acceptable",
     413: "request-too-large",
     414: "uri-too-long",
+    429: "too-many-requests",
     431: "headers-too-large",
     500: "internal-error",
+    501: "not-implemented",
     503: "unavailable",
 }
+
+#: seconds a request that ran out of its time budget is asked to wait before trying again
+BUDGET_RETRY_AFTER = "10"
 
 
 class Problem(Exception):
@@ -55,6 +66,18 @@ class Problem(Exception):
         self.slug = slug  # the problem type, when more precise than the status's
 
 
+def title_of(status: int, slug: str | None = None) -> str:
+    """The problem's title: its type's, else its status's, else the HTTP reason phrase (never a bare "Error")."""
+    if slug in TITLES:
+        return TITLES[slug]
+    if status in TITLES:
+        return TITLES[status]
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Client error" if 400 <= status < 500 else "Server error"
+
+
 def bad_parameter(name: str, message: str) -> Problem:
     return Problem(400, f"Invalid query parameter '{name}': {message}", {name: [message]})
 
@@ -63,7 +86,7 @@ def problem_response(status: int, detail: str, errors: dict | None = None, heade
                      slug: str | None = None) -> Response:
     body = {
         "type": PROBLEM_TYPE_BASE + (slug or SLUGS.get(status, str(status))),
-        "title": TITLES.get(slug, TITLES.get(status, "Error")),
+        "title": title_of(status, slug),
         "status": status,
         "detail": detail,
         "instance": request.path if request else None,
@@ -89,7 +112,7 @@ def init_app(app: Flask) -> None:
         if error.code == 405:
             valid = getattr(error, "valid_methods", None) or ["GET", "HEAD", "OPTIONS"]
             headers["Allow"] = ", ".join(sorted(set(valid)))
-        detail = error.description or TITLES.get(error.code or 500, "Error")
+        detail = error.description or title_of(error.code or 500)
         if error.code == 404:
             detail = f"No resource at {request.path}. The API's resources are listed at /v1/openapi.json."
         elif error.code == 405:
@@ -98,6 +121,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
+        if backends.is_over_budget(error):
+            # the engine aborted the request's statement: the request's cost, not an outage
+            log.warning("time budget exceeded on %s", request.full_path)
+            seconds = current_app.config.get("TIME_BUDGET")
+            return problem_response(
+                503, f"The request needed more than its time budget of {seconds:g} s of database work and was "
+                     "stopped; narrow it (fewer values, a shorter date range, a more specific q) or retry later.",
+                None, {"Retry-After": BUDGET_RETRY_AFTER}, "time-budget")
         if isinstance(error, UNAVAILABLE_ERRORS):
             log.warning("database unavailable: %s", error)
             return problem_response(

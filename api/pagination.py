@@ -11,8 +11,14 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 
 from .errors import bad_parameter
+
+#: what a part of a sort key can be: a record id (ASCII letters, digits, ``-`` and ``_``) or a
+#: sort date (``YYYY-MM-DD``, empty for undated records). A signed cursor is checked against it
+#: all the same: a leaked or default secret must not let NUL, lone surrogates or megabytes reach SQL.
+KEY_PART = re.compile(r"[A-Za-z0-9_-]{0,80}|[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def fingerprint(endpoint: str, sort: str, filters: dict) -> str:
@@ -47,6 +53,6 @@ def decode(secret: bytes, cursor: str, endpoint: str, sort: str, filters: dict, 
     if data.get("f") != fingerprint(endpoint, sort, filters):
         raise bad_parameter("cursor", "was issued for another endpoint, sort order or filters; use it with the same query it came from")
     key = data["k"]
-    if len(key) != arity or not all(isinstance(part, str) for part in key):
+    if len(key) != arity or not all(isinstance(part, str) and KEY_PART.fullmatch(part) for part in key):
         raise bad_parameter("cursor", "does not fit this sort order")
     return key

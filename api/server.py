@@ -13,7 +13,7 @@ from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import wsgi as gunicorn_wsgi
 
-from .errors import PROBLEM_TYPE_BASE, SLUGS, TITLES
+from .errors import PROBLEM_TYPE_BASE, SLUGS, title_of
 from .requesttarget import accept_utf8_targets_in_gunicorn
 
 #: What the Server header says. gunicorn writes ``Server: gunicorn`` on every answer
@@ -25,7 +25,8 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        # gthread, with request heads read in the event loop and a send timeout (api/worker.py)
+        "worker_class": "api.worker.SlowClientSafeWorker",
         "threads": threads,
         "preload_app": True,
         "control_socket_disable": True,
@@ -47,9 +48,14 @@ def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
     headers too large, malformed request), in the app's problem+json shape with its
     security headers, instead of gunicorn's HTML page. Same signature as
     ``gunicorn.util.write_error``."""
+    if status_int == 400:  # the request itself is malformed: no parameter is at fault
+        slug, title = "malformed-request", "Malformed request"
+    else:
+        slug = SLUGS.get(status_int) or title_of(status_int).lower().replace(" ", "-")
+        title = title_of(status_int)
     body = json.dumps({
-        "type": PROBLEM_TYPE_BASE + SLUGS.get(status_int, str(status_int)),
-        "title": TITLES.get(status_int, reason),
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
         "status": status_int,
         "detail": mesg or reason,
     }).encode("utf-8")

@@ -12,9 +12,15 @@ the server itself lists: lists with filters, cursor pages, single records with a
 without embedding, exports, search in Arabic and English, stats, conditional GETs
 (If-None-Match: 304), and bad requests that must get their 4xx.
 
+Slow clients (--slow-headers N, --stalled-exports M; benchmarks/slow_clients.py) run beside
+the normal ones, or alone with --connections 0: N connections that send their request head a
+byte every --slow-interval seconds, M clients that start a large NDJSON export and never read
+it, while probes of /healthz and /v1/events (a fresh connection every 0.25 s) measure whether
+the server still answers; their latencies are printed, and a probe over 1 s fails the run.
+
 Prints requests, requests/s, errors (connection errors + unexpected statuses), 5xx,
 latency p50/p90/p99/max overall and per kind of URL, and the statuses seen. Exits 1
-on any 5xx or error, 2 if the server could not be started or reached.
+on any 5xx or error (or a probe over 1 s), 2 if the server could not be started or reached.
 """
 from __future__ import annotations
 
@@ -34,6 +40,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import slow_clients  # noqa: E402  (benchmarks/ is not a package)
 
 REPO = Path(__file__).resolve().parent.parent
 REQUEST_TIMEOUT = 30.0
@@ -173,8 +182,9 @@ def build_mix(base: str, rng: random.Random) -> list[Target]:
         Target("stats", "/v1/stats/facets", weight=2),
         Target("stats", "/v1/stats/facets?facet=participant&facet=country&status=occurred", weight=1),
         Target("stats", "/v1/network?limit=50", weight=1),
-        Target("export", "/v1/participants?format=csv&kind=person", weight=1),
-        Target("export", "/v1/places?format=ndjson", weight=1),
+        # an export may be refused (429) when this client already runs one on that worker
+        Target("export", "/v1/participants?format=csv&kind=person", (200, 429), weight=1),
+        Target("export", "/v1/places?format=ndjson", (200, 429), weight=1),
         Target("bad", "/v1/events?limit=0", (400,), weight=1),
         Target("bad", "/v1/events?from=2017-13-45", (400,), weight=1),
         Target("bad", "/v1/events?status=maybe&limit=999", (400,), weight=1),
@@ -321,9 +331,16 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of the server this script starts")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker of the server this script starts")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--slow-headers", type=int, default=0, help="clients sending their request head slowly")
+    parser.add_argument("--stalled-exports", type=int, default=0, help="clients starting an export and never reading it")
+    parser.add_argument("--slow-interval", type=float, default=1.0, help="seconds between a slow client's bytes")
     args = parser.parse_args(argv)
-    if not (0 < args.duration <= 3600 and 0 < args.connections <= 1024):
-        parser.error("--duration must be in (0, 3600] and --connections in (0, 1024]")
+    if not (0 < args.duration <= 3600 and 0 <= args.connections <= 1024):
+        parser.error("--duration must be in (0, 3600] and --connections in [0, 1024]")
+    if not (0 <= args.slow_headers <= 500 and 0 <= args.stalled_exports <= 200):
+        parser.error("--slow-headers must be in [0, 500] and --stalled-exports in [0, 200]")
+    if not (args.connections or args.slow_headers or args.stalled_exports):
+        parser.error("nothing to run: give --connections or slow clients")
 
     process = None
     base = (args.url or "").rstrip("/")
@@ -338,14 +355,20 @@ def main(argv=None) -> int:
             return 2
         weights = [target.weight for target in mix]
         stats, lock, etags = Stats(), threading.Lock(), {}
-        print(f"{len(mix)} URLs in the mix; {args.connections} connections for {args.duration:.0f} s …", flush=True)
+        slow = slow_clients.SlowStats()
+        print(f"{len(mix)} URLs in the mix; {args.connections} connections, {args.slow_headers} slow-header and "
+              f"{args.stalled_exports} stalled-export clients for {args.duration:.0f} s …", flush=True)
         started = time.monotonic()
         deadline = started + args.duration
+        slow_threads = []
+        if args.slow_headers or args.stalled_exports:
+            slow_threads = slow_clients.start(base, deadline, args.slow_headers, args.stalled_exports,
+                                              args.slow_interval, slow)
         threads = [threading.Thread(target=client, args=(base, mix, weights, deadline, args.seed * 1000 + n, stats, lock,
                                                          etags), daemon=True) for n in range(args.connections)]
         for thread in threads:
             thread.start()
-        for thread in threads:
+        for thread in threads + slow_threads:
             thread.join(max(0.0, deadline - time.monotonic()) + REQUEST_TIMEOUT + 5)
         seconds = time.monotonic() - started
         stuck = sum(thread.is_alive() for thread in threads)
@@ -353,7 +376,9 @@ def main(argv=None) -> int:
             stats.errors += stuck
             print(f"{stuck} client(s) still waiting for an answer after the deadline", file=sys.stderr)
         report(stats, seconds, args.connections, base)
-        failed = stats.errors or stats.server_errors or not stats.requests
+        failed = stats.errors or stats.server_errors or (args.connections and not stats.requests)
+        if slow_threads:
+            failed = not slow_clients.report(slow, percentile) or failed
         print("FAIL" if failed else "OK")
         return 1 if failed else 0
     finally:

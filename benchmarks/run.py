@@ -764,7 +764,9 @@ def main(argv=None) -> int:
         return 0
     warm_page_cache(database)
     facts = dataset_facts(database)
-    builder = Requests(facts, database.stem, os.environ.get("EVENT_RECORDS_SECRET", "event-records-cursor").encode(),
+    # the cursors the benchmark writes are signed with the secret the server it starts uses
+    os.environ.setdefault("EVENT_RECORDS_SECRET", "benchmark-cursor-secret")
+    builder = Requests(facts, database.stem, os.environ["EVENT_RECORDS_SECRET"].encode(),
                        varied, args.seed)
     requests = builder.build()
 

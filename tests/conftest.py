@@ -27,6 +27,9 @@ from models import load as loader  # noqa: E402
 from models.db import open_database  # noqa: E402
 
 IN_CI = os.environ.get("CI") == "true"
+# the tests' apps and servers (PostgreSQL ones refuse to start without it) sign cursors with this;
+# tests/test_hostile.py removes it where the generated secret is what it tests
+os.environ.setdefault("EVENT_RECORDS_SECRET", "test-cursor-secret")
 #: the article every test reads (seeds/<SOURCE>.txt, fixtures/<SOURCE>/)
 SOURCE = "000_59c438f4edc17540"
 

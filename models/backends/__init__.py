@@ -63,6 +63,23 @@ class Backend:
         """True when ``error`` says a table does not exist (nothing was loaded yet)."""
         raise NotImplementedError
 
+    # -- the time budget of a request (api/database.py)
+    def start_budget(self, db, seconds: float) -> None:
+        """Make the engine itself abort this connection's statements once ``seconds`` have
+        passed (from now), inside the snapshot just begun: a runaway query stops in the
+        database, not only in the worker, and frees both."""
+
+    def lift_budget(self, db) -> None:
+        """No deadline any more on this connection's current transaction (a streamed export,
+        bounded by number instead)."""
+
+    def end_budget(self, db) -> None:
+        """Forget the deadline before the connection is kept for another request."""
+
+    def is_over_budget(self, error: Exception) -> bool:
+        """True when ``error`` is a statement the engine aborted because the budget ran out."""
+        return False
+
     # -- loading
     def prepare_load(self, db) -> None:
         """Per-connection settings for a bulk load."""
@@ -181,6 +198,11 @@ def current() -> Backend:
 
 def extra_models() -> list:
     return [model for backend in _registered for model in backend.extra_models]
+
+
+def is_over_budget(error: Exception) -> bool:
+    """True when any backend says ``error`` is its abort of a statement that ran out of time."""
+    return any(backend.is_over_budget(error) for backend in _registered)
 
 
 def unavailable_errors() -> tuple[type[Exception], ...]:

@@ -22,6 +22,9 @@ try:  # psycopg is optional (the ``postgres`` extra)
 except ImportError:  # pragma: no cover - depends on the installed extras
     CONNECTION_ERRORS = ()
 
+#: SQLSTATE of a statement cancelled by statement_timeout (query_canceled)
+QUERY_CANCELED = "57014"
+
 
 TSV_UPDATE = "UPDATE search_doc SET tsv = array_to_tsvector(string_to_array(forms, ' '))"
 
@@ -51,6 +54,20 @@ class PostgreSQL(Backend):
 
     def is_missing_table(self, error: Exception) -> bool:
         return "does not exist" in str(error)
+
+    def start_budget(self, db, seconds: float) -> None:
+        # LOCAL: for this transaction only, so a pooled connection goes back without it. It
+        # bounds each statement of the request; the server cancels the statement (57014) and
+        # the backend process is free at once, whether or not the client is still there.
+        db.execute_sql(f"SET LOCAL statement_timeout = {max(1, int(seconds * 1000))}")
+
+    def lift_budget(self, db) -> None:
+        db.execute_sql("SET LOCAL statement_timeout = 0")
+
+    def is_over_budget(self, error: Exception) -> bool:
+        # peewee raises its own OperationalError while handling the driver's (its __context__)
+        causes = (error, error.__cause__, error.__context__)
+        return any(getattr(cause, "sqlstate", None) == QUERY_CANCELED for cause in causes)
 
     def reset_schema(self, db, models: list, same_layout: bool) -> None:
         if same_layout:  # MVCC keeps the old rows visible to readers until the commit

@@ -9,7 +9,12 @@ is a rowid range (:class:`SearchOrderedPart`).
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 import os
+import sqlite3
+import threading
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -42,6 +47,9 @@ LOAD_CACHE_KIB = 256 * 1024
 ROWID_GAP = 1 << 24
 #: a query word that begins more index terms than this stays an FTS5 prefix query
 MAX_EXPANDED_TERMS = 32
+#: virtual-machine steps between two looks at the clock of a request's time budget
+#: (a few hundred microseconds of work: the check itself stays negligible)
+BUDGET_CHECK_STEPS = 20_000
 
 
 class UnorderedSearchDoc(SearchRow):
@@ -106,11 +114,82 @@ def fts5_term(token: str, stem_terms: tuple[str, ...] = ()) -> str:
     return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
 
 
+class Ticket:
+    """One request's deadline on one connection, until it is ended."""
+
+    __slots__ = ("connection", "ended", "fired")
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.ended = False
+        self.fired = False  # the watchdog interrupted the connection
+
+
+class Watchdog:
+    """One thread per process that calls ``connection.interrupt()`` on connections whose
+    request ran past its deadline (a thread per request would cost more than most answers).
+
+    Ending a ticket takes the watchdog's lock, which firing holds too: once :meth:`end`
+    returns, the connection (kept for the thread's next request) can no longer be interrupted
+    on this request's behalf. Ended tickets leave the heap when their deadline comes.
+    """
+
+    def __init__(self):
+        self.condition = threading.Condition()
+        self.heap: list = []
+        self.order = itertools.count()
+        self.pid = None  # the process whose thread runs (a forked worker starts its own)
+
+    def watch(self, connection, seconds: float) -> Ticket:
+        ticket = Ticket(connection)
+        deadline = time.monotonic() + seconds
+        with self.condition:
+            earliest = not self.heap or deadline < self.heap[0][0]
+            heapq.heappush(self.heap, (deadline, next(self.order), ticket))
+            if self.pid != os.getpid():
+                self.pid = os.getpid()
+                threading.Thread(target=self._run, name="sqlite-budget-watchdog", daemon=True).start()
+            if earliest:  # (otherwise the watchdog wakes up for an earlier one first anyway)
+                self.condition.notify()
+        return ticket
+
+    def end(self, ticket: Ticket) -> None:
+        with self.condition:
+            ticket.ended = True
+
+    def _run(self) -> None:
+        with self.condition:
+            while True:
+                now = time.monotonic()
+                while self.heap and self.heap[0][0] <= now:
+                    _, _, ticket = heapq.heappop(self.heap)
+                    if not ticket.ended:
+                        ticket.ended = ticket.fired = True
+                        try:
+                            ticket.connection.interrupt()
+                        except sqlite3.ProgrammingError:  # closed meanwhile: nothing runs on it
+                            pass
+                self.condition.wait(self.heap[0][0] - now if self.heap else None)
+
+
+class BudgetedSqliteDatabase(SqliteDatabase):
+    """A SqliteDatabase that tells the backend when each statement starts (the clock of the
+    request's time budget, see :meth:`SQLite.start_budget`)."""
+
+    def _execute_cursor(self, sql, params, **cursor_options):
+        BACKEND.statement_starts(self)
+        return super()._execute_cursor(sql, params, **cursor_options)
+
+
 class SQLite(Backend):
     name = "sqlite"
     schemes = ("sqlite",)
     database_classes = (SqliteDatabase,)
     extra_models = [UnorderedSearchDoc, SearchFTS, SearchTerms]
+
+    def __init__(self):
+        self._budget = threading.local()  # this thread's Ticket (a request is one thread's)
+        self.watchdog = Watchdog()
 
     # -- connections
     def file_path(self, url: str) -> Path | None:
@@ -130,14 +209,63 @@ class SQLite(Backend):
         # In WAL mode a reader waits only when something holds the whole file (an exclusive
         # lock, a recovery): fail fast into a 503 rather than hold a server thread for 5 s.
         pragmas["busy_timeout"] = int(READ_BUSY_TIMEOUT * 1000)
-        return SqliteDatabase(f"file:{path}?mode=ro", uri=True, pragmas=pragmas, check_same_thread=False,
-                              timeout=READ_BUSY_TIMEOUT)
+        return BudgetedSqliteDatabase(f"file:{path}?mode=ro", uri=True, pragmas=pragmas, check_same_thread=False,
+                                      timeout=READ_BUSY_TIMEOUT)
 
     def change_marker(self, db):
         return db.execute_sql("PRAGMA data_version").fetchone()[0]
 
     def is_missing_table(self, error: Exception) -> bool:
         return "no such table" in str(error)
+
+    def start_budget(self, db, seconds: float) -> None:
+        # SQLite has no statement timeout. Each statement of the request gets ``seconds`` from its
+        # start (as statement_timeout on PostgreSQL: time spent in Python, or waiting for the GIL
+        # on a busy machine, does not count): a progress handler that answers non-zero makes the
+        # running statement fail with "interrupted". It runs between virtual-machine steps, and
+        # one FTS5 lookup of a short prefix is a single step of a second or more, which only
+        # sqlite3_interrupt() (the watchdog's, at the deadline) stops inside. Both, then.
+        budget = self._budget
+        self._end_ticket()
+        budget.seconds, budget.deadline = seconds, float("inf")
+        db.connection().set_progress_handler(lambda: time.monotonic() > budget.deadline, BUDGET_CHECK_STEPS)
+
+    def statement_starts(self, db) -> None:
+        """(BudgetedSqliteDatabase, before each statement.) The budget's clock starts again."""
+        budget = self._budget
+        if getattr(budget, "seconds", 0):
+            self._end_ticket()
+            budget.deadline = time.monotonic() + budget.seconds
+            budget.ticket = self.watchdog.watch(db.connection(), budget.seconds)
+
+    def lift_budget(self, db) -> None:
+        self.end_budget(db)
+
+    def end_budget(self, db) -> None:
+        self._budget.seconds = 0
+        fired = self._end_ticket()
+        if db.is_closed():
+            return
+        if fired:
+            # an interrupt also stops statements started later while one that was running is still
+            # open (a cursor not read to its end): the thread's next request gets a new connection
+            from ..db import close_database
+
+            close_database(db)
+            return
+        db.connection().set_progress_handler(None, 0)
+
+    def _end_ticket(self) -> bool:
+        """End this thread's ticket; True when the watchdog had interrupted its connection."""
+        ticket = getattr(self._budget, "ticket", None)
+        if ticket is None:
+            return False
+        self.watchdog.end(ticket)
+        self._budget.ticket = None
+        return ticket.fired
+
+    def is_over_budget(self, error: Exception) -> bool:
+        return "interrupted" in str(error)
 
     # -- loading
     def prepare_load(self, db) -> None:
@@ -370,4 +498,4 @@ class SearchOrderedPart(OrderedPart):
         return self._matches([fn.COUNT(SQL("*"))], events=False).scalar()
 
 
-register(SQLite())
+BACKEND = register(SQLite())

