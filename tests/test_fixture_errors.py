@@ -42,6 +42,28 @@ def test_an_ndjson_typo_is_one_problem(tmp_path):
     assert problems == [problems[0]] and problems[0].startswith(f"fixtures/{SOURCE}/events.ndjson: line 3: invalid JSON")
 
 
+@pytest.mark.parametrize("kind", ["participants", "places"])
+def test_a_typo_in_an_entity_file_is_one_problem(tmp_path, kind):
+    """The events and statements that use its participants or places are not checked (each would
+    be an "unknown participant"): the one problem is the file."""
+    root = copy_dataset(tmp_path)
+    path = root / "fixtures" / SOURCE / f"{kind}.json"
+    path.write_text(path.read_text(encoding="utf-8").replace("},", "}", 1), encoding="utf-8")
+    problems = check(root)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"fixtures/{SOURCE}/{kind}.json: $: invalid JSON: ")
+
+
+def test_an_invalid_participant_is_not_also_unknown(tmp_path):
+    root = copy_dataset(tmp_path)
+    path = root / "fixtures" / SOURCE / "participants.json"
+    records = json.loads(path.read_text(encoding="utf-8"))
+    records[0]["kind"] = "wizard"
+    path.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
+    problems = check(root)
+    assert len(problems) == 1 and ".kind: " in problems[0] and records[0]["id"] in problems[0], problems
+
+
 def test_problems_name_the_record_by_id(tmp_path):
     root = copy_dataset(tmp_path)
     path = root / "fixtures" / SOURCE / "events.json"

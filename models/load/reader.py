@@ -67,6 +67,17 @@ class StoredEntry:
     count: int
 
 
+class Known:
+    """The ids a record may refer to: the valid entities and those whose record failed its schema
+    (already reported; referring to one is not a second problem)."""
+
+    def __init__(self, valid: dict, failed: set):
+        self.valid, self.failed = valid, failed
+
+    def __contains__(self, entity_id) -> bool:
+        return entity_id in self.valid or entity_id in self.failed
+
+
 class DatasetReader:
     """Reads the tree. ``only`` limits the sources whose files are read (an incremental load);
     the others' participant and place entries come from ``stored`` (source id -> entries),
@@ -83,6 +94,12 @@ class DatasetReader:
         self.problems: list[Problem] = []
         #: files that could not be read as records: what refers to their records is not checked
         self.unparsable: set[Path] = set()
+        #: ids of participant and place records that failed their schema: they exist, so a
+        #: reference to one is not also an "unknown" problem
+        self.failed_entities: dict[str, set] = {"participants": set(), "places": set()}
+        #: sources whose participants or places file does not parse: their records' references
+        #: cannot be checked, and each would be an "unknown" problem
+        self.entities_unreadable: set[str] = set()
         self.counts: Counter = Counter()
         self.progress = progress or (lambda message: None)
         self.prefetch: "Prefetcher | None" = None
@@ -284,7 +301,7 @@ class DatasetReader:
                 if path is None:
                     continue
                 seen_here = set()
-                for json_path, record in self.validated(path, kind):
+                for json_path, record in self.validated(path, kind, self.failed_entities[kind]):
                     self.check_codebook_version(path, json_path, record, codebook)
                     if kind == "participants":
                         self.check_participant(path, json_path, record, codebook, source_id)
@@ -307,6 +324,8 @@ class DatasetReader:
                         if entity.record[key] != record[key]:
                             self.problem(path, f"{json_path}.{key}", f"{record['id']} has {key} {record[key]!r} here but {entity.record[key]!r} in {entity.file}")
                     self.merge_into(entity, record, mentions)
+                if path in self.unparsable:
+                    self.entities_unreadable.add(source_id)
         return merged["participants"], merged["places"]
 
     @staticmethod
@@ -363,6 +382,10 @@ class DatasetReader:
         directory = self.root / "fixtures" / source_id
         events: list[dict] = []
         statements: list[dict] = []
+        if source_id in self.entities_unreadable:
+            return events, statements  # its participants or places are unknown: fix that file first
+        participants = Known(participants, self.failed_entities["participants"])
+        places = Known(places, self.failed_entities["places"])
         event_ids: set[str] = set()
         path = record_file(directory, "events")
         if path is not None:
