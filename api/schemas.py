@@ -79,6 +79,17 @@ class IdentifiersSchema(Base):
     geonames = nullable_str()
 
 
+def _first_release():
+    """The release fields every record served carries, last (models/changes.py splices them in)."""
+    return fields.Integer(allow_none=True, metadata={
+        "description": "The release in which this record first appeared (since its last removal); see /v1/releases."})
+
+
+def _last_release():
+    return fields.Integer(allow_none=True, metadata={
+        "description": "The release in which this record last changed; see /v1/changes."})
+
+
 class QuantitySchema(Base):
     value = fields.Float(required=True)
     unit = fields.String(required=True)
@@ -100,6 +111,8 @@ class EventSchema(Curated):
     quantities = fields.List(fields.Nested(QuantitySchema), metadata={"description": "Numbers the text reports (e.g. 5 agreements)."})
     statements = fields.List(fields.Raw(), metadata={"description": "Statement ids (full records with include=statements)."})
     source = fields.String()
+    first_release = _first_release()
+    last_release = _last_release()
 
 
 class StatementSchema(Curated):
@@ -119,6 +132,8 @@ class StatementSchema(Curated):
     evidence = fields.List(fields.Nested(SpanSchema))
     reported_on = fields.String(metadata={"description": "Publication day of the source that reports it."})
     source = fields.String()
+    first_release = _first_release()
+    last_release = _last_release()
 
 
 class ParticipantSchema(ParticipantSummarySchema, Curated):
@@ -132,6 +147,8 @@ class ParticipantSchema(ParticipantSummarySchema, Curated):
     mention_count = fields.Integer()
     event_count = fields.Integer()
     statement_count = fields.Integer()
+    first_release = _first_release()
+    last_release = _last_release()
 
 
 class PlaceSchema(PlaceSummarySchema, Curated):
@@ -143,6 +160,8 @@ class PlaceSchema(PlaceSummarySchema, Curated):
     mentions = fields.List(fields.Nested(SpanSchema))
     mention_count = fields.Integer()
     event_count = fields.Integer()
+    first_release = _first_release()
+    last_release = _last_release()
 
 
 class SourceSchema(Base):
@@ -156,6 +175,8 @@ class SourceSchema(Base):
     sha256 = fields.String()
     event_count = fields.Integer()
     statement_count = fields.Integer()
+    first_release = _first_release()
+    last_release = _last_release()
 
 
 class HighlightSchema(Base):
@@ -180,6 +201,7 @@ class EventTypeSchema(CameoSchema):
 
 class MetaSchema(Base):
     dataset_version = fields.String(required=True, metadata={"description": "Changes whenever the loaded seeds or fixtures change."})
+    release = fields.Integer(required=True, metadata={"description": "The newest release (see /v1/releases); 0 before the first."})
 
 
 class ListMetaSchema(MetaSchema):
