@@ -273,6 +273,8 @@ def _value_field(grammar, description: str, **kwargs):
         return text(MAX_QUERY_LENGTH, description, **kwargs)
     if grammar == filter_tables.DATE:
         return fields.Date(metadata=metadata, **kwargs)
+    if grammar == filter_tables.RELEASE:
+        return StrictInteger(validate=validate.Range(0, None), metadata=metadata, **kwargs)
     return fields.Boolean(load_default=False, metadata=metadata, **kwargs)
 
 
