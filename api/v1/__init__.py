@@ -109,14 +109,14 @@ def openapi_document(api: Api) -> dict:
 
 
 def init_app(app: Flask) -> None:
-    from . import history, search, sources, stats
+    from . import dump, history, search, sources, stats
 
     app.config.setdefault("OPENAPI_URL_PREFIX", None)  # the document is served below, not by flask-smorest
     api = Api(app, spec_kwargs={"info": {"title": "event-records API"}})
     register_converters(app, api)
     for resource in RESOURCES:
         api.register_blueprint(blueprint(resource))
-    for module in (sources, search, stats, history):
+    for module in (sources, search, stats, history, dump):
         api.register_blueprint(module.blp)
     app.extensions["openapi"] = api
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask.views import MethodView
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 from models import changes
 from models.history import Release
@@ -17,7 +17,7 @@ from models.paging import SortSpec, keyset_page
 from .. import database, pagination
 from ..envelope import Stored, envelope, page
 from ..errors import Problem
-from ..params import DEFAULT_LIMIT, MAX_LIMIT, PageArgs, QuerySchema, StrictInteger, count_param
+from ..params import DEFAULT_LIMIT, MAX_LIMIT, MAX_RELEASE, PageArgs, QuerySchema, StrictInteger, count_param
 from ..schemas import Base, LinksSchema, ListMetaSchema, MetaSchema, nullable_str
 from .blueprints import Blueprint
 
@@ -46,7 +46,7 @@ class ReleaseListArgs(QuerySchema):
 
 
 class ChangeArgs(QuerySchema):
-    since = ReleaseNumber(required=True, error_messages={"required": "is required: the release your copy holds (0: every record)"}, metadata={
+    since = ReleaseNumber(required=True, validate=validate.Range(0, MAX_RELEASE), error_messages={"required": "is required: the release your copy holds (0: every record)"}, metadata={
         "description": "The release your copy holds (meta.release of your dump or of the last page of changes); "
                        "0 lists every record."})
     limit = count_param(DEFAULT_LIMIT, 1, MAX_LIMIT, f"Changes per page (1–{MAX_LIMIT}, default {DEFAULT_LIMIT}).")
@@ -133,7 +133,7 @@ class Releases(MethodView):
         return page([changes.release_doc(row) for row in rows], database.release(), args["limit"], next_cursor)
 
 
-@blp.route("/releases/<int:number>")
+@blp.route(f"/releases/<int(max={MAX_RELEASE}):number>")
 class ReleaseByNumber(MethodView):
     @blp.arguments(QuerySchema, location="query", as_kwargs=False)
     @blp.response(200, ReleaseOne)
