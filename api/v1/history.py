@@ -133,7 +133,7 @@ class Releases(MethodView):
         return page([changes.release_doc(row) for row in rows], database.release(), args["limit"], next_cursor)
 
 
-@blp.route(f"/releases/<int(max={MAX_RELEASE}):number>")
+@blp.route("/releases/<release:number>")
 class ReleaseByNumber(MethodView):
     @blp.arguments(QuerySchema, location="query", as_kwargs=False)
     @blp.response(200, ReleaseOne)
@@ -170,6 +170,10 @@ class Changes(MethodView):
         after = None
         if args.get("cursor"):
             after = pagination.decode(_secret(), args["cursor"], request.path, "release", filters, 3)
+            if int(after[0]) > current:  # the database was rebuilt from nothing: its history is not the one paged
+                raise Problem(400, "Invalid query parameter 'cursor': it points past the current release "
+                                   f"{current}; this database's history was started again: take a new dump.",
+                              {"cursor": ["points past the current release; take a new dump"]})
         found, more = changes.change_page(database.current().db, since, after, args["limit"])
         key = [str(found[-1]["release"]), found[-1]["kind"], found[-1]["id"]] if found else None
         next_cursor = pagination.encode(_secret(), request.path, "release", filters, key) if more else None
