@@ -98,8 +98,9 @@ def test_the_readme_client_keeps_an_equal_copy(backend, corpus, tmp_path, reques
     assert client["catch_up"](fresh, fresh_release) == fresh_release and fresh == copy
 
 
-def test_a_change_feed_lists_each_record_once_at_its_latest_state(corpus, tmp_path):
-    """A source removed then added again, and a source changed twice: each record once, as it is now."""
+def test_a_change_feed_lists_each_record_once_at_its_latest_state(corpus, tmp_path, sqlite_url):
+    """A source removed then added again, and a source changed twice: each record once, as it is now.
+    A cursor shown to a database whose history is shorter (rebuilt from nothing) asks for a new dump."""
     from api import create_app
 
     tree, url = Tree(corpus, tmp_path / "tree"), f"sqlite:///{tmp_path / 'db' / 'events.sqlite3'}"
@@ -113,12 +114,17 @@ def test_a_change_feed_lists_each_record_once_at_its_latest_state(corpus, tmp_pa
     load(tree, url)
     tree.change(present[3], rng)
     last = load(tree, url)
-    http = create_app({"DATABASE_URL": url, "TESTING": True}).test_client()
-    changes, path = [], f"/v1/changes?since={first}&limit=7"
+    config = {"TESTING": True, "CURSOR_SECRET": "one secret for both databases"}
+    http = create_app({**config, "DATABASE_URL": url}).test_client()
+    changes, path, late = [], f"/v1/changes?since={first}&limit=7", None
     while path:
         page = http.get(path).get_json()
         changes += page["data"]
         path = page["links"]["next"]
+        late = path if path and page["data"][-1]["release"] > first else late
+    other = create_app({**config, "DATABASE_URL": sqlite_url}).test_client()  # one release
+    refused = other.get(late)
+    assert refused.status_code == 400 and "take a new dump" in refused.get_json()["errors"]["cursor"][0]
     keys = [(c["kind"], c["id"]) for c in changes]
     assert len(keys) == len(set(keys)) and ("source", present[1]) in keys  # removed, then added again: once
     # present[3]'s events changed in two releases: listed once each, at the last of them
