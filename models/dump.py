@@ -1,5 +1,5 @@
-"""The whole dataset in one download: a zip of NDJSON files, one per kind, the sources' texts,
-and a manifest (release, counts, sha256 and size of each file).
+"""The whole dataset in one download: a zip of NDJSON files, one per kind, the sources' texts
+(texts.ndjson), and a manifest (release, counts, sha256 and size of each file).
 
 Written entry by entry, a batch of records at a time, into any writable (an HTTP
 body through :class:`Pipe`, a file, a directory), so memory stays constant
@@ -23,7 +23,7 @@ from .records import DatasetMeta, Event, Participant, Place, Source, Statement
 FILES = (("source", "sources.ndjson", Source), ("participant", "participants.ndjson", Participant),
          ("place", "places.ndjson", Place), ("event", "events.ndjson", Event),
          ("statement", "statements.ndjson", Statement))
-TEXTS = "texts/"
+TEXTS = "texts.ndjson"  # {"id": source id, "text": the verbatim text} per line
 MANIFEST = "manifest.json"
 #: 1980-01-01, the earliest date a zip holds: no clock in the bytes
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -99,13 +99,10 @@ class Entry:
 
 
 def source_texts():
-    """(id, text) of each source, by id, a few texts per query (one text may be large)."""
+    """Each source's text as one JSON line, by id, a few texts per query (one text may be large)."""
     rows = iterate_all(Source.select(Source.id, Source.text), SortSpec((Source.id,), False), TEXT_BATCH)
-    return ((row.id, row.text) for row in rows)
-
-
-def text_name(source_id: str) -> str:
-    return f"{TEXTS}{source_id}.txt"
+    for row in rows:
+        yield json.dumps({"id": row.id, "text": row.text}, ensure_ascii=False)
 
 
 def write(target):
@@ -129,11 +126,12 @@ def write(target):
             counts[kind] += len(batch)
         files[name] = entry.close()
         yield
-    for source_id, text in source_texts():
-        entry = Entry(target, text_name(source_id))
-        entry.write(text.encode())
-        files[text_name(source_id)] = entry.close()
+    # one file, not one per source: the archive's directory and the manifest stay a few entries long
+    entry = Entry(target, TEXTS)
+    for line in source_texts():
+        entry.write((line + "\n").encode())
         yield
+    files[TEXTS] = entry.close()
     manifest = {"release": int(meta.get("release", 0)), "dataset_version": meta.get("dataset_version"),
                 "counts": counts, "kinds": kinds, "texts": TEXTS, "files": files}
     with target.open(MANIFEST) as handle:

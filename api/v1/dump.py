@@ -25,7 +25,7 @@ class Dump(MethodView):
         One file per kind (`sources.ndjson`, `participants.ndjson`,
         `places.ndjson`, `events.ndjson`, `statements.ndjson`: each record as
         its collection serves it, one per line, by id), the sources' texts
-        (`texts/<source id>.txt`) and `manifest.json` (the release, the
+        (`texts.ndjson`: each source's id and text) and `manifest.json` (the release, the
         dataset version, the records of each kind, the sha256 and size of each
         file). Streamed in constant memory; the ETag is the dataset version's,
         so `If-None-Match` answers 304 until the next release. Keep your copy
