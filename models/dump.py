@@ -28,7 +28,7 @@ MANIFEST = "manifest.json"
 #: 1980-01-01, the earliest date a zip holds: no clock in the bytes
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 #: records (texts) read per query
-BATCH, TEXT_BATCH = 2_000, 50
+BATCH, TEXT_BATCH = 2_000, 5  # a text may be ~1 MB: a few per query keep the peak low
 
 
 class Pipe(io.RawIOBase):

@@ -54,9 +54,11 @@ def test_each_event_filter_selects_what_the_article_says(article):
     assert len(event_ids({"type": "04"})) == 9  # the README's facet: CONSULT, 9 events
     assert event_ids({"q": search.parse_query("روحاني")}) >= {"khamis-meets-rouhani"}
     assert event_ids({"source": "no-such-source"}) == set()
+    every = {row.id for row in Event.select(Event.id)}
+    assert event_ids({"updated_since": 0}) == every and event_ids({"updated_since": 1}) == set()  # one release
     # every entry of the table is exercised above or by the date tests below
     assert {f.name for f in EVENT_FILTERS} == {"participant", "country", "place", "type", "plover", "status", "topic",
-                                              "source", "q", "from", "to", "include_undated"}
+                                              "source", "q", "from", "to", "include_undated", "updated_since"}
 
 
 def test_filters_combine_with_and(article):
