@@ -270,5 +270,30 @@ def register_commands(app) -> None:
 
 
 
+
+@main.command(help="Write the whole dataset into DIRECTORY: the files of /v1/dump (one NDJSON file per kind, "
+                   "texts/, manifest.json with the release and the sha256 of each file), read in one snapshot.")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--database-url", envvar="DATABASE_URL", help="Default: $DATABASE_URL, else the SQLite file in ./data.")
+def dump(directory, database_url):
+    from models import backends
+    from models import dump as dumping
+    from .database import MODELS
+
+    db = open_database(database_url or database_url_from_env())
+    db.connect(reuse_if_open=True)
+    try:
+        with db.bind_ctx(MODELS, bind_refs=False, bind_backrefs=False):
+            snapshot = backends.of(db).begin_snapshot(db)
+            try:
+                manifest = dumping.to_directory(directory)
+            finally:
+                snapshot.__exit__(None, None, None)
+    finally:
+        db.close()
+    counts = ", ".join(f"{n} {kind}s" for kind, n in manifest["counts"].items())
+    click.echo(f"{directory}: release {manifest['release']} (dataset {manifest['dataset_version']}): {counts}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

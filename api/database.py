@@ -17,6 +17,7 @@ from flask import Flask, g, request
 from models import backends
 from models.db import UNAVAILABLE_ERRORS, ReadRouter
 from models.queries import NotLoaded, dataset_meta
+from models.history import HISTORY_TABLES
 from models.records import TABLES
 from models.search_index import SearchDoc
 
@@ -28,7 +29,7 @@ from .exports import ExportSlots
 REQUIRED, OPTIONAL, NONE = "required", "optional", "none"
 
 #: every model a request may read, bound per thread
-MODELS = TABLES + [SearchDoc] + backends.extra_models()
+MODELS = TABLES + HISTORY_TABLES + [SearchDoc] + backends.extra_models()
 
 
 def needs_dataset(need: str):
@@ -61,6 +62,7 @@ class Session:
     binding: object = None
     snapshot: object = None
     version: str | None = None
+    release_number: int = 0  # the newest release (meta.release)
     etag: str | None = None
     error: str | None = None  # why the database could not be reached (OPTIONAL routes)
     _marker: object = field(default=None, repr=False)
@@ -86,7 +88,9 @@ class Session:
         if self.budget:
             backends.of(self.db).start_budget(self.db, self.budget)
         try:
-            self.version = dataset_meta().get("dataset_version")
+            stored = dataset_meta()
+            self.version = stored.get("dataset_version")
+            self.release_number = int(stored.get("release", 0))
         except NotLoaded:
             self.version = None
         self.router.remember_version(self.db, self._marker, self.version)
@@ -170,6 +174,10 @@ def current() -> Session:
 
 def version() -> str | None:
     return g.database.version
+
+
+def release() -> int:
+    return g.database.release_number
 
 
 class RequestDatabase:

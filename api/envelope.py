@@ -23,7 +23,7 @@ class Stored(str):
 
 
 def meta(**extra) -> dict:
-    return {"dataset_version": database.version(), **extra}
+    return {"dataset_version": database.version(), "release": database.release(), **extra}
 
 
 def page_url(**replace) -> str:
@@ -45,10 +45,12 @@ def envelope(data, meta_fields: dict | None = None, links: dict | None = None) -
     return json_response(body)
 
 
-def page(data, total: int, limit: int, next_cursor: str | None = None) -> Response:
-    """A page of a collection: the envelope with paging meta, ``links`` and a ``Link`` header."""
+def page(data, total: int | None, limit: int, next_cursor: str | None = None, **meta_fields) -> Response:
+    """A page of a collection: the envelope with paging meta, ``links`` and a ``Link`` header
+    (no ``total`` when it is None: a feed that grows while it is read has none)."""
     links = {"self": page_url(), "next": page_url(cursor=next_cursor) if next_cursor else None}
-    response = envelope(data, {"limit": limit, "total": total, "next_cursor": next_cursor}, links)
+    paging = {"limit": limit, **({"total": total} if total is not None else {}), "next_cursor": next_cursor}
+    response = envelope(data, {**meta_fields, **paging}, links)
     if next_cursor:
         response.headers["Link"] = f'<{links["next"]}>; rel="next"'
     return response

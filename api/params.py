@@ -24,6 +24,8 @@ from .errors import Problem, bad_parameter
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 MAX_PARAM_LENGTH = 1_000
+#: the largest release number a parameter takes (documented, so no generated value overflows a column)
+MAX_RELEASE = 999_999_999
 #: free text (q, source): anything but NUL, which no backend stores (PostgreSQL refuses it in text)
 NO_NUL = "^[^\\u0000]*$"
 #: cursors are base64url without padding
@@ -273,6 +275,8 @@ def _value_field(grammar, description: str, **kwargs):
         return text(MAX_QUERY_LENGTH, description, **kwargs)
     if grammar == filter_tables.DATE:
         return fields.Date(metadata=metadata, **kwargs)
+    if grammar == filter_tables.RELEASE:
+        return StrictInteger(validate=validate.Range(0, MAX_RELEASE), metadata=metadata, **kwargs)
     return fields.Boolean(load_default=False, metadata=metadata, **kwargs)
 
 

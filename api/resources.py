@@ -178,7 +178,7 @@ PLACES = Resource(
 
 SOURCES = Resource(
     "sources", "source", Source, queries.source_select, schemas.SourceSchema,
-    formats=("json",), item=False,
+    filters=filters.SOURCE_FILTERS, formats=("json",), item=False,
     description="The source texts, verbatim, and the CAMEO codes in use.",
     list_doc="List sources (metadata only)",
 )

@@ -98,6 +98,17 @@ class IdentifiersSchema(Base):
     geonames = nullable_str()
 
 
+def _first_release():
+    """The release fields every record served carries, last (models/changes.py splices them in)."""
+    return fields.Integer(allow_none=True, metadata={
+        "description": "The release in which this record first appeared (since its last removal); see /v1/releases."})
+
+
+def _last_release():
+    return fields.Integer(allow_none=True, metadata={
+        "description": "The release in which this record last changed; see /v1/changes."})
+
+
 class QuantitySchema(Base):
     value = fields.Float(required=True)
     unit = fields.String(required=True)
@@ -124,6 +135,8 @@ class EventSchema(Curated):
     quantities = fields.List(fields.Nested(QuantitySchema), metadata={"description": "Numbers the text reports (e.g. 5 agreements)."})
     statements = fields.List(fields.Raw(), metadata={"description": "Statement ids (full records with include=statements)."})
     source = fields.String()
+    first_release = _first_release()
+    last_release = _last_release()
 
 
 class StatementSchema(Curated):
@@ -147,6 +160,8 @@ class StatementSchema(Curated):
     date = fields.Nested(DateSchema, allow_none=True, metadata={"description": "When the words were said, where the text dates them; else null."})
     inferred = fields.List(fields.Nested(InferredSchema))
     source = fields.String()
+    first_release = _first_release()
+    last_release = _last_release()
 
 
 class ParticipantSchema(ParticipantSummarySchema, Curated):
@@ -162,6 +177,8 @@ class ParticipantSchema(ParticipantSummarySchema, Curated):
     mention_count = fields.Integer()
     event_count = fields.Integer()
     statement_count = fields.Integer()
+    first_release = _first_release()
+    last_release = _last_release()
 
 
 class PlaceSchema(PlaceSummarySchema, Curated):
@@ -173,6 +190,8 @@ class PlaceSchema(PlaceSummarySchema, Curated):
     mentions = fields.List(fields.Nested(SpanSchema))
     mention_count = fields.Integer()
     event_count = fields.Integer()
+    first_release = _first_release()
+    last_release = _last_release()
 
 
 class SourceSchema(Base):
@@ -186,6 +205,8 @@ class SourceSchema(Base):
     sha256 = fields.String()
     event_count = fields.Integer()
     statement_count = fields.Integer()
+    first_release = _first_release()
+    last_release = _last_release()
 
 
 class HighlightSchema(Base):
@@ -210,6 +231,7 @@ class EventTypeSchema(CameoSchema):
 
 class MetaSchema(Base):
     dataset_version = fields.String(required=True, metadata={"description": "Changes whenever the loaded seeds or fixtures change."})
+    release = fields.Integer(required=True, metadata={"description": "The newest release (see /v1/releases); 0 before the first."})
 
 
 class ListMetaSchema(MetaSchema):

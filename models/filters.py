@@ -13,14 +13,14 @@ from typing import Any, Callable
 
 from peewee import SQL, fn
 
-from . import search
-from .records import (Event, EventCountry, EventDyad, EventParticipant, EventTopic, Participant, Place, Statement,
+from . import changes, search
+from .records import (Event, EventCountry, EventDyad, EventParticipant, EventTopic, Participant, Place, Source, Statement,
                       StatementDyad, StatementTopic)
 from .vocabulary import EVENT_STATUSES, PARTICIPANT_KINDS, PLACE_KINDS, PLOVER_TYPES, QUAD_CLASSES, STATEMENT_MODES
 
 #: value grammars (api/params.py maps each to a validated parameter); a tuple is a set of choices
-ID, SOURCE, ISO3, CAMEO, TOPIC, SEARCH, DATE, FLAG = (
-    "id", "source", "iso3", "cameo", "topic", "search", "date", "flag")
+ID, SOURCE, ISO3, CAMEO, TOPIC, SEARCH, DATE, FLAG, RELEASE = (
+    "id", "source", "iso3", "cameo", "topic", "search", "date", "flag", "release")
 #: how the values of a repeatable filter combine (repeated, or comma-separated in one parameter)
 ANY, ALL = "any", "all"
 #: the most values one repeatable filter takes (more is a 400: a request's cost is bounded up front)
@@ -108,6 +108,11 @@ def _matching(model, kind: str):
     return lambda query: model.id.in_(search.matching_ids(query, kind))
 
 
+def _updated_since(model, kind: str) -> Filter:
+    return Filter("updated_since", RELEASE, lambda release: changes.updated_since(model, kind, release),
+                  "Only records added or changed after this release (see /v1/releases; removals are in /v1/changes).")
+
+
 EVENT_FILTERS = (
     Filter("participant", ID, _all_participants, "Participant id; repeat (or separate with commas) for events "
            "with all of them.", ALL),
@@ -129,6 +134,7 @@ EVENT_FILTERS = (
     Filter("from", DATE, None, "Earliest date (ISO, inclusive). Records whose date interval overlaps [from, to] match."),
     Filter("to", DATE, None, "Latest date (ISO, inclusive)."),
     Filter("include_undated", FLAG, None, "With from/to: also return records of unknown date."),
+    _updated_since(Event, "event"),
 )
 
 STATEMENT_FILTERS = (
@@ -150,6 +156,7 @@ STATEMENT_FILTERS = (
     Filter("from", DATE, lambda v: Statement.sort_date >= v, "Earliest reporting day (ISO, inclusive)."),
     Filter("to", DATE, lambda v: Statement.sort_date <= v, "Latest reporting day (ISO, inclusive)."),
     Filter("include_undated", FLAG, None, "Accepted for symmetry with /v1/events; every statement has a reporting day."),
+    _updated_since(Statement, "statement"),
 )
 
 PARTICIPANT_FILTERS = (
@@ -157,13 +164,17 @@ PARTICIPANT_FILTERS = (
            ANY),
     Filter("country", ISO3, lambda v: _in(Participant.country, v), "ISO 3166-1 alpha-3.", ANY),
     Filter("q", SEARCH, _matching(Participant, "participant"), "Search names and aliases in any spelling."),
+    _updated_since(Participant, "participant"),
 )
 
 PLACE_FILTERS = (
     Filter("kind", PLACE_KINDS, lambda v: _in(Place.kind, v), "city, country or region.", ANY),
     Filter("country", ISO3, lambda v: _in(Place.country, v), "ISO 3166-1 alpha-3.", ANY),
     Filter("q", SEARCH, _matching(Place, "place"), "Search names and aliases in any spelling."),
+    _updated_since(Place, "place"),
 )
+
+SOURCE_FILTERS = (_updated_since(Source, "source"),)
 
 
 def as_list(value) -> list:

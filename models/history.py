@@ -56,7 +56,10 @@ HISTORY_TABLES = [Release, RecordRelease, Tombstone]
 def create_tables(db) -> None:
     """The history tables, when this database has none yet."""
     with db.bind_ctx(HISTORY_TABLES):
-        db.create_tables(HISTORY_TABLES, safe=True)
+        for model in HISTORY_TABLES:
+            # a schema manager of our own: a model's shared one holds the database last bound by *any*
+            # thread (peewee sets it on bind), and requests bind these models too
+            type(model._schema)(model, db).create_all(safe=True)
         db.execute_sql('CREATE INDEX IF NOT EXISTS "record_release_last_idx" ON "record_release" '
                        '("last_release", "kind", "record_id")')
         db.execute_sql('CREATE INDEX IF NOT EXISTS "tombstone_release_idx" ON "tombstone" ("release", "kind", "record_id")')

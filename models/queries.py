@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 
 from . import backends, daycounts, search
-from .filters import EVENT_FILTERS, PARTICIPANT_FILTERS, PLACE_FILTERS, STATEMENT_FILTERS, as_list, conditions
+from .filters import (EVENT_FILTERS, PARTICIPANT_FILTERS, PLACE_FILTERS, SOURCE_FILTERS, STATEMENT_FILTERS, as_list,
+                      conditions)
 from .paging import Branches, count
 from .vocabulary import DATE_FILTERS
 from .records import CameoCode, DatasetMeta, Event, Participant, Place, Source, Statement
@@ -132,7 +133,9 @@ def place_select(filters: dict):
 
 
 def source_select(filters: dict):
-    return Source.select(Source.id, Source.doc)
+    terms = conditions(SOURCE_FILTERS, filters)
+    query = Source.select(Source.id, Source.doc)
+    return query.where(*terms) if terms else query
 
 
 # --------------------------------------------------------------------------- single records and embedding

@@ -237,14 +237,17 @@ def test_include_embeds_related_records(client):
     statement = data(client, "/v1/statements/khamis-hopes-astana-solution?include=event,speaker")["data"]
     assert statement["event"]["id"] == "khamis-meets-rouhani"
     assert "aliases" in statement["speaker"] and "mentions" not in statement["speaker"]
-    # the embedded form is the full record but for its mentions
+    # the embedded form is the full record but for its mentions and its releases (those of the record served)
     full = data(client, f"/v1/participants/{statement['speaker']['id']}")["data"]
-    assert full["mentions"] and {k: v for k, v in full.items() if k != "mentions"} == statement["speaker"]
+    assert full["mentions"] and isinstance(full["first_release"], int) and isinstance(full["last_release"], int)
+    own = ("mentions", "first_release", "last_release")
+    assert {k: v for k, v in full.items() if k not in own} == statement["speaker"]
 
 
 def test_list_pages_run_a_constant_number_of_queries(database_url):
-    """No N+1: a page costs the dataset-version lookup, the page, the total, and one query per embedded kind
-    (and, by date ascending, one more for the undated events after the last page of dated ones)."""
+    """No N+1: a page costs the dataset-version lookup, the page, the total, the records' releases and one
+    query per embedded kind (and, by date ascending, one more for the undated events after the last page of
+    dated ones)."""
     from api import create_app
 
     def fresh():  # no response cache, no cached totals
@@ -254,16 +257,16 @@ def test_list_pages_run_a_constant_number_of_queries(database_url):
     for limit in (1, 2, 500):
         with count_queries() as statements:
             get(fresh(), url.format(limit))
-        assert len(statements) <= 3 + 3 + 1, statements
+        assert len(statements) <= 4 + 3 + 1, statements
     with count_queries() as statements:
         body = get(fresh(), url.format(500)).get_json()
     assert len(body["data"]) > 10
-    assert len(statements) == 3 + 3 + 1, statements
+    assert len(statements) == 4 + 3 + 1, statements
     for path, embeds in (("/v1/statements?include=event,speaker&limit={}", 2), ("/v1/participants?limit={}", 0),
                          ("/v1/places?limit={}", 0)):
         with count_queries() as statements:
             get(fresh(), path.format(500))
-        assert len(statements) == 3 + embeds, (path, statements)
+        assert len(statements) == 4 + embeds, (path, statements)
 
 
 def test_the_total_is_counted_once_per_listing(database_url):

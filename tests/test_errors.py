@@ -15,6 +15,7 @@ ENDPOINTS = [
     "/v1/sources", f"/v1/sources/{SOURCE}",
     "/v1/event-types", "/v1/search?q=x",
     "/v1/stats/timeline", "/v1/stats/facets?facet=status", "/v1/stats/dyads", "/v1/network",
+    "/v1/releases", "/v1/releases/1", "/v1/changes?since=0", "/v1/dump",
 ]
 SINGLE = [e for e in ENDPOINTS if e.count("/") == 3 and "?" not in e and not e.startswith(("/v1/stats", "/v1/event-types"))]
 

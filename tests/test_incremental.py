@@ -103,8 +103,18 @@ def answers(url: str, paths: list[str]) -> dict:
         body = response.get_json()
         if isinstance(body, dict):
             body.get("meta", {}).pop("release", None)
-        out[path] = (response.status_code, body)
+        out[path] = (response.status_code, without_releases(body))
     return out
+
+
+def without_releases(value):
+    """An answer without the records' first and last release: history, which a load from
+    nothing does not have (test_release_history compares it)."""
+    if isinstance(value, dict):
+        return {k: without_releases(v) for k, v in value.items() if k not in ("first_release", "last_release")}
+    if isinstance(value, list):
+        return [without_releases(v) for v in value]
+    return value
 
 
 def differences(a: dict, b: dict) -> list[str]:

@@ -57,10 +57,12 @@ def test_each_event_filter_selects_what_the_article_says(article):
     assert event_ids({"source_actor": ["imad-khamis"], "target_actor": ["hassan-rouhani"]}) == {"khamis-meets-rouhani"}
     assert event_ids({"target_actor": ["hassan-rouhani"]}) == {"khamis-meets-rouhani", "muallem-visits-tehran"}
     assert event_ids({"quad_class": ["4"]}) == {"syrian-army-recaptures-aleppo"}
+    every = {row.id for row in Event.select(Event.id)}
+    assert event_ids({"updated_since": 0}) == every and event_ids({"updated_since": 1}) == set()  # one release
     # every entry of the table is exercised above or by the date tests below
     assert {f.name for f in EVENT_FILTERS} == {"participant", "country", "place", "type", "plover", "status", "topic",
                                               "source", "source_actor", "target_actor", "quad_class", "q", "from", "to",
-                                              "include_undated"}
+                                              "include_undated", "updated_since"}
 
 
 def test_filters_combine_with_and(article):

@@ -11,7 +11,7 @@ negative_data_rejection, positive_data_acceptance, missing_required_header,
 unsupported_method, ...
 
 One check is narrowed, not switched off: ``positive_data_acceptance`` fails a
-schema-valid request that gets a 400. Five rules of the API are beyond what a
+schema-valid request that gets a 400. Six rules of the API are beyond what a
 JSON Schema of one parameter can say, so a 400 that names only the parameter
 of one of them, with that rule's message, is accepted; any other 400 on valid
 data still fails:
@@ -21,6 +21,7 @@ data still fails:
 * ``cursor``: must be a cursor the API issued for this query (signed, opaque);
 * ``from``: must not be after ``to`` (a rule across two parameters);
 * ``interval``: at most 2,000 buckets between from and to (/v1/stats/timeline);
+* ``since``: must not be after the current release (/v1/changes: the data decides, not the schema);
 * any repeatable filter: at most 20 values in all, comma-separated ones counted (``maxItems``
   bounds the repeats; a repeat may hold several comma-separated values).
 
@@ -46,6 +47,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "cursor": ("is not a cursor this API issued", "was issued for another endpoint", "does not fit this sort order"),
     "from": ("is after 'to'",),
     "interval": ("buckets",),
+    "since": ("is after the current release",),
 }
 #: the words of the one rule any repeatable parameter has beyond its schema (models/filters.py MAX_VALUES)
 TOO_MANY_VALUES = "values; the most is"

@@ -79,9 +79,10 @@ def openapi_document(api: Api) -> dict:
     spec = copy.deepcopy(api.spec.to_dict())
     spec["info"]["description"] = (
         "Hand-curated political event records with character-level provenance. "
-        "Every 200 body has `data` and `meta` (with `dataset_version`); collections add `links` and keyset "
+        "Every 200 body has `data` and `meta` (with `dataset_version` and `release`); collections add `links` and keyset "
         "paging (`meta.next_cursor`). Every error is `application/problem+json` (RFC 9457). "
-        "GET answers carry a strong ETag (send If-None-Match for a 304) and CORS headers."
+        "GET answers carry a strong ETag (send If-None-Match for a 304) and CORS headers. To keep a copy: "
+        "`/v1/dump` once, then `/v1/changes?since=<release>`."
     )
     spec["servers"] = [{"url": "/"}]
     # Conditional GET works on every operation (HEAD and OPTIONS too; the document lists the GETs).
@@ -109,14 +110,14 @@ def openapi_document(api: Api) -> dict:
 
 
 def init_app(app: Flask) -> None:
-    from . import dyads, search, sources, stats
+    from . import dump, dyads, history, search, sources, stats
 
     app.config.setdefault("OPENAPI_URL_PREFIX", None)  # the document is served below, not by flask-smorest
     api = Api(app, spec_kwargs={"info": {"title": "event-records API"}})
     register_converters(app, api)
     for resource in RESOURCES:
         api.register_blueprint(blueprint(resource))
-    for module in (sources, search, stats, dyads):
+    for module in (sources, search, stats, dyads, history, dump):
         api.register_blueprint(module.blp)
     app.extensions["openapi"] = api
 

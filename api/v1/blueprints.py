@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import flask_smorest
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from models.vocabulary import ID_PATTERN
 
-from ..params import StrictParser
+from ..params import MAX_RELEASE, StrictParser
 from ..formats import RENDERERS
 
 
@@ -26,8 +26,17 @@ class SourceIdConverter(BaseConverter):
     regex = "[^/\\x00]{1,200}"
 
 
+class ReleaseConverter(IntegerConverter):
+    """``<release:name>``: a release number, 0 to MAX_RELEASE (beyond it: a 404 from routing, never an
+    overflowing query)."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=0, max=MAX_RELEASE)
+
+
 CONVERTERS = {
     "record_id": (RecordIdConverter, {"type": "string", "pattern": ID_PATTERN}),
+    "release": (ReleaseConverter, {"type": "integer", "minimum": 0, "maximum": MAX_RELEASE}),
     "source_id": (SourceIdConverter, {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^/\\u0000]+$"}),
 }
 

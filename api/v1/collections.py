@@ -9,7 +9,7 @@ from collections import OrderedDict
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from models import queries
+from models import changes, queries
 from models.paging import count, iterate_all, keyset_page, sort_spec
 
 from .. import database, formats, pagination
@@ -29,11 +29,16 @@ def select_fields(doc: dict, wanted: list[str] | None) -> dict:
     return {key: value for key, value in doc.items() if key == "id" or key in wanted}
 
 
+def served(rows, resource: Resource):
+    """The stored documents of ``rows`` as served: with their first and last release."""
+    return changes.with_releases(resource.kind, rows)
+
+
 def decoded(rows, resource: Resource, include: list[str] | None, wanted: list[str] | None):
     """Stored documents as dicts, embedded records added in one query per batch, fields selected."""
     batch = []
-    for row in rows:
-        batch.append(json.loads(row.doc))
+    for doc in served(rows, resource):
+        batch.append(json.loads(doc))
         if len(batch) >= EMBED_BATCH:
             yield from _finished(batch, resource, include, wanted)
             batch = []
@@ -96,7 +101,7 @@ def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | 
         rows = itertools.islice(rows, args["limit"])
     include, wanted = args.get("include"), args.get("fields_")
     if renderer.raw and not include and not wanted:
-        return stream(resource.name, fmt, renderer.render(row.doc for row in rows))
+        return stream(resource.name, fmt, renderer.render(served(rows, resource)))
     docs = decoded(rows, resource, include, None if fmt == "csv" else wanted)
     if renderer.raw:
         docs = (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) for doc in docs)
@@ -155,7 +160,7 @@ def listing(resource: Resource, args: dict) -> Response:
     if args.get("include") or args.get("fields_"):
         data = list(decoded(rows, resource, args.get("include"), args.get("fields_")))
     else:
-        data = Stored.array(row.doc for row in rows)
+        data = Stored.array(served(rows, resource))
     return page(data, total, args["limit"], next_cursor)
 
 
@@ -163,6 +168,7 @@ def item(resource: Resource, record_id: str, args: dict) -> Response:
     doc = queries.doc_of(resource.model, record_id)
     if doc is None:
         raise Problem(404, f"No {resource.kind} with id '{record_id}'.")
+    changes.add_releases(resource.kind, doc)
     for name in args.get("include") or ():
         resource.embeds[name]([doc])
     return envelope(select_fields(doc, args.get("fields_")))

@@ -8,7 +8,7 @@ from html import escape
 
 from flask.views import MethodView
 
-from models import queries
+from models import changes, queries
 
 from ..envelope import envelope, page
 from ..errors import Problem
@@ -76,6 +76,7 @@ class SourceById(MethodView):
         if found is None:
             raise Problem(404, f"No source with id '{source_id}'.")
         doc, text = found
+        changes.add_releases("source", doc)
         doc["text"] = text
         if args.get("highlight"):
             doc.update(highlighted(args["highlight"], source_id, text))

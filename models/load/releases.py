@@ -17,7 +17,7 @@ from peewee import CharField, CompositeKey, fn
 
 from .. import backends
 from ..history import RECORD_KINDS, RecordRelease, Release, Tombstone, create_tables, current_release
-from ..records import BaseModel, Event, Participant, Place, Source, Statement
+from ..records import BaseModel, DatasetMeta, Event, Participant, Place, Source, Statement
 
 #: model -> the history kind of its rows
 KIND_OF = {Source: "source", Event: "event", Statement: "statement", Participant: "participant", Place: "place"}
@@ -94,6 +94,9 @@ class ReleaseRecorder:
             Release.insert(number=number, dataset_version=version, mode=mode,
                            loaded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                            sources=json.dumps(sources), counts=json.dumps(counts), changes=json.dumps(changes)).execute()
+        # beside the dataset version, so that a request reads both in the one query it makes
+        DatasetMeta.delete().where(DatasetMeta.key == "release").execute()
+        DatasetMeta.insert(key="release", value=str(number)).execute()
         for model in WORK_TABLES:
             type(model._schema)(model, self.db).drop_all(safe=True)
         return number

@@ -1,0 +1,153 @@
+"""Reading the dataset's history (models/history.py): records' releases, releases, the change feed.
+
+Knows nothing about HTTP. The documents served are the stored JSON strings with
+``first_release`` and ``last_release`` spliced in before their closing brace: one
+query on ``record_release`` per batch of records, never a decode and re-encode.
+"""
+from __future__ import annotations
+
+import json
+
+from .history import RecordRelease, Release
+from .records import Event, Participant, Place, Source, Statement
+
+#: history kind -> the model of its records
+MODEL_OF = {"source": Source, "event": Event, "statement": Statement, "participant": Participant, "place": Place}
+#: records read together (one query on record_release per batch)
+BATCH = 500
+
+
+# --------------------------------------------------------------------------- records' first and last release
+
+
+def spliced(doc: str, first: int | None, last: int | None) -> str:
+    """The stored document with its releases as its last two fields (``doc`` is a JSON object)."""
+    return f'{doc[:-1]},"first_release":{_number(first)},"last_release":{_number(last)}}}'
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else str(int(value))
+
+
+def releases_of(kind: str, ids) -> dict[str, tuple[int, int]]:
+    """(first_release, last_release) of each of ``ids``."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    r = RecordRelease
+    rows = r.select(r.record_id, r.first_release, r.last_release).where((r.kind == kind) & r.record_id.in_(ids))
+    return {rid: (first, last) for rid, first, last in rows.tuples()}
+
+
+def with_releases(kind: str, rows):
+    """The stored documents of ``rows`` (each with ``id`` and ``doc``), releases spliced in, batch by batch."""
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            yield from _spliced_batch(kind, batch)
+            batch = []
+    if batch:
+        yield from _spliced_batch(kind, batch)
+
+
+def _spliced_batch(kind: str, rows: list):
+    known = releases_of(kind, [row.id for row in rows])
+    for row in rows:
+        yield spliced(row.doc, *known.get(row.id, (None, None)))
+
+
+def add_releases(kind: str, doc: dict) -> dict:
+    """A decoded document with its releases (single records)."""
+    doc["first_release"], doc["last_release"] = releases_of(kind, [doc["id"]]).get(doc["id"], (None, None))
+    return doc
+
+
+def updated_since(model, kind: str, release: int):
+    """The condition: records of ``model`` added or changed after ``release``."""
+    r = RecordRelease
+    return model.id.in_(r.select(r.record_id).where((r.kind == kind) & (r.last_release > release)))
+
+
+# --------------------------------------------------------------------------- releases
+
+
+def release_select():
+    return Release.select()
+
+
+def release_doc(row) -> dict:
+    return {
+        "number": row.number, "dataset_version": row.dataset_version, "loaded_at": row.loaded_at, "mode": row.mode,
+        "sources": json.loads(row.sources), "counts": json.loads(row.counts), "changes": json.loads(row.changes),
+    }
+
+
+def release(number: int) -> dict | None:
+    row = Release.get_or_none(Release.number == number)
+    return None if row is None else release_doc(row)
+
+
+# --------------------------------------------------------------------------- the change feed
+
+#: every record changed after a release, once, at the release of its latest change, in
+#: (release, kind, id) order: a record that changes again while a client pages moves past
+#: the client's cursor, so following ``next`` to the end leaves no change behind
+FEED = """
+SELECT "release", "kind", "record_id", "change" FROM (
+  SELECT r."last_release" AS "release", r."kind" AS "kind", r."record_id" AS "record_id",
+         CASE WHEN r."first_release" > {p} THEN 'added' ELSE 'changed' END AS "change"
+    FROM "record_release" AS r WHERE r."last_release" > {p}
+  UNION ALL
+  SELECT MAX(t."release"), t."kind", t."record_id", 'removed'
+    FROM "tombstone" AS t
+   WHERE t."release" > {p} AND NOT EXISTS (
+         SELECT 1 FROM "record_release" AS x WHERE x."kind" = t."kind" AND x."record_id" = t."record_id")
+   GROUP BY t."kind", t."record_id"
+) AS feed
+{after}
+ORDER BY "release", "kind", "record_id"
+LIMIT {p}
+"""
+AFTER = 'WHERE ("release" > {p}) OR ("release" = {p} AND ("kind" > {p} OR ("kind" = {p} AND "record_id" > {p})))'
+
+
+def change_page(db, since: int, after: list | None, limit: int) -> tuple[list[dict], bool]:
+    """Up to ``limit`` changes after release ``since`` (after the key ``after``), and whether more follow.
+    Each is ``{kind, id, change, release, document}`` (the stored document with its releases, None
+    for a removal)."""
+    p = db.param
+    params: list = [since, since, since]
+    after_sql = ""
+    if after is not None:
+        release, kind, record_id = int(after[0]), after[1], after[2]
+        after_sql = AFTER.format(p=p)
+        params += [release, release, kind, kind, record_id]
+    rows = db.execute_sql(FEED.format(p=p, after=after_sql), [*params, limit + 1]).fetchall()
+    more = len(rows) > limit
+    changes = [{"release": r[0], "kind": r[1], "id": r[2], "change": r[3]} for r in rows[:limit]]
+    _attach_documents(changes)
+    return changes, more
+
+
+def _attach_documents(changes: list[dict]) -> None:
+    """One query per kind for the page's documents (and one for their releases)."""
+    by_kind: dict[str, list[str]] = {}
+    for change in changes:
+        if change["change"] != "removed":
+            by_kind.setdefault(change["kind"], []).append(change["id"])
+    documents = {}
+    for kind, ids in by_kind.items():
+        model = MODEL_OF[kind]
+        rows = list(model.select(model.id, model.doc).where(model.id.in_(ids)).namedtuples())
+        for row, doc in zip(rows, with_releases(kind, rows)):
+            documents[(kind, row.id)] = doc
+    for change in changes:
+        change["document"] = documents.get((change["kind"], change["id"]))
+
+
+def change_json(change: dict) -> str:
+    """One change as JSON text, the stored document spliced in as ``record``."""
+    head = json.dumps({k: change[k] for k in ("kind", "id", "change", "release")}, ensure_ascii=False,
+                      separators=(",", ":"))
+    return head[:-1] + ',"record":' + (change["document"] or "null") + "}"
