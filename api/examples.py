@@ -33,21 +33,22 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
                                           'start': 195,
                                           'end': 207,
                                           'text': 'يوم الأربعاء'},
-                           'resolution': "The headline places Khamis's hope about Astana 'during his "
-                                         "meeting with Rouhani' ('خلال لقائه روحاني'), and L4 dates that "
-                                         "hope 'يوم الأربعاء' (Wednesd…"}},
+                           'resolution': "The headline places Khamis's hope about Astana 'during his meeting with "
+                                         "Rouhani' ('خلال لقائه روحاني'), and L4 dates that hope 'يوم الأربعاء' "
+                                         '(Wednesd…'}},
          'meta': {}},
     ),
     '/v1/statements': (
         {'speaker': 'imad-khamis', 'limit': '2', 'fields': 'text_en,mode'},
-        {'data': [{'id': 'headline-khamis-hopes-astana-solution',
-                   'text_en': 'hopes that the Astana meeting will reach a solution regarding Syria',
-                   'mode': 'reported'},
-                  {'id': 'khamis-aleppo-victory-credit',
+        {'data': [{'id': 'khamis-aleppo-victory-credit',
                    'text_en': '[the victory in Aleppo came] thanks to the steadfastness of the people, the '
                               "sacrifices of the Syrian army and Iran's support",
+                   'mode': 'direct'},
+                  {'id': 'khamis-astana-initiative-iran-russia',
+                   'text_en': 'The initiative concerning the Astana meeting came as the fruit of the joint efforts '
+                              'of Iran and Russia',
                    'mode': 'direct'}],
-         'meta': {'limit': 2, 'total': 8}},
+         'meta': {'limit': 2, 'total': 7}},
     ),
     '/v1/statements/{statement_id}': (
         {'statement_id': 'khamis-hopes-astana-solution', 'fields': 'text_ar,text_en,speaker'},
@@ -57,10 +58,10 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
                               'name_ar': 'عماد خميس',
                               'kind': 'person',
                               'country': 'SYR'},
-                  'text_ar': '"أمله" في توصل المفاوضات السورية في أستانا المزمع عقدها في وقت لاحق من الشهر '
-                             'الجاري الى "حل يفضي لاعادة الامن والاستقرار الى سوريا"',
-                  'text_en': '"his hope" that the Syrian negotiations in Astana, due to be held later this '
-                             'month, would reach "a solution leading to the restoration of security and…'},
+                  'text_ar': '"أمله" في توصل المفاوضات السورية في أستانا المزمع عقدها في وقت لاحق من الشهر الجاري '
+                             'الى "حل يفضي لاعادة الامن والاستقرار الى سوريا"',
+                  'text_en': '"his hope" that the Syrian negotiations in Astana, due to be held later this month, '
+                             'would reach "a solution leading to the restoration of security and…'},
          'meta': {}},
     ),
     '/v1/participants': (
@@ -68,8 +69,7 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
         {'data': [{'id': 'ali-akbar-velayati',
                    'name_en': 'Ali Akbar Velayati',
                    'name_ar': 'علي اكبر ولايتي',
-                   'title_en': 'Adviser to the Leader of the Islamic Revolution for international '
-                               'affairs'}],
+                   'title_en': 'Adviser to the Leader of the Islamic Revolution for international affairs'}],
          'meta': {'limit': 50, 'total': 1}},
     ),
     '/v1/participants/{participant_id}': (
@@ -93,9 +93,10 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
     ),
     '/v1/participants/{participant_id}/statements': (
         {'participant_id': 'imad-khamis', 'limit': '1', 'fields': 'text_en'},
-        {'data': [{'id': 'headline-khamis-hopes-astana-solution',
-                   'text_en': 'hopes that the Astana meeting will reach a solution regarding Syria'}],
-         'meta': {'limit': 1, 'total': 8}},
+        {'data': [{'id': 'khamis-aleppo-victory-credit',
+                   'text_en': '[the victory in Aleppo came] thanks to the steadfastness of the people, the '
+                              "sacrifices of the Syrian army and Iran's support"}],
+         'meta': {'limit': 1, 'total': 7}},
     ),
     '/v1/places': (
         {'q': 'Astana', 'fields': 'name_en,name_ar,country,lat,lon'},
@@ -126,8 +127,8 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
                    'published_at': '2017-01-18T19:04:00+02:00',
                    'language': 'ar',
                    'url': None,
-                   'event_count': 16,
-                   'statement_count': 13}],
+                   'event_count': 15,
+                   'statement_count': 12}],
          'meta': {'limit': 1, 'total': 1}},
     ),
     '/v1/sources/{source_id}': (
@@ -139,25 +140,22 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
                   'published_at': '2017-01-18T19:04:00+02:00',
                   'language': 'ar',
                   'url': None,
-                  'event_count': 16,
-                  'statement_count': 13,
+                  'event_count': 15,
+                  'statement_count': 12,
                   'text': 'خلال لقائه روحاني.. خميس يأمل في توصل لقاء أستانا إلى حل بشأن سوريا\n'
                           '\n'
-                          'التقى رئيس الوزراء عماد خميس, في طهران, عدد من المسؤولين الإيرانيين من بينهم '
-                          'الرئ…',
+                          'التقى رئيس الوزراء عماد خميس, في طهران, عدد من المسؤولين الإيرانيين من بينهم الرئ…',
                   'highlight': {'kind': 'event', 'id': 'khamis-meets-rouhani'},
                   'highlights': [{'start': 0,
                                   'end': 67,
-                                  'text': 'خلال لقائه روحاني.. خميس يأمل في توصل لقاء أستانا إلى حل بشأن '
-                                          'سوريا',
+                                  'text': 'خلال لقائه روحاني.. خميس يأمل في توصل لقاء أستانا إلى حل بشأن سوريا',
                                   'role': 'evidence'},
                                  {'start': 69,
                                   'end': 164,
-                                  'text': 'التقى رئيس الوزراء عماد خميس, في طهران, عدد من المسؤولين '
-                                          'الإيرانيين من بينهم الرئيس حسن روحاني.',
+                                  'text': 'التقى رئيس الوزراء عماد خميس, في طهران, عدد من المسؤولين الإيرانيين من '
+                                          'بينهم الرئيس حسن روحاني.',
                                   'role': 'evidence'}],
-                  'text_marked': '<mark>خلال لقائه روحاني.. خميس يأمل في توصل لقاء أستانا إلى حل بشأن '
-                                 'سوريا</mark>\n'
+                  'text_marked': '<mark>خلال لقائه روحاني.. خميس يأمل في توصل لقاء أستانا إلى حل بشأن سوريا</mark>\n'
                                  '\n'
                                  '<mark>التقى رئيس الوزراء عماد خميس, في طهران, عدد من المسؤولين الإير…'},
          'meta': {}},
@@ -180,16 +178,16 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
                    'plover': None,
                    'event_count': 0,
                    'statement_count': 1}],
-         'meta': {'limit': 22, 'total': 22}},
+         'meta': {'limit': 23, 'total': 23}},
     ),
     '/v1/search': (
         {'q': 'أستانا', 'limit': '2'},
         {'data': [{'kind': 'event',
                    'id': 'astana-talks-planned',
                    'score': 1.0,
-                   'title': 'Syrian-Syrian talks in Astana under Russian-Turkish-Iranian sponsorship',
+                   'title': 'Syrian-Syrian talks in Astana scheduled under Russian-Turkish-Iranian sponsorship',
                    'snippet': {'field': 'title_en',
-                               'text': 'Syrian-Syrian talks in Astana under Russian-Turkish-Iranian '
+                               'text': 'Syrian-Syrian talks in Astana scheduled under Russian-Turkish-Iranian '
                                        'sponsorship',
                                'offset': 0,
                                'matches': [{'start': 23, 'end': 29}]}},
@@ -198,33 +196,31 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
                    'score': 1.0,
                    'title': 'Imad Khamis meets Iranian President Hassan Rouhani in Tehran',
                    'snippet': {'field': 'summary_en',
-                               'text': 'nian President Hassan Rouhani in Tehran. At the meeting Khamis '
-                                       'hoped the coming Astana talks would reach a solution and said '
-                                       'Syria welcomes initiative…',
+                               'text': 'nian President Hassan Rouhani in Tehran. At the meeting Khamis hoped the '
+                                       'coming Astana talks would reach a solution and said Syria welcomes '
+                                       'initiative…',
                                'offset': 41,
                                'matches': [{'start': 80, 'end': 86}, {'start': 204, 'end': 210}]}}],
-         'meta': {'limit': 2, 'total': 15}},
+         'meta': {'limit': 2, 'total': 13}},
     ),
     '/v1/stats/timeline': (
         {'interval': 'month', 'from': '2017-01-01', 'to': '2017-02-28'},
-        {'data': [{'start': '2017-01-01', 'end': '2017-01-31', 'count': 10, 'ranged': 6},
+        {'data': [{'start': '2017-01-01', 'end': '2017-01-31', 'count': 9, 'ranged': 5},
                   {'start': '2017-02-01', 'end': '2017-02-28', 'count': 0, 'ranged': 0}],
          'meta': {'interval': 'month',
                   'group_by': None,
                   'from': '2017-01-01',
                   'to': '2017-02-28',
                   'buckets': 2,
-                  'total': 10,
-                  'ranged': 6,
+                  'total': 9,
+                  'ranged': 5,
                   'undated': 6}},
     ),
     '/v1/stats/facets': (
         {'facet': 'status'},
-        {'data': {'status': [{'value': 'background', 'label': 'background', 'count': 6},
-                             {'value': 'occurred', 'label': 'occurred', 'count': 6}]},
-         'meta': {'total': 16,
-                  'limit': 50,
-                  'facets': {'status': {'values': 4, 'missing': 0, 'truncated': False}}}},
+        {'data': {'status': [{'value': 'occurred', 'label': 'occurred', 'count': 6},
+                             {'value': 'background', 'label': 'background', 'count': 5}]},
+         'meta': {'total': 15, 'limit': 50, 'facets': {'status': {'values': 4, 'missing': 0, 'truncated': False}}}},
     ),
     '/v1/network': (
         {'participant': 'hassan-rouhani', 'limit': '3'},
@@ -263,8 +259,8 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
         {'data': [{'number': 1,
                    'mode': 'full',
                    'sources': {'added': ['000_59c438f4edc17540'], 'changed': [], 'removed': []},
-                   'counts': {'sources': 1, 'participants': 20, 'places': 6, 'events': 16, 'statements': 13},
-                   'changes': {'event': {'added': 16, 'changed': 0, 'removed': 0}}}],
+                   'counts': {'sources': 1, 'participants': 20, 'places': 6, 'events': 15, 'statements': 12},
+                   'changes': {'event': {'added': 15, 'changed': 0, 'removed': 0}}}],
          'meta': {'release': 1, 'limit': 1, 'total': 1}},
     ),
     '/v1/releases/{number}': (
@@ -272,7 +268,7 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
         {'data': {'number': 1,
                   'mode': 'full',
                   'sources': {'added': ['000_59c438f4edc17540'], 'changed': [], 'removed': []},
-                  'counts': {'sources': 1, 'participants': 20, 'places': 6, 'events': 16, 'statements': 13}},
+                  'counts': {'sources': 1, 'participants': 20, 'places': 6, 'events': 15, 'statements': 12}},
          'meta': {'release': 1}},
     ),
     '/v1/changes': (
@@ -282,9 +278,28 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
                    'change': 'added',
                    'release': 1,
                    'record': {'id': 'astana-talks-planned',
-                              'title_en': 'Syrian-Syrian talks in Astana under Russian-Turkish-Iranian sponsorship',
+                              'title_en': 'Syrian-Syrian talks in Astana scheduled under Russian-Turkish-Iranian '
+                                          'sponsorship',
                               'first_release': 1,
                               'last_release': 1}}],
          'meta': {'release': 1, 'since': 0, 'limit': 2}},
+    ),
+    '/v1/stats/dyads': (
+        {'source_actor': 'imad-khamis', 'limit': '2'},
+        {'data': [{'source': 'imad-khamis',
+                   'target': 'ali-akbar-velayati',
+                   'source_label': 'Imad Khamis',
+                   'target_label': 'Ali Akbar Velayati',
+                   'count': 1,
+                   'goldstein_sum': 1.0,
+                   'goldstein_mean': 1.0},
+                  {'source': 'imad-khamis',
+                   'target': 'eshaq-jahangiri',
+                   'source_label': 'Imad Khamis',
+                   'target_label': 'Eshaq Jahangiri',
+                   'count': 1,
+                   'goldstein_sum': 1.0,
+                   'goldstein_mean': 1.0}],
+         'meta': {'release': 1, 'dyads': 6, 'limit': 2, 'truncated': True, 'interval': None}},
     ),
 }
