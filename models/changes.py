@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import json
 
-from .history import RecordRelease, Release
-from .records import Event, Participant, Place, Source, Statement
+from .history import RECORD_MODELS as MODEL_OF, RecordRelease, Release
 
-#: history kind -> the model of its records
-MODEL_OF = {"source": Source, "event": Event, "statement": Statement, "participant": Participant, "place": Place}
 #: records read together (one query on record_release per batch)
 BATCH = 500
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from peewee import CharField, CompositeKey, IntegerField, TextField
 
-from .records import BaseModel
+from .records import BaseModel, Event, Participant, Place, Source, Statement
 
 #: the kinds of record whose history is kept
-RECORD_KINDS = ("source", "event", "statement", "participant", "place")
+RECORD_MODELS = {"source": Source, "event": Event, "statement": Statement, "participant": Participant, "place": Place}
+RECORD_KINDS = tuple(RECORD_MODELS)
 
 
 class Release(BaseModel):

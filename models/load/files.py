@@ -24,13 +24,6 @@ class LoadError(Exception):
         super().__init__(f"{len(problems)} problem(s) in seeds/fixtures")
 
 
-def dataset_files(root: Path) -> list[Path]:
-    """Every file whose bytes define the dataset, in a stable order."""
-    files = [p for p in (root / "seeds").glob("*") if p.suffix in (".txt", ".json")]
-    files += [p for p in (root / "fixtures").rglob("*") if p.suffix in (".json", ".ndjson")]
-    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
-
-
 def dataset_version(root: Path) -> str:
     """A hash of the seeds and fixtures: it changes exactly when the data does (the same
     as a load computes: models/load/plan.py)."""

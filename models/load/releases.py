@@ -16,12 +16,11 @@ import time
 from peewee import CharField, CompositeKey, fn
 
 from .. import backends
-from ..history import RECORD_KINDS, RecordRelease, Release, Tombstone, create_tables, current_release
-from ..records import BaseModel, DatasetMeta, Event, Participant, Place, Source, Statement
+from ..history import RECORD_KINDS, RECORD_MODELS, RecordRelease, Release, Tombstone, create_tables, current_release
+from ..records import BaseModel, DatasetMeta
 
 #: model -> the history kind of its rows
-KIND_OF = {Source: "source", Event: "event", Statement: "statement", Participant: "participant", Place: "place"}
-MODEL_OF = {kind: model for model, kind in KIND_OF.items()}
+KIND_OF = {model: kind for kind, model in RECORD_MODELS.items()}
 
 
 class LoadDigest(BaseModel):
