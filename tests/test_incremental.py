@@ -221,14 +221,19 @@ def test_a_killed_load_leaves_the_previous_release_served(corpus, tmp_path):
     tree.change("syn_00003", random.Random(3))
     tree.add(HELD_BACK[1])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    for delay, full in ((0.5, False), (1.2, False), (0.8, True), (2.0, True)):
+    killed = 0
+    for delay, full in ((0.3, False), (0.6, False), (1.0, False), (0.8, True), (2.0, True)):
         process = subprocess.Popen([sys.executable, "-m", "api.cli", "load", "--root", str(tree.path),
                                     "--database-url", url, *(["--full"] if full else [])], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
+        if process.poll() is not None:  # it finished before the kill: the later trials would start
+            break                         # from the new release
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
+        killed += 1
         assert loader.loaded_version(open_database(url)) == first.dataset_version
         assert answers(url, paths) == before
+    assert killed >= 2, "no load was killed before it committed"
     after = loader.load(tree.path, open_database(url))
     assert after.release == first.release + 1 and after.dataset_version != first.dataset_version
