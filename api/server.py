@@ -29,6 +29,12 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
         "worker_class": "api.worker.SlowClientSafeWorker",
         "threads": threads,
         "preload_app": True,
+        # Each worker listens on its own socket (SO_REUSEPORT) and the kernel spreads new
+        # connections over them by their addresses. With one shared socket the worker whose
+        # event loop wakes first accepts a whole burst, and a pool of keep-alive clients (a
+        # load balancer, wrk's 8 connections) can sit on one worker while the other idles:
+        # measured 2-3x slower than an even spread (issue 20).
+        "reuse_port": True,
         "control_socket_disable": True,
         "timeout": 60,
         "graceful_timeout": 30,
