@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 
-from . import backends, daycounts, search
+from peewee import Value
+
+from . import backends, daycounts, documents, search
 from .filters import (EVENT_FILTERS, PARTICIPANT_FILTERS, PLACE_FILTERS, SOURCE_FILTERS, STATEMENT_FILTERS, as_list,
                       conditions)
 from .paging import Branches, count
@@ -149,6 +151,27 @@ def docs_by_id(model, ids, column=None) -> dict[str, dict]:
         return {}
     rows = model.select(model.id, column or model.doc).where(model.id.in_(ids)).tuples()
     return {rid: json.loads(doc) for rid, doc in rows}
+
+
+def texts_by_id(wanted: dict[tuple, list[str]]) -> dict[tuple, dict[str, str]]:
+    """Stored texts of several kinds at once, served compact: ``{(model, column): ids}`` →
+    ``{(model, column): {id: text}}``, in one query (a UNION ALL of one part per kind)."""
+    parts, keys = [], []
+    for (model, column), ids in wanted.items():
+        ids = list(dict.fromkeys(ids))
+        if ids:
+            parts.append(model.select(Value(len(keys)).alias("part"), model.id, getattr(model, column).alias("text"))
+                         .where(model.id.in_(ids)))
+            keys.append((model, column))
+    found: dict[tuple, dict[str, str]] = {key: {} for key in keys}
+    if not parts:
+        return found
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.union_all(part)
+    for part, record_id, text in union.tuples():
+        found[keys[part]][record_id] = documents.compact(text)
+    return found
 
 
 def doc_of(model, record_id: str) -> dict | None:

@@ -232,7 +232,7 @@ class SourceEntity(BaseModel):
 
 
 #: Bump when a table changes: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "9"
+SCHEMA_VERSION = "10"
 
 TABLES = [
     DatasetMeta,
