@@ -181,6 +181,22 @@ def release() -> int:
 
 
 class RequestDatabase:
+    def known_version(self) -> str | None:
+        """The dataset version, if this thread's connection knows it without a query (nothing was
+        committed since it last read it): the validity check of a cached answer served before
+        Flask (api.response_cache). None when it must be read, or the database cannot be reached."""
+        close_unclosed()
+        try:
+            db = self.router.connect()
+        except UNAVAILABLE_ERRORS:
+            return None
+        try:
+            return self.router.known_version(db)[1]
+        except UNAVAILABLE_ERRORS:
+            return None
+        finally:
+            self.router.release(db, reusable=True)
+
     def init_app(self, app: Flask) -> None:
         router = self.router = ReadRouter(app.config["DATABASE_URL"], app.config["DATABASE_REPLICA_URLS"])
         app.extensions["request_database"] = self

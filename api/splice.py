@@ -23,9 +23,12 @@ BATCH = 500
 
 #: a flat JSON object that starts with its id: the summary of a participant or place, as every record
 #: that names one holds it (strings may hold braces and escaped quotes; the summary holds no object)
-SUMMARY = r'\{"id":"([^"\\]*)"(?:[^{}"]|"(?:[^"\\]|\\.)*")*\}'
+#: (possessive: a run of plain characters is taken in one step, never given back)
+SUMMARY = r'\{"id":"([^"\\]*+)"(?:[^{}"]++|"(?:[^"\\]++|\\.)*+")*+\}'
 _PARTICIPANT_LINK = re.compile(r'"participant":' + SUMMARY)
-_SUMMARY = re.compile(SUMMARY)
+#: the id at the start of a summary (a record id holds no quote or backslash: models.vocabulary)
+_LINKED_ID = re.compile(r'"participant":\{"id":"([^"]*)"')
+_SUMMARY_ID = re.compile(r'\{"id":"([^"]*)"')
 _STRING = re.compile(r'"([^"\\]*)"')
 
 
@@ -40,8 +43,13 @@ class Splice:
     rewrite: Callable[[str, str, dict[str, str]], str]  # (member, name, texts by id) -> member
 
 
-def _summary_ids(member: str) -> list[str]:
-    return _SUMMARY.findall(member)
+def _linked_ids(member: str) -> list[str]:
+    return _LINKED_ID.findall(member)
+
+
+def _summary_id(member: str) -> list[str]:
+    found = _SUMMARY_ID.match(member, member.index(":") + 1)
+    return [found.group(1)] if found else []
 
 
 def _list_ids(member: str) -> list[str]:
@@ -63,7 +71,7 @@ def _links(member: str, name: str, texts: dict[str, str]) -> str:
 
 def _one(member: str, name: str, texts: dict[str, str]) -> str:
     """A member naming one record (a summary or an id, or null) as that record, if it exists."""
-    ids = _summary_ids(member) if member[len(name) + 3] == "{" else _value_id(member)
+    ids = _summary_id(member) if member[len(name) + 3] == "{" else _value_id(member)
     text = texts.get(ids[0]) if ids else None
     return f'"{name}":{text}' if text is not None else member
 
@@ -74,10 +82,10 @@ def _many(member: str, name: str, texts: dict[str, str]) -> str:
 
 
 #: the ``include`` values of the resources (api/resources.py)
-PARTICIPANTS = Splice("participants", Participant, "embedded", _summary_ids, _links)
-PLACE = Splice("place", Place, "embedded", _summary_ids, _one)
+PARTICIPANTS = Splice("participants", Participant, "embedded", _linked_ids, _links)
+PLACE = Splice("place", Place, "embedded", _summary_id, _one)
 STATEMENTS = Splice("statements", Statement, "doc", _list_ids, _many)
-SPEAKER = Splice("speaker", Participant, "embedded", _summary_ids, _one)
+SPEAKER = Splice("speaker", Participant, "embedded", _summary_id, _one)
 EVENT = Splice("event", Event, "doc", _value_id, _one)
 
 
