@@ -21,9 +21,14 @@ class NotLoaded(Exception):
     """The database answers but holds no loaded dataset."""
 
 
-def dataset_meta() -> dict:
+#: what every request reads of the dataset's metadata (not the codebook's text, which is large)
+SERVING_META = ("dataset_version", "release")
+
+
+def dataset_meta(keys: tuple[str, ...] = SERVING_META) -> dict:
+    """Values of the dataset's metadata (dataset_meta), by key."""
     try:
-        return {row.key: row.value for row in DatasetMeta.select()}
+        return dict(DatasetMeta.select(DatasetMeta.key, DatasetMeta.value).where(DatasetMeta.key.in_(keys)).tuples())
     except Exception as error:  # missing table: nothing was loaded yet
         if backends.current().is_missing_table(error):
             raise NotLoaded() from error
@@ -198,9 +203,10 @@ def record_spans(record_id: str) -> tuple[str, dict] | None:
 
 
 def entity_names() -> list:
-    """The gazetteer entries of every participant and place (for search.gazetteer_for)."""
+    """The gazetteer entries of every participant and place (for search.gazetteer_for), read
+    from the records as others embed them (their names, without their many mentions)."""
     return [search.entry_of(json.loads(doc)) for model in (Participant, Place)
-            for (doc,) in model.select(model.doc).tuples()]
+            for (doc,) in model.select(model.embedded).tuples()]
 
 
 def event_types():
