@@ -213,7 +213,9 @@ class SQLite(Backend):
                                       timeout=READ_BUSY_TIMEOUT)
 
     def change_marker(self, db):
-        return db.execute_sql("PRAGMA data_version").fetchone()[0]
+        # on the driver's connection: asked before every request (the validity check of a cached
+        # answer), and instant, so neither the statement log nor the time budget's watch is needed
+        return db.connection().execute("PRAGMA data_version").fetchone()[0]
 
     def is_missing_table(self, error: Exception) -> bool:
         return "no such table" in str(error)
