@@ -34,7 +34,9 @@ class Dyad:
 
     @property
     def goldstein_mean(self) -> float | None:
-        return round(self.goldstein_sum / self.count, 4) if self.count else None
+        # from the sum as shown (4 decimals): the digits past them are float noise that depends on
+        # the order of addition, and a mean such as 49.9 / 16 = 3.11875 would round by that noise
+        return round(round(self.goldstein_sum, 4) / self.count, 4) if self.count else None
 
 
 def _complete(link, filters: dict):
@@ -66,7 +68,10 @@ def _pair_rows(filters: dict, dyad_counts: bool) -> list[tuple]:
     """(source, target, events, Goldstein sum) of every pair with matching events."""
     if dyad_counts and dyadcounts.answers(filters):
         return dyadcounts.pair_totals(filters)
-    n, total = fn.COUNT(SQL("*")), fn.SUM(fn.COALESCE(EventDyad.goldstein, 0))
+    # each score as its decimal (PostgreSQL keeps the column in single precision: summed as such,
+    # 113 scores of one decimal came to 303.7999), as the dyad counts sum them in ten-thousandths
+    score = fn.ROUND(fn.COALESCE(EventDyad.goldstein, 0).cast("NUMERIC"), SQL("4"))
+    n, total = fn.COUNT(SQL("*")), fn.SUM(score)
     query = (_dyad_rows(filters, (EventDyad.source_actor, EventDyad.target_actor, n, total))
              .group_by(EventDyad.source_actor, EventDyad.target_actor))
     return [(s, t, c, float(g or 0)) for s, t, c, g in query.tuples()]
