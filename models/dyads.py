@@ -9,12 +9,14 @@ found by the ``source_actor`` / ``target_actor`` filters.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from peewee import SQL, Select, fn
 
+from . import dyadcounts
 from .buckets import BucketOf, buckets_between
 from .counts import _bucket_key
 from .filters import STATEMENT_FILTERS, as_list, conditions
@@ -32,7 +34,9 @@ class Dyad:
 
     @property
     def goldstein_mean(self) -> float | None:
-        return round(self.goldstein_sum / self.count, 4) if self.count else None
+        # from the sum as shown (4 decimals): the digits past them are float noise that depends on
+        # the order of addition, and a mean such as 49.9 / 16 = 3.11875 would round by that noise
+        return round(round(self.goldstein_sum, 4) / self.count, 4) if self.count else None
 
 
 def _complete(link, filters: dict):
@@ -45,14 +49,10 @@ def _complete(link, filters: dict):
     return condition
 
 
-#: filters the dyad table answers alone (it holds a copy of the event's dates, Goldstein and QuadClass)
-DYAD_ONLY = {"from", "to", "include_undated", "source_actor", "target_actor", "quad_class"}
-
-
 def _dyad_rows(filters: dict, columns):
     """The complete pairs of the matching events, with ``columns``: from the dyad table alone when
     the filters allow, else through the events the filters select."""
-    if set(filters) <= DYAD_ONLY:
+    if dyadcounts.answers(filters):
         query = EventDyad.select(*columns).where(_complete(EventDyad, filters))
         if filters.get("quad_class"):
             query = query.where(EventDyad.quad_class.in_([int(v) for v in as_list(filters["quad_class"])]))
@@ -64,28 +64,53 @@ def _dyad_rows(filters: dict, columns):
             .where(_complete(EventDyad, filters)))
 
 
-def event_dyads(filters: dict) -> list[Dyad]:
-    """Matching events per directed pair, with the sum of their Goldstein scores; most events
-    first (ties by source, target). Adding ``source_actor=s&target_actor=t`` to the same
-    filters lists exactly ``count`` events."""
-    n, total = fn.COUNT(SQL("*")), fn.SUM(fn.COALESCE(EventDyad.goldstein, 0))
+def _pair_rows(filters: dict, dyad_counts: bool) -> list[tuple]:
+    """(source, target, events, Goldstein sum) of every pair with matching events."""
+    if dyad_counts and dyadcounts.answers(filters):
+        return dyadcounts.pair_totals(filters)
+    # each score as its decimal (PostgreSQL keeps the column in single precision: summed as such,
+    # 113 scores of one decimal came to 303.7999), as the dyad counts sum them in ten-thousandths
+    score = fn.ROUND(fn.COALESCE(EventDyad.goldstein, 0).cast("NUMERIC"), SQL("4"))
+    n, total = fn.COUNT(SQL("*")), fn.SUM(score)
     query = (_dyad_rows(filters, (EventDyad.source_actor, EventDyad.target_actor, n, total))
              .group_by(EventDyad.source_actor, EventDyad.target_actor))
-    found = [Dyad(s, t, c, float(g or 0)) for s, t, c, g in query.tuples()]
-    return sorted(found, key=lambda d: (-d.count, d.source, d.target))
+    return [(s, t, c, float(g or 0)) for s, t, c, g in query.tuples()]
 
 
-def dyad_series(filters: dict, dyads: list[Dyad], interval: str, first: str | None, last: str | None):
+def _rank(row: tuple):
+    return -row[2], row[0], row[1]
+
+
+def event_dyads(filters: dict, dyad_counts: bool = True) -> list[Dyad]:
+    """Matching events per directed pair, with the sum of their Goldstein scores; most events
+    first (ties by source, target). Adding ``source_actor=s&target_actor=t`` to the same
+    filters lists exactly ``count`` events. Read from the load-time dyad counts when they
+    answer the filters (``dyad_counts=False`` counts the rows anyway: tests compare)."""
+    return [Dyad(*row) for row in sorted(_pair_rows(filters, dyad_counts), key=_rank)]
+
+
+def top_dyads(filters: dict, limit: int, dyad_counts: bool = True) -> tuple[list[Dyad], int]:
+    """The first ``limit`` of :func:`event_dyads`, and how many pairs there are in all."""
+    rows = _pair_rows(filters, dyad_counts)
+    return [Dyad(*row) for row in heapq.nsmallest(limit, rows, key=_rank)], len(rows)
+
+
+def dyad_series(filters: dict, dyads: list[Dyad], interval: str, first: str | None, last: str | None,
+                dyad_counts: bool = True):
     """Fill each dyad's ``series`` (events per bucket of their anchor date, every bucket of the
     range present, zeros included); returns the buckets, or [] when nothing dated matched."""
-    key = _bucket_key(interval, EventDyad.sort_date)
-    query = (_dyad_rows(filters, (EventDyad.source_actor, EventDyad.target_actor, key, fn.COUNT(SQL("*"))))
-             .where(EventDyad.sort_date != ""))
-    if first:
-        query = query.where(EventDyad.sort_date >= first)
-    if last:
-        query = query.where(EventDyad.sort_date <= last)
-    rows = list(query.group_by(EventDyad.source_actor, EventDyad.target_actor, key).tuples())
+    if dyad_counts and dyadcounts.answers(filters) and (first, last) == (filters.get("from"), filters.get("to")):
+        # an anchor in [from, to] is an overlap of [from, to]: the anchors alone select the rows
+        rows = dyadcounts.anchor_rows(filters, lambda column: _bucket_key(interval, column), first, last)
+    else:
+        key = _bucket_key(interval, EventDyad.sort_date)
+        query = (_dyad_rows(filters, (EventDyad.source_actor, EventDyad.target_actor, key, fn.COUNT(SQL("*"))))
+                 .where(EventDyad.sort_date != ""))
+        if first:
+            query = query.where(EventDyad.sort_date >= first)
+        if last:
+            query = query.where(EventDyad.sort_date <= last)
+        rows = list(query.group_by(EventDyad.source_actor, EventDyad.target_actor, key).tuples())
     bucket_of = BucketOf(interval)
     days = [bucket_of[k] for _, _, k, _ in rows]
     low = dt.date.fromisoformat(first) if first else (min(days) if days else None)

@@ -7,6 +7,7 @@ strings. The other columns exist to filter, sort and count.
 from __future__ import annotations
 
 from peewee import (
+    BigIntegerField,
     CharField,
     DatabaseProxy,
     CompositeKey,
@@ -227,6 +228,27 @@ class EventDayCount(BaseModel):
         primary_key = CompositeKey("dimension", "edge", "value", "day")
 
 
+class DyadCount(BaseModel):
+    """Complete event dyads (both sides named) summed per date interval, pair and QuadClass, for
+    /v1/stats/dyads (models/dyadcounts.py). ``''`` stands for an open or unknown date."""
+
+    date_start = CharField()
+    date_end = CharField()
+    source_actor = CharField()
+    target_actor = CharField()
+    quad_class = IntegerField()  # 0: none
+    # with both dates, the bit length of the interval's length in days (0: one day; c: at most
+    # 2**c - 1 days), else NULL: how far before ``from`` an event of the class can start and reach it
+    span_class = IntegerField(null=True)
+    n = IntegerField()  # events
+    # their Goldstein scores summed, in ten-thousandths (the precision the API shows; a missing score
+    # counts 0): an integer, so that an incremental load's additions and removals stay exact
+    goldstein_e4 = BigIntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("date_start", "date_end", "source_actor", "target_actor", "quad_class")
+
+
 class SourceEntity(BaseModel):
     """One source's entry for a participant or place, as its fixture file gives it.
 
@@ -265,6 +287,7 @@ TABLES = [
     Statement,
     StatementTopic,
     EventDayCount,
+    DyadCount,
     SourceEntity,
     EventDyad,
     StatementDyad,
@@ -295,6 +318,12 @@ INDEXES = [
     (EventDyad, ("target_actor", "event"), False),
     (EventDyad, ("event",), False),
     (EventDyad, ("sort_date", "source_actor", "target_actor"), False),
+    # dyad counts read index-only: by start (and end-only rows, start ''), by end for open ends, by
+    # length and start for the intervals that began before ``from`` (models/dyadcounts.py)
+    (DyadCount, ("date_start", "date_end", "source_actor", "target_actor", "quad_class", "n", "goldstein_e4"), False),
+    (DyadCount, ("date_end", "date_start", "source_actor", "target_actor", "quad_class", "n", "goldstein_e4"), False),
+    (DyadCount, ("span_class", "date_start", "date_end", "source_actor", "target_actor", "quad_class", "n",
+                 "goldstein_e4"), False),
     (StatementDyad, ("source_actor", "target_actor", "statement"), False),
     (StatementDyad, ("target_actor", "statement"), False),
     (StatementDyad, ("statement",), False),

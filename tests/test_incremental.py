@@ -24,6 +24,11 @@ from models.load import incremental
 from .conftest import ROOT, new_pg_database
 
 SOURCES = 40
+#: /v1/stats/dyads as the dyad counts answer it (dates, open ends, undated, quad_class, series)
+DYAD_PATHS = ["/v1/stats/dyads?limit=1000", "/v1/stats/dyads?limit=1000&from=2014-01-01&to=2016-12-31",
+              "/v1/stats/dyads?limit=1000&from=2019-06-01&include_undated=true",
+              "/v1/stats/dyads?limit=1000&to=2012-12-31&quad_class=1,3",
+              "/v1/stats/dyads?limit=200&from=2011-01-01&to=2020-12-31&interval=year"]
 HELD_BACK = ("syn_00037", "syn_00038", "syn_00039", "syn_00040")
 
 
@@ -84,6 +89,7 @@ def urls(client) -> list[str]:
         "/v1/network?limit=200", "/v1/events?limit=20&from=2014-01-01&to=2016-12-31",
         "/v1/events?limit=1000&fields=id,title_en", "/v1/search?q=Syria&limit=100", "/v1/search?q=سوريا&limit=100",
         "/v1/search?q=medical&limit=100", "/v1/events?q=Russia&limit=100", "/v1/events?q=Moussa&limit=100",
+        *DYAD_PATHS,
     ]
     listing = client.get("/v1/events?limit=500").get_json()["data"]
     found += [f"/v1/events/{e['id']}?include=participants,statements,place" for e in listing[::40]]
@@ -190,6 +196,21 @@ def test_a_broken_day_count_update_is_caught(corpus, tmp_path, monkeypatch):
     paths = ["/v1/events?limit=1&from=2015-01-01&to=2018-12-31", "/v1/stats/facets?facet=status&to=2018-12-31",
              "/v1/stats/facets?facet=status&to=2013-12-31", "/v1/events?limit=1&to=2013-12-31"]
     assert differences(answers(url, paths), answers(reference, paths))
+
+
+def test_a_broken_dyad_count_update_is_caught(corpus, tmp_path, monkeypatch):
+    """The comparison above is able to fail on the dyad counts: removed events left counted are seen."""
+    tree = Tree(corpus, tmp_path / "tree")
+    url = f"sqlite:///{tmp_path / 'inc' / 'events.sqlite3'}"
+    db = open_database(url, create_dir=True)
+    loader.load(tree.path, db)
+    real = incremental.apply_dyad_counts
+    monkeypatch.setattr(incremental, "apply_dyad_counts", lambda removed, added: real(type(removed)(), added))
+    tree.remove("syn_00005")
+    assert loader.load(tree.path, db).mode == "incremental"
+    reference = f"sqlite:///{tmp_path / 'full' / 'events.sqlite3'}"
+    loader.load(tree.path, open_database(reference, create_dir=True))
+    assert differences(answers(url, DYAD_PATHS), answers(reference, DYAD_PATHS))
 
 
 def test_an_unchanged_tree_changes_nothing(corpus, tmp_path):

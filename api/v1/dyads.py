@@ -80,8 +80,7 @@ class Dyads(MethodView):
         """
         fmt = negotiated(args)
         filters = event_filters({k: v for k, v in args.items() if k != "interval"})
-        found = dyads.event_dyads(filters)
-        shown = found[:args["limit"]]
+        shown, found = dyads.top_dyads(filters, args["limit"])
         buckets = []
         if args.get("interval"):
             try:
@@ -90,8 +89,10 @@ class Dyads(MethodView):
                 message = f"{error}: use a longer interval or a narrower from/to"
                 raise Problem(400, f"Invalid query parameter 'interval': {message}", {"interval": [message]}) from None
         if fmt == "csv":
+            # sums rounded as in JSON: the digits past them are the float noise of the order of addition
             return csv_response("dyads", ["source", "target", "count", "goldstein_sum", "goldstein_mean"],
-                                ([d.source, d.target, d.count, d.goldstein_sum, d.goldstein_mean] for d in shown))
+                                ([d.source, d.target, d.count, round(d.goldstein_sum, 4), d.goldstein_mean]
+                                 for d in shown))
         names = stats.labels("participant", [d.source for d in shown] + [d.target for d in shown])
         data = []
         for d in shown:
@@ -102,5 +103,5 @@ class Dyads(MethodView):
                 item["series"] = [{"start": b.start.isoformat(), "end": b.end.isoformat(), "count": d.series.get(b.start, 0)}
                                   for b in buckets]
             data.append(item)
-        return envelope(data, {"dyads": len(found), "limit": args["limit"], "truncated": len(found) > len(shown),
+        return envelope(data, {"dyads": found, "limit": args["limit"], "truncated": found > len(shown),
                                "interval": args.get("interval")})

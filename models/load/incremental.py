@@ -28,9 +28,9 @@ from pathlib import Path
 
 from peewee import fn
 
-from .. import backends, daycounts, documents, search
+from .. import backends, daycounts, documents, dyadcounts, search
 from ..records import (
-    CameoCode, DatasetMeta, Event, EventCountry, EventDayCount, EventDyad, EventParticipant, EventTopic, Participant,
+    CameoCode, DatasetMeta, DyadCount, Event, EventCountry, EventDayCount, EventDyad, EventParticipant, EventTopic, Participant,
     Place, Source, SourceEntity, Statement, StatementDyad, StatementTopic, Topic,
 )
 from .files import LoadError, Problem
@@ -121,6 +121,7 @@ class OldRows:
         self.events: list[str] = []
         self.statements: list[str] = []
         self.day_counts = daycounts.DayCounter()
+        self.dyad_counts = dyadcounts.DyadCounter()
         self.entities: dict[str, set] = {"participants": set(), "places": set()}
 
     @classmethod
@@ -141,6 +142,12 @@ class OldRows:
                                    status=status, plover=plover, countries=countries.get(event_id))
                 if place:
                     old.entities["places"].add(place)
+            for row in EventDyad.select(EventDyad.date_start, EventDyad.date_end, EventDyad.source_actor,
+                                        EventDyad.target_actor, EventDyad.quad_class, EventDyad.goldstein).where(
+                    EventDyad.event.in_(events)).tuples():
+                start, end, source, target, quad, goldstein = row
+                old.dyad_counts.add(start=start, end=end, source=source, target=target, quad_class=quad,
+                                    goldstein=goldstein)
             old.entities["participants"].update(p for (p,) in EventParticipant.select(EventParticipant.participant)
                                                 .where(EventParticipant.event.in_(events)).tuples())
             for statement_id, speaker in Statement.select(Statement.id, Statement.speaker).where(
@@ -314,6 +321,7 @@ class IncrementalWriter(DatabaseWriter):
              "doc": documents.dumps(documents.cameo_type(entry, self.codes[code[:2]], code_counts[code]))}
             for code, entry in self.codes.items()))
         apply_day_counts(self.old.day_counts, self.day_counts)
+        apply_dyad_counts(self.old.dyad_counts, self.dyad_counts)
         self.index.finish()
         DatasetMeta.delete().execute()
         self.insert(DatasetMeta, self.meta_rows(version))
@@ -390,6 +398,46 @@ def apply_day_counts(removed: daycounts.DayCounter, added: daycounts.DayCounter)
             EventDayCount.delete().where(group).execute()
         elif not EventDayCount.select().where(group & (EventDayCount.edge == "undated")).exists():
             EventDayCount.insert(dimension=dimension, edge="undated", value=value, day="", n=0, ranged=0, cum=0).execute()
+
+
+def apply_dyad_counts(removed: dyadcounts.DyadCounter, added: dyadcounts.DyadCounter) -> None:
+    """Bring DyadCount to what a full load would write: the stored rows of every key whose
+    counts change, plus the added and minus the removed events; a row of no events dropped."""
+    delta = defaultdict(lambda: [0, 0])
+    for counter, sign in ((removed, -1), (added, 1)):
+        for key, (n, goldstein) in counter.counts.items():
+            delta[key][0] += sign * n
+            delta[key][1] += sign * goldstein
+    changed = {key: change for key, change in delta.items() if change != [0, 0]}
+    stored = {}
+    d = DyadCount
+    for part in chunks(sorted({key[0] for key in changed})):  # by start day: few per load
+        for *key, n, goldstein in d.select(d.date_start, d.date_end, d.source_actor, d.target_actor, d.quad_class,
+                                           d.n, d.goldstein_e4).where(d.date_start.in_(part)).tuples():
+            if tuple(key) in changed:
+                stored[tuple(key)] = (n, goldstein)
+    deleted, updated, inserted = [], [], []
+    for key, (dn, dg) in sorted(changed.items()):
+        n, goldstein = stored.get(key, (0, 0))
+        n, goldstein = n + dn, goldstein + dg
+        if n <= 0:
+            if key in stored:
+                deleted.append(key)
+        elif key in stored:
+            updated.append((n, goldstein, *key))
+        else:
+            inserted.append(dyadcounts.row_of(key, n, goldstein))
+    db = d._meta.database
+    mark = db.param
+    where = " AND ".join(f'"{c}" = {mark}' for c in ("date_start", "date_end", "source_actor", "target_actor",
+                                                      "quad_class"))
+    cursor = db.cursor()
+    if deleted:
+        cursor.executemany(f'DELETE FROM "dyad_count" WHERE {where}', deleted)
+    if updated:
+        cursor.executemany(f'UPDATE "dyad_count" SET "n" = {mark}, "goldstein_e4" = {mark} WHERE {where}', updated)
+    for part in chunks(inserted, 2_000):
+        backends.of(db).bulk_insert(db, d, part)
 
 
 class DayCountWrites:

@@ -6,13 +6,14 @@ import json
 import time
 from collections import Counter, defaultdict
 
-from .. import backends, daycounts, documents, search
+from .. import backends, daycounts, documents, dyadcounts, search
 from ..vocabulary import quad_class
 from .directed import dyads
 from ..records import (
     SCHEMA_VERSION,
     CameoCode,
     DatasetMeta,
+    DyadCount,
     Event,
     EventCountry,
     EventDayCount,
@@ -56,6 +57,7 @@ class DatabaseWriter(Sink):
         self.code_counts: dict = defaultdict(Counter)
         self.index = search.IndexWriter(db)
         self.day_counts = daycounts.DayCounter()
+        self.dyad_counts = dyadcounts.DyadCounter()
 
     def insert(self, model, rows) -> None:
         batch = []
@@ -171,8 +173,10 @@ class DatabaseWriter(Sink):
         rows.events.append(row)
         copied = {"date_start": start, "date_end": end, "sort_date": row["sort_date"], "goldstein": row["goldstein"],
                   "quad_class": row["quad_class"]}
-        rows.dyads.extend({"event": record["id"], "source_actor": s, "target_actor": t, **copied}
-                          for s, t in dyads(record["source_actors"], record["target_actors"]))
+        for s, t in dyads(record["source_actors"], record["target_actors"]):
+            rows.dyads.append({"event": record["id"], "source_actor": s, "target_actor": t, **copied})
+            self.dyad_counts.add(start=start, end=end, source=s, target=t, quad_class=row["quad_class"],
+                                 goldstein=row["goldstein"])
         countries = self.link_participants(record, rows)
         if place:
             self.place_counts[record["place"]]["events"] += 1
@@ -265,6 +269,7 @@ class DatabaseWriter(Sink):
             for code, entry in self.codes.items()))
         columns = ("dimension", "edge", "value", "day", "n", "ranged", "cum")
         self.insert(EventDayCount, (dict(zip(columns, values)) for values in self.day_counts.rows()))
+        self.insert(DyadCount, self.dyad_counts.rows())
         self.index.finish()
         self.insert(DatasetMeta, self.meta_rows(version))
 

@@ -1,0 +1,154 @@
+"""Dyad counts built at load time: what /v1/stats/dyads reads instead of ``event_dyad``.
+
+A dyad count is a question about date ranges: how many events of each directed
+pair overlap [from, to]. Pairs are many and sparse (a generated corpus of 20,000
+events has 21,000 pairs, most with one to three events), so running totals per
+pair (as ``event_day_count`` keeps per dimension) would cost one lookup per pair
+whatever the range: measured, no faster than reading the rows. What the rows need
+instead is locality: :class:`~models.records.DyadCount` holds the complete dyads
+(both sides named) summed per (start, end, pair, QuadClass), read index-only. An
+event overlapping [from, to] (disjoint cases, each an index range):
+
+* starts in [from, to];
+* started before ``from`` and ends on or after it: per span class c (an interval
+  of at most 2**c - 1 days), a start in [from - (2**c - 1), from): day-dated events,
+  most of them, are never read outside the range, year-dated ones a year before;
+* started before ``from`` and has no end;
+* has only an end, on or after ``from``.
+
+A request whose filters are more than dates, sides and quad_class is counted from
+the events (models/dyads.py); tests/test_dyad_counts.py checks both ways agree.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from peewee import Select, fn
+
+from .filters import as_list
+from .records import DyadCount
+
+#: Goldstein sums are kept in these units
+E4 = 10_000
+#: filters the dyad counts answer alone
+DYAD_ONLY = {"from", "to", "include_undated", "source_actor", "target_actor", "quad_class"}
+
+
+# --------------------------------------------------------------------------- building (at load time)
+
+
+class DyadCounter:
+    """Collects the counts while the loader writes events (and, for an incremental load, the
+    counts of the events it removes); ``rows()`` gives the table."""
+
+    def __init__(self):
+        # (start, end, source, target, quad_class) -> [events, Goldstein sum in ten-thousandths]
+        self.counts: dict[tuple, list] = defaultdict(lambda: [0, 0])
+
+    def add(self, *, start: str | None, end: str | None, source: str | None, target: str | None,
+            quad_class: int | None, goldstein: float | None) -> None:
+        if source is None or target is None:  # a side named alone is not a dyad
+            return
+        count = self.counts[start or "", end or "", source, target, quad_class or 0]
+        count[0] += 1
+        count[1] += round((goldstein or 0.0) * E4)
+
+    def rows(self):
+        for key in sorted(self.counts):
+            n, goldstein = self.counts[key]
+            if n:
+                yield row_of(key, n, goldstein)
+
+
+def row_of(key: tuple, n: int, goldstein_e4: int) -> dict:
+    start, end, source, target, quad = key
+    span = (dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days if start and end else None
+    return {"date_start": start, "date_end": end, "source_actor": source, "target_actor": target, "quad_class": quad,
+            "span_class": None if span is None else span.bit_length(), "n": n, "goldstein_e4": goldstein_e4}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def answers(filters: dict) -> bool:
+    return set(filters) <= DYAD_ONLY
+
+
+def _longest_span_class() -> int:
+    return DyadCount.select(fn.MAX(DyadCount.span_class)).scalar() or 0
+
+
+def _sides(query, filters: dict):
+    if filters.get("source_actor"):
+        query = query.where(DyadCount.source_actor.in_(as_list(filters["source_actor"])))
+    if filters.get("target_actor"):
+        query = query.where(DyadCount.target_actor.in_(as_list(filters["target_actor"])))
+    if filters.get("quad_class"):
+        query = query.where(DyadCount.quad_class.in_(sorted({int(v) for v in as_list(filters["quad_class"])})))
+    return query
+
+
+def _branches(filters: dict, columns) -> list:
+    """Selects of the rows overlapping the filters' dates, each an index range; their union
+    (disjoint) is every matching row."""
+    start, end = filters.get("from"), filters.get("to")
+    d = DyadCount
+
+    def select(*terms):
+        query = _sides(d.select(*columns), filters)
+        return query.where(*terms) if terms else query
+
+    if not start and not end:  # no date filter: every row, dated or not
+        return [select()]
+    end = end or "9999-12-31"
+    branches = []
+    if start:
+        first = dt.date.fromisoformat(start)
+        branches.append(select(d.date_start.between(start, end)))  # starts in the range
+        for span_class in range(1, _longest_span_class() + 1):  # began before it, still running at ``from``
+            earliest = (first - dt.timedelta(days=2 ** span_class - 1)).isoformat()
+            branches.append(select(d.span_class == span_class, d.date_start >= earliest, d.date_start < start,
+                                   d.date_end >= start))
+        branches.append(select(d.date_end == "", d.date_start > "", d.date_start < start))  # began, no end
+        branches.append(select(d.date_start == "", d.date_end >= start))  # only an end
+    else:
+        branches.append(select(d.date_start > "", d.date_start <= end))
+        branches.append(select(d.date_start == "", d.date_end > ""))
+    if filters.get("include_undated"):
+        branches.append(select(d.date_start == "", d.date_end == ""))
+    return branches
+
+
+def pair_totals(filters: dict) -> list[tuple[str, str, int, float]]:
+    """(source, target, events, Goldstein sum) of every pair with matching events."""
+    d = DyadCount
+    branches = _branches(filters, (d.source_actor.alias("s"), d.target_actor.alias("t"), d.n.alias("n"),
+                                   d.goldstein_e4.alias("g")))
+    union = branches[0]
+    for branch in branches[1:]:
+        union = union.union_all(branch)
+    rows = union.alias("r")
+    query = Select([rows], [rows.c.s, rows.c.t, fn.SUM(rows.c.n), fn.SUM(rows.c.g)]).group_by(rows.c.s, rows.c.t)
+    db = d._meta.database
+    # the driver's rows as they come (thousands of pairs: peewee's per-row wrapping costs more than the SQL)
+    cursor = db.execute_sql(*query.bind(db).sql())
+    return [(s, t, int(n), int(g) / E4) for s, t, n, g in cursor.fetchall()]
+
+
+def anchor_rows(filters: dict, key_of, first: str | None, last: str | None):
+    """(source, target, bucket key, events) of the dated matching rows whose anchor date (start,
+    else end) lies in [first, last]; ``key_of(column)`` gives the bucket key of a date column."""
+    d = DyadCount
+    out = []
+    for column, terms in ((d.date_start, [d.date_start > ""]), (d.date_end, [d.date_start == "", d.date_end > ""])):
+        if first:
+            terms.append(column >= first)
+        if last:
+            terms.append(column <= last)
+        key = key_of(column)
+        query = (_sides(d.select(d.source_actor, d.target_actor, key, fn.SUM(d.n)), filters).where(*terms)
+                 .group_by(d.source_actor, d.target_actor, key))
+        out.extend(query.tuples())
+    return out
+
