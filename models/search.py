@@ -431,8 +431,11 @@ class IndexWriter:
         self.add("event", doc["id"], part, start or end or "", texts, names)
 
     def add_statement(self, doc: dict) -> None:
+        # the evidence too, as for events: the sentence that reports the words names where and
+        # to whom they were said (خلال لقائه الرئيس الإيراني حسن روحاني, في طهران), the quote rarely does
         speaker = doc["speaker"]
-        self.add("statement", doc["id"], STARTED, doc["reported_on"], [doc["text_ar"], doc["text_en"]],
+        texts = [doc["text_ar"], doc["text_en"], *(span["text"] for span in doc["evidence"])]
+        self.add("statement", doc["id"], STARTED, doc["reported_on"], texts,
                  [(("speaker", speaker["id"]), [speaker["name_en"], speaker["name_ar"]])])
 
     def add_entity(self, kind: str, doc: dict) -> None:

@@ -6,7 +6,12 @@ terms. A token's stems are those of each of its :func:`~models.text.index_forms`
 مفاوضات different stems, their forms share one. Normalisation folds ة into ه,
 which Snowball reads as a pronoun suffix; a final ه is read as ة again before
 stemming (both spellings then agree), and the Arabic stemmer is applied until the stem no longer
-changes (one pass leaves اقتصاديا at اقتصادي while الاقتصادي goes to اقتصاد). Stems are stored and searched with
+changes (one pass leaves اقتصاديا at اقتصادي while الاقتصادي goes to اقتصاد). No Arabic stem is shorter
+than :data:`MIN_ARABIC_STEM` letters unless the word itself is: Arabic roots have three letters (rarely
+two), so a pass that leaves two has taken a root letter for an affix (ولايتي went to لا, the negation,
+and found every record that says لا; وليد went to يد, "hand"), and a form without proclitics gives no
+stem when fewer letters remain (the conjunction is stripped only before three letters, as in the usual
+light stemmers). Stems are stored and searched with
 :data:`MARK` before them, so a stem never meets a word as written: matches
 through a stem rank below matches of the words as written (models/search.py).
 """
@@ -20,6 +25,11 @@ from .text import index_forms
 
 #: a private-use character before every stem term (the search tokenizers keep it as a letter)
 MARK = "\ue000"
+
+#: the fewest letters an Arabic stem (or a form stemmed for one) keeps when the word has more
+MIN_ARABIC_STEM = 3
+#: the article, alone or after ل (which drops its alef: لل)
+_ARTICLES = ("ال", "لل")
 
 _local = threading.local()  # Stemmer objects are not safe to share between threads
 _memo: dict[str, tuple[str, ...]] = {}
@@ -44,19 +54,39 @@ def _stem(token: str) -> str:
         stem, before = token[:-1] + "ة" if token.endswith("ه") else token, None
         for _ in range(4):
             before, stem = stem, arabic.stemWord(stem)
-            if stem == before or len(stem) < 3:
+            if len(stem) < MIN_ARABIC_STEM and len(stem) < len(before):
+                return before  # a root letter taken for an affix: keep the last stem of three letters
+            if stem == before:
                 break
-        return stem if len(stem) >= 2 else before
+        return stem
     if token.isascii() and token.isalpha():
         return english.stemWord(token)
     return token
+
+
+def _stemmed_forms(token: str) -> list[str]:
+    """The token and those of its forms without proclitics that Snowball should stem too.
+
+    Not a form that lost the article (ال, or لل = ل + ال): Snowball removes the article
+    itself, and nothing stands between the article and the noun, so stemming the rest again
+    only lets Snowball take the noun's first letter for a conjunction (الولايات: ولايات → لاي,
+    the stem of ولايتي). Nor a form of fewer than :data:`MIN_ARABIC_STEM` letters (وليد → يد).
+    The forms that lost a preposition or conjunction are kept: Snowball leaves لمفاوضات and
+    والسلام whole.
+    """
+    out = [token]
+    for form in index_forms(token)[1:]:
+        proclitic = token[: len(token) - len(form)]
+        if len(form) >= MIN_ARABIC_STEM and not proclitic.endswith(_ARTICLES):
+            out.append(form)
+    return out
 
 
 def stems(token: str) -> tuple[str, ...]:
     """The marked stem terms of a normalised token (each distinct stem of its index forms)."""
     found = _memo.get(token)
     if found is None:
-        found = tuple(dict.fromkeys(MARK + _stem(form) for form in index_forms(token)))
+        found = tuple(dict.fromkeys(MARK + _stem(form) for form in _stemmed_forms(token)))
         if len(_memo) >= MEMO_LIMIT:
             _memo.clear()
         _memo[token] = found

@@ -24,7 +24,7 @@ MODELS = {"event": Event, "statement": Statement, "participant": Participant, "p
 # the fields of each kind whose words can be highlighted, in the order they are tried
 SNIPPET_FIELDS = {
     "event": ("title_en", "summary_en", "evidence"),
-    "statement": ("text_ar", "text_en"),
+    "statement": ("text_ar", "text_en", "evidence"),  # evidence is indexed too (models/search.py)
     "participant": ("name_ar", "name_en", "aliases", "search_forms", "title_en"),
     "place": ("name_ar", "name_en", "aliases", "search_forms"),
 }
