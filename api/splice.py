@@ -89,12 +89,57 @@ SPEAKER = Splice("speaker", Participant, "embedded", _summary_id, _one)
 EVENT = Splice("event", Event, "doc", _value_id, _one)
 
 
+class Pieces:
+    """A record's stored text (with its releases), cut where an answer needs it: into members
+    when ``fields=`` keeps some, else only around a member that is replaced (found by its
+    name after a member break: one search in C, no split of the whole text)."""
+
+    __slots__ = ("text", "members")
+
+    def __init__(self, text: str, wanted: list[str] | None):
+        if wanted:
+            self.text = None
+            self.members = {name: member for name, member in documents.members(text).items()
+                            if name == "id" or name in wanted}
+        else:
+            self.text, self.members = text, None
+
+    def _span(self, name: str) -> tuple[int, int] | None:
+        if self.text.startswith(f'{{"{name}":'):
+            start = 1
+        else:
+            start = self.text.find(f'{documents.MEMBER_BREAK}"{name}":')
+            if start < 0:
+                return None
+            start += len(documents.MEMBER_BREAK)
+        end = self.text.find(documents.MEMBER_BREAK, start)
+        return start, end if end >= 0 else len(self.text) - 1
+
+    def get(self, name: str) -> str | None:
+        if self.members is not None:
+            return self.members.get(name)
+        span = self._span(name)
+        return self.text[span[0]:span[1]] if span else None
+
+    def put(self, name: str, member: str) -> None:
+        if self.members is not None:
+            self.members[name] = member
+            return
+        start, end = self._span(name)
+        self.text = self.text[:start] + member + self.text[end:]
+
+    def served(self) -> str:
+        if self.members is not None:
+            return documents.joined(self.members.values())
+        return documents.compact(self.text)
+
+
 def assembled(kind: str, rows, splices: list[Splice], wanted: list[str] | None):
     """The served texts of ``rows`` (each with ``id`` and ``doc``) with only the ``wanted``
     members (and ``id``) and the records of ``splices`` embedded, batch by batch."""
-    batch: list[dict[str, str]] = []
+    batch: list[Pieces] = []
     for text in changes.with_releases(kind, rows, breaks=True):
-        batch.append(_selected(documents.members(text), wanted))
+        batch.append(Pieces(text, wanted))
         if len(batch) >= BATCH:
             yield from _finished(batch, splices)
             batch = []
@@ -104,30 +149,24 @@ def assembled(kind: str, rows, splices: list[Splice], wanted: list[str] | None):
 
 def one(text: str, splices: list[Splice], wanted: list[str] | None) -> str:
     """One record's served text (``text``: its stored text with its releases, in members)."""
-    return _finished([_selected(documents.members(text), wanted)], splices)[0]
+    return _finished([Pieces(text, wanted)], splices)[0]
 
 
-def _selected(members: dict[str, str], wanted: list[str] | None) -> dict[str, str]:
-    if not wanted:
-        return members
-    return {name: member for name, member in members.items() if name == "id" or name in wanted}
-
-
-def _finished(batch: list[dict[str, str]], splices: list[Splice]) -> list[str]:
-    """The records of ``batch`` joined, the members of ``splices`` first rewritten with the texts
-    of the records they name (one query for all of them)."""
-    splices = [splice for splice in splices if any(splice.member in record for record in batch)]
-    if splices:
+def _finished(batch: list[Pieces], splices: list[Splice]) -> list[str]:
+    """The records of ``batch`` as served, the members of ``splices`` first rewritten with the
+    texts of the records they name (one query for all of them)."""
+    found_members = [(splice, [(record, record.get(splice.member)) for record in batch]) for splice in splices]
+    found_members = [(splice, [(r, m) for r, m in pairs if m is not None]) for splice, pairs in found_members]
+    found_members = [(splice, pairs) for splice, pairs in found_members if pairs]
+    if found_members:
         wanted: dict[tuple, list[str]] = {}
-        for splice in splices:
+        for splice, pairs in found_members:
             ids = wanted.setdefault((splice.model, splice.column), [])
-            for record in batch:
-                if splice.member in record:
-                    ids.extend(splice.ids(record[splice.member]))
+            for _, member in pairs:
+                ids.extend(splice.ids(member))
         texts = queries.texts_by_id(wanted)
-        for splice in splices:
+        for splice, pairs in found_members:
             found = texts.get((splice.model, splice.column), {})
-            for record in batch:
-                if splice.member in record:
-                    record[splice.member] = splice.rewrite(record[splice.member], splice.member, found)
-    return [documents.joined(record.values()) for record in batch]
+            for record, member in pairs:
+                record.put(splice.member, splice.rewrite(member, splice.member, found))
+    return [record.served() for record in batch]

@@ -159,3 +159,20 @@ def test_pages_items_and_exports_equal_the_decoded_reference(synthetic, collecti
     lines = body.decode().splitlines()
     assert len(lines) == 500  # one line per record: no line break survives from the stored text
     check_records(kind, [json.loads(line) for line in lines], include, fields, by)
+
+
+def test_pieces_cut_only_where_needed_and_agree_with_members():
+    text = documents.record_text(TRICKY)
+    for wanted in (None, ["participants", "statements", "title_en"]):
+        pieces = splice.Pieces(text, wanted)
+        for name in ("id", "participants", "statements", "nested"):
+            if wanted is None or name == "id" or name in wanted:
+                assert pieces.get(name) == documents.members(text)[name]
+            else:
+                assert pieces.get(name) is None
+        assert pieces.get("absent") is None
+        pieces.put("statements", '"statements":[]')
+        pieces.put("id", '"id":"x-2"')
+        served = json.loads(pieces.served())
+        assert served["statements"] == [] and served["id"] == "x-2"
+        assert list(served) == (list(TRICKY) if wanted is None else ["id", "title_en", "participants", "statements"])
