@@ -1,9 +1,9 @@
 """Light stemming for search: Snowball's Arabic and English stemmers, the same at index and query time.
 
 Applied to normalised tokens (models/text.py), so both backends index the same
-terms. A token's stems are those of each of its :func:`~models.text.index_forms`
-(the token and its forms without proclitics): Snowball gives المفاوضات and
-مفاوضات different stems, their forms share one. Normalisation folds ة into ه,
+terms. A token's stems are those of the token and of its :func:`~models.text.index_forms`
+(its forms without proclitics) except those that lost the article (:func:`_stemmed_forms`):
+Snowball does not strip every preposition (لمفاوضات), the forms share one stem. Normalisation folds ة into ه,
 which Snowball reads as a pronoun suffix; a final ه is read as ة again before
 stemming (both spellings then agree), and the Arabic stemmer is applied until the stem no longer
 changes (one pass leaves اقتصاديا at اقتصادي while الاقتصادي goes to اقتصاد). No Arabic stem is shorter
