@@ -339,15 +339,17 @@ class DatasetReader:
         self.merge_into(entity, record, mentions)
 
     @staticmethod
-    def merge_into(entity: Entity, record: dict, mentions: list, skipped: int = 0) -> None:
-        """A later source's entry merged into an entity: its new aliases and search forms, its mentions."""
-        for key in ("aliases", "search_forms", "roles_at_sources"):
-            known = entity.record.setdefault(key, [])
-            known.extend(v for v in record.get(key, []) if v not in known)
+    def merge_into(entity: Entity, record: dict, mentions: list, skipped: int = 0, lists: bool = True) -> None:
+        """A later source's entry merged into an entity: its new aliases and search forms (unless
+        ``lists`` is false: an entry merged before), its mentions."""
+        if lists:
+            for key in ("aliases", "search_forms", "roles_at_sources"):
+                known = entity.record.setdefault(key, [])
+                known.extend(v for v in record.get(key, []) if v not in known)
         entity.mentions.extend(mentions)
         entity.skipped += skipped
 
-    def merge_stored(self, entities: dict, entry: StoredEntry, source_id: str) -> None:
+    def merge_stored(self, entities: dict, entry: StoredEntry, source_id: str, lists: bool = True) -> None:
         """A stored entry merged as :meth:`read_entities` merges one read from a file (the
         stored entries were checked when their source was loaded)."""
         skipped = entry.count - len(entry.mentions)
@@ -364,7 +366,7 @@ class DatasetReader:
                 self.problem(self.root / entity.file, f"{entry.record['id']}.{key}",
                              f"{entry.record['id']} has {key} {entity.record[key]!r} here but "
                              f"{entry.record[key]!r} in {file}")
-        self.merge_into(entity, entry.record, entry.mentions, skipped)
+        self.merge_into(entity, entry.record, entry.mentions, skipped, lists)
 
     def check_participant(self, path, json_path, record, codebook, source_id) -> None:
         """Its actor code against the codebook; its role at this source kept by source."""

@@ -52,6 +52,8 @@ class StoredEntities:
         items = [(source_id, False, entry) for source_id, entry in read]
         items += [(entry[0], True, entry) for entry in self.entries()]
         items.sort(key=lambda item: item[0])  # stable: a source's entries keep their order
+        # an entity's entries in most sources are the same text: parsed and merged once each
+        records: dict[tuple[str, str, str], dict] = {}
         for source_id, stored, entry in items:
             if not stored:
                 reader.merge_read(merged, *entry)
@@ -60,7 +62,13 @@ class StoredEntities:
             entity = merged[kind].get(entity_id)
             have = len(entity.mentions) if entity is not None else 0
             mentions = self.mentions(source_id, kind, entity_id) if have < documents.MENTIONS_INLINE else []
-            reader.merge_stored(merged[kind], StoredEntry(kind, json.loads(record), mentions, count), source_id)
+            parsed = records.get((kind, entity_id, record))
+            if parsed is None:
+                parsed = records[kind, entity_id, record] = json.loads(record)
+                reader.merge_stored(merged[kind], StoredEntry(kind, parsed, mentions, count), source_id)
+            else:  # its names and lists are in the entity already: checked, and its mentions counted
+                reader.merge_stored(merged[kind], StoredEntry(kind, parsed, mentions, count), source_id,
+                                    lists=False)
         for kind, served in self.served.items():
             for entity_id, (doc, count) in served.items():
                 if entity_id not in self.merged[kind]:
