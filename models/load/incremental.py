@@ -57,6 +57,7 @@ def apply(root: Path, db, plan, progress):
     from . import Summary, stored_counts
 
     rewritten = plan.rewritten
+    backends.of(db).prepare_incremental(db)
     recorder = ReleaseRecorder(db)
     old = OldRows.capture(db, rewritten)
     old.delete(db, recorder)
