@@ -10,6 +10,7 @@ English and Arabic spellings of a name find the same records.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import re
 import threading
@@ -134,9 +135,16 @@ def _sequences(entry: Entry):
     """(token sequence, is a search form) of each of an entry's names and search forms."""
     for marked, texts in ((False, entry.names), (True, entry.search_forms)):
         for text in texts:
-            sequence = tuple(textnorm.tokens(text))
+            sequence = _name_tokens(text)
             if sequence:
                 yield sequence, marked
+
+
+@functools.lru_cache(maxsize=100_000)
+def _name_tokens(text: str) -> tuple[str, ...]:
+    """A name's tokens, remembered: an incremental load builds the gazetteer of the stored
+    entities and of the new ones, which share nearly all their names."""
+    return tuple(textnorm.tokens(text))
 
 
 class Gazetteer:

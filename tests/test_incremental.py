@@ -258,3 +258,44 @@ def test_a_killed_load_leaves_the_previous_release_served(corpus, tmp_path):
     assert killed >= 2, "no load was killed before it committed"
     after = loader.load(tree.path, open_database(url))
     assert after.release == first.release + 1 and after.dataset_version != first.dataset_version
+
+
+def test_removing_the_last_definition_of_a_used_participant_changes_nothing(corpus, tmp_path):
+    """A source removed while another source's event still names a participant only it defined:
+    the load fails with a problem that says so, and the database is as it was."""
+    tree = Tree(corpus, tmp_path / "tree")
+    definers: dict[str, set] = {}
+    for source in tree.present():
+        for line in (tree.path / "fixtures" / source / "participants.ndjson").read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                definers.setdefault(json.loads(line)["id"], set()).add(source)
+    participant, owner = next((p, min(s)) for p, s in sorted(definers.items()) if len(s) == 1)
+    user = next(s for s in tree.present() if s != owner and participant not in _participants_of(tree, s))
+    path = tree.path / "fixtures" / user / "events.ndjson"
+    events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    events[0]["participants"].append({"participant": participant, "role": events[0]["participants"][0]["role"]})
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'db' / 'events.sqlite3'}"
+    first = loader.load(tree.path, open_database(url, create_dir=True))  # the other source's definition counts
+    paths = ["/v1/events?limit=500", "/v1/participants?limit=500", f"/v1/participants/{participant}",
+             "/v1/stats/facets?facet=status", "/v1/sources?limit=100"]
+    before = answers(url, paths)
+    assert before[f"/v1/participants/{participant}"][0] == 200
+
+    tree.remove(owner)
+    with pytest.raises(loader.LoadError) as failed:
+        loader.load(tree.path, open_database(url))
+    said = [str(problem) for problem in failed.value.problems]
+    assert any(f"fixtures/{user}" in line and repr(participant) in line and "no source defines any more" in line
+               for line in said), said
+    assert loader.loaded_version(open_database(url)) == first.dataset_version
+    assert answers(url, paths) == before
+    from models.history import current_release
+    db = open_database(url)
+    with db.connection_context(), db.bind_ctx(loader.HISTORY_TABLES):
+        assert current_release(db) == first.release
+
+
+def _participants_of(tree: Tree, source: str) -> set:
+    path = tree.path / "fixtures" / source / "participants.ndjson"
+    return {json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}

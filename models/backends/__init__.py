@@ -84,6 +84,9 @@ class Backend:
     def prepare_load(self, db) -> None:
         """Per-connection settings for a bulk load."""
 
+    def prepare_incremental(self, db) -> None:
+        """Per-connection settings for a load that applies a difference (after prepare_load)."""
+
     def reset_schema(self, db, models: list, same_layout: bool) -> None:
         """Empty ``models``' tables for a new load, inside the caller's transaction."""
         raise NotImplementedError

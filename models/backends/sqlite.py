@@ -42,6 +42,7 @@ PRAGMAS = {
 READ_BUSY_TIMEOUT = 1.0
 #: The loader's page cache: index builds and the search index sort and merge large b-trees.
 LOAD_CACHE_KIB = 256 * 1024
+INCREMENTAL_CACHE_KIB = 32 * 1024
 #: search rows are numbered this far apart, so that an incremental load can number new rows in
 #: list order between them (models/load/incremental.py)
 ROWID_GAP = 1 << 24
@@ -275,6 +276,11 @@ class SQLite(Backend):
         db.execute_sql(f"PRAGMA threads = {os.cpu_count() or 1}")  # helper threads for the index builds' sorts
         # the sorts of the index builds spill to temporary files, not to this process's memory
         db.execute_sql("PRAGMA temp_store = FILE")
+
+    def prepare_incremental(self, db) -> None:
+        # a difference reads and writes a few thousand rows' pages, not the bulk load's index
+        # builds: the bulk load's page cache would only hold pages read once (peak RSS)
+        db.execute_sql(f"PRAGMA cache_size = -{INCREMENTAL_CACHE_KIB}")
 
     def reset_schema(self, db, models: list, same_layout: bool) -> None:
         # drop and re-create, then bulk-insert without indexes; a reader's snapshot covers the

@@ -80,14 +80,15 @@ class Known:
 
 class DatasetReader:
     """Reads the tree. ``only`` limits the sources whose files are read (an incremental load);
-    the others' participant and place entries come from ``stored`` (source id -> entries),
+    the others' participant and place entries come from ``stored`` (models/load/stored.py),
     and ``taken`` says which of a source's record ids another source already holds."""
 
     def __init__(self, root: Path, progress: Callable[[str], None] | None = None, *, only: set | None = None,
-                 stored: dict | None = None, taken: Callable[[str, list], dict] | None = None):
+                 stored=None, taken: Callable[[str, list], dict] | None = None):
         self.root = Path(root)
         self.only = only
-        self.stored = stored or {}
+        self.stored = stored
+        self._stored_files: dict[tuple[str, str], str] = {}  # (source, kind) -> the file named in problems
         self.taken = taken
         self._global_event_ids: set[str] = set()
         self._global_statement_ids: set[str] = set()
@@ -250,6 +251,8 @@ class DatasetReader:
                                              "lower-case letters, digits, '_' and '-'); rename the seed and its "
                                              "fixtures directory")
                 continue
+            if not self.reads(source_id):
+                continue  # an incremental load: unchanged since it was checked (its fingerprint says so)
             raw = text_path.read_bytes()
             if not meta_path.exists():
                 self.problem(meta_path, "$", f"missing: every seed needs its metadata (publisher, published_at, language, title, sha256={hashlib.sha256(raw).hexdigest()})")
@@ -288,61 +291,72 @@ class DatasetReader:
 
     def read_entities(self, sources, codebook, sink: Sink = NOTHING) -> tuple[dict, dict]:
         merged: dict[str, dict[str, Entity]] = {"participants": {}, "places": {}}
-        for source_id in sorted(set(sources) | set(self.stored)):
-            if not self.reads(source_id):
-                for entry in self.stored.get(source_id, []):
-                    self.merge_stored(merged[entry.kind], entry, source_id)
-                continue
-            if source_id not in sources:
-                continue
-            text = sources[source_id][1]
-            for kind in ENTITY_KINDS:
-                path = record_file(self.root / "fixtures" / source_id, kind)
-                if path is None:
-                    continue
-                seen_here = set()
-                for json_path, record in self.validated(path, kind, self.failed_entities[kind]):
-                    self.check_codebook_version(path, json_path, record, codebook)
-                    if kind == "participants":
-                        self.check_participant(path, json_path, record, codebook, source_id)
-                    if record["id"] in seen_here:
-                        self.problem(path, f"{json_path}.id", f"duplicate id {record['id']}")
-                        continue
-                    seen_here.add(record["id"])
-                    # (source, start, end, text) tuples, names shared: a large corpus has millions
-                    mentions = [
-                        (source_id, s["start"], s["end"], sys.intern(s["text"]))
-                        for i, s in enumerate(record["mentions"])
-                        if self.check_span(path, f"{json_path}.mentions[{i}]", text, s)
-                    ]
-                    self.sink_for(sink).entity_entry(source_id, kind, record, mentions)
-                    entity = merged[kind].get(record["id"])
-                    if entity is None:
-                        merged[kind][record["id"]] = Entity(record, self.rel(path), mentions)
-                        continue
-                    for key in self.IDENTITY[kind]:
-                        if entity.record[key] != record[key]:
-                            self.problem(path, f"{json_path}.{key}", f"{record['id']} has {key} {record[key]!r} here but {entity.record[key]!r} in {entity.file}")
-                    self.merge_into(entity, record, mentions)
-                if path in self.unparsable:
-                    self.entities_unreadable.add(source_id)
+        read = ((source_id, entry) for source_id in sorted(s for s in sources if self.reads(s))
+                for entry in self.entity_entries(source_id, sources[source_id][1], codebook, sink))
+        if self.stored is None:
+            for _, entry in read:  # merged as read: the problems come in reading order
+                self.merge_read(merged, *entry)
+        else:  # an incremental load: the other sources' entries come from the database
+            self.stored.merge(self, merged, list(read))
         return merged["participants"], merged["places"]
 
+    def entity_entries(self, source_id: str, text: str, codebook, sink: Sink):
+        """(kind, path, json path, record, checked mentions) of one source's valid participant
+        and place entries, each given to the sink."""
+        for kind in ENTITY_KINDS:
+            path = record_file(self.root / "fixtures" / source_id, kind)
+            if path is None:
+                continue
+            seen_here = set()
+            for json_path, record in self.validated(path, kind, self.failed_entities[kind]):
+                self.check_codebook_version(path, json_path, record, codebook)
+                if kind == "participants":
+                    self.check_participant(path, json_path, record, codebook, source_id)
+                if record["id"] in seen_here:
+                    self.problem(path, f"{json_path}.id", f"duplicate id {record['id']}")
+                    continue
+                seen_here.add(record["id"])
+                # (source, start, end, text) tuples, names shared: a large corpus has millions
+                mentions = [
+                    (source_id, s["start"], s["end"], sys.intern(s["text"]))
+                    for i, s in enumerate(record["mentions"])
+                    if self.check_span(path, f"{json_path}.mentions[{i}]", text, s)
+                ]
+                self.sink_for(sink).entity_entry(source_id, kind, record, mentions)
+                yield kind, path, json_path, record, mentions
+            if path in self.unparsable:
+                self.entities_unreadable.add(source_id)
+
+    def merge_read(self, merged: dict, kind: str, path: Path, json_path: str, record: dict, mentions: list) -> None:
+        """An entry read from a file merged into the entity of its id."""
+        entity = merged[kind].get(record["id"])
+        if entity is None:
+            merged[kind][record["id"]] = Entity(record, self.rel(path), mentions)
+            return
+        for key in self.IDENTITY[kind]:
+            if entity.record[key] != record[key]:
+                self.problem(path, f"{json_path}.{key}", f"{record['id']} has {key} {record[key]!r} here but {entity.record[key]!r} in {entity.file}")
+        self.merge_into(entity, record, mentions)
+
     @staticmethod
-    def merge_into(entity: Entity, record: dict, mentions: list, skipped: int = 0) -> None:
-        """A later source's entry merged into an entity: its new aliases and search forms, its mentions."""
-        for key in ("aliases", "search_forms", "roles_at_sources"):
-            known = entity.record.setdefault(key, [])
-            known.extend(v for v in record.get(key, []) if v not in known)
+    def merge_into(entity: Entity, record: dict, mentions: list, skipped: int = 0, lists: bool = True) -> None:
+        """A later source's entry merged into an entity: its new aliases and search forms (unless
+        ``lists`` is false: an entry merged before), its mentions."""
+        if lists:
+            for key in ("aliases", "search_forms", "roles_at_sources"):
+                known = entity.record.setdefault(key, [])
+                known.extend(v for v in record.get(key, []) if v not in known)
         entity.mentions.extend(mentions)
         entity.skipped += skipped
 
-    def merge_stored(self, entities: dict, entry: StoredEntry, source_id: str) -> None:
+    def merge_stored(self, entities: dict, entry: StoredEntry, source_id: str, lists: bool = True) -> None:
         """A stored entry merged as :meth:`read_entities` merges one read from a file (the
         stored entries were checked when their source was loaded)."""
         skipped = entry.count - len(entry.mentions)
-        directory = self.root / "fixtures" / source_id
-        file = self.rel(record_file(directory, entry.kind) or directory)
+        file = self._stored_files.get((source_id, entry.kind))
+        if file is None:
+            directory = self.root / "fixtures" / source_id
+            file = self._stored_files[source_id, entry.kind] = self.rel(record_file(directory, entry.kind) or directory)
         entity = entities.get(entry.record["id"])
         if entity is None:
             entities[entry.record["id"]] = Entity(entry.record, file, list(entry.mentions), skipped)
@@ -352,7 +366,7 @@ class DatasetReader:
                 self.problem(self.root / entity.file, f"{entry.record['id']}.{key}",
                              f"{entry.record['id']} has {key} {entity.record[key]!r} here but "
                              f"{entry.record[key]!r} in {file}")
-        self.merge_into(entity, entry.record, entry.mentions, skipped)
+        self.merge_into(entity, entry.record, entry.mentions, skipped, lists)
 
     def check_participant(self, path, json_path, record, codebook, source_id) -> None:
         """Its actor code against the codebook; its role at this source kept by source."""

@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 
-from peewee import CharField, CompositeKey, fn
+from peewee import CharField, CompositeKey, Tuple, fn
 
 from .. import backends
 from ..history import RECORD_KINDS, RECORD_MODELS, RecordRelease, Release, Tombstone, create_tables, current_release
@@ -104,9 +104,17 @@ class ReleaseRecorder:
         r, n, t = RecordRelease, LoadDigest, LoadTouched
         same_record = (n.kind == r.kind) & (n.record_id == r.record_id)
         written = fn.EXISTS(n.select(n.kind).where(same_record))
-        touched = fn.EXISTS(t.select(t.kind).where((t.kind == r.kind) & (t.record_id == r.record_id)))
-        gone = ~written if everything else (touched & ~written)
-        changed = fn.EXISTS(n.select(n.kind).where(same_record & (n.digest != r.digest)))
+        if everything:  # a full load: every stored record it did not write is gone
+            gone = ~written
+        else:
+            # an incremental load: only what it touched, found through the work table (a condition
+            # on every record_release row would read the whole history)
+            unwritten = t.select(t.kind, t.record_id).where(
+                ~fn.EXISTS(n.select(n.kind).where((n.kind == t.kind) & (n.record_id == t.record_id))))
+            gone = Tuple(r.kind, r.record_id).in_(unwritten)
+        # the stored records the load wrote, through the work table, whose documents changed
+        changed = Tuple(r.kind, r.record_id).in_(n.select(n.kind, n.record_id)) & fn.EXISTS(
+            n.select(n.kind).where(same_record & (n.digest != r.digest)))
         stored = fn.EXISTS(r.select(r.kind).where((r.kind == n.kind) & (r.record_id == n.record_id)))
         counts = {kind: {"added": 0, "changed": 0, "removed": 0} for kind in RECORD_KINDS}
         for label, select in (("removed", r.select(r.kind, fn.COUNT(r.kind)).where(gone)),
