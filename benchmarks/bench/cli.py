@@ -9,6 +9,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from . import checks, report, rounds, servers, wrk
@@ -112,7 +113,9 @@ def main(argv=None) -> int:
             continue
         size = document["sizes"][str(events)] = {"load": load, "database_mib": round(database.stat().st_size / 2**20),
                                                  "cells": {}}
+        began = time.monotonic()
         run_size(events, database, size, args, datasette, lambda: report.save(document, json_path))
+        size["seconds"] = round(time.monotonic() - began)
         failed |= bool(size["checks"]["problems"])
         document["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         report.save(document, json_path)
@@ -147,7 +150,9 @@ def run_size(events: int, database: Path, size: dict, args, datasette: str | Non
         if "repeated" in args.cells:
             running["floor"] = servers.start_floor(first_page, tmp)
             started.append(running["floor"])
+        began = time.monotonic()
         size["checks"] = compare_answers(builder, cells, running, args)
+        size["checks"]["seconds"] = round(time.monotonic() - began, 1)
         save()
         if size["checks"]["problems"] and not args.keep_going:
             return

@@ -94,28 +94,9 @@ def measure_cell(cell: Cell, setup: Setup, log=print) -> dict:
     0, then ``rounds`` runs each on slices 1…, the order of the servers reversed every round."""
     variants = [v for v in ("ours", *cell.variants) if server_of(v, setup.servers) is not None]
     files = [write_slice(cell, setup.seed, index, setup.per_run, setup.tmp) for index in range(setup.rounds + 1)]
-    runs: dict[str, list] = {v: [] for v in variants}
-    skipped: dict[str, str] = {}
-    seen: set = set()
     try:
-        for variant in variants:
-            with files[1][variant].open() as handle:
-                reason = probe(server_of(variant, setup.servers), handle.readline().strip(), setup.probe_timeout)
-            if reason:
-                skipped[variant] = reason
-                log(f"  {cell.key} {variant}: skipped ({reason})")
-        live = [v for v in variants if v not in skipped]
-        for index in range(setup.rounds + 1):
-            order = live if index % 2 else list(reversed(live))  # round 1 starts with ours
-            for variant in order:
-                result = one_run(cell, variant, files[index][variant], setup, seen,
-                                 setup.warmup_seconds if index == 0 else None)
-                if index:
-                    runs[variant].append(result)
-                    log(f"  {cell.key:8} round {index} {variant:15} {result.rps:9,.1f} req/s  cpu {result.cpu_ms:7.2f} ms"
-                        f"  p99 {result.p99_ms:8.2f} ms  connections {result.spread}"
-                        + (f"  repeats {result.repeats:.0%}" if result.repeats is not None else "")
-                        + (f"  ERRORS {result.errors}" if result.errors else ""))
+        skipped = probe_all(cell, variants, files[1], setup, log)
+        runs = run_rounds(cell, [v for v in variants if v not in skipped], files, setup, log)
     finally:
         for slice_files in files:
             for path in slice_files.values():
@@ -123,6 +104,39 @@ def measure_cell(cell: Cell, setup: Setup, log=print) -> dict:
     out = {v: summarise(r) for v, r in runs.items() if r}
     out.update({v: {"skipped": reason} for v, reason in skipped.items()})
     return out
+
+
+def probe_all(cell: Cell, variants: list[str], files: dict, setup: Setup, log) -> dict[str, str]:
+    """The variants whose first URL fails or is too slow, and why."""
+    skipped = {}
+    for variant in variants:
+        with files[variant].open() as handle:
+            reason = probe(server_of(variant, setup.servers), handle.readline().strip(), setup.probe_timeout)
+        if reason:
+            skipped[variant] = reason
+            log(f"  {cell.key} {variant}: skipped ({reason})")
+    return skipped
+
+
+def run_rounds(cell: Cell, live: list[str], files: list[dict], setup: Setup, log) -> dict[str, list]:
+    runs: dict[str, list] = {v: [] for v in live}
+    seen: set = set()
+    for index in range(setup.rounds + 1):
+        order = live if index % 2 else list(reversed(live))  # round 1 starts with ours
+        for variant in order:
+            result = one_run(cell, variant, files[index][variant], setup, seen,
+                             setup.warmup_seconds if index == 0 else None)
+            if index:  # slice 0 is the warm-up
+                runs[variant].append(result)
+                log(log_line(cell.key, index, variant, result))
+    return runs
+
+
+def log_line(key: str, index: int, variant: str, result: wrk.Run) -> str:
+    return (f"  {key:8} round {index} {variant:15} {result.rps:9,.1f} req/s  cpu {result.cpu_ms:7.2f} ms"
+            f"  p99 {result.p99_ms:8.2f} ms  connections {result.spread}"
+            + (f"  repeats {result.repeats:.0%}" if result.repeats is not None else "")
+            + (f"  ERRORS {result.errors}" if result.errors else ""))
 
 
 def one_run(cell: Cell, variant: str, paths_file: Path, setup: Setup, seen: set, seconds: float | None) -> wrk.Run:

@@ -126,7 +126,7 @@ def run(server: Server, paths: Path, load: Load, seconds: float | None = None) -
                round((after - before) * 1000 / CLK_TCK / max(n, 1), 3), errors, sampler.middle())
 
 
-def profile(server: Server, paths: Path, load: Load, py_spy: str, output: Path, top: int = 15) -> str:
+def profile(server: Server, paths: Path, load: Load, py_spy: str, output: Path, top: int = 20) -> str:
     """py-spy on the server (master and workers) while wrk runs: the frames with the most samples,
     written to ``output`` (speedscope JSON) and ``output`` with .txt."""
     seconds = max(2, int(load.seconds))
@@ -151,7 +151,7 @@ def profile(server: Server, paths: Path, load: Load, py_spy: str, output: Path, 
 PLUMBING = ("threading.py", "thread.py", "gthread.py", "arbiter.py", "base.py", "worker.py")  # in every thread's stack
 
 
-def summarise_profile(data: dict, top: int = 15) -> str:
+def summarise_profile(data: dict, top: int = 20) -> str:
     """The frames with the most samples in a py-spy speedscope document: by themselves, and with
     what they call (frames every thread has, the thread pool's and gunicorn's, left out)."""
     frames = data["shared"]["frames"]
@@ -176,8 +176,10 @@ def summarise_profile(data: dict, top: int = 15) -> str:
     lines = [f"{total:,.2f} {unit} sampled over the server's processes"]
     for title, table in (("self", own), ("inclusive", within)):
         lines.append(f"  top {title}:")
+        # the inclusive list leaves out the frames every sample has: a process's own pseudo-frame
+        # (no file), the thread pool's and gunicorn's
         ranked = [(i, w) for i, w in sorted(table.items(), key=lambda item: -item[1])
-                  if title == "self" or not (frames[i].get("file") or "").endswith(PLUMBING)]
+                  if title == "self" or (frames[i].get("file") and not frames[i]["file"].endswith(PLUMBING))]
         for index, weight in ranked[:top]:
             lines.append(f"    {weight / max(total, 1e-9) * 100:5.1f} %  {name(index)}")
     return "\n".join(lines)
