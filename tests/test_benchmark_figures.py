@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 from bench import checks, report, rounds, wrk
 from bench.corpus import DatasetFacts
-from bench.processes import connections_by_pid
+from bench.processes import CLK_TCK, connections_by_pid
 from bench.requests import PLAIN, TOTAL, Builder
 
 
@@ -35,6 +35,16 @@ def test_sent_paths_follow_the_lua_script():
     paths = ["p0", "p1", "p2", "p3"]
     assert rounds.sent_paths(paths, 6, 1) == ["p0", "p1", "p2", "p3", "p0", "p1"]  # wraps around
     assert rounds.sent_paths(paths, 4, 2) == ["p0", "p1", "p2", "p3"]  # thread 1 starts half-way
+
+
+def test_error_answers_are_not_throughput():
+    summary = {"requests": 120, "duration_us": 6_000_000, "connect": 0, "read": 0, "write": 0, "status": 60,
+               "timeout": 0, "p50_us": 2000, "p99_us": 9000}
+    run = wrk.from_summary(summary, ticks=60, spread=[4, 4])
+    assert (run.requests, run.rps, run.errors, run.error_kinds) == (60, 10.0, 60, {"status": 60})
+    assert run.cpu_ms == pytest.approx(60 * 1000 / CLK_TCK / 60)  # CPU per answered request
+    size = {"cells": {"dyads": {"ours": rounds.summarise([run]), PLAIN: figures(1, 100.0)}}}
+    assert not verdicts(size)["dyads ours: no errors"]
 
 
 def test_connections_by_pid_from_ss():

@@ -13,11 +13,21 @@ from .processes import Server, get
 from .requests import PLAIN, TOTAL, Cell, Sample, q
 
 
+class OverTime(ValueError):
+    """A server declined a request for its own time limit (our 2 s database budget, Datasette's
+    sql_time_limit_ms): nothing to compare, which is not a difference."""
+
+
+#: how each server says that a request ran out of its time (any other error status is a failure)
+OUT_OF_TIME = (b"/problems/time-budget", b"took too long")
+
+
 def fetch(server: Server, path: str, timeout: float = 300.0):
-    """The decoded JSON answer of ``path``; raises ValueError on a status other than 200."""
+    """The decoded JSON answer of ``path``; raises OverTime or ValueError on a status other than 200."""
     status, _, body = get(server.port, path, timeout=timeout)
     if status != 200:
-        raise ValueError(f"{server.name} answered {status}: {body[:300]!r}")
+        kind = OverTime if any(marker in body for marker in OUT_OF_TIME) else ValueError
+        raise kind(f"{server.name} answered {status}: {body[:300]!r}")
     return json.loads(body)
 
 
@@ -115,44 +125,57 @@ def samples_of(cell: Cell, seed: int, slices, per_slice: int) -> list[Sample]:
     return [sample for index in slices for sample in itertools.islice(cell.stream(seed, index), per_slice)]
 
 
-def check_cell(cell: Cell, samples: list[Sample], ours: Server, datasette: Server | None) -> list[str]:
-    """Our answer to every sample, and Datasette's in each variant, compared."""
-    problems = []
+def check_cell(cell: Cell, samples: list[Sample], ours: Server, datasette: Server | None) -> tuple[list[str], list[str]]:
+    """Our answer to every sample, and Datasette's in each variant, compared: the problems, and
+    the samples not compared because a server ran out of its time limit."""
+    problems, over_time = [], []
     for sample in samples:
         try:
             answer = fetch(ours, sample.ours)
+        except OverTime as error:
+            over_time.append(f"{cell.key} {sample.params}: {str(error)[:120]}")
+            continue
         except (OSError, ValueError) as error:
             problems.append(f"{cell.key} {sample.params}: {error}")
             continue
         if datasette is None or cell.kind == "repeated":
             continue
         for variant in cell.variants:
+            where = f"{cell.key} {sample.params} {variant}"
             try:
                 theirs = fetch(datasette, sample.theirs[variant])
-            except (OSError, ValueError) as error:
-                problems.append(f"{cell.key} {sample.params} {variant}: {error}")
+            except OverTime as error:
+                over_time.append(f"{where}: {str(error)[:120]}")
                 continue
-            problems += [f"{cell.key} {sample.params} {variant}: {p}" for p in compare(cell.kind, answer, theirs, variant)]
-    return problems
+            except (OSError, ValueError) as error:
+                problems.append(f"{where}: {error}")
+                continue
+            problems += [f"{where}: {p}" for p in compare(cell.kind, answer, theirs, variant)]
+    return problems, over_time
 
 
-def check_dyad_totals(ours: Server, ranges: list[dict], pairs_per_range: int = 2) -> tuple[list[str], int]:
+def check_dyad_totals(ours: Server, ranges: list[dict], pairs_per_range: int = 2) -> tuple[list[str], list[str], int]:
     """For a few pairs of each /v1/stats/dyads answer (the first, one further down), the total of
     /v1/events with the same filters and that pair's source_actor and target_actor equals the
-    pair's count (issue 16). Returns the problems and the number of pairs compared."""
-    problems, compared = [], 0
+    pair's count (issue 16). Returns the problems, the answers over the time budget (not
+    compared) and the number of pairs compared."""
+    problems, over_time, compared = [], [], 0
     for dates in ranges:
-        answer = fetch(ours, "/v1/stats/dyads?" + q({**dates, "limit": 100}))
-        pairs = answer["data"]
-        picked = [pairs[i] for i in sorted({0, len(pairs) // 2, len(pairs) - 1})][:pairs_per_range] if pairs else []
-        for pair in picked:
-            listing = fetch(ours, "/v1/events?" + q({**dates, "source_actor": pair["source"],
-                                                     "target_actor": pair["target"], "limit": 1}))
-            compared += 1
-            if listing["meta"]["total"] != pair["count"]:
-                problems.append(f"dyads {dates} {pair['source']}->{pair['target']}: count {pair['count']}, "
-                                f"/v1/events total {listing['meta']['total']}")
-    return problems, compared
+        try:
+            pairs = fetch(ours, "/v1/stats/dyads?" + q({**dates, "limit": 100}))["data"]
+            picked = [pairs[i] for i in sorted({0, len(pairs) // 2})][:pairs_per_range] if pairs else []
+            for pair in picked:
+                listing = fetch(ours, "/v1/events?" + q({**dates, "source_actor": pair["source"],
+                                                         "target_actor": pair["target"], "limit": 1}))
+                compared += 1
+                if listing["meta"]["total"] != pair["count"]:
+                    problems.append(f"dyads {dates} {pair['source']}->{pair['target']}: count {pair['count']}, "
+                                    f"/v1/events total {listing['meta']['total']}")
+        except OverTime as error:
+            over_time.append(f"dyads {dates}: {str(error)[:120]}")
+        except (OSError, ValueError) as error:
+            problems.append(f"dyads {dates}: {error}")
+    return problems, over_time, compared
 
 
 def check_export(events: int, export: dict, name: str) -> list[str]:

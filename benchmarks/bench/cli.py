@@ -5,6 +5,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import random
 import shutil
 import signal
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 from . import checks, report, rounds, servers, wrk
 from .corpus import dataset_facts, ensure_database, warm_page_cache
 from .processes import OUT, VENV_BIN, get
-from .requests import PLAIN, REPEATED_PATH, Builder, q
+from .requests import PLAIN, REPEATED_PATH, Builder, Sample, q
 from .sql import EMBED_PARTICIPANTS
 
 SIZES = (100_000, 1_000_000)
@@ -177,23 +178,29 @@ def run_size(events: int, database: Path, size: dict, args, datasette: str | Non
 
 def compare_answers(builder: Builder, cells, running: dict, args) -> dict:
     """Both servers' answers on samples of every cell, and the dyad counts against /v1/events."""
-    problems, compared = [], 0
+    problems, over_time, compared = [], [], 0
     for cell in cells:
         samples = checks.samples_of(cell, args.seed, range(1, args.rounds + 1), args.samples)
         if cell.key == "first":  # the plain first page too: the repeated cell and the floor serve it
             plain = builder.page_variants("", EMBED_PARTICIPANTS, ("doc", "participants"), {})
-            samples.append(checks.Sample(REPEATED_PATH, plain, {"to": None}))
-        problems += checks.check_cell(cell, samples, running["ours"], running.get("datasette"))
-        compared += len(samples)
-    ranges = [{}] + [sample.params for sample in checks.samples_of(
-        next(c for c in builder.cells() if c.key == "dyads"), args.seed, [1], 2)]
-    dyad_problems, pairs = checks.check_dyad_totals(running["ours"], ranges)
-    problems += dyad_problems
+            samples.append(Sample(REPEATED_PATH, plain, {"to": None}))
+        found, late = checks.check_cell(cell, samples, running["ours"], running.get("datasette"))
+        problems, over_time, compared = problems + found, over_time + late, compared + len(samples)
+    # all events, two ranges of the dyads cell (up to 5 years) and two single months
+    dyads = next(c for c in builder.cells() if c.key == "dyads")
+    months = [builder.random_range(random.Random(f"{args.seed}/dyad-months/{i}"), 28, 31) for i in range(2)]
+    ranges = [{}] + [sample.params for sample in checks.samples_of(dyads, args.seed, [1], 2)] + months
+    dyad_problems, late, pairs = checks.check_dyad_totals(running["ours"], ranges)
+    problems, over_time = problems + dyad_problems, over_time + late
     for problem in problems:
         print(f"  CHECK FAILED: {problem}", flush=True)
+    for late in over_time:
+        print(f"  not compared (over a time limit): {late}", flush=True)
     print(f"checks: {compared} samples compared{'' if 'datasette' in running else ' (ours only: no Datasette)'}, "
-          f"{pairs} dyad counts against /v1/events totals: {len(problems)} problem(s)", flush=True)
-    return {"samples": compared, "dyad_pairs": pairs, "problems": problems, "with_datasette": "datasette" in running}
+          f"{len(over_time)} answers over a time limit, {pairs} dyad counts against /v1/events totals: "
+          f"{len(problems)} problem(s)", flush=True)
+    return {"samples": compared, "dyad_pairs": pairs, "problems": problems, "over_time": over_time,
+            "with_datasette": "datasette" in running}
 
 
 def export_both(events: int, database: Path, running: dict, checked: dict) -> dict:

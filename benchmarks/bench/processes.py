@@ -121,9 +121,11 @@ def get(port: int, path: str, timeout: float = 120.0) -> tuple[int, dict, bytes]
         connection.close()
 
 
-def wait_ready(port: int, path: str, timeout: float = 180.0) -> None:
+def wait_ready(port: int, path: str, timeout: float = 180.0, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server for port {port} exited with status {process.returncode}")
         try:
             status, _, _ = get(port, path, timeout=10)
             if status < 500:
@@ -148,10 +150,11 @@ class Server:
                                    start_new_session=True, cwd=REPO)
         self.process = process
         try:
-            wait_ready(self.port, self.ready_path)
-        except Exception:
+            wait_ready(self.port, self.ready_path, process=process)
+        except RuntimeError as error:
             self.stop()
-            raise
+            tail = self.log_path.read_text(errors="replace")[-1500:]
+            raise RuntimeError(f"{self.name}: {error}; the end of {self.log_path}:\n{tail}") from None
         return process
 
     @property

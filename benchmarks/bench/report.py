@@ -107,7 +107,21 @@ def targets(size: dict, events: int) -> list[tuple[str, bool, str]]:
     """(target, met, the figures) of issue 20 for one size."""
     cells = size["cells"]
     return (page_targets(cells) + event_targets(cells) + count_targets(cells, events) + floor_targets(cells)
-            + latency_targets(cells) + spread_targets(cells))
+            + latency_targets(cells) + spread_targets(cells) + error_targets(cells))
+
+
+def error_targets(cells: dict) -> list:
+    """Every answer of ours a success (req/s counts only those, but a server that sheds load with
+    503s has not met a throughput target)."""
+    out = []
+    for key, cell in cells.items():
+        for variant in ("ours", "floor"):
+            figures = cell.get(variant)
+            if figures and "skipped" not in figures:
+                out.append((f"{key} {variant}: no errors", not figures["errors"],
+                            f"{figures['errors']} errors ({figures.get('error_kinds', {})}) in {figures['requests']:,} "
+                            "answered requests" if figures["errors"] else "none"))
+    return out
 
 
 def pair(cells: dict, key: str, variant: str = PLAIN) -> tuple[dict | None, dict | None]:
@@ -188,7 +202,8 @@ def print_size(events: int, size: dict, titles: dict, notes: dict, settings: str
         print(f"load: {load.get('seconds')} s wall, {load.get('cpu_seconds', '?')} s CPU, peak RSS of the loader's "
               f"processes {load.get('peak_tree_rss_mib')} MiB (measured {load.get('date', '?')})")
     checks = size.get("checks", {})
-    print(f"checks: {checks.get('samples', 0)} samples compared, {checks.get('dyad_pairs', 0)} dyad counts against "
+    late = f", {len(checks['over_time'])} answers over a time limit (not compared)" if checks.get("over_time") else ""
+    print(f"checks: {checks.get('samples', 0)} samples compared{late}, {checks.get('dyad_pairs', 0)} dyad counts against "
           f"/v1/events totals: {'FAILED' if checks.get('problems') else 'all agree'} ({checks.get('seconds', '?')} s); "
           f"this size took {size.get('seconds', '?')} s")
     print()

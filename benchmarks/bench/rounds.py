@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import statistics
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,7 @@ def summarise(runs: list[wrk.Run]) -> dict:
         "p50_ms": round(statistics.median(r.p50_ms for r in runs), 2),
         "p99_ms": round(statistics.median(r.p99_ms for r in runs), 2),
         "errors": sum(r.errors for r in runs), "requests": sum(r.requests for r in runs),
+        "error_kinds": dict(sum((Counter(r.error_kinds) for r in runs), Counter())),
         "connections": [r.spread for r in runs],
         "repeats": round(statistics.median(repeats), 3) if repeats else None,
         "runs": [r.as_dict() for r in runs],

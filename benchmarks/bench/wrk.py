@@ -57,12 +57,13 @@ class Load:
 
 @dataclass
 class Run:
-    requests: int = 0
-    rps: float = 0.0
-    p50_ms: float = 0.0
+    requests: int = 0  # answered with a 2xx/3xx status: an error answer (a 503 of a time budget) is no throughput
+    rps: float = 0.0  # of those
+    p50_ms: float = 0.0  # latencies of every answer wrk read, errors included
     p99_ms: float = 0.0
-    cpu_ms: float = 0.0  # per request, the server's whole process tree
+    cpu_ms: float = 0.0  # the server's whole process tree, per answered request
     errors: int = 0  # connect, read, write, timeout, and answers other than 2xx/3xx
+    error_kinds: dict = field(default_factory=dict)
     spread: list = field(default_factory=list)  # connections per worker, largest first, at the middle of the run
     repeats: float | None = None  # of our requests, the share whose URL an earlier run of the cell had sent
 
@@ -119,11 +120,15 @@ def run(server: Server, paths: Path, load: Load, seconds: float | None = None) -
     line = next((x for x in completed.stdout.splitlines() if x.startswith("WRKJSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk failed: {completed.stdout}\n{completed.stderr}")
-    data = json.loads(line[len("WRKJSON "):])
-    n = data["requests"]
-    errors = sum(data[k] for k in ("connect", "read", "write", "status", "timeout"))
+    return from_summary(json.loads(line[len("WRKJSON "):]), after - before, sampler.middle())
+
+
+def from_summary(data: dict, ticks: int, spread: list) -> Run:
+    """A run's figures from the script's summary and the server's CPU ticks over it."""
+    kinds = {k: data[k] for k in ("connect", "read", "write", "status", "timeout") if data[k]}
+    n = data["requests"] - data["status"]  # wrk counts answers with an error status among its requests
     return Run(n, round(n / (data["duration_us"] / 1e6), 2), data["p50_us"] / 1000, data["p99_us"] / 1000,
-               round((after - before) * 1000 / CLK_TCK / max(n, 1), 3), errors, sampler.middle())
+               round(ticks * 1000 / CLK_TCK / max(n, 1), 3), sum(kinds.values()), kinds, spread)
 
 
 def profile(server: Server, paths: Path, load: Load, py_spy: str, output: Path, top: int = 20) -> str:
