@@ -101,7 +101,7 @@ def main(argv=None) -> int:
         return print_document(json.loads(args.report.read_text()))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers (finally) on kill
     started = dt.datetime.now(dt.UTC)
-    json_path = args.json or OUT / f"bench-{started:%Y%m%dT%H%M}.json"
+    json_path = args.json or OUT / f"bench-{started:%Y%m%dT%H%M%S}.json"
     datasette = None if args.no_datasette else servers.datasette_binary(args.datasette)
     document = {"started": started.isoformat(timespec="seconds"), "command": " ".join(["python benchmarks/run.py",
                 *(argv if argv is not None else sys.argv[1:])]),
