@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import checks, report, rounds, servers, wrk
 from .corpus import dataset_facts, ensure_database, warm_page_cache
-from .processes import OUT, VENV_BIN, get
+from .processes import OUT, VENV_BIN, get, wait_idle
 from .requests import PLAIN, REPEATED_PATH, Builder, Sample, q
 from .sql import EMBED_PARTICIPANTS
 
@@ -157,6 +157,7 @@ def run_size(events: int, database: Path, size: dict, args, datasette: str | Non
         save()
         if size["checks"]["problems"] and not args.keep_going:
             return
+        wait_idle(ours.pid)  # what a worker does after its boot (a warm-up thread) is charged to no cell
         setup = rounds.Setup(running, wrk.Load(args.wrk, args.threads, args.connections, args.seconds,
                                                wrk.write_script(tmp)),
                              args.seed, args.per_run, args.rounds, args.warmup, args.probe_timeout, tmp)
