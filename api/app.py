@@ -12,6 +12,7 @@ from .database import NONE, OPTIONAL, RequestDatabase, needs_dataset
 from .errors import Problem
 from .params import check_raw_query
 from .requesttarget import Utf8TargetMiddleware
+from .response_cache import CachedAnswers
 from .secret import cursor_secret
 from .version import VERSION
 
@@ -44,7 +45,7 @@ def default_config() -> dict:
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
-    app.wsgi_app = Utf8TargetMiddleware(app.wsgi_app)
+    app.wsgi_app = Utf8TargetMiddleware(CachedAnswers(app.wsgi_app, app))
     app.config.update(default_config())
     if config:
         app.config.update(config)

@@ -16,7 +16,8 @@ from flask import Flask, g, request
 
 from models import backends
 from models.db import UNAVAILABLE_ERRORS, ReadRouter
-from models.queries import NotLoaded, dataset_meta
+from models import search
+from models.queries import NotLoaded, dataset_meta, entity_names
 from models.history import HISTORY_TABLES
 from models.records import TABLES
 from models.search_index import SearchDoc
@@ -181,6 +182,40 @@ def release() -> int:
 
 
 class RequestDatabase:
+    def known_version(self) -> str | None:
+        """The dataset version, if this thread's connection knows it without a query (nothing was
+        committed since it last read it): the validity check of a cached answer served before
+        Flask (api.response_cache). None when it must be read, or the database cannot be reached."""
+        close_unclosed()
+        try:
+            db = self.router.connect()
+        except UNAVAILABLE_ERRORS:
+            return None
+        try:
+            return self.router.known_version(db)[1]
+        except UNAVAILABLE_ERRORS:
+            return None
+        finally:
+            self.router.release(db, reusable=True)
+
+    def warm_up(self) -> None:
+        """Build, in this thread, what the first search of a process would otherwise build while
+        its clients wait: the gazetteer of the loaded dataset (api/server.py runs this in a
+        background thread of each worker as it boots). Nothing loaded or unreachable: nothing."""
+        try:
+            db = self.router.connect()
+        except UNAVAILABLE_ERRORS:
+            return
+        try:
+            with db.bind_ctx(MODELS, bind_refs=False, bind_backrefs=False):
+                version = dataset_meta().get("dataset_version")
+                if version:
+                    search.gazetteer_for(version, entity_names)
+        except (NotLoaded, *UNAVAILABLE_ERRORS):
+            pass
+        finally:
+            self.router.release(db, reusable=False)
+
     def init_app(self, app: Flask) -> None:
         router = self.router = ReadRouter(app.config["DATABASE_URL"], app.config["DATABASE_REPLICA_URLS"])
         app.extensions["request_database"] = self

@@ -2,66 +2,14 @@
 headers, and reuse of rendered responses for the loaded dataset version."""
 from __future__ import annotations
 
-import hashlib
 import re
-import sys
-import threading
-from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.datastructures import Headers
 
-from . import compression, formats
+from . import compression, response_cache
 from .errors import Problem
-
-#: what an entry of the response cache costs besides its body and headers: the entry tuple, the
-#: OrderedDict node and its key, the Headers object and its list (measured with tracemalloc by
-#: tests/test_conventions.py, which checks the accounting against real allocations)
-ENTRY_OVERHEAD = 400
-
-
-class ResponseCache:
-    """Rendered GET responses keyed by (dataset version, URL, representation).
-
-    The data only changes at load time, and a new load changes the dataset
-    version, so an entry can never be stale; it is only evicted for room.
-    """
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self.size = 0
-        #: key → (status, identity headers, identity body, gzip body or None, cost)
-        self.entries: OrderedDict[str, tuple[int, Headers, bytes, bytes | None, int]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: str):
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None:
-                self.entries.move_to_end(key)
-            return entry
-
-    @staticmethod
-    def cost(key: str, headers: Headers, body: bytes, packed: bytes | None = None) -> int:
-        """The memory an entry holds: its bodies, key and header strings, and the containers."""
-        strings = sum(sys.getsizeof(name) + sys.getsizeof(value) + 56 for name, value in headers.items())
-        packed_size = sys.getsizeof(packed) if packed is not None else 0
-        return sys.getsizeof(body) + packed_size + sys.getsizeof(key) + strings + ENTRY_OVERHEAD
-
-    def put(self, key: str, status: int, headers: Headers, body: bytes, packed: bytes | None = None) -> None:
-        """Store an answer with its gzip encoding (``packed``), compressed once for all the hits."""
-        cost = self.cost(key, headers, body, packed)
-        if cost > self.max_bytes // 8:
-            return
-        with self.lock:
-            if key in self.entries:
-                return
-            self.entries[key] = (status, headers, body, packed, cost)
-            self.size += cost
-            while self.size > self.max_bytes and self.entries:
-                _, (*_, old) = self.entries.popitem(last=False)
-                self.size -= old
 
 
 def refuse_body() -> None:
@@ -77,21 +25,8 @@ def refuse_body() -> None:
     raise Problem(400, f"A {request.method} request takes no body.", {"body": ["must be empty"]})
 
 
-def representation_key() -> str:
-    """What, besides the URL, selects the representation: the formats the Accept header asks for,
-    in the order negotiation tries them, up to the first every endpoint serves (JSON). Two
-    requests with the same key get the same representation from any endpoint; the raw header
-    (any length, any spelling) is not part of it."""
-    return formats.preference(request.headers.get("Accept", ""))
-
-
 def etag_for(version: str) -> str:
-    # the query string as sent (bytes): request.full_path decodes it as UTF-8 and fails on other bytes
-    digest = hashlib.sha256(b"\0".join((
-        version.encode(), request.path.encode("utf-8", "surrogatepass"), request.query_string,
-        representation_key().encode("utf-8", "surrogatepass"),
-    ))).hexdigest()[:32]
-    return f'"{digest}"'
+    return response_cache.entity_tag(version, request.path, request.query_string, request.headers.get("Accept", ""))
 
 
 def if_none_match() -> set[str]:
@@ -101,7 +36,7 @@ def if_none_match() -> set[str]:
 
 
 def wants_gzip() -> bool:
-    return compression.accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    return response_cache.wants_gzip(request.headers.get("Accept-Encoding", ""))
 
 
 def not_modified(etag: str) -> Response:
@@ -111,14 +46,6 @@ def not_modified(etag: str) -> Response:
     response.headers["Cache-Control"] = current_app.config["CACHE_CONTROL"]
     response.headers["Vary"] = "Accept, Accept-Encoding"
     return response
-
-
-def _reused(headers: Headers) -> Headers:
-    """A copy of stored headers. They were checked when stored; ``Headers.copy`` would check
-    every value again, a good part of the cost of a cached answer."""
-    fresh = Headers()
-    fresh._list = list(headers._list)
-    return fresh
 
 
 def conditional_answer(session) -> Response | None:
@@ -136,18 +63,18 @@ def conditional_answer(session) -> Response | None:
         if entry is not None:
             if "*" in if_none_match():
                 return not_modified(etag)
-            return cached_answer(*entry)
+            return cached_answer(entry)
     return None
 
 
-def cached_answer(status: int, headers: Headers, body: bytes, packed: bytes | None, _cost: int) -> Response:
-    """A stored answer, in the encoding the client asked for (both were made when it was stored)."""
-    gzip_it = packed is not None and wants_gzip()
-    response = Response(packed if gzip_it else body, status=status)
-    response.headers = _reused(headers)
-    if gzip_it:
-        compression.mark_encoded(response)
-    response.headers["X-Cache"] = "hit"
+def cached_answer(entry: tuple) -> Response:
+    """A stored answer, in the encoding the client asked for (both were made when it was stored).
+    Most repeated URLs never get here: api.response_cache.CachedAnswers sends them before Flask."""
+    headers, body = response_cache.headers_for(entry, request.headers.get("Accept-Encoding", ""))
+    response = Response(body, status=entry[0])
+    fresh = Headers()
+    fresh._list = list(headers)  # checked when stored; Headers() would check every value again
+    response.headers = fresh
     return response
 
 
@@ -178,7 +105,7 @@ def session_etag() -> str | None:
 
 
 def init_app(app: Flask) -> None:
-    cache = ResponseCache(app.config["RESPONSE_CACHE_BYTES"]) if app.config["RESPONSE_CACHE_BYTES"] else None
+    cache = response_cache.ResponseCache(app.config["RESPONSE_CACHE_BYTES"]) if app.config["RESPONSE_CACHE_BYTES"] else None
     app.extensions["response_cache"] = cache
 
     def cors_headers(response: Response) -> None:

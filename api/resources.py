@@ -13,41 +13,7 @@ from typing import Callable
 from models import filters, queries
 from models.records import Event, Participant, Place, Source, Statement
 
-from . import flatten, params, schemas
-
-
-def embed_statements(docs: list[dict]) -> None:
-    statements = queries.docs_by_id(Statement, [s for d in docs for s in d["statements"]])
-    for doc in docs:
-        doc["statements"] = [statements[s] for s in doc["statements"] if s in statements]
-
-
-def embed_participants(docs: list[dict]) -> None:
-    people = queries.docs_by_id(Participant, [p["participant"]["id"] for d in docs for p in d["participants"]],
-                                Participant.embedded)
-    for doc in docs:
-        for link in doc["participants"]:
-            link["participant"] = people.get(link["participant"]["id"], link["participant"])
-
-
-def embed_place(docs: list[dict]) -> None:
-    places = queries.docs_by_id(Place, [d["place"]["id"] for d in docs if d["place"]], Place.embedded)
-    for doc in docs:
-        if doc["place"]:
-            doc["place"] = places.get(doc["place"]["id"], doc["place"])
-
-
-def embed_event(docs: list[dict]) -> None:
-    events = queries.docs_by_id(Event, [d["event"] for d in docs if d["event"]])
-    for doc in docs:
-        if doc["event"]:
-            doc["event"] = events.get(doc["event"], doc["event"])
-
-
-def embed_speaker(docs: list[dict]) -> None:
-    people = queries.docs_by_id(Participant, [d["speaker"]["id"] for d in docs], Participant.embedded)
-    for doc in docs:
-        doc["speaker"] = people.get(doc["speaker"]["id"], doc["speaker"])
+from . import flatten, params, schemas, splice
 
 
 @dataclass(frozen=True)
@@ -74,7 +40,7 @@ class Resource:
     sort_help: str = ""
     count: Callable[[dict], int] | None = None  # a cheaper total than counting the rows
     flatten: Callable[[dict], dict] | None = None  # one CSV row of a record
-    embeds: dict = field(default_factory=dict)  # include value -> function(docs) adding them in place
+    embeds: dict = field(default_factory=dict)  # include value -> the api.splice.Splice that embeds it
     embed_help: str = ""
     formats: tuple[str, ...] = ("json", "csv", "ndjson")
     item: bool = True  # served by the generic item view
@@ -118,6 +84,10 @@ class Resource:
     def page_schema(self):
         return schemas.envelope(f"{self.kind.title()}Page", self.record_schema, True)
 
+    def splices(self, include: list[str] | None) -> list:
+        """The splices of the ``include`` values asked for, in order."""
+        return [self.embeds[name] for name in include or ()]
+
     def one_schema(self):
         return schemas.envelope(f"{self.kind.title()}One", self.record_schema, False)
 
@@ -127,7 +97,7 @@ EVENTS = Resource(
     filters=filters.EVENT_FILTERS, sorts=("date", "-date", "id", "-id"), default_sort="date",
     sort_help="date, -date, id or -id; ties broken by id. Undated events sort first with date, last with -date.",
     count=queries.event_total, flatten=flatten.event_row,
-    embeds={"statements": embed_statements, "participants": embed_participants, "place": embed_place},
+    embeds={"statements": splice.STATEMENTS, "participants": splice.PARTICIPANTS, "place": splice.PLACE},
     embed_help="Embed related records: full statements; participant and place records without their mention spans "
                "(mention_count stays).",
     formats=("json", "csv", "ndjson", "geojson"),
@@ -144,7 +114,7 @@ header) exports every matching event in one streamed download.""",
 STATEMENTS = Resource(
     "statements", "statement", Statement, queries.statement_select, schemas.StatementSchema,
     filters=filters.STATEMENT_FILTERS, sorts=("date", "-date", "id", "-id"), default_sort="date",
-    flatten=flatten.statement_row, embeds={"event": embed_event, "speaker": embed_speaker},
+    flatten=flatten.statement_row, embeds={"event": splice.EVENT, "speaker": splice.SPEAKER},
     embed_help="Embed the full event or speaker record.",
     description="Quoted and reported statements: verbatim Arabic, English translation, speaker, provenance.",
     list_doc="""List statements

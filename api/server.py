@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 
 from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
@@ -42,11 +43,21 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
         "limit_request_line": 8190,
         "limit_request_fields": 100,
         "limit_request_field_size": 8190,
+        "post_worker_init": warm_up_worker,
         "errorlog": "-",
         "loglevel": "info",
         # the pure Python parser, which api.requesttarget teaches to take raw UTF-8 targets
         "http_parser": "python",
     }
+
+
+def warm_up_worker(worker) -> None:
+    """In a booting worker, start building what the first requests would otherwise wait for
+    (the search gazetteer: seconds on a large dataset), in a thread of its own so that the worker
+    answers other requests meanwhile and its boot is never late for gunicorn's timeout."""
+    extension = getattr(worker.wsgi, "extensions", {}).get("request_database")
+    if extension is not None:
+        threading.Thread(target=extension.warm_up, name="warm-up", daemon=True).start()
 
 
 def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:

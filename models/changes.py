@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 
+from peewee import JOIN
+
+from .documents import MEMBER_BREAK, compact
 from .history import RECORD_MODELS as MODEL_OF, RecordRelease, Release
 
 #: records read together (one query on record_release per batch)
@@ -17,9 +20,12 @@ BATCH = 500
 # --------------------------------------------------------------------------- records' first and last release
 
 
-def spliced(doc: str, first: int | None, last: int | None) -> str:
-    """The stored document with its releases as its last two fields (``doc`` is a JSON object)."""
-    return f'{doc[:-1]},"first_release":{_number(first)},"last_release":{_number(last)}}}'
+def spliced(doc: str, first: int | None, last: int | None, breaks: bool = False) -> str:
+    """The stored document with its releases as its last two members, compact (as served) or,
+    with ``breaks``, still in members (models.documents.record_text) for api/splice.py."""
+    text = doc if breaks else compact(doc)
+    sep = MEMBER_BREAK if breaks else ","
+    return f'{text[:-1]}{sep}"first_release":{_number(first)}{sep}"last_release":{_number(last)}}}'
 
 
 def _number(value: int | None) -> str:
@@ -27,31 +33,44 @@ def _number(value: int | None) -> str:
 
 
 def releases_of(kind: str, ids) -> dict[str, tuple[int, int]]:
-    """(first_release, last_release) of each of ``ids``."""
+    """(first_release, last_release) of each of ``ids`` (SQL text: on the hot path of every page)."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return {}
-    r = RecordRelease
-    rows = r.select(r.record_id, r.first_release, r.last_release).where((r.kind == kind) & r.record_id.in_(ids))
-    return {rid: (first, last) for rid, first, last in rows.tuples()}
+    database = RecordRelease._meta.database
+    marks = ",".join([database.param] * len(ids))
+    cursor = database.execute_sql(
+        f'SELECT "record_id", "first_release", "last_release" FROM "{RecordRelease._meta.table_name}" '
+        f'WHERE "kind" = {database.param} AND "record_id" IN ({marks})', [kind, *ids])
+    return {rid: (first, last) for rid, first, last in cursor.fetchall()}
 
 
-def with_releases(kind: str, rows):
-    """The stored documents of ``rows`` (each with ``id`` and ``doc``), releases spliced in, batch by batch."""
+def with_releases(kind: str, rows, breaks: bool = False):
+    """The stored documents of ``rows`` (each with ``id`` and ``doc``), releases spliced in, batch by
+    batch (see :func:`spliced` for ``breaks``)."""
     batch = []
     for row in rows:
         batch.append(row)
         if len(batch) >= BATCH:
-            yield from _spliced_batch(kind, batch)
+            yield from _spliced_batch(kind, batch, breaks)
             batch = []
     if batch:
-        yield from _spliced_batch(kind, batch)
+        yield from _spliced_batch(kind, batch, breaks)
 
 
-def _spliced_batch(kind: str, rows: list):
+def _spliced_batch(kind: str, rows: list, breaks: bool):
     known = releases_of(kind, [row.id for row in rows])
     for row in rows:
-        yield spliced(row.doc, *known.get(row.id, (None, None)))
+        yield spliced(row.doc, *known.get(row.id, (None, None)), breaks=breaks)
+
+
+def one_with_releases(kind: str, record_id: str, breaks: bool = False) -> str | None:
+    """One record's stored document with its releases spliced in (one query), or None."""
+    model, r = MODEL_OF[kind], RecordRelease
+    row = (model.select(model.doc, r.first_release, r.last_release)
+           .join(r, JOIN.LEFT_OUTER, on=(r.kind == kind) & (r.record_id == model.id))
+           .where(model.id == record_id).tuples().first())
+    return spliced(*row, breaks=breaks) if row else None
 
 
 def add_releases(kind: str, doc: dict) -> dict:

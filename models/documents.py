@@ -18,6 +18,37 @@ def dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+# --------------------------------------------------------------------------- a record's stored text
+
+#: Between the top-level members of a record's stored text (event, statement, participant,
+#: place), and nowhere else: JSON escapes the line breaks inside strings and the encoder adds
+#: none. So each member is a fragment that an answer can leave out or replace without decoding
+#: the document (api/splice.py), and removing the breaks gives the compact JSON that is served.
+MEMBER_BREAK = ",\n"
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def record_text(doc: dict) -> str:
+    """A record's document as stored: compact JSON with a line break after each member's comma."""
+    return "{" + MEMBER_BREAK.join(f'"{name}":{_encode(value)}' for name, value in doc.items()) + "}"
+
+
+def members(text: str) -> dict[str, str]:
+    """The members of a stored record text by name, in order: ``{"id": '"id":"x"', …}``."""
+    return {member[1:member.index('"', 1)]: member for member in text[1:-1].split(MEMBER_BREAK)}
+
+
+def joined(parts) -> str:
+    """A JSON object of member fragments (compact)."""
+    return "{" + ",".join(parts) + "}"
+
+
+def compact(text: str) -> str:
+    """A stored record text as served: the member breaks removed (the only line breaks in it)."""
+    return text.replace("\n", "")
+
+
 def span(source_id: str, raw: dict) -> dict:
     return {"source": source_id, "start": raw["start"], "end": raw["end"], "text": raw["text"]}
 

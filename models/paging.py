@@ -18,6 +18,14 @@ from peewee import SQL, Tuple
 PAST_EVERY_ID = "z" * 81
 
 
+class Row:
+    """A row whose columns are attributes. (peewee's ``namedtuples()`` defines a new class for
+    every query it runs, which cost as much as a page's SQL.)"""
+
+    def __init__(self, **columns):
+        self.__dict__.update(columns)
+
+
 @dataclass(frozen=True)
 class SortSpec:
     columns: tuple  # peewee fields, most significant first, the last one unique
@@ -125,9 +133,9 @@ def _keyset_page(select, spec: SortSpec, after: list | None, limit: int):
             union = union.union_all(part.select_from(SQL("*")))
         order = [SQL(f'"{c.column_name}" DESC' if spec.descending else f'"{c.column_name}"') for c in spec.columns]
         database = spec.columns[0].model._meta.database
-        rows = list(union.order_by(*order).limit(limit + 1).bind(database).namedtuples())
+        rows = list(union.order_by(*order).limit(limit + 1).bind(database).objects(Row))
     else:
-        rows = list(page_select(select, spec, after, limit + 1).namedtuples())
+        rows = list(page_select(select, spec, after, limit + 1).objects(Row))
     return rows[:limit], len(rows) > limit
 
 

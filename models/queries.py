@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from . import backends, daycounts, search
+from . import backends, daycounts, documents, search
 from .filters import (EVENT_FILTERS, PARTICIPANT_FILTERS, PLACE_FILTERS, SOURCE_FILTERS, STATEMENT_FILTERS, as_list,
                       conditions)
 from .paging import Branches, count
@@ -21,9 +21,14 @@ class NotLoaded(Exception):
     """The database answers but holds no loaded dataset."""
 
 
-def dataset_meta() -> dict:
+#: what every request reads of the dataset's metadata (not the codebook's text, which is large)
+SERVING_META = ("dataset_version", "release")
+
+
+def dataset_meta(keys: tuple[str, ...] = SERVING_META) -> dict:
+    """Values of the dataset's metadata (dataset_meta), by key."""
     try:
-        return {row.key: row.value for row in DatasetMeta.select()}
+        return dict(DatasetMeta.select(DatasetMeta.key, DatasetMeta.value).where(DatasetMeta.key.in_(keys)).tuples())
     except Exception as error:  # missing table: nothing was loaded yet
         if backends.current().is_missing_table(error):
             raise NotLoaded() from error
@@ -151,6 +156,29 @@ def docs_by_id(model, ids, column=None) -> dict[str, dict]:
     return {rid: json.loads(doc) for rid, doc in rows}
 
 
+def texts_by_id(wanted: dict[tuple, list[str]]) -> dict[tuple, dict[str, str]]:
+    """Stored texts of several kinds at once, served compact: ``{(model, column): ids}`` →
+    ``{(model, column): {id: text}}``, in one query (a UNION ALL of one part per kind).
+
+    Written as SQL text: on the hot path of every page with ``include``, and building the
+    same statement through the query builder cost more than running it."""
+    parts, params, keys = [], [], []
+    for (model, column), ids in wanted.items():
+        ids = list(dict.fromkeys(ids))
+        if ids:
+            database = model._meta.database
+            marks = ",".join([database.param] * len(ids))
+            parts.append(f'SELECT {len(keys)}, "id", "{column}" FROM "{model._meta.table_name}" WHERE "id" IN ({marks})')
+            params.extend(ids)
+            keys.append((model, column))
+    found: dict[tuple, dict[str, str]] = {key: {} for key in keys}
+    if not parts:
+        return found
+    for part, record_id, text in database.execute_sql(" UNION ALL ".join(parts), params).fetchall():
+        found[keys[part]][record_id] = documents.compact(text)
+    return found
+
+
 def doc_of(model, record_id: str) -> dict | None:
     row = model.select(model.doc).where(model.id == record_id).tuples().first()
     return json.loads(row[0]) if row else None
@@ -175,9 +203,10 @@ def record_spans(record_id: str) -> tuple[str, dict] | None:
 
 
 def entity_names() -> list:
-    """The gazetteer entries of every participant and place (for search.gazetteer_for)."""
+    """The gazetteer entries of every participant and place (for search.gazetteer_for), read
+    from the records as others embed them (their names, without their many mentions)."""
     return [search.entry_of(json.loads(doc)) for model in (Participant, Place)
-            for (doc,) in model.select(model.doc).tuples()]
+            for (doc,) in model.select(model.embedded).tuples()]
 
 
 def event_types():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+import threading
 from dataclasses import dataclass, field
 
 from . import backends
@@ -316,16 +317,22 @@ def _word_matches(token: str, query: "Query") -> bool:
 
 
 _gazetteers: dict[str, Gazetteer] = {}
+#: one build at a time: the threads that need the gazetteer meanwhile wait for it (eight
+#: concurrent first searches once built it eight times over, each slower for the others)
+_building = threading.Lock()
 
 
 def gazetteer_for(version: str, load_entities) -> Gazetteer:
     """The gazetteer of the loaded dataset (``load_entities()`` gives its entries), built once
-    per dataset version and process."""
+    per dataset version and process (api/server.py starts the build when a worker boots)."""
     gazetteer = _gazetteers.get(version)
     if gazetteer is None:
-        gazetteer = Gazetteer(load_entities())
-        _gazetteers.clear()
-        _gazetteers[version] = gazetteer
+        with _building:
+            gazetteer = _gazetteers.get(version)
+            if gazetteer is None:
+                gazetteer = Gazetteer(load_entities())
+                _gazetteers.clear()
+                _gazetteers[version] = gazetteer
     return gazetteer
 
 

@@ -152,7 +152,7 @@ class QueryCounter(logging.Handler):
     def emit(self, record):
         # SELECTs only: the per-request snapshot's SET TRANSACTION (PostgreSQL) is not a data query
         sql = record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
-        if sql.lstrip().upper().startswith("SELECT"):
+        if sql.lstrip(" (").upper().startswith("SELECT"):  # ( : a UNION's first part on PostgreSQL
             self.statements.append(str(record.msg))
 
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import Headers
 
-from api.http import ResponseCache
+from api.response_cache import ResponseCache
 from models.filters import MAX_VALUES
 
 

@@ -50,6 +50,14 @@ def register_converters(app, api) -> None:
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = StrictParser()
 
+    def arguments(self, schema, *args, **kwargs):
+        """As flask-smorest's, with one instance of a schema class made here: given the class,
+        webargs makes a new instance for every request (copying every field), a good part of
+        the cost of a cheap request."""
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
+
     def problems(self, *codes: int):
         """Document the problem+json answers an operation can give (503 and 500 always)."""
         def decorator(view):

@@ -12,44 +12,30 @@ from flask.views import MethodView
 from models import changes, queries
 from models.paging import count, iterate_all, keyset_page, sort_spec
 
-from .. import database, formats, pagination
+from .. import database, formats, pagination, splice
 from ..envelope import Stored, envelope, meta, page
 from ..errors import Problem
 from ..params import to_filters
 from ..resources import Related, Resource
 from .blueprints import Blueprint
 
-#: records decoded and embedded together (one query per embedded kind per batch)
-EMBED_BATCH = 500
-
-
-def select_fields(doc: dict, wanted: list[str] | None) -> dict:
-    if not wanted:
-        return doc
-    return {key: value for key, value in doc.items() if key == "id" or key in wanted}
-
-
 def served(rows, resource: Resource):
     """The stored documents of ``rows`` as served: with their first and last release."""
     return changes.with_releases(resource.kind, rows)
 
 
+def assembled(rows, resource: Resource, include: list[str] | None, wanted: list[str] | None):
+    """The served texts of ``rows``: as stored, or assembled from their members (api/splice.py)."""
+    if include or wanted:
+        return splice.assembled(resource.kind, rows, resource.splices(include), wanted)
+    return served(rows, resource)
+
+
 def decoded(rows, resource: Resource, include: list[str] | None, wanted: list[str] | None):
-    """Stored documents as dicts, embedded records added in one query per batch, fields selected."""
-    batch = []
-    for doc in served(rows, resource):
-        batch.append(json.loads(doc))
-        if len(batch) >= EMBED_BATCH:
-            yield from _finished(batch, resource, include, wanted)
-            batch = []
-    if batch:
-        yield from _finished(batch, resource, include, wanted)
-
-
-def _finished(batch: list[dict], resource: Resource, include, wanted):
-    for name in include or ():
-        resource.embeds[name](batch)
-    return [select_fields(doc, wanted) for doc in batch]
+    """Records as dicts, for the formats that compute their rows from the values (CSV, GeoJSON):
+    the assembled texts (api/splice.py) decoded."""
+    for text in splice.assembled(resource.kind, rows, resource.splices(include), wanted):
+        yield json.loads(text)
 
 
 def download_name(kind: str, fmt: str) -> str:
@@ -100,11 +86,10 @@ def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | 
     if "limit" in request.args:
         rows = itertools.islice(rows, args["limit"])
     include, wanted = args.get("include"), args.get("fields_")
-    if renderer.raw and not include and not wanted:
-        return stream(resource.name, fmt, renderer.render(served(rows, resource)))
-    docs = decoded(rows, resource, include, None if fmt == "csv" else wanted)
     if renderer.raw:
-        docs = (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) for doc in docs)
+        texts = assembled(rows, resource, include, wanted)
+        return stream(resource.name, fmt, renderer.render(texts))
+    docs = decoded(rows, resource, include, None if fmt == "csv" else wanted)
     flatten = (lambda doc: csv_columns(resource.flatten(doc), wanted)) if resource.flatten else None
     return stream(resource.name, fmt, renderer.render(docs, flatten=flatten, meta=meta()))
 
@@ -157,21 +142,15 @@ def listing(resource: Resource, args: dict) -> Response:
     rows, more = keyset_page(query, spec, after, args["limit"])
     total = total_of(resource, query, filters)
     next_cursor = pagination.encode(secret, request.path, sort, filters, spec.key_of(rows[-1])) if more else None
-    if args.get("include") or args.get("fields_"):
-        data = list(decoded(rows, resource, args.get("include"), args.get("fields_")))
-    else:
-        data = Stored.array(served(rows, resource))
-    return page(data, total, args["limit"], next_cursor)
+    include, wanted = args.get("include"), args.get("fields_")
+    return page(Stored.array(assembled(rows, resource, include, wanted)), total, args["limit"], next_cursor)
 
 
 def item(resource: Resource, record_id: str, args: dict) -> Response:
-    doc = queries.doc_of(resource.model, record_id)
-    if doc is None:
+    text = changes.one_with_releases(resource.kind, record_id, breaks=True)
+    if text is None:
         raise Problem(404, f"No {resource.kind} with id '{record_id}'.")
-    changes.add_releases(resource.kind, doc)
-    for name in args.get("include") or ():
-        resource.embeds[name]([doc])
-    return envelope(select_fields(doc, args.get("fields_")))
+    return envelope(Stored(splice.one(text, resource.splices(args.get("include")), args.get("fields_"))))
 
 
 def _operation(blp: Blueprint, view, doc: str, args_schema, response_schema, problems, export_formats):

@@ -166,7 +166,7 @@ class DatabaseWriter(Sink):
             "plover_type": plover_doc["type"] if plover_doc else None, "status": record["status"],
             "date_start": start, "date_end": end, "date_precision": date["precision"],
             "sort_date": start or end or "", "place": record["place"], **self.scores(record["cameo"]),
-            "doc": documents.dumps(doc),
+            "doc": documents.record_text(doc),
         }
         rows.events.append(row)
         copied = {"date_start": start, "date_end": end, "sort_date": row["sort_date"], "goldstein": row["goldstein"],
@@ -224,7 +224,7 @@ class DatabaseWriter(Sink):
         return {
             "id": record["id"], "source": source_id, "speaker": record["speaker"], "event": record["event"],
             "mode": record["mode"], "cameo_code": record["cameo"], "cameo_root": record["cameo"][:2],
-            "sort_date": reported_on, **self.scores(record["cameo"]), "doc": documents.dumps(doc),
+            "sort_date": reported_on, **self.scores(record["cameo"]), "doc": documents.record_text(doc),
         }
 
     def names_for_event(self, record: dict, mentions_in: "MentionLocator") -> tuple[list[tuple], list[str]]:
@@ -283,7 +283,7 @@ class DatabaseWriter(Sink):
             self.index.add_entity("participant", doc)
             yield {"id": pid, "name_en": record["name_en"], "name_ar": record["name_ar"], "kind": record["kind"],
                    "country": record["country"], "summary": documents.dumps(self.participant_summaries[pid]),
-                   "embedded": documents.dumps(documents.embedded(doc)), "doc": documents.dumps(doc)}
+                   "embedded": documents.dumps(documents.embedded(doc)), "doc": documents.record_text(doc)}
 
     def place_rows(self, ids=None):
         for pid in self.places if ids is None else ids:
@@ -292,7 +292,7 @@ class DatabaseWriter(Sink):
             self.index.add_entity("place", doc)
             yield {"id": pid, "name_en": record["name_en"], "name_ar": record["name_ar"], "kind": record["kind"],
                    "country": record["country"], "lat": record["lat"], "lon": record["lon"],
-                   "embedded": documents.dumps(documents.embedded(doc)), "doc": documents.dumps(doc)}
+                   "embedded": documents.dumps(documents.embedded(doc)), "doc": documents.record_text(doc)}
 
 
 class EventRows:

@@ -1,0 +1,177 @@
+"""Rendered answers kept per dataset version, and served in front of Flask (issue 20).
+
+An answer's entity tag is a hash of the dataset version, the path, the query
+string as sent and the formats the Accept header asks for (api/http.py), so a
+stored answer can never be stale: a load changes the version. An entry holds
+the finished header lists of both encodings (identity and gzip, compressed once
+when the entry is stored), so a repeated URL costs a lookup, the validity check
+and one ``start_response``.
+
+:class:`CachedAnswers` does that before Flask sees the request: it checks that
+the dataset version is still the one last read on this thread's connection
+(SQLite's change counter; a backend without one, or a changed file, goes the
+long way), computes the tag, and sends the stored bytes. Anything it is not
+sure about (a request body, If-None-Match, a path that is not plain ASCII, a
+miss) is left to Flask, which stores what it renders.
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+
+from werkzeug.datastructures import Headers
+
+from . import compression, formats
+
+#: what an entry costs besides the strings, lists and bodies it holds: the entry tuple, the
+#: OrderedDict node and its key (measured with tracemalloc by tests/test_conventions.py,
+#: which checks the accounting against real allocations)
+ENTRY_OVERHEAD = 300
+
+
+class ResponseCache:
+    """Rendered GET answers keyed by their entity tag; evicted least recently used, by bytes."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.size = 0
+        #: tag → (status, identity headers, gzip headers or None, identity body, gzip body or None, cost)
+        self.entries: OrderedDict[str, tuple] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, status: int, headers: Headers, body: bytes, packed: bytes | None = None) -> None:
+        """Store an answer (``headers`` without Content-Length) with its gzip encoding ``packed``."""
+        plain = _finished(headers, body)
+        gzipped = _finished(_encoded(headers), packed) if packed is not None else None
+        cost = _cost(key, plain, gzipped, body, packed)
+        if cost > self.max_bytes // 8:
+            return
+        with self.lock:
+            if key in self.entries:
+                return
+            self.entries[key] = (status, plain, gzipped, body, packed, cost)
+            self.size += cost
+            while self.size > self.max_bytes and self.entries:
+                _, old = self.entries.popitem(last=False)
+                self.size -= old[-1]
+
+
+def _finished(headers, body: bytes) -> list[tuple[str, str]]:
+    """The header list sent with a stored answer: as stored, its length, and the hit marker."""
+    return [*headers.items(), ("Content-Length", str(len(body))), ("X-Cache", "hit")]
+
+
+def _encoded(headers: Headers) -> Headers:
+    encoded = Headers(headers.items())
+    encoded["Content-Encoding"] = "gzip"
+    if encoded.get("ETag"):
+        encoded["ETag"] = compression.variant(encoded["ETag"])
+    return encoded
+
+
+def _cost(key: str, plain: list, gzipped: list | None, body: bytes, packed: bytes | None) -> int:
+    """The memory an entry holds: its bodies, key, header lists and their strings (once each)."""
+    strings: dict[int, object] = {}
+    lists = [plain] + ([gzipped] if gzipped is not None else [])
+    size = sum(sys.getsizeof(headers) for headers in lists)
+    for headers in lists:
+        for pair in headers:
+            size += sys.getsizeof(pair)
+            for text in pair:
+                strings[id(text)] = text
+    size += sum(sys.getsizeof(text) for text in strings.values())
+    return size + sys.getsizeof(body) + (sys.getsizeof(packed) if packed is not None else 0) \
+        + sys.getsizeof(key) + ENTRY_OVERHEAD
+
+
+# --------------------------------------------------------------------------- the tag and the encoding
+
+
+def entity_tag(version: str, path: str, query: bytes, accept: str) -> str:
+    """The answer's tag: the dataset version, the path, the query string as sent (bytes) and
+    the formats the Accept header asks for (not its spelling)."""
+    digest = hashlib.sha256(b"\0".join((
+        version.encode(), path.encode("utf-8", "surrogatepass"), query,
+        representation(accept).encode("utf-8", "surrogatepass"),
+    ))).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+@lru_cache(maxsize=512)
+def representation(accept: str) -> str:
+    """What, besides the URL, selects the representation (formats.preference), parsed once per
+    header value: a client sends the same Accept every time."""
+    return formats.preference(accept)
+
+
+@lru_cache(maxsize=512)
+def wants_gzip(accept_encoding: str) -> bool:
+    return compression.accepts_gzip(accept_encoding)
+
+
+def headers_for(entry: tuple, accept_encoding: str) -> tuple[list, bytes]:
+    """The header list and body of a stored answer in the encoding the client accepts."""
+    _, plain, gzipped, body, packed, _ = entry
+    if gzipped is not None and wants_gzip(accept_encoding):
+        return gzipped, packed
+    return plain, body
+
+
+# --------------------------------------------------------------------------- in front of Flask
+
+
+class CachedAnswers:
+    """WSGI middleware: a repeated URL answered from the cache without Flask."""
+
+    def __init__(self, app, flask_app):
+        self.app = app
+        self.flask_app = flask_app
+
+    def __call__(self, environ, start_response):
+        answer = self.lookup(environ)
+        if answer is None:
+            return self.app(environ, start_response)
+        headers, body = answer
+        start_response("200 OK", headers)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+    def lookup(self, environ) -> tuple[list, bytes] | None:
+        cache = self.flask_app.extensions.get("response_cache")
+        if cache is None or not cache.entries or not _plain_read(environ):
+            return None
+        version = self.flask_app.extensions["request_database"].known_version()
+        if version is None:
+            return None
+        tag = entity_tag(version, environ["PATH_INFO"], environ.get("QUERY_STRING", "").encode("latin-1"),
+                         environ.get("HTTP_ACCEPT", ""))
+        entry = cache.get(tag)
+        if entry is None:
+            return None
+        return headers_for(entry, environ.get("HTTP_ACCEPT_ENCODING", ""))
+
+
+def _plain_read(environ) -> bool:
+    """A GET or HEAD with no body, no validator to compare and a plain ASCII path at the root:
+    exactly what Flask would answer from the cache too."""
+    return (environ["REQUEST_METHOD"] in ("GET", "HEAD")
+            and environ.get("CONTENT_LENGTH", "") in ("", "0")
+            and "HTTP_TRANSFER_ENCODING" not in environ
+            and "HTTP_IF_NONE_MATCH" not in environ
+            and not environ.get("SCRIPT_NAME")
+            and _routed_as_is(environ.get("PATH_INFO", "")))
+
+
+def _routed_as_is(path: str) -> bool:
+    """Flask's request.path is PATH_INFO with its leading slashes made one (and non-ASCII
+    decoded): for a path with one leading slash, all ASCII, they are the same string."""
+    return path.isascii() and path.startswith("/") and not path.startswith("//")
