@@ -140,6 +140,14 @@ def test_event_facet_timeline_and_dyad_comparisons():
     assert checks.compare("dyads", dyads, [{**pairs[0], "dyads": 2}], PLAIN)
 
 
+def test_records_of_a_csv_stream_end_with_crlf_across_chunks():
+    body = b'id,doc\r\n1,"{\n""a"": 1}"\r\n2,"{}"\r\n'
+    for size in (1, 2, 3, 7, len(body)):
+        chunks = [body[i:i + size] for i in range(0, len(body), size)]
+        assert rounds.count_records(chunks, b"\r\n") == (3, len(body))
+    assert rounds.count_records([b'{"a":1}\n{"b"', b':2}\n'], b"\n") == (2, 16)
+
+
 def test_export_check():
     assert checks.check_export(10, {"status": 200, "lines": 10}, "ours") == []
     assert checks.check_export(10, {"status": 200, "lines": 9}, "ours")

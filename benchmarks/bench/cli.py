@@ -211,12 +211,11 @@ def export_both(events: int, database: Path, running: dict, checked: dict) -> di
     print(f"  export ours: {out['ours']}", flush=True)
     if "datasette" in running:
         theirs = rounds.export(running["datasette"], f"/{database.stem}/event.csv?" +
-                               q({"_stream": "on", "_size": "max", "_col": "doc"}))
+                               q({"_stream": "on", "_size": "max", "_col": "doc"}), b"\r\n")
         theirs["lines"] -= 1  # the CSV header
         theirs["rate"] = round(theirs["lines"] / theirs["seconds"])
         out[PLAIN] = theirs
         print(f"  export Datasette: {theirs}", flush=True)
-        # the stored documents are compact JSON (no raw line breaks): one CSV line per event
         checked["problems"] += checks.check_export(events, theirs, "Datasette")
     return out
 
