@@ -45,6 +45,10 @@ def test_error_answers_are_not_throughput():
     assert run.cpu_ms == pytest.approx(60 * 1000 / CLK_TCK / 60)  # CPU per answered request
     size = {"cells": {"dyads": {"ours": rounds.summarise([run]), PLAIN: figures(1, 100.0)}}}
     assert not verdicts(size)["dyads ours: no errors"]
+    none, one = (wrk.from_summary({**summary, "status": n}, 60, []) for n in (120, 119))
+    size["cells"]["dyads"]["ours"] = rounds.summarise([none, one, none])  # one answer in three rounds
+    assert size["cells"]["dyads"]["ours"]["rps"] == 0
+    assert not verdicts(size)["dyads ours: every round within 25 % of the median"]
 
 
 def test_connections_by_pid_from_ss():

@@ -189,8 +189,10 @@ def spread_targets(cells: dict) -> list:
     for key, cell in cells.items():
         for variant in ("ours", "floor"):
             if usable(cell.get(variant)):
-                spread = cell[variant]["spread_pct"]
-                out.append((f"{key} {variant}: every round within 25 % of the median", spread <= 25, f"± {spread:.0f} %"))
+                spread, rps = cell[variant]["spread_pct"], cell[variant]["rps"]
+                # a median of 0 answers per second has no spread to speak of: not met
+                out.append((f"{key} {variant}: every round within 25 % of the median", rps > 0 and spread <= 25,
+                            f"± {spread:.1f} %" if rps > 0 else "no answers in the median round"))
     return out
 
 
