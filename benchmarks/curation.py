@@ -36,7 +36,8 @@ REPO = HERE.parent
 OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 
-from run import PeakRSS, VENV_BIN  # noqa: E402  (the same process-tree sampler as the serving benchmark)
+# the same process-tree sampler as the serving benchmark
+from bench.processes import VENV_BIN, PeakRSS
 
 PLAIN_SCHEMA = """
 CREATE TABLE source (id TEXT PRIMARY KEY, meta TEXT, text TEXT);

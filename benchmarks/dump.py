@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from run import PeakRSS, VENV_BIN, free_port, rss_kib, wait_ready  # noqa: E402
+from bench.processes import VENV_BIN, PeakRSS, free_port, rss_kib, wait_ready
 
 
 def records_in(manifest: dict) -> int:

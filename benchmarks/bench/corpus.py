@@ -1,0 +1,96 @@
+"""The generated corpus, the database the real loader makes of it, and facts read from it."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .processes import HERE, OUT, REPO, VENV_BIN, PeakRSS
+
+
+def database_path(events: int) -> Path:
+    return OUT / f"events-{events}.sqlite3"
+
+
+def ensure_database(events: int, seed: int, reload: bool = False) -> tuple[Path, dict]:
+    """The loaded SQLite file for ``events`` (generated and loaded if missing, or again with
+    ``reload``) and the load's measurements."""
+    corpus = OUT / f"corpus-{events}"
+    database = database_path(events)
+    facts_file = OUT / f"events-{events}.load.json"
+    if reload:
+        facts_file.unlink(missing_ok=True)
+    if database.exists() and facts_file.exists():
+        return database, json.loads(facts_file.read_text())
+    OUT.mkdir(parents=True, exist_ok=True)
+    if not (corpus / "fixtures" / "codebook.json").exists():  # the generator writes it last
+        shutil.rmtree(corpus, ignore_errors=True)
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(events), "--out", str(corpus), "--seed", str(seed)],
+                       check=True)
+    for path in database.parent.glob(database.name + "*"):
+        path.unlink()
+    check = measure_check(corpus)
+    print(f"loading {corpus} with the real loader …", flush=True)
+    argv = [str(VENV_BIN / "event-records"), "load", "--root", str(corpus), "--database-url", f"sqlite:///{database}"]
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=REPO)
+    with PeakRSS(process.pid) as peak:
+        process.wait()
+    if process.returncode:
+        raise SystemExit(f"the load failed (exit {process.returncode})")
+    facts = {
+        "events": events, "seconds": round(time.perf_counter() - started, 1),
+        "cpu_seconds": round(peak.cpu_seconds, 1),
+        "peak_tree_rss_mib": round(peak.peak / 1024), "database_mib": round(database.stat().st_size / 2**20),
+        "date": dt.datetime.now().isoformat(timespec="seconds"), **check,
+    }
+    facts_file.write_text(json.dumps(facts, indent=1))
+    return database, facts
+
+
+def measure_check(corpus: Path) -> dict:
+    """``event-records check`` over the corpus: its wall time and the problems it reports (the
+    load that follows fails on any, so a finished load reported the same)."""
+    print(f"checking {corpus} …", flush=True)
+    started = time.perf_counter()
+    done = subprocess.run([str(VENV_BIN / "event-records"), "check", "--root", str(corpus)], cwd=REPO,
+                          capture_output=True, text=True, check=False)
+    problems = [line for line in done.stderr.splitlines() if ": " in line and not line.startswith(" ")]
+    return {"check_seconds": round(time.perf_counter() - started, 1), "check_exit": done.returncode,
+            "check_problems": len(problems)}
+
+
+def warm_page_cache(path: Path) -> bool:
+    """Read the file once so that neither server pays for the first disk reads (when it fits in
+    half of the free memory); whether it was read."""
+    available = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            available = int(line.split()[1]) * 1024
+    if path.stat().st_size > available // 2:
+        return False
+    with path.open("rb") as handle:
+        while handle.read(16 << 20):
+            pass
+    return True
+
+
+@dataclass
+class DatasetFacts:
+    keys_desc: list  # (sort_date, id) of every event, newest first (the -date order)
+    event_ids: list
+    first_day: dt.date
+    last_day: dt.date
+
+
+def dataset_facts(database: Path) -> DatasetFacts:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        keys = db.execute("SELECT sort_date, id FROM event ORDER BY sort_date DESC, id DESC").fetchall()
+        low, high = db.execute("SELECT min(sort_date), max(sort_date) FROM event WHERE sort_date != ''").fetchone()
+    return DatasetFacts(keys, [k[1] for k in keys], dt.date.fromisoformat(low), dt.date.fromisoformat(high))
