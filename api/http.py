@@ -63,15 +63,15 @@ def conditional_answer(session) -> Response | None:
         if entry is not None:
             if "*" in if_none_match():
                 return not_modified(etag)
-            return cached_answer(entry)
+            return cached_answer(cache, entry, etag)
     return None
 
 
-def cached_answer(entry: tuple) -> Response:
-    """A stored answer, in the encoding the client asked for (both were made when it was stored).
-    Most repeated URLs never get here: api.response_cache.CachedAnswers sends them before Flask."""
-    headers, body = response_cache.headers_for(entry, request.headers.get("Accept-Encoding", ""))
-    response = Response(body, status=entry[0])
+def cached_answer(cache, entry, key: str) -> Response:
+    """A stored answer, in the encoding the client asked for. Most repeated URLs never get here:
+    api.response_cache.CachedAnswers sends them before Flask."""
+    headers, body = cache.answer(entry, key, request.headers.get("Accept-Encoding", ""))
+    response = Response(body, status=entry.status)
     fresh = Headers()
     fresh._list = list(headers)  # checked when stored; Headers() would check every value again
     response.headers = fresh
@@ -151,13 +151,16 @@ def init_app(app: Flask) -> None:
         return compression.encode(response, wants_gzip())
 
     def store_and_encode(response: Response) -> Response:
-        """Cache the answer in both encodings (gzip chosen once, here) and send the one asked for."""
+        """Cache the answer and send it in the encoding asked for (gzip made once per entry: here
+        when this client asks for it, else by the cache when a client first does)."""
         body = response.get_data()
-        packed = compression.gzip_body(body) if compression.compressible(response) else None
-        if compression.compressible(response):
+        compressible = compression.compressible(response)
+        packed = compression.gzip_body(body) if compressible and wants_gzip() else None
+        if compressible:
             response.vary.add("Accept-Encoding")
         cache.put(session_etag(), 200,
-                  Headers([(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]), body, packed)
+                  Headers([(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]), body, packed,
+                  compressible=compressible)
         if packed is not None and wants_gzip():
             response.set_data(packed)
             compression.mark_encoded(response)

@@ -20,16 +20,31 @@ import hashlib
 import sys
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from functools import lru_cache
 
 from werkzeug.datastructures import Headers
 
 from . import compression, formats
 
-#: what an entry costs besides the strings, lists and bodies it holds: the entry tuple, the
+#: what an entry costs besides the strings, lists and bodies it holds: the entry object, the
 #: OrderedDict node and its key (measured with tracemalloc by tests/test_conventions.py,
 #: which checks the accounting against real allocations)
 ENTRY_OVERHEAD = 300
+
+
+@dataclass(slots=True)
+class Entry:
+    """One stored answer: the finished header lists and bodies of its encodings (gzip made the
+    first time a client asks for it, then kept), and what it costs."""
+
+    status: int
+    plain: list  # the stored headers, then Content-Length and X-Cache (see _finished)
+    body: bytes
+    compressible: bool
+    gzipped: list | None = None
+    packed: bytes | None = None
+    cost: int = 0
 
 
 class ResponseCache:
@@ -38,36 +53,69 @@ class ResponseCache:
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.size = 0
-        #: tag → (status, identity headers, gzip headers or None, identity body, gzip body or None, cost)
-        self.entries: OrderedDict[str, tuple] = OrderedDict()
+        self.entries: OrderedDict[str, Entry] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: str):
+    def get(self, key: str) -> Entry | None:
         with self.lock:
             entry = self.entries.get(key)
             if entry is not None:
                 self.entries.move_to_end(key)
             return entry
 
-    def put(self, key: str, status: int, headers: Headers, body: bytes, packed: bytes | None = None) -> None:
-        """Store an answer (``headers`` without Content-Length) with its gzip encoding ``packed``."""
-        plain = _finished(headers, body)
-        gzipped = _finished(_encoded(headers), packed) if packed is not None else None
-        cost = _cost(key, plain, gzipped, body, packed)
-        if cost > self.max_bytes // 8:
+    def put(self, key: str, status: int, headers: Headers, body: bytes, packed: bytes | None = None,
+            compressible: bool = False) -> None:
+        """Store an answer (``headers`` without Content-Length), with its gzip encoding ``packed``
+        when the first client asked for it (else made when one first does: most clients of a
+        dashboard's API ask for it, a benchmark's do not, and compressing costs more than the rest
+        of a cached answer)."""
+        entry = Entry(status, _finished(headers, body), body, compressible or packed is not None)
+        if packed is not None:
+            entry.gzipped, entry.packed = _finished(_encoded(headers), packed), packed
+        entry.cost = _cost(key, entry)
+        if entry.cost > self.max_bytes // 8:
             return
         with self.lock:
             if key in self.entries:
                 return
-            self.entries[key] = (status, plain, gzipped, body, packed, cost)
-            self.size += cost
-            while self.size > self.max_bytes and self.entries:
-                _, old = self.entries.popitem(last=False)
-                self.size -= old[-1]
+            self.entries[key] = entry
+            self.size += entry.cost
+            self._evict()
+
+    def answer(self, entry: Entry, key: str, accept_encoding: str) -> tuple[list, bytes]:
+        """The header list and body of a stored answer in the encoding the client accepts."""
+        if entry.compressible and wants_gzip(accept_encoding):
+            if entry.gzipped is None:
+                self._add_gzip(key, entry)
+            if entry.packed is not None:
+                return entry.gzipped, entry.packed
+        return entry.plain, entry.body
+
+    def _add_gzip(self, key: str, entry: Entry) -> None:
+        packed = compression.gzip_body(entry.body)
+        if packed is None:  # too small to be worth it: the identity body, for every client
+            entry.compressible = False
+            return
+        gzipped = _finished(_encoded(Headers(entry.plain[:-2])), packed)
+        with self.lock:
+            if entry.gzipped is not None:  # another thread did it meanwhile
+                return
+            entry.gzipped, entry.packed = gzipped, packed
+            cost = _cost(key, entry)
+            if key in self.entries:
+                self.size += cost - entry.cost
+            entry.cost = cost
+            self._evict()
+
+    def _evict(self) -> None:
+        while self.size > self.max_bytes and self.entries:
+            _, old = self.entries.popitem(last=False)
+            self.size -= old.cost
 
 
 def _finished(headers, body: bytes) -> list[tuple[str, str]]:
-    """The header list sent with a stored answer: as stored, its length, and the hit marker."""
+    """The header list sent with a stored answer: as stored, its length, and the hit marker
+    (last two: Entry.plain[:-2] gives the stored headers back)."""
     return [*headers.items(), ("Content-Length", str(len(body))), ("X-Cache", "hit")]
 
 
@@ -79,10 +127,10 @@ def _encoded(headers: Headers) -> Headers:
     return encoded
 
 
-def _cost(key: str, plain: list, gzipped: list | None, body: bytes, packed: bytes | None) -> int:
+def _cost(key: str, entry: Entry) -> int:
     """The memory an entry holds: its bodies, key, header lists and their strings (once each)."""
     strings: dict[int, object] = {}
-    lists = [plain] + ([gzipped] if gzipped is not None else [])
+    lists = [entry.plain] + ([entry.gzipped] if entry.gzipped is not None else [])
     size = sum(sys.getsizeof(headers) for headers in lists)
     for headers in lists:
         for pair in headers:
@@ -90,8 +138,8 @@ def _cost(key: str, plain: list, gzipped: list | None, body: bytes, packed: byte
             for text in pair:
                 strings[id(text)] = text
     size += sum(sys.getsizeof(text) for text in strings.values())
-    return size + sys.getsizeof(body) + (sys.getsizeof(packed) if packed is not None else 0) \
-        + sys.getsizeof(key) + ENTRY_OVERHEAD
+    packed = sys.getsizeof(entry.packed) if entry.packed is not None else 0
+    return size + sys.getsizeof(entry.body) + packed + sys.getsizeof(key) + ENTRY_OVERHEAD
 
 
 # --------------------------------------------------------------------------- the tag and the encoding
@@ -117,14 +165,6 @@ def representation(accept: str) -> str:
 @lru_cache(maxsize=512)
 def wants_gzip(accept_encoding: str) -> bool:
     return compression.accepts_gzip(accept_encoding)
-
-
-def headers_for(entry: tuple, accept_encoding: str) -> tuple[list, bytes]:
-    """The header list and body of a stored answer in the encoding the client accepts."""
-    _, plain, gzipped, body, packed, _ = entry
-    if gzipped is not None and wants_gzip(accept_encoding):
-        return gzipped, packed
-    return plain, body
 
 
 # --------------------------------------------------------------------------- in front of Flask
@@ -157,7 +197,7 @@ class CachedAnswers:
         entry = cache.get(tag)
         if entry is None:
             return None
-        return headers_for(entry, environ.get("HTTP_ACCEPT_ENCODING", ""))
+        return cache.answer(entry, tag, environ.get("HTTP_ACCEPT_ENCODING", ""))
 
 
 def _plain_read(environ) -> bool:

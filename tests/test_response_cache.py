@@ -7,6 +7,8 @@ import http.client
 
 import pytest
 
+from api import compression
+
 URL = "/v1/events?limit=3&include=participants,statements&fields=title_en,participants,statements"
 UNCHANGING = ("Date", "X-Cache", "Connection", "Keep-Alive")
 
@@ -69,3 +71,22 @@ def test_what_the_cache_is_not_sure_about_goes_to_flask(server, fetch):
     assert status == 200 and body.startswith("\ufeffid,".encode())  # (with its BOM)
     status, _, body = fetch(server.base + "/" + URL, {})  # //v1/...: Flask makes it /v1/...
     assert status == 200 and body == plain
+
+
+def test_gzip_is_made_when_a_client_first_asks_and_kept(sqlite_url):
+    """A miss from a client that does not take gzip stores the identity body only; the first
+    gzip client makes the encoding once, and later ones get those very bytes."""
+    from api import create_app
+
+    app = create_app({"DATABASE_URL": sqlite_url})
+    client = app.test_client()
+    url = "/v1/events?limit=20&include=participants"
+    first = client.get(url)
+    assert first.status_code == 200 and "Content-Encoding" not in first.headers
+    entry = next(iter(app.extensions["response_cache"].entries.values()))
+    assert entry.packed is None and entry.compressible
+    zipped = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip" and gzip.decompress(zipped.data) == first.data
+    assert entry.packed == zipped.data and zipped.headers["ETag"] == compression.variant(first.headers["ETag"])
+    again = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert again.headers.get("X-Cache") == "hit" and again.data == entry.packed
