@@ -79,9 +79,12 @@ def kill_midway(root: Path, url: str, during=None) -> str:
     process = start_load(root, url)
     try:
         output = wait_for_output(process, "read 100/200 sources")
+        # stopped where it is: the checks below may take longer than the rest of the load on a busy
+        # machine, and a load that got to its commit meanwhile would not be killed midway
+        os.killpg(process.pid, signal.SIGSTOP)
+        assert process.poll() is None, "the load finished before it could be stopped midway"
         if during is not None:
             during()
-        assert process.poll() is None, "the load finished before it could be killed midway"
     finally:
         os.killpg(process.pid, signal.SIGKILL)  # the loader and anything it started
         process.wait(10)
