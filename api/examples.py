@@ -201,7 +201,7 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
                                        'initiative…',
                                'offset': 41,
                                'matches': [{'start': 80, 'end': 86}, {'start': 204, 'end': 210}]}}],
-         'meta': {'limit': 2, 'total': 13}},
+         'meta': {'limit': 2, 'total': 14}},
     ),
     '/v1/stats/timeline': (
         {'interval': 'month', 'from': '2017-01-01', 'to': '2017-02-28'},
