@@ -91,8 +91,12 @@ def event_dyads(filters: dict, dyad_counts: bool = True) -> list[Dyad]:
 
 def top_dyads(filters: dict, limit: int, dyad_counts: bool = True) -> tuple[list[Dyad], int]:
     """The first ``limit`` of :func:`event_dyads`, and how many pairs there are in all."""
-    rows = _pair_rows(filters, dyad_counts)
-    return [Dyad(*row) for row in heapq.nsmallest(limit, rows, key=_rank)], len(rows)
+    if dyad_counts and dyadcounts.answers(filters):
+        rows, found = dyadcounts.top_pair_totals(filters, limit)
+    else:
+        rows = _pair_rows(filters, dyad_counts)
+        found = len(rows)
+    return [Dyad(*row) for row in heapq.nsmallest(limit, rows, key=_rank)], found
 
 
 def dyad_series(filters: dict, dyads: list[Dyad], interval: str, first: str | None, last: str | None,
