@@ -16,7 +16,7 @@ from flask import Flask, g, request
 
 from models import backends
 from models.db import UNAVAILABLE_ERRORS, ReadRouter
-from models import search
+from models import gazetteer
 from models.queries import NotLoaded, dataset_meta, entity_names
 from models.history import HISTORY_TABLES
 from models.records import TABLES
@@ -210,7 +210,7 @@ class RequestDatabase:
             with db.bind_ctx(MODELS, bind_refs=False, bind_backrefs=False):
                 version = dataset_meta().get("dataset_version")
                 if version:
-                    search.gazetteer_for(version, entity_names)
+                    gazetteer.gazetteer_for(version, entity_names)
         except (NotLoaded, *UNAVAILABLE_ERRORS):
             pass
         finally:

@@ -15,7 +15,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from webargs.flaskparser import FlaskParser
 
 from models import filters as filter_tables
-from models import queries, search
+from models import gazetteer, queries, search
 from models.vocabulary import CAMEO_PATTERN, ID_PATTERN, SOURCE_ID_PATTERN, MAX_QUERY_LENGTH, TOPIC_PATTERN
 
 from . import database
@@ -352,4 +352,4 @@ def search_query(text: str) -> search.Query:
         query = search.parse_query(text)
     except search.QueryError as error:
         raise bad_parameter("q", str(error)) from None
-    return query.knowing(search.gazetteer_for(database.version(), queries.entity_names))
+    return query.knowing(gazetteer.gazetteer_for(database.version(), queries.entity_names))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from . import backends, daycounts, documents, search
+from . import backends, daycounts, documents, gazetteer
 from .filters import (EVENT_FILTERS, PARTICIPANT_FILTERS, PLACE_FILTERS, SOURCE_FILTERS, STATEMENT_FILTERS, as_list,
                       conditions)
 from .paging import Branches, count
@@ -203,9 +203,9 @@ def record_spans(record_id: str) -> tuple[str, dict] | None:
 
 
 def entity_names() -> list:
-    """The gazetteer entries of every participant and place (for search.gazetteer_for), read
+    """The gazetteer entries of every participant and place (for gazetteer.gazetteer_for), read
     from the records as others embed them (their names, without their many mentions)."""
-    return [search.entry_of(json.loads(doc)) for model in (Participant, Place)
+    return [gazetteer.entry_of(json.loads(doc)) for model in (Participant, Place)
             for (doc,) in model.select(model.embedded).tuples()]
 
 

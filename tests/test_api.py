@@ -1,7 +1,6 @@
 """The v1 resources through the Flask test client, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
-import json
 
 import pytest
 

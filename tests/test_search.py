@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import search
+from models.gazetteer import Gazetteer
 
 ASTANA = ["أستانا", "آستانا", "استانا", "Astana", "astana", "ASTANA", "أَسْتَانَا"]
 
@@ -134,7 +135,7 @@ def test_parse_query_reduces_user_text_to_tokens():
 
 
 def test_gazetteer_expands_names_of_one_entity_only():
-    gazetteer = search.Gazetteer([
+    gazetteer = Gazetteer([
         ["Faisal Murad", "فيصل مراد", "Murad"],
         ["Basel Murad", "باسل مراد", "Murad"],
         ["Astana", "أستانا", "آستانا"],

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 from peewee import SQL
 
-from models import queries, search
+from models import gazetteer, queries, search
 from models.records import Event, Participant, Place, Statement
 from models.search_index import SearchDoc
 from models.vocabulary import MAX_QUERY_LENGTH
@@ -117,7 +117,7 @@ class Search(MethodView):
         for hit in hits:
             by_kind.setdefault(hit["kind"], []).append(hit["record_id"])
         docs = {kind: queries.docs_by_id(MODELS[kind], ids) for kind, ids in by_kind.items()}
-        named = search.gazetteer_for(database.version(), queries.entity_names).named_by(query)
+        named = gazetteer.gazetteer_for(database.version(), queries.entity_names).named_by(query)
         data = []
         for hit in hits:
             doc = docs[hit["kind"]].get(hit["record_id"])

@@ -9,10 +9,7 @@ is a rowid range (:class:`SearchOrderedPart`).
 """
 from __future__ import annotations
 
-import heapq
-import itertools
 import os
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -27,6 +24,7 @@ from ..records import Event, database
 from ..search_index import END_ONLY, STARTED, UNDATED, SearchDoc, SearchRow, with_phrases
 from ..vocabulary import SEARCH_KINDS
 from . import Backend, NoRoom, register
+from .watchdog import Watchdog
 
 # Applied on every connection. WAL lets readers keep serving the previous dataset while a load commits.
 PRAGMAS = {
@@ -113,64 +111,6 @@ def fts5_term(token: str, stem_terms: tuple[str, ...] = ()) -> str:
         alternatives = [fts5_string(term) for term in terms] or [fts5_string(token)]  # (in no record)
     alternatives.extend(fts5_string(term) for term in stem_terms)
     return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
-
-
-class Ticket:
-    """One request's deadline on one connection, until it is ended."""
-
-    __slots__ = ("connection", "ended", "fired")
-
-    def __init__(self, connection):
-        self.connection = connection
-        self.ended = False
-        self.fired = False  # the watchdog interrupted the connection
-
-
-class Watchdog:
-    """One thread per process that calls ``connection.interrupt()`` on connections whose
-    request ran past its deadline (a thread per request would cost more than most answers).
-
-    Ending a ticket takes the watchdog's lock, which firing holds too: once :meth:`end`
-    returns, the connection (kept for the thread's next request) can no longer be interrupted
-    on this request's behalf. Ended tickets leave the heap when their deadline comes.
-    """
-
-    def __init__(self):
-        self.condition = threading.Condition()
-        self.heap: list = []
-        self.order = itertools.count()
-        self.pid = None  # the process whose thread runs (a forked worker starts its own)
-
-    def watch(self, connection, seconds: float) -> Ticket:
-        ticket = Ticket(connection)
-        deadline = time.monotonic() + seconds
-        with self.condition:
-            earliest = not self.heap or deadline < self.heap[0][0]
-            heapq.heappush(self.heap, (deadline, next(self.order), ticket))
-            if self.pid != os.getpid():
-                self.pid = os.getpid()
-                threading.Thread(target=self._run, name="sqlite-budget-watchdog", daemon=True).start()
-            if earliest:  # (otherwise the watchdog wakes up for an earlier one first anyway)
-                self.condition.notify()
-        return ticket
-
-    def end(self, ticket: Ticket) -> None:
-        with self.condition:
-            ticket.ended = True
-
-    def _run(self) -> None:
-        with self.condition:
-            while True:
-                now = time.monotonic()
-                while self.heap and self.heap[0][0] <= now:
-                    _, _, ticket = heapq.heappop(self.heap)
-                    if not ticket.ended:
-                        ticket.ended = ticket.fired = True
-                        try:
-                            ticket.connection.interrupt()
-                        except sqlite3.ProgrammingError:  # closed meanwhile: nothing runs on it
-                            pass
-                self.condition.wait(self.heap[0][0] - now if self.heap else None)
 
 
 class BudgetedSqliteDatabase(SqliteDatabase):

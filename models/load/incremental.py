@@ -28,7 +28,7 @@ from pathlib import Path
 
 from peewee import fn
 
-from .. import backends, daycounts, documents, dyadcounts, search
+from .. import backends, daycounts, documents, dyadcounts, gazetteer, search
 from ..records import (
     CameoCode, DatasetMeta, Event, EventCountry, EventDyad, EventParticipant, EventTopic, Participant,
     Place, Source, SourceEntity, Statement, StatementDyad, StatementTopic, Topic,
@@ -189,7 +189,7 @@ class IncrementalWriter(DatabaseWriter):
 
     def entities(self, participants: dict, places: dict) -> None:
         # the gazetteer of the participants and places as stored before this load
-        stored_gazetteer = search.Gazetteer([search.entry_of(doc) for served in self.reader.stored.served.values()
+        stored_gazetteer = gazetteer.Gazetteer([gazetteer.entry_of(doc) for served in self.reader.stored.served.values()
                                              for doc, _ in served.values()])
         super().entities(participants, places)
         rewritten = set()
@@ -269,7 +269,7 @@ class IncrementalWriter(DatabaseWriter):
                         found[via["id"]] = source_id
         return found
 
-    def changed_names(self, old: search.Gazetteer, new: search.Gazetteer, rewritten: set) -> set:
+    def changed_names(self, old: gazetteer.Gazetteer, new: gazetteer.Gazetteer, rewritten: set) -> set:
         """Records this load does not re-write that contain a name whose effect on the index
         changed (a new entity's name, one gone, a name now shared by two entities, …)."""
         before, after = old.effects(), new.effects()
@@ -279,7 +279,7 @@ class IncrementalWriter(DatabaseWriter):
             if before.get(sequence) == after.get(sequence):
                 continue
             for kind, record_id, body in backend.rows_with_terms(self.db, list(sequence)):
-                if (kind, record_id) not in rewritten and search.contains_sequence(body.split(), sequence):
+                if (kind, record_id) not in rewritten and gazetteer.contains_sequence(body.split(), sequence):
                     found.add((kind, record_id))
         return found
 

@@ -6,7 +6,7 @@ import json
 import time
 from collections import Counter, defaultdict
 
-from .. import backends, daycounts, documents, dyadcounts, search
+from .. import backends, daycounts, documents, dyadcounts, gazetteer, search
 from ..vocabulary import quad_class
 from .directed import dyads
 from ..records import (
@@ -105,7 +105,7 @@ class DatabaseWriter(Sink):
                 self._mentions[kind, entity_id] = Mentions(span_dicts(entity.mentions[: documents.MENTIONS_INLINE]),
                                                            entity.mention_count)
                 entity.mentions = []  # the reader's copy: the per-source lists above hold the rest
-        self.index.set_entities([search.entry_of(r) for r in (*self.participants.values(), *self.places.values())])
+        self.index.set_entities([gazetteer.entry_of(r) for r in (*self.participants.values(), *self.places.values())])
         self.participant_summaries = {pid: documents.participant_summary(r) for pid, r in self.participants.items()}
         self.place_summaries = {pid: documents.place_summary(r) for pid, r in self.places.items()}
 
