@@ -32,6 +32,8 @@ def event_row(doc: dict) -> dict:
         "id": doc["id"],
         "title_en": doc["title_en"],
         "summary_en": doc["summary_en"],
+        "title_ar": doc["title_ar"],
+        "summary_ar": doc["summary_ar"],
         "status": doc["status"],
         "date_start": date["start"],
         "date_end": date["end"],

@@ -119,6 +119,8 @@ class EventSchema(Curated):
     id = fields.String(required=True)
     title_en = fields.String()
     summary_en = fields.String()
+    title_ar = nullable_str("The title in Arabic, the curator's (the source's own words are the evidence); null where not written.")
+    summary_ar = nullable_str("The summary in Arabic, the curator's; null where not written.")
     cameo = fields.Nested(CameoSchema)
     plover = fields.Nested(PloverSchema, allow_none=True)
     status = fields.String(metadata={"description": "occurred, planned, ongoing or background."})

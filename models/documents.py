@@ -143,6 +143,8 @@ def event(record: dict, *, source_id, cameo_doc, plover_doc, place_doc, particip
         "id": record["id"],
         "title_en": record["title_en"],
         "summary_en": record["summary_en"],
+        "title_ar": record.get("title_ar"),
+        "summary_ar": record.get("summary_ar"),
         "cameo": cameo_doc,
         "plover": plover_doc,
         "status": record["status"],

@@ -192,7 +192,8 @@ class IndexWriter:
         return tokens, self.forms_of(tokens) + self.gazetteer.expand(tokens)
 
     def add_event(self, doc: dict, names: list[tuple]) -> None:
-        texts = [doc["title_en"], doc["summary_en"], *(s["text"] for s in doc["evidence"])]
+        texts = [doc["title_en"], doc["summary_en"], doc["title_ar"], doc["summary_ar"],
+                 *(s["text"] for s in doc["evidence"])]
         start, end = doc["date"]["start"], doc["date"]["end"]
         part = STARTED if start else END_ONLY if end else UNDATED
         self.add("event", doc["id"], part, start or end or "", texts, names)

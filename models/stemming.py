@@ -30,6 +30,9 @@ MARK = "\ue000"
 MIN_ARABIC_STEM = 3
 #: the article, alone or after ل (which drops its alef: لل)
 _ARTICLES = ("ال", "لل")
+#: what follows the nisba ي: masculine, feminine (ة, or ه as normalisation writes it), the
+#: adverb's tanween alef, the feminine and masculine plurals
+_NISBA_ENDINGS = frozenset({"", "ة", "ه", "ا", "ات", "ين", "ون"})
 
 _local = threading.local()  # Stemmer objects are not safe to share between threads
 _memo: dict[str, tuple[str, ...]] = {}
@@ -58,10 +61,26 @@ def _stem(token: str) -> str:
                 return before  # a root letter taken for an affix: keep the last stem of three letters
             if stem == before:
                 break
-        return stem
+        return _with_nisba(token, stem)
     if token.isascii() and token.isalpha():
         return english.stemWord(token)
     return token
+
+
+def _with_nisba(token: str, stem: str) -> str:
+    """The stem with the nisba ي kept where the word is a nisba form of it.
+
+    Snowball takes the nisba suffix for an inflection and so conflates a derived word with its
+    base: اتفاقية (a treaty) and اتفاقيات with اتفاق (agreeing), اقتصادي (economic) with اقتصاد
+    (the economy). The nisba forms (ي, ية, يا, يات, يين, يون) keep their ي and still find one
+    another, and since words match as prefixes a query for the base (اتفاق) still finds them; a
+    query for the derived word no longer finds the base, as "agreements" does not find "agreed".
+    """
+    at = token.rfind(stem)
+    if at < 0 or len(stem) < MIN_ARABIC_STEM:
+        return stem
+    rest = token[at + len(stem):]
+    return stem + "ي" if rest[:1] == "ي" and rest[1:] in _NISBA_ENDINGS else stem
 
 
 def _stemmed_forms(token: str) -> list[str]:

@@ -234,3 +234,18 @@ def test_a_name_is_not_stemmed_into_a_function_word(client):
     found = search_hits(client, "ولايتي", kinds=("event", "statement", "participant"))
     assert ("participant", "ali-akbar-velayati") in found
     assert ("participant", "usa") not in found
+
+
+def test_an_event_of_a_shared_sentence_is_found_by_its_own_clause_and_arabic_title(client):
+    # one sentence reports Iran's economic, political and military support; each event's evidence
+    # is its own clause, so دعمها العسكري finds the military support alone (issue 18)
+    assert search_hits(client, "دعمها العسكري") == {("event", "iran-military-support-syria")}
+    # the agreements are the signing, not the truce that was "agreed" (تم الاتفاق على هدنة)
+    assert search_hits(client, "الاتفاقيات") == {("event", "syria-iran-sign-cooperation-agreements")}
+    # the curator's Arabic title is served beside the English and searched like it; its snippet
+    # comes after the source's own words, so a hit through it names the field
+    body = client.get(f"/v1/search?q={q('توقعان')}&kind=event&limit=100").get_json()
+    (hit,) = body["data"]
+    assert hit["id"] == "syria-iran-sign-cooperation-agreements" and hit["snippet"]["field"] == "title_ar"
+    event = client.get("/v1/events/syria-iran-sign-cooperation-agreements").get_json()["data"]
+    assert event["title_ar"] == "سوريا وإيران توقعان 5 اتفاقيات للتعاون الثنائي"

@@ -24,7 +24,8 @@ def share_a_stem(first: str, second: str) -> bool:
     ["مفاوضات", "المفاوضات", "مفاوضاتها", "لمفاوضات"],  # article, pronoun, preposition (the article)
     ["السلام", "والسلام", "للسلام", "سلام"],  # conjunction + article, ل + article
     ["طهران", "بطهران"],  # preposition before a name
-    ["الاقتصادي", "اقتصاديا"],  # the nisba adjective with the article and as an adverb (tanween alef)
+    ["الاقتصادي", "اقتصاديا", "الاقتصادية"],  # the nisba adjective with the article, as an adverb (tanween alef), feminine
+    ["الاتفاقيات", "اتفاقية", "اتفاقيات"],  # a nisba noun: singular and plural
     ["سوريا", "سورية", "السوري", "السوريين"],
     ["الكتاب", "كتاب", "بالكتاب", "والكتاب"],  # general: "the book", "with the book", "and the book"
 ])
@@ -61,3 +62,14 @@ def test_english_is_stemmed_by_snowball():
     assert share_a_stem("negotiations", "negotiation")
     assert share_a_stem("rebuilding", "rebuild")
     assert not share_a_stem("Iran", "Iraq")
+
+
+@pytest.mark.parametrize("derived, base", [
+    ("الاتفاقيات", "الاتفاق"),  # "the agreements" (treaties) are not "the agreeing" (تم الاتفاق على هدنة)
+    ("الاقتصادية", "الاقتصاد"),  # "economic" is not "the economy"
+])
+def test_a_nisba_form_keeps_its_ya_and_is_not_its_base(derived, base):
+    # Snowball strips the nisba ي; kept, "agreements" no longer finds "agreed" (as in English),
+    # while a query for the base still finds the nisba forms: words match as prefixes
+    assert not share_a_stem(derived, base), (stem_set(derived), stem_set(base))
+    assert all(any(stem.startswith(b) for b in stem_set(base)) for stem in stem_set(derived))

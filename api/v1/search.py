@@ -23,7 +23,8 @@ blp = Blueprint("search", __name__, url_prefix="/v1",
 MODELS = {"event": Event, "statement": Statement, "participant": Participant, "place": Place}
 # the fields of each kind whose words can be highlighted, in the order they are tried
 SNIPPET_FIELDS = {
-    "event": ("title_en", "summary_en", "evidence"),
+    # the source's words (evidence, with offsets into the source) before the curator's Arabic
+    "event": ("title_en", "summary_en", "evidence", "title_ar", "summary_ar"),
     "statement": ("text_ar", "text_en", "evidence"),  # evidence is indexed too (models/search.py)
     "participant": ("name_ar", "name_en", "aliases", "search_forms", "title_en"),
     "place": ("name_ar", "name_en", "aliases", "search_forms"),

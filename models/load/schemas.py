@@ -208,6 +208,12 @@ class QuantitySchema(Strict):
 class EventSchema(Curated):
     title_en = fields.String(required=True, validate=validate.Length(min=1))
     summary_en = fields.String(required=True, validate=validate.Length(min=1))
+    # the curator's own Arabic beside the English (not the source's words: those are the evidence);
+    # searched like the English, so an Arabic query can find the one event a shared sentence reports
+    title_ar = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1), metadata={
+        "description": "The title in Arabic, written by the curator (as title_en is); null where not yet written."})
+    summary_ar = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1), metadata={
+        "description": "The summary in Arabic, written by the curator (as summary_en is); null where not yet written."})
     cameo = fields.String(required=True, validate=validate.Regexp(CAMEO_PATTERN))
     plover = fields.Nested(PloverSchema, load_default=None, allow_none=True)
     status = fields.String(required=True, validate=validate.OneOf(EVENT_STATUSES))
