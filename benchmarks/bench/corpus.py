@@ -24,7 +24,10 @@ def ensure_database(events: int, seed: int, reload: bool = False) -> tuple[Path,
     corpus = OUT / f"corpus-{events}"
     database = database_path(events)
     facts_file = OUT / f"events-{events}.load.json"
-    if reload:
+    stale = stale_layout(database)
+    if stale:
+        print(f"{database.name}: {stale}; loading it again", flush=True)
+    if reload or stale:
         facts_file.unlink(missing_ok=True)
     if database.exists() and facts_file.exists():
         return database, json.loads(facts_file.read_text())
@@ -52,6 +55,22 @@ def ensure_database(events: int, seed: int, reload: bool = False) -> tuple[Path,
     }
     facts_file.write_text(json.dumps(facts, indent=1))
     return database, facts
+
+
+def stale_layout(database: Path) -> str | None:
+    """Why ``database`` cannot be measured as it is (loaded by a version of the loader with another
+    table or document layout: the code would serve it, but not as a load by this code makes it)."""
+    if not database.exists():
+        return None
+    from models.records import SCHEMA_VERSION
+
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+            row = connection.execute("SELECT value FROM dataset_meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.Error as error:
+        return f"unreadable ({error})"
+    stored = row[0] if row else None
+    return None if stored == SCHEMA_VERSION else f"layout {stored}, this code writes {SCHEMA_VERSION}"
 
 
 def measure_check(corpus: Path) -> dict:
