@@ -26,8 +26,6 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from peewee import fn
-
 from .. import backends, daycounts, documents, dyadcounts, gazetteer, search
 from ..records import (
     CameoCode, DatasetMeta, Event, EventCountry, EventDyad, EventParticipant, EventTopic, Participant,
@@ -104,6 +102,8 @@ class OldRows:
         self.day_counts = daycounts.DayCounter()
         self.dyad_counts = dyadcounts.DyadCounter()
         self.code_counts: dict = defaultdict(Counter)  # CAMEO code -> events and statements deleted
+        #: kind -> id -> the events (and statements) deleted that count for the entity's document
+        self.entity_counts: dict[str, dict] = {"participants": defaultdict(Counter), "places": defaultdict(Counter)}
         self.entities: dict[str, set] = {"participants": set(), "places": set()}
 
     @classmethod
@@ -125,19 +125,24 @@ class OldRows:
                                    status=status, plover=plover, countries=countries.get(event_id))
                 if place:
                     old.entities["places"].add(place)
+                    old.entity_counts["places"][place]["events"] += 1
             for row in EventDyad.select(EventDyad.date_start, EventDyad.date_end, EventDyad.source_actor,
                                         EventDyad.target_actor, EventDyad.quad_class, EventDyad.goldstein).where(
                     EventDyad.event.in_(events)).tuples():
                 start, end, source, target, quad, goldstein = row
                 old.dyad_counts.add(start=start, end=end, source=source, target=target, quad_class=quad,
                                     goldstein=goldstein)
-            old.entities["participants"].update(p for (p,) in EventParticipant.select(EventParticipant.participant)
-                                                .where(EventParticipant.event.in_(events)).tuples())
+            # an event counts once for a participant whatever its roles (COUNT DISTINCT, as a full load counts)
+            for (participant,) in EventParticipant.select(EventParticipant.participant).where(
+                    EventParticipant.event.in_(events)).group_by(EventParticipant.event, EventParticipant.participant).tuples():
+                old.entities["participants"].add(participant)
+                old.entity_counts["participants"][participant]["events"] += 1
             for statement_id, speaker, code in Statement.select(Statement.id, Statement.speaker, Statement.cameo_code).where(
                     Statement.source.in_(part)).tuples():
                 old.statements.append(statement_id)
                 old.code_counts[code]["statements"] += 1
                 old.entities["participants"].add(speaker)
+                old.entity_counts["participants"][speaker]["statements"] += 1
             for kind, entity in SourceEntity.select(SourceEntity.kind, SourceEntity.entity).where(
                     SourceEntity.source.in_(part)).tuples():
                 old.entities[kind].add(entity)
@@ -345,31 +350,28 @@ class IncrementalWriter(DatabaseWriter):
             for part in chunks(sorted(ids)):
                 backend.delete_search_rows(self.db, kind, part)
                 model.delete().where(model.id.in_(part)).execute()
-        self.participant_counts = self.stored_participant_counts(participants & set(self.participants))
-        self.place_counts = self.stored_place_counts(places & set(self.places))
+        self.participant_counts = self.counts_now("participants", participants & set(self.participants))
+        self.place_counts = self.counts_now("places", places & set(self.places))
         self.insert(Participant, self.participant_rows(sorted(participants & set(self.participants))))
         self.insert(Place, self.place_rows(sorted(places & set(self.places))))
         self.rerender_search_rows({("participant", p) for p in participants} | {("place", p) for p in places})
 
-    @staticmethod
-    def stored_participant_counts(ids) -> dict:
+    def counts_now(self, kind: str, ids) -> dict:
+        """Events (and statements) per entity after this load: its stored document's counts, less
+        the deleted rows', plus the written ones' (counting the link tables would read every row
+        of a popular participant, most of them in sources this load does not touch)."""
+        served, deleted, written = self.reader.stored.served[kind], self.old.entity_counts[kind], self.written_counts(kind)
         counts = defaultdict(Counter)
-        for part in chunks(ids):
-            for pid, n in (EventParticipant.select(EventParticipant.participant, fn.COUNT(fn.DISTINCT(EventParticipant.event)))
-                           .where(EventParticipant.participant.in_(part)).group_by(EventParticipant.participant).tuples()):
-                counts[pid]["events"] = n
-            for pid, n in (Statement.select(Statement.speaker, fn.COUNT(Statement.id)).where(Statement.speaker.in_(part))
-                           .group_by(Statement.speaker).tuples()):
-                counts[pid]["statements"] = n
+        for entity_id in ids:
+            doc = served.get(entity_id, ({},))[0]
+            now = counts[entity_id]
+            now.update(events=doc.get("event_count", 0), statements=doc.get("statement_count", 0))
+            now.subtract(deleted.get(entity_id, Counter()))
+            now.update(written.get(entity_id, Counter()))
         return counts
 
-    @staticmethod
-    def stored_place_counts(ids) -> dict:
-        counts = defaultdict(Counter)
-        for part in chunks(ids):
-            for pid, n in Event.select(Event.place, fn.COUNT(Event.id)).where(Event.place.in_(part)).group_by(Event.place).tuples():
-                counts[pid]["events"] = n
-        return counts
+    def written_counts(self, kind: str) -> dict:
+        return self.participant_counts if kind == "participants" else self.place_counts
 
     def code_counts_now(self) -> dict:
         """Events and statements per CAMEO code: the stored codes' counts (in their documents),
