@@ -60,6 +60,11 @@ def _sequences(entry: Entry):
                 yield sequence, marked
 
 
+def name_sequences(entry: Entry) -> set[tuple[str, ...]]:
+    """The token sequences of an entry's names and search forms."""
+    return {sequence for sequence, _ in _sequences(entry)}
+
+
 @functools.lru_cache(maxsize=100_000)
 def _name_tokens(text: str) -> tuple[str, ...]:
     """A name's tokens, remembered: an incremental load builds the gazetteer of the stored

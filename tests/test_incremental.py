@@ -213,6 +213,30 @@ def test_a_broken_dyad_count_update_is_caught(corpus, tmp_path, monkeypatch):
     assert differences(answers(url, DYAD_PATHS), answers(reference, DYAD_PATHS))
 
 
+def test_a_new_alias_reaches_records_in_sources_the_load_does_not_re_read(corpus, tmp_path):
+    """A name given to a participant in one source makes every record whose text has the name
+    findable by the participant's other names, in every source (the untouched sources' search
+    rows are written again, as a full load writes them), and nothing else changes."""
+    tree = Tree(corpus, tmp_path / "tree")
+    url = f"sqlite:///{tmp_path / 'inc' / 'events.sqlite3'}"
+    db = open_database(url, create_dir=True)
+    loader.load(tree.path, db)
+    path = tree.path / "fixtures" / "syn_00003" / "participants.ndjson"
+    participants = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    participants[0]["aliases"].append("اللاجئين")  # "the refugees": in texts of many sources
+    path.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in participants), encoding="utf-8")
+    name = participants[0]["name_en"].replace(" ", "+")
+    paths = [f"/v1/search?q={name}&kind=event&limit=100", f"/v1/search?q={name}&kind=statement&limit=100"]
+    before = answers(url, paths)
+    assert loader.load(tree.path, db).mode == "incremental"
+    reference = f"sqlite:///{tmp_path / 'full' / 'events.sqlite3'}"
+    loader.load(tree.path, open_database(reference, create_dir=True))
+    ours, theirs = answers(url, paths), answers(reference, paths)
+    assert differences(ours, theirs) == []
+    sources = {hit["id"].split("-")[0] for _, body in theirs.values() for hit in body["data"]}
+    assert ours != before and len(sources) > 1, sources
+
+
 def test_an_unchanged_tree_changes_nothing(corpus, tmp_path):
     tree = Tree(corpus, tmp_path / "tree")
     url = f"sqlite:///{tmp_path / 'db' / 'events.sqlite3'}"
