@@ -5,7 +5,7 @@
 writes, for N events,
 
     DIR/seeds/syn_NNNNN.txt + .json            one synthetic Arabic source text per K events (default 1,000)
-    DIR/fixtures/codebook.json                 every CAMEO code of ../shared/reference (or a copy of fixtures/)
+    DIR/fixtures/codebook.json                 every CAMEO code of ../shared/reference (required)
     DIR/fixtures/syn_NNNNN/{participants,places,events,statements}.ndjson
 
 Realistic for event data, not for its meaning: a pool of ~5,000 actors (persons with
@@ -286,7 +286,10 @@ def build_codebook() -> dict:
     """Every CAMEO code of ../shared/reference; topics and roles from fixtures/codebook.json."""
     base = json.loads((REPO / "fixtures" / "codebook.json").read_text(encoding="utf-8"))
     if not (REFERENCE / "cameo_eventcodes.tsv").exists():
-        return base
+        # the events use CAMEO codes the article's codebook does not have: a corpus made without the
+        # tables would fail its own load with a problem on most records
+        raise SystemExit(f"{REFERENCE} not found: the generator takes its CAMEO codes from the reference "
+                         "tables; put the shared/ directory beside this checkout (../shared/reference)")
 
     def rows(name):
         with open(REFERENCE / name, encoding="utf-8", newline="") as handle:
