@@ -100,7 +100,11 @@ function drawTable(events) {
   for (const e of events) {
     const row = htmlEl("tr", {"data-id": e.id, tabindex: "0"});
     const place = e.place ? `${e.place.name_en} · ${e.place.name_ar}` : "";
-    row.append(htmlEl("td", {class: "date"}, dateText(e.date)), htmlEl("td", {}, e.title_en),
+    const title = htmlEl("td", {});
+    title.append(htmlEl("p", {class: "en", lang: "en", dir: "ltr"}, e.title_en));
+    // the curator's Arabic title beside the English, where one is written
+    if (e.title_ar) title.append(htmlEl("p", {class: "ar", lang: "ar", dir: "rtl"}, e.title_ar));
+    row.append(htmlEl("td", {class: "date"}, dateText(e.date)), title,
       htmlEl("td", {}, e.status), htmlEl("td", {title: e.cameo.label}, `${e.cameo.code} ${e.cameo.root_label}`),
       htmlEl("td", {dir: "auto"}, place), statementCell(e.statements || []));
     row.addEventListener("click", () => showEvidence(e));
