@@ -270,7 +270,8 @@ class SourceEntity(BaseModel):
         primary_key = CompositeKey("source", "kind", "entity")
 
 
-#: Bump when a table or the shape of a stored document changes (documents are rendered at load): a PostgreSQL reload then re-creates the tables instead of emptying them.
+#: Bump when a table or the shape of a stored document changes (documents are rendered at load):
+#: a PostgreSQL reload then re-creates the tables instead of emptying them.
 SCHEMA_VERSION = "11"
 
 TABLES = [

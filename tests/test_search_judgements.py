@@ -14,11 +14,11 @@ import json
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
-
 from .conftest import loaded_url
 
 JUDGEMENTS = json.loads((Path(__file__).parent / "search_judgements.json").read_text(encoding="utf-8"))["queries"]
+
+
 def hits(client, q: str) -> list[tuple[str, str]]:
     body = client.get(f"/v1/search?q={quote(q)}&limit=100").get_json()
     assert body["meta"]["total"] <= 100, f"{q}: more hits than one page holds"

@@ -133,8 +133,8 @@ class OldRows:
                 old.dyad_counts.add(start=start, end=end, source=source, target=target, quad_class=quad,
                                     goldstein=goldstein)
             # an event counts once for a participant whatever its roles (COUNT DISTINCT, as a full load counts)
-            for (participant,) in EventParticipant.select(EventParticipant.participant).where(
-                    EventParticipant.event.in_(events)).group_by(EventParticipant.event, EventParticipant.participant).tuples():
+            links = EventParticipant.select(EventParticipant.participant).where(EventParticipant.event.in_(events))
+            for (participant,) in links.group_by(EventParticipant.event, EventParticipant.participant).tuples():
                 old.entities["participants"].add(participant)
                 old.entity_counts["participants"][participant]["events"] += 1
             for statement_id, speaker, code in Statement.select(Statement.id, Statement.speaker, Statement.cameo_code).where(
@@ -194,8 +194,8 @@ class IncrementalWriter(DatabaseWriter):
 
     def entities(self, participants: dict, places: dict) -> None:
         # the gazetteer entries of the participants and places as stored before this load
-        stored_entries = {(kind, entity_id): gazetteer.entry_of(doc) for kind, served in self.reader.stored.served.items()
-                          for entity_id, (doc, _) in served.items()}
+        stored_entries = {(kind, entity_id): gazetteer.entry_of(doc)
+                          for kind, served in self.reader.stored.served.items() for entity_id, (doc, _) in served.items()}
         super().entities(participants, places)
         rewritten = set()
         for kind, model, merged in (("participants", Participant, participants), ("places", Place, places)):
@@ -207,8 +207,9 @@ class IncrementalWriter(DatabaseWriter):
                     self.rerender |= records_naming(kind[:-1], entity_id)
             self.check_unreferenced(kind, sorted(e for e in stored if e not in merged))
         # as the index's gazetteer has them (DatabaseWriter.entities)
-        entries = {("participants", entity_id): gazetteer.entry_of(record) for entity_id, record in self.participants.items()}
-        entries.update({("places", entity_id): gazetteer.entry_of(record) for entity_id, record in self.places.items()})
+        entries = {(kind, entity_id): gazetteer.entry_of(record)
+                   for kind, records in (("participants", self.participants), ("places", self.places))
+                   for entity_id, record in records.items()}
         self.rerender |= self.changed_names(stored_entries, entries, rewritten)
 
     @staticmethod
@@ -293,8 +294,8 @@ class IncrementalWriter(DatabaseWriter):
             return set()
 
         def sharing(entries: dict) -> gazetteer.Gazetteer:
-            return gazetteer.Gazetteer([entry for _, entry in sorted(entries.items())
-                                        if names.intersection(gazetteer.name_sequences(entry))])
+            return gazetteer.Gazetteer([entries[key] for key in sorted(
+                key for key, entry in entries.items() if names.intersection(gazetteer.name_sequences(entry)))])
 
         before, after = sharing(old).effects(), sharing(new).effects()
         backend = backends.of(self.db)
@@ -379,7 +380,8 @@ class IncrementalWriter(DatabaseWriter):
         """Events (and statements) per entity after this load: its stored document's counts, less
         the deleted rows', plus the written ones' (counting the link tables would read every row
         of a popular participant, most of them in sources this load does not touch)."""
-        served, deleted, written = self.reader.stored.served[kind], self.old.entity_counts[kind], self.written_counts(kind)
+        served, deleted = self.reader.stored.served[kind], self.old.entity_counts[kind]
+        written = self.participant_counts if kind == "participants" else self.place_counts
         counts = defaultdict(Counter)
         for entity_id in ids:
             doc = served.get(entity_id, ({},))[0]
@@ -388,9 +390,6 @@ class IncrementalWriter(DatabaseWriter):
             now.subtract(deleted.get(entity_id, Counter()))
             now.update(written.get(entity_id, Counter()))
         return counts
-
-    def written_counts(self, kind: str) -> dict:
-        return self.participant_counts if kind == "participants" else self.place_counts
 
     def code_counts_now(self) -> dict:
         """Events and statements per CAMEO code: the stored codes' counts (in their documents),
