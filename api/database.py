@@ -2,8 +2,9 @@
 
 :class:`RequestDatabase` (an extension: ``init_app``) gives each request that
 reads data a :class:`Session`: it connects (or takes a replica, through the
-read router), binds the models for this thread, opens the read snapshot, reads
-the dataset version, and releases all of it at teardown — or, for a streamed
+read router), binds the models for this thread (a binding kept for the thread's
+next request), opens the read snapshot, reads the dataset version, and releases
+the snapshot and the connection at teardown — or, for a streamed
 export, when the body is finished (:meth:`Session.hand_off`). Routes say what
 they need with :func:`needs_dataset`; none is routed by its path.
 """
@@ -54,13 +55,15 @@ def _need_of(app: Flask) -> str | None:
 
 @dataclass
 class Session:
-    """This request's database: its connection, binding, snapshot and dataset version."""
+    """This request's database: its connection, snapshot and dataset version (the models are
+    bound to the connection for this thread: :func:`bind_models`)."""
 
     router: ReadRouter
     budget: float = 0.0  # seconds the database may spend on this request (0: no bound)
     exports: "ExportSlots | None" = None  # the worker's streamed exports (hand_off takes one)
     db: object = None
-    binding: object = None
+    bound: bool = False
+    restore: object = None  # a binding to put back at the end (see bind_models)
     snapshot: object = None
     version: str | None = None
     release_number: int = 0  # the newest release (meta.release)
@@ -83,8 +86,8 @@ class Session:
 
     def read(self) -> None:
         """Bind the models for this thread, open the snapshot, read the dataset version in it."""
-        self.binding = self.db.bind_ctx(MODELS, bind_refs=False, bind_backrefs=False)
-        self.binding.__enter__()
+        self.restore = bind_models(self.db)
+        self.bound = True
         self.snapshot = backends.of(self.db).begin_snapshot(self.db)
         if self.budget:
             backends.of(self.db).start_budget(self.db, self.budget)
@@ -110,12 +113,49 @@ class Session:
                 backends.of(self.db).lift_budget(self.db)
             self._closer = _closer(self, slot)
         close = self._closer
-        self.db = self.binding = self.snapshot = None
+        self.db = self.snapshot = None
+        self.bound = False
         return close
 
     def release(self) -> None:
-        if self._closer is None and (self.db is not None or self.binding is not None):
+        if self._closer is None and (self.db is not None or self.bound):
             _closer(self)()
+
+
+#: per thread: the database the models are bound to (see bind_models)
+_bound = threading.local()
+#: what the models are bound to outside any binding (records.database, a proxy)
+_DEFAULT = MODELS[0]._meta._database
+
+
+def bind_models(db):
+    """Bind every model a request reads to ``db`` for this thread, unless they already are.
+
+    The binding is left in place after the request: the thread's next request reads the same
+    database object (the router keeps one per URL, whose connection is per thread), and binding
+    some twenty models and undoing it cost a tenth of a small answer. A thread that reads another
+    database (a replica, another app in the tests) binds again; ``bind_ctx`` elsewhere (the
+    loader, the warm-up) restores this binding when it ends. Returns the binding to put back
+    when the request ends, when it found one that is not a request's (a request made inside
+    ``bind_ctx``, in tests), else None."""
+    current = MODELS[0]._meta.database
+    if current is db and getattr(_bound, "db", None) is db:
+        return None
+    foreign = current if current is not getattr(_bound, "db", None) and current is not _DEFAULT else None
+    _bind_all(db)
+    _bound.db = db
+    return foreign
+
+
+def unbind_models(restore) -> None:
+    """Put back the binding :func:`bind_models` found (see there)."""
+    _bind_all(restore)
+    _bound.db = None
+
+
+def _bind_all(db) -> None:
+    for model in MODELS:
+        model.bind(db, bind_refs=False, bind_backrefs=False)
 
 
 #: per thread: closers of streamed bodies that were never closed (see _closer)
@@ -123,13 +163,14 @@ _unclosed = threading.local()
 
 
 def _closer(session: Session, slot=None):
-    """A function that ends the session's snapshot, unbinds and releases the connection (once).
+    """A function that ends the session's snapshot, puts back a binding the request displaced
+    (:func:`bind_models`) and releases the connection (once).
 
-    The connection and the binding belong to this thread, so only this thread
-    closes them: a call from another thread (a garbage-collected body) does
-    nothing, and the next request of this thread closes what is still open.
+    The connection belongs to this thread, so only this thread closes it: a call from another
+    thread (a garbage-collected body) does nothing, and the next request of this thread closes
+    what is still open.
     """
-    snapshot, binding, db, router = session.snapshot, session.binding, session.db, session.router
+    snapshot, db, router, restore = session.snapshot, session.db, session.router, session.restore
     owner = threading.get_ident()
     done = []
 
@@ -150,8 +191,8 @@ def _closer(session: Session, slot=None):
         except Exception:  # noqa: BLE001 - the connection is rolled back and closed below
             pass
         finally:
-            if binding is not None:
-                binding.__exit__(None, None, None)
+            if restore is not None:
+                unbind_models(restore)
             if db is not None:
                 router.release(db, reusable=ended)
             if slot is not None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 
-from peewee import JOIN
-
 from .documents import MEMBER_BREAK, compact
 from .history import RECORD_MODELS as MODEL_OF, RecordRelease, Release
 
@@ -65,11 +63,14 @@ def _spliced_batch(kind: str, rows: list, breaks: bool):
 
 
 def one_with_releases(kind: str, record_id: str, breaks: bool = False) -> str | None:
-    """One record's stored document with its releases spliced in (one query), or None."""
-    model, r = MODEL_OF[kind], RecordRelease
-    row = (model.select(model.doc, r.first_release, r.last_release)
-           .join(r, JOIN.LEFT_OUTER, on=(r.kind == kind) & (r.record_id == model.id))
-           .where(model.id == record_id).tuples().first())
+    """One record's stored document with its releases spliced in (one query), or None.
+    (SQL text: the one query of every item answer, see :func:`releases_of`.)"""
+    model = MODEL_OF[kind]
+    database, mark = model._meta.database, model._meta.database.param
+    row = database.execute_sql(
+        f'SELECT m."doc", r."first_release", r."last_release" FROM "{model._meta.table_name}" AS m '
+        f'LEFT OUTER JOIN "{RecordRelease._meta.table_name}" AS r ON r."kind" = {mark} AND r."record_id" = m."id" '
+        f'WHERE m."id" = {mark}', [kind, record_id]).fetchone()
     return spliced(*row, breaks=breaks) if row else None
 
 

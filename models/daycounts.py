@@ -133,16 +133,28 @@ def _cum(dimension, edge: str, value, day: str | None, before: bool = False):
     return fn.COALESCE(query.order_by(row.day.desc()).limit(1), 0)
 
 
+def _running_totals(filters: dict) -> list[tuple[int, str, str | None, bool]]:
+    """The running totals whose signed sum counts the events under the date filters, as
+    (sign, edge, day, before) of :func:`_cum`: the events that start by ``to``, less those
+    that ended before ``from``, and the undated ones when they count."""
+    start, end = filters.get("from"), filters.get("to")
+    if not start and not end:  # no date filter: every event, dated or not
+        return [(1, "lo", None, False), (1, "undated", None, False)]
+    totals = [(1, "lo", end, False)]
+    if start:
+        totals.append((-1, "hi", start, True))
+    if filters.get("include_undated"):
+        totals.append((1, "undated", None, False))
+    return totals
+
+
 def _overlapping(dimension, value, filters: dict):
     """An expression counting the events of (dimension, value) under the date filters."""
-    start, end = filters.get("from"), filters.get("to")
-    undated = _cum(dimension, "undated", value, None)
-    if not start and not end:  # no date filter: every event, dated or not
-        return _cum(dimension, "lo", value, None) + undated
-    count = _cum(dimension, "lo", value, end)
-    if start:
-        count = count - _cum(dimension, "hi", value, start, before=True)
-    return count + undated if filters.get("include_undated") else count
+    count = None
+    for sign, edge, day, before in _running_totals(filters):
+        term = _cum(dimension, edge, value, day, before)
+        count = term if count is None else count + term if sign > 0 else count - term
+    return count
 
 
 def total(filters: dict) -> int | None:
@@ -150,7 +162,17 @@ def total(filters: dict) -> int | None:
     key = dimension_of(filters)
     if key is None:
         return None
-    return Select(columns=[_overlapping(*key, filters)]).bind(EventDayCount._meta.database).scalar()
+    # SQL text (the query of :func:`_overlapping`): every page with new filters runs it, and
+    # building it through the query builder cost more than running it
+    database = EventDayCount._meta.database
+    mark, table = database.param, EventDayCount._meta.table_name
+    terms, params = [], []
+    for sign, edge, day, before in _running_totals(filters):
+        bound = "" if day is None else f' AND "day" {"<" if before else "<="} {mark}'
+        terms.append(("+" if sign > 0 else "-") + f' COALESCE((SELECT "cum" FROM "{table}" WHERE "dimension" = {mark}'
+                     f' AND "edge" = {mark} AND "value" = {mark}{bound} ORDER BY "day" DESC LIMIT 1), 0)')
+        params += [key[0], edge, key[1], *([] if day is None else [day])]
+    return database.execute_sql("SELECT 0 " + " ".join(terms), params).fetchone()[0]
 
 
 def facet(filters: dict, facet_name: str) -> tuple[list[tuple[str, int]], int] | None:

@@ -2,7 +2,8 @@
 
 The models are bound to ``records.database`` (a :class:`peewee.DatabaseProxy`) and
 use thread-safe metadata, so a web request binds them, for its own thread only,
-to the database it reads (see :class:`ReadRouter` and api/database.py).
+to the database it reads (see :class:`ReadRouter` and api/database.py); the binding
+stays for the thread's next request, and code outside a request binds with ``bind_ctx``.
 """
 from __future__ import annotations
 

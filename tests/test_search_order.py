@@ -15,7 +15,6 @@ import pytest
 from models import backends, paging, queries, search
 from models.backends import sqlite
 from models.db import open_database
-from models.records import database
 from models.records import TABLES, Event
 from models.search_index import SearchDoc
 
@@ -27,7 +26,6 @@ EXTRA = [{}, {}, {"status": "occurred"}, {"type": "04"}, {"country": "SYR"}]
 @pytest.fixture(scope="module")
 def synthetic_db(synthetic_sqlite_url):
     db = open_database(synthetic_sqlite_url, read_only=True)
-    database.initialize(db)
     with db.bind_ctx(TABLES + [SearchDoc, *backends.of(db).extra_models]):
         yield db
 

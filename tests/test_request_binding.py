@@ -1,0 +1,62 @@
+"""The models stay bound to a thread's database between its requests (api/database.py
+bind_models), and that never makes a request read another database than its own: two apps
+on two datasets answered in turn from one thread, with the loader's and the warm-up's own
+bindings in between."""
+from __future__ import annotations
+
+from api import create_app
+from api.database import MODELS
+from models.db import open_database
+from models.records import Event
+
+ARTICLE_EVENTS = 15
+SYNTHETIC_EVENTS = 5_000
+
+
+def total(client) -> int:
+    response = client.get("/v1/events?limit=1&include_undated=true")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["meta"]["total"]
+
+
+def version(client) -> str:
+    return client.get("/readyz").get_json()["dataset_version"]
+
+
+def test_one_thread_serves_two_datasets_in_turn(sqlite_url, synthetic_sqlite_url):
+    article = create_app({"DATABASE_URL": sqlite_url, "RESPONSE_CACHE_BYTES": 0}).test_client()
+    synthetic = create_app({"DATABASE_URL": synthetic_sqlite_url, "RESPONSE_CACHE_BYTES": 0}).test_client()
+    # the test client runs every request in this thread: each answer comes from its own file
+    for _ in range(2):
+        assert total(article) == ARTICLE_EVENTS
+        assert total(synthetic) == SYNTHETIC_EVENTS
+    assert version(article) != version(synthetic)
+    assert article.get("/v1/events/khamis-meets-rouhani").status_code == 200
+    assert synthetic.get("/v1/events/khamis-meets-rouhani").status_code == 404
+
+
+def test_the_binding_is_kept_for_the_next_request(sqlite_url):
+    app = create_app({"DATABASE_URL": sqlite_url, "RESPONSE_CACHE_BYTES": 0})
+    client = app.test_client()
+    total(client)
+    bound = Event._meta.database
+    assert bound is app.extensions["request_database"].router.primary
+    assert all(model._meta.database is bound for model in MODELS)
+    total(client)
+    assert Event._meta.database is bound
+
+
+def test_a_binding_made_between_two_requests_is_restored_and_not_read(sqlite_url, synthetic_sqlite_url):
+    client = create_app({"DATABASE_URL": sqlite_url, "RESPONSE_CACHE_BYTES": 0}).test_client()
+    assert total(client) == ARTICLE_EVENTS
+    bound = Event._meta.database
+    other = open_database(synthetic_sqlite_url, read_only=True)
+    with other.bind_ctx(MODELS, bind_refs=False, bind_backrefs=False):
+        assert Event.select().count() == SYNTHETIC_EVENTS
+        # a request made inside another binding (the loader's, in tests) reads its own database
+        # and puts that binding back when it ends
+        assert total(client) == ARTICLE_EVENTS
+        assert Event.select().count() == SYNTHETIC_EVENTS
+    other.close()
+    assert total(client) == ARTICLE_EVENTS
+    assert Event._meta.database is bound
