@@ -271,12 +271,26 @@ def test_a_killed_load_leaves_the_previous_release_served(corpus, tmp_path):
     completed = loader.load(tree.path, open_database(scratch, create_dir=True)).dataset_version
     assert completed != first.dataset_version
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def start(target: str, full: bool) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "api.cli", "load", "--root", str(tree.path),
+                                 "--database-url", target, *(["--full"] if full else [])], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def duration(full: bool) -> float:
+        """Seconds the same load takes to the end on a copy of the database (machines differ
+        by several times: fixed delays killed nothing on a fast one)."""
+        copy = tmp_path / f"timing-{full}"
+        shutil.copytree(tmp_path / "db", copy)
+        began = time.monotonic()
+        assert start(f"sqlite:///{copy / 'events.sqlite3'}", full).wait(timeout=120) == 0
+        return time.monotonic() - began
+
+    incremental, rebuild = duration(False), duration(True)
     killed = 0
-    for delay, full in ((0.3, False), (0.6, False), (1.0, False), (0.8, True), (2.0, True)):
-        process = subprocess.Popen([sys.executable, "-m", "api.cli", "load", "--root", str(tree.path),
-                                    "--database-url", url, *(["--full"] if full else [])], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+    for share, full in ((0.4, False), (0.6, False), (0.8, False), (0.6, True), (0.85, True)):
+        process = start(url, full)
+        time.sleep(share * (rebuild if full else incremental))
         if process.poll() is not None:  # it finished before the kill: the later trials would start
             break                         # from the new release
         process.send_signal(signal.SIGKILL)
