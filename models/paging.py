@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peewee import SQL, Tuple
+from peewee import SQL, Field, Tuple
 
 
 #: sorts after every record id (at most 80 of a-z, 0-9, '-' and '_', models.vocabulary), in the C
@@ -127,16 +127,43 @@ def _blank_rows(select, spec: SortSpec, after_id: str, limit: int):
 
 def _keyset_page(select, spec: SortSpec, after: list | None, limit: int):
     if isinstance(select, Branches):
-        parts = [_part_page(part, spec, after, limit + 1).alias(f"part{i}") for i, part in enumerate(select)]
-        union = parts[0].select_from(SQL("*"))
-        for part in parts[1:]:
-            union = union.union_all(part.select_from(SQL("*")))
-        order = [SQL(f'"{c.column_name}" DESC' if spec.descending else f'"{c.column_name}"') for c in spec.columns]
-        database = spec.columns[0].model._meta.database
-        rows = list(union.order_by(*order).limit(limit + 1).bind(database).objects(Row))
+        rows = _merged([_part_page(part, spec, after, limit + 1) for part in select], spec, limit + 1)
     else:
         rows = list(page_select(select, spec, after, limit + 1).objects(Row))
     return rows[:limit], len(rows) > limit
+
+
+def _union(parts, spec: SortSpec, limit: int):
+    """The first ``limit`` rows of the parts' pages, in sort order (one UNION ALL)."""
+    parts = [part.alias(f"part{i}") for i, part in enumerate(parts)]
+    union = parts[0].select_from(SQL("*"))
+    for part in parts[1:]:
+        union = union.union_all(part.select_from(SQL("*")))
+    order = [SQL(f'"{c.column_name}" DESC' if spec.descending else f'"{c.column_name}"') for c in spec.columns]
+    return union.order_by(*order).limit(limit).bind(spec.columns[0].model._meta.database)
+
+
+def _merged(parts, spec: SortSpec, limit: int) -> list[Row]:
+    """The first ``limit`` rows of the parts' pages in sort order: the parts' sort keys merged,
+    then the other columns read for the rows kept only.
+
+    A UNION of whole rows made SQLite sort every part's page again with its stored documents
+    (a temporary b-tree of 2 x 51 rows of ~2 KB for a page of events): the keys alone cost
+    0.30 ms where the rows cost 0.48 (100,000 events, a first page with ``to=``)."""
+    model = spec.columns[0].model
+    returning = parts[0]._returning
+    if not all(isinstance(column, Field) and column.model is model for column in returning):
+        return list(_union(parts, spec, limit).objects(Row))
+    keys, params = _union([part.columns(*spec.columns) for part in parts], spec, limit).sql()
+    database, key = model._meta.database, model._meta.primary_key.column_name
+    columns = ", ".join(f'e."{column.column_name}"' for column in returning)
+    order = ", ".join(f'p."{c.column_name}"' + (" DESC" if spec.descending else "") for c in spec.columns)
+    cursor = database.execute_sql(f'SELECT {columns} FROM ({keys}) AS p JOIN "{model._meta.table_name}" AS e '
+                                  f'ON e."{key}" = p."{key}" ORDER BY {order}', params)
+    convert = [column.python_value for column in returning]
+    names = [column.name for column in returning]
+    return [Row(**{name: to_python(value) for name, to_python, value in zip(names, convert, values)})
+            for values in cursor.fetchall()]
 
 
 def iterate_all(select, spec: SortSpec, batch: int = 2_000, after: list | None = None):
