@@ -23,7 +23,7 @@ from models.history import HISTORY_TABLES
 from models.records import TABLES
 from models.search_index import SearchDoc
 
-from . import http
+from . import http, response_cache
 from .errors import Problem
 from .exports import ExportSlots
 
@@ -284,10 +284,16 @@ class RequestDatabase:
             if need == OPTIONAL:
                 return None  # the view reports the state (/readyz): never a cached answer
             if known is not None:
-                answer = http.conditional_answer(session)
-                if answer is not None:
-                    return answer
+                missed = request.environ.get(response_cache.MISSED)
+                if missed is not None and missed[0] == known:
+                    session.etag = missed[1]  # no validator sent, and not cached in front of Flask
+                else:
+                    answer = http.conditional_answer(session)
+                    if answer is not None:
+                        return answer
                 session.read()
+                if session.version == known:
+                    return None  # the version its answer was looked up for
             if session.version is None:
                 raise Problem(503, "No dataset is loaded yet; run `event-records load`.", headers={"Retry-After": "5"})
             return http.conditional_answer(session)

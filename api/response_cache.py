@@ -170,6 +170,11 @@ def wants_gzip(accept_encoding: str) -> bool:
 # --------------------------------------------------------------------------- in front of Flask
 
 
+#: the WSGI environ key under which :class:`CachedAnswers` leaves (dataset version, tag) of a
+#: lookup that missed: Flask's hooks (api/database.py) do not look the same tag up again
+MISSED = "event_records.cache_missed"
+
+
 class CachedAnswers:
     """WSGI middleware: a repeated URL answered from the cache without Flask."""
 
@@ -196,6 +201,7 @@ class CachedAnswers:
                          environ.get("HTTP_ACCEPT", ""))
         entry = cache.get(tag)
         if entry is None:
+            environ[MISSED] = (version, tag)
             return None
         return cache.answer(entry, tag, environ.get("HTTP_ACCEPT_ENCODING", ""))
 
