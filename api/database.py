@@ -11,6 +11,7 @@ they need with :func:`needs_dataset`; none is routed by its path.
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass, field
 
 from flask import Flask, g, request
@@ -126,6 +127,8 @@ class Session:
 _bound = threading.local()
 #: what the models are bound to outside any binding (records.database, a proxy)
 _DEFAULT = MODELS[0]._meta._database
+#: the databases requests have bound the models to (a binding one of them left is no one else's)
+_REQUEST_DATABASES: weakref.WeakSet = weakref.WeakSet()
 
 
 def bind_models(db):
@@ -134,14 +137,15 @@ def bind_models(db):
     The binding is left in place after the request: the thread's next request reads the same
     database object (the router keeps one per URL, whose connection is per thread), and binding
     some twenty models and undoing it cost a tenth of a small answer. A thread that reads another
-    database (a replica, another app in the tests) binds again; ``bind_ctx`` elsewhere (the
-    loader, the warm-up) restores this binding when it ends. Returns the binding to put back
-    when the request ends, when it found one that is not a request's (a request made inside
-    ``bind_ctx``, in tests), else None."""
+    database (a replica, another app in the tests) binds again. Returns what to bind the models
+    back to when the request ends, when they were bound to something other than a request's
+    database (a request made inside ``bind_ctx``, in tests), else None; that binding is read
+    from the first model, so a ``bind_ctx`` over some models only is not put back model by model."""
     current = MODELS[0]._meta.database
     if current is db and getattr(_bound, "db", None) is db:
         return None
-    foreign = current if current is not getattr(_bound, "db", None) and current is not _DEFAULT else None
+    foreign = None if current is db or current is _DEFAULT or current in _REQUEST_DATABASES else current
+    _REQUEST_DATABASES.add(db)
     _bind_all(db)
     _bound.db = db
     return foreign

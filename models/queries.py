@@ -30,6 +30,8 @@ def dataset_meta(keys: tuple[str, ...] = SERVING_META) -> dict:
 
     Written as SQL text: every request that reads data runs it, and building it through the
     query builder cost more than running it."""
+    if not keys:
+        return {}
     database = DatasetMeta._meta.database
     marks = ",".join([database.param] * len(keys))
     try:

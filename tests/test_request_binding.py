@@ -1,7 +1,7 @@
 """The models stay bound to a thread's database between its requests (api/database.py
 bind_models), and that never makes a request read another database than its own: two apps
-on two datasets answered in turn from one thread, with the loader's and the warm-up's own
-bindings in between."""
+on two datasets answered in turn from one thread, and a request made inside another binding
+(as tests make them inside the loader's ``bind_ctx``)."""
 from __future__ import annotations
 
 from api import create_app
@@ -60,3 +60,27 @@ def test_a_binding_made_between_two_requests_is_restored_and_not_read(sqlite_url
     other.close()
     assert total(client) == ARTICLE_EVENTS
     assert Event._meta.database is bound
+
+
+def test_after_a_displaced_binding_the_next_requests_keep_theirs(sqlite_url, synthetic_sqlite_url):
+    client = create_app({"DATABASE_URL": sqlite_url, "RESPONSE_CACHE_BYTES": 0}).test_client()
+    other = open_database(synthetic_sqlite_url, read_only=True)
+    with other.bind_ctx(MODELS, bind_refs=False, bind_backrefs=False):
+        assert total(client) == ARTICLE_EVENTS
+    other.close()
+    assert total(client) == ARTICLE_EVENTS
+    bound = Event._meta.database
+    # bound for good again: the request neither rebinds nor puts anything back at its end
+    rebinds = []
+    original = Event.bind.__func__
+
+    def counting(cls, *args, **kwargs):
+        rebinds.append(cls)
+        return original(cls, *args, **kwargs)
+
+    Event.bind = classmethod(counting)
+    try:
+        assert total(client) == ARTICLE_EVENTS
+    finally:
+        del Event.bind
+    assert rebinds == [] and Event._meta.database is bound
