@@ -6,7 +6,6 @@ the fork. The control socket is disabled (one less thing listening).
 """
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import threading
@@ -44,44 +43,12 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
         "limit_request_line": 8190,
         "limit_request_fields": 100,
         "limit_request_field_size": 8190,
-        "post_worker_init": worker_booted,
+        "post_worker_init": warm_up_worker,
         "errorlog": "-",
         "loglevel": "info",
         # the pure Python parser, which api.requesttarget teaches to take raw UTF-8 targets
         "http_parser": "python",
     }
-
-
-#: glibc's malloc: blocks up to this size come from the heap (not mmap), which keeps up to
-#: TRIM_BYTES of free memory per arena for reuse (see keep_large_blocks)
-MMAP_THRESHOLD_BYTES = 8 << 20
-TRIM_BYTES = 16 << 20
-#: mallopt parameters (glibc's malloc.h)
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-
-
-def keep_large_blocks() -> bool:
-    """Let glibc's malloc reuse freed large blocks instead of handing each back to the system.
-
-    A page of events is ~150 KB of JSON, joined, wrapped and encoded on its way out: each copy
-    was a fresh mmap, page-faulted in and unmapped again, which made 0.35 of the 0.45 ms those
-    three copies took (50 events with their participants, 100,000-event database). With blocks
-    up to 8 MiB taken from the heap, and up to 16 MiB of free heap kept per arena, a worker's
-    first page of events costs ~10 % less CPU. The price is memory: a worker may hold up to
-    16 MiB of freed heap per malloc arena (one per thread at most: ~80 MiB with 4 threads) that
-    it would otherwise have given back. False where the C library has no mallopt or refuses."""
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mapped, trimmed = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES), mallopt(_M_TRIM_THRESHOLD, TRIM_BYTES)
-    return bool(mapped) and bool(trimmed)
-
-
-def worker_booted(worker) -> None:
-    """gunicorn's post_worker_init: the worker's malloc settings, then its warm-up."""
-    keep_large_blocks()
-    warm_up_worker(worker)
 
 
 def warm_up_worker(worker) -> None:

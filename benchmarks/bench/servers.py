@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from api.server import MMAP_THRESHOLD_BYTES, TRIM_BYTES
-
 from .processes import HOST, OUT, REPO, VENV_BIN, Server, free_port
 
 WORKERS = 2
@@ -73,16 +71,12 @@ def datasette_binary(given: str) -> str:
 
 def start_datasette(binary: str, database: Path, tmp: Path) -> Server:
     port = free_port()
-    # the malloc settings our workers set for themselves (api/server.py keep_large_blocks), given
-    # to Datasette's process through glibc's environment tunables: its answers are as large
-    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD_BYTES),
-           "MALLOC_TRIM_THRESHOLD_": str(TRIM_BYTES)}
     return Server("datasette", [binary, "serve", "-i", str(database), "-h", HOST, "-p", str(port),
                                 "--setting", "sql_time_limit_ms", "20000",
                                 "--setting", "max_returned_rows", "1000",
                                 "--setting", "suggest_facets", "off",
                                 "--setting", "max_csv_mb", "0"],  # no 100 MB cap on the export
-                  port, "/-/versions.json", tmp / "datasette.log", env)
+                  port, "/-/versions.json", tmp / "datasette.log")
 
 
 def start_floor(body: bytes, tmp: Path) -> Server:
