@@ -63,7 +63,6 @@ class Session:
     budget: float = 0.0  # seconds the database may spend on this request (0: no bound)
     exports: "ExportSlots | None" = None  # the worker's streamed exports (hand_off takes one)
     db: object = None
-    bound: bool = False
     restore: object = None  # a binding to put back at the end (see bind_models)
     snapshot: object = None
     version: str | None = None
@@ -88,7 +87,6 @@ class Session:
     def read(self) -> None:
         """Bind the models for this thread, open the snapshot, read the dataset version in it."""
         self.restore = bind_models(self.db)
-        self.bound = True
         self.snapshot = backends.of(self.db).begin_snapshot(self.db)
         if self.budget:
             backends.of(self.db).start_budget(self.db, self.budget)
@@ -115,16 +113,13 @@ class Session:
             self._closer = _closer(self, slot)
         close = self._closer
         self.db = self.snapshot = None
-        self.bound = False
         return close
 
     def release(self) -> None:
-        if self._closer is None and (self.db is not None or self.bound):
+        if self._closer is None and self.db is not None:
             _closer(self)()
 
 
-#: per thread: the database the models are bound to (see bind_models)
-_bound = threading.local()
 #: what the models are bound to outside any binding (records.database, a proxy)
 _DEFAULT = MODELS[0]._meta._database
 #: the databases requests have bound the models to (a binding one of them left is no one else's)
@@ -141,20 +136,18 @@ def bind_models(db):
     back to when the request ends, when they were bound to something other than a request's
     database (a request made inside ``bind_ctx``, in tests), else None; that binding is read
     from the first model, so a ``bind_ctx`` over some models only is not put back model by model."""
-    current = MODELS[0]._meta.database
-    if current is db and getattr(_bound, "db", None) is db:
+    current = MODELS[0]._meta.database  # (this thread's binding: the metadata is thread-local)
+    if current is db:
         return None
-    foreign = None if current is db or current is _DEFAULT or current in _REQUEST_DATABASES else current
+    foreign = None if current is _DEFAULT or current in _REQUEST_DATABASES else current
     _REQUEST_DATABASES.add(db)
     _bind_all(db)
-    _bound.db = db
     return foreign
 
 
 def unbind_models(restore) -> None:
     """Put back the binding :func:`bind_models` found (see there)."""
     _bind_all(restore)
-    _bound.db = None
 
 
 def _bind_all(db) -> None:
