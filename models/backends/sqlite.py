@@ -232,26 +232,39 @@ class SQLite(Backend):
 
     def bulk_insert(self, db, model, rows: list[dict]) -> None:
         """One prepared INSERT through ``executemany`` (peewee would build the SQL text of every
-        row, most of a load's time). The loader gives each column its stored type; the first
-        row is checked against the fields' ``db_value`` to keep that true, and rows that do not
-        all have the same keys go through peewee."""
+        row, most of a load's time)."""
+        self._execute_many(db, model, rows, "", lambda: model.insert_many(rows).execute())
+
+    def upsert(self, db, model, rows: list[dict]) -> None:
+        key = model._meta.primary_key
+        update = ", ".join(f'"{f.column_name}" = excluded."{f.column_name}"'
+                           for f in model._meta.sorted_fields if f is not key)
+        self._execute_many(db, model, rows, f' ON CONFLICT ("{key.column_name}") DO UPDATE SET {update}',
+                           lambda: super(SQLite, self).upsert(db, model, rows))
+
+    @staticmethod
+    def _execute_many(db, model, rows: list[dict], conflict: str, through_peewee) -> None:
+        """An INSERT of ``rows`` (``conflict``: its ON CONFLICT clause) prepared once. The loader
+        gives each column its stored type; the first row is checked against the fields'
+        ``db_value`` to keep that true, and rows that do not all have the same keys go
+        ``through_peewee``."""
         if not rows:
             return
         keys = list(rows[0])
         fields = [model._meta.combined.get(key) for key in keys]
         if (any(field is None for field in fields)  # (a field == None is an expression)
                 or any(field.db_value(rows[0][key]) != rows[0][key] for key, field in zip(keys, fields))):
-            model.insert_many(rows).execute()
+            through_peewee()
             return
         try:
             values = [tuple([row[key] for key in keys]) for row in rows if len(row) == len(keys)]
         except KeyError:  # same length, other keys
             values = []
         if len(values) != len(rows):
-            model.insert_many(rows).execute()
+            through_peewee()
             return
         columns = ", ".join(f'"{field.column_name}"' for field in fields)
-        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(keys))})'
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(keys))}){conflict}'
         db.cursor().executemany(sql, values)
 
     def after_load(self, db) -> None:

@@ -366,14 +366,17 @@ class IncrementalWriter(DatabaseWriter):
             for entity_id, (spans, count) in served.items():
                 self._mentions[kind[:-1], entity_id] = Mentions(spans, count)
         backend = backends.of(self.db)
-        for kind, model, ids in (("participant", Participant, participants), ("place", Place, places)):
+        # the entities that stay are written over (Backend.upsert); only the ones gone are deleted
+        for kind, model, ids, kept in (("participant", Participant, participants, self.participants),
+                                       ("place", Place, places, self.places)):
             for part in chunks(sorted(ids)):
                 backend.delete_search_rows(self.db, kind, part)
+            for part in chunks(sorted(ids - set(kept))):
                 model.delete().where(model.id.in_(part)).execute()
         self.participant_counts = self.counts_now("participants", participants & set(self.participants))
         self.place_counts = self.counts_now("places", places & set(self.places))
-        self.insert(Participant, self.participant_rows(sorted(participants & set(self.participants))))
-        self.insert(Place, self.place_rows(sorted(places & set(self.places))))
+        self.insert(Participant, self.participant_rows(sorted(participants & set(self.participants))), over=True)
+        self.insert(Place, self.place_rows(sorted(places & set(self.places))), over=True)
         self.rerender_search_rows({("participant", p) for p in participants} | {("place", p) for p in places})
 
     def counts_now(self, kind: str, ids) -> dict:

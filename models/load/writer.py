@@ -59,17 +59,18 @@ class DatabaseWriter(Sink):
         self.day_counts = daycounts.DayCounter()
         self.dyad_counts = dyadcounts.DyadCounter()
 
-    def insert(self, model, rows) -> None:
+    def insert(self, model, rows, over: bool = False) -> None:
+        """Write ``rows`` in batches; ``over``: over the stored rows with the same key (Backend.upsert)."""
         batch = []
         for row in rows:
             batch.append(row)
             if len(batch) >= INSERT_BATCH:
-                self.write_batch(model, batch)
+                self.write_batch(model, batch, over)
                 batch = []
-        self.write_batch(model, batch)
+        self.write_batch(model, batch, over)
 
-    def write_batch(self, model, batch: list[dict]) -> None:
-        self.backend.bulk_insert(self.db, model, batch)
+    def write_batch(self, model, batch: list[dict], over: bool = False) -> None:
+        (self.backend.upsert if over else self.backend.bulk_insert)(self.db, model, batch)
         if self.recorder is not None:
             self.recorder.written(model, batch)
 
