@@ -263,6 +263,9 @@ class SourceEntity(BaseModel):
     kind = CharField()  # participants / places
     entity = CharField()
     record = TextField()  # the validated entry without its mentions (JSON)
+    #: a digest of ``record``: most sources give a participant the same entry, and an incremental
+    #: load merges each text once, counting the other sources' mentions from the index alone
+    record_digest = CharField()
     mentions = TextField()  # [[start, end, text], …] (JSON)
     mention_count = IntegerField()
 
@@ -272,7 +275,7 @@ class SourceEntity(BaseModel):
 
 #: Bump when a table or the shape of a stored document changes (documents are rendered at load):
 #: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "11"
+SCHEMA_VERSION = "12"
 
 TABLES = [
     DatasetMeta,
@@ -314,7 +317,8 @@ INDEXES = [
     (Statement, ("event",), False),
     (StatementTopic, ("statement",), False),
     (Participant, ("country",), False),
-    (SourceEntity, ("kind", "entity"), False),
+    # an entity's entries in source order, with what an incremental load merges, index-only
+    (SourceEntity, ("kind", "entity", "source", "mention_count", "record_digest"), False),
     (EventDyad, ("source_actor", "target_actor", "event"), False),
     (EventDyad, ("target_actor", "event"), False),
     (EventDyad, ("event",), False),

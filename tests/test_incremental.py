@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from models import documents
 from models import load as loader
 from models.db import open_database
 from models.load import incremental
@@ -140,8 +142,14 @@ def full_copy(tree: Tree, backend, tmp_path, request, step: int) -> str:
     return url
 
 
+@pytest.mark.parametrize("inline", [None, 2], ids=["inline-lists", "full-inline-lists"])
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_incremental_loads_answer_as_a_full_load(backend, corpus, tmp_path, request):
+def test_incremental_loads_answer_as_a_full_load(backend, inline, corpus, tmp_path, request, monkeypatch):
+    """``full-inline-lists``: a participant shows 2 mentions inline instead of 200, so that most
+    of its entries in other sources come after its list is full (models/load/stored.py counts
+    those from the index alone) and a source's own entry can be the one that fills it."""
+    if inline is not None:
+        monkeypatch.setattr(documents, "MENTIONS_INLINE", inline)
     rng = random.Random(14)
     tree = Tree(corpus, tmp_path / "tree")
     url = database(backend, tmp_path, "incremental", request)
@@ -235,6 +243,37 @@ def test_a_new_alias_reaches_records_in_sources_the_load_does_not_re_read(corpus
     assert differences(ours, theirs) == []
     sources = {hit["id"].split("-")[0] for _, body in theirs.values() for hit in body["data"]}
     assert ours != before and len(sources) > 1, sources
+
+
+def test_a_name_conflict_is_reported_as_a_full_load_reports_it(corpus, tmp_path, monkeypatch):
+    """A source that gives a participant another English name than the other sources: an
+    incremental load reports the conflict with every other source's entry, as a full load does,
+    including the entries it does not merge row by row (inline lists of 1 mention)."""
+    monkeypatch.setattr(documents, "MENTIONS_INLINE", 1)
+    tree = Tree(corpus, tmp_path / "tree")
+    db = open_database(f"sqlite:///{tmp_path / 'inc' / 'events.sqlite3'}", create_dir=True)
+    loader.load(tree.path, db)
+    first = tree.present()[0]  # the entry every other source's is compared with
+    path = tree.path / "fixtures" / first / "participants.ndjson"
+    participants = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    listing = {source: _participants_of(tree, source) for source in tree.present()}
+    renamed = max(participants, key=lambda p: sum(p["id"] in ids for ids in listing.values()))
+    users = {source for source, ids in listing.items() if renamed["id"] in ids}
+    renamed["name_en"] += " the Younger"
+    path.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in participants), encoding="utf-8")
+
+    def conflicting(database) -> list[str]:
+        """The other source of each problem (the two loads word it from either side)."""
+        with pytest.raises(loader.LoadError) as failed:
+            loader.load(tree.path, database)
+        named = [set(re.findall(r"fixtures/([^/]+)/", str(problem))) - {first} for problem in failed.value.problems]
+        assert all(len(sources) == 1 for sources in named), failed.value.problems
+        return sorted(source for sources in named for source in sources)
+
+    incremental = conflicting(db)
+    full = conflicting(open_database(f"sqlite:///{tmp_path / 'full' / 'events.sqlite3'}", create_dir=True))
+    assert incremental == full == sorted(users - {first})
+    assert len(users) > 3, users
 
 
 def test_an_unchanged_tree_changes_nothing(corpus, tmp_path):

@@ -349,6 +349,9 @@ class DatasetReader:
         entity.mentions.extend(mentions)
         entity.skipped += skipped
 
+    def same_identity(self, kind: str, record: dict, other: dict) -> bool:
+        return all(record[key] == other[key] for key in self.IDENTITY[kind])
+
     def merge_stored(self, entities: dict, entry: StoredEntry, source_id: str, lists: bool = True) -> None:
         """A stored entry merged as :meth:`read_entities` merges one read from a file (the
         stored entries were checked when their source was loaded)."""

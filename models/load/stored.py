@@ -13,6 +13,7 @@ record without mentions, and its mention count), which the load leaves as it is.
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from .. import documents
 from ..records import Participant, Place, SourceEntity
@@ -44,49 +45,104 @@ class StoredEntities:
     def merge(self, reader, merged: dict, read: list) -> None:
         """Fill ``merged`` (kind -> id -> Entity) as a full load would: the entries ``read``
         from files ((source id, (kind, path, json path, record, mentions)) in reading order)
-        and the stored entries of the same entities and of ``touched``, in source order."""
+        and the stored entries of the same entities and of ``touched``, in source order.
+
+        A popular participant has an entry in most sources, nearly all of the same text. Row
+        by row, in source order, are merged only the entries that can add something: each
+        text's first (its names and lists) and those read while the entity's inline mention
+        list is not full (their mentions). The others add their mention counts, summed by
+        the database (:meth:`entries`); their names are the same text's, checked once."""
         for kind in MODELS:
             self.merged[kind] = set(self.touched[kind])
         for _, (kind, _, _, record, _) in read:
             self.merged[kind].add(record["id"])
+        texts, rows = self.entries()
         items = [(source_id, False, entry) for source_id, entry in read]
-        items += [(entry[0], True, entry) for entry in self.entries()]
+        items += [(row[0], True, row) for row in rows]
         items.sort(key=lambda item: item[0])  # stable: a source's entries keep their order
-        # an entity's entries in most sources are the same text: parsed and merged once each
-        records: dict[tuple[str, str, str], dict] = {}
+        records: dict[tuple[str, str, str], dict] = {}  # (kind, entity, digest) -> the parsed text
+        # (kind, entity, digest) -> the entries and the mentions of that text merged row by row
+        row_entries, row_mentions = Counter(), Counter()
         for source_id, stored, entry in items:
             if not stored:
                 reader.merge_read(merged, *entry)
                 continue
-            _, kind, entity_id, record, count = entry
+            _, kind, entity_id, digest, count = entry
             entity = merged[kind].get(entity_id)
             have = len(entity.mentions) if entity is not None else 0
             mentions = self.mentions(source_id, kind, entity_id) if have < documents.MENTIONS_INLINE else []
-            parsed = records.get((kind, entity_id, record))
+            key = (kind, entity_id, digest)
+            row_entries[key] += 1
+            row_mentions[key] += count
+            parsed = records.get(key)
             if parsed is None:
-                parsed = records[kind, entity_id, record] = json.loads(record)
+                parsed = records[key] = self.record(source_id, kind, entity_id)
                 reader.merge_stored(merged[kind], StoredEntry(kind, parsed, mentions, count), source_id)
             else:  # its names and lists are in the entity already: checked, and its mentions counted
                 reader.merge_stored(merged[kind], StoredEntry(kind, parsed, mentions, count), source_id,
                                     lists=False)
+        for key, (entries, mention_count) in texts.items():
+            kind, entity_id, _ = key
+            if entries > row_entries[key]:  # the entity's inline list was full before these
+                merged[kind][entity_id].skipped += mention_count - row_mentions[key]
+                if not reader.same_identity(kind, merged[kind][entity_id].record, records[key]):
+                    self.report_rest(reader, merged[kind], key, records[key],
+                                     {row[0] for row in rows if tuple(row[1:4]) == key})
         for kind, served in self.served.items():
             for entity_id, (doc, count) in served.items():
                 if entity_id not in self.merged[kind]:
                     merged[kind][entity_id] = Entity(doc, "", [], count)
 
-    def entries(self):
-        """(source, kind, entity, record, mention count) of the stored entries of ``self.merged``
-        (in SQL: a popular participant has an entry in most sources, and peewee's row handling
-        cost more than the query)."""
+    def entries(self) -> tuple[dict, list]:
+        """The stored entries of ``self.merged``, from the index on (kind, entity, source,
+        mention count, digest) alone: per text, (kind, entity, digest) -> (entries, mentions);
+        and the entries to merge row by row, (source, kind, entity, digest, mention count): each
+        text's first, and those before the entity's stored entries fill an inline list.
+        (In SQL: peewee's row handling cost more than the queries.)"""
         db = SourceEntity._meta.database
         mark = db.param
+        inline = int(documents.MENTIONS_INLINE)
+        texts, rows = {}, []
         for kind, ids in self.merged.items():
             ids = sorted(ids)
             for start in range(0, len(ids), CHUNK):
                 part = ids[start: start + CHUNK]
-                yield from db.execute_sql(
-                    f'SELECT "source", "kind", "entity", "record", "mention_count" FROM "source_entity" '
-                    f'WHERE "kind" = {mark} AND "entity" IN ({", ".join([mark] * len(part))})', [kind, *part])
+                where = f'"kind" = {mark} AND "entity" IN ({", ".join([mark] * len(part))})'
+                for *key, entries, mentions in db.execute_sql(
+                        f'SELECT "kind", "entity", "record_digest", COUNT(*), SUM("mention_count") '
+                        f'FROM "source_entity" WHERE {where} GROUP BY "kind", "entity", "record_digest"', [kind, *part]):
+                    texts[tuple(key)] = (entries, mentions)
+                rows += db.execute_sql(
+                    f'SELECT "source", "kind", "entity", "record_digest", "mention_count" FROM ('
+                    f'SELECT "source", "kind", "entity", "record_digest", "mention_count", '
+                    f'SUM(CASE WHEN "mention_count" > {inline} THEN {inline} ELSE "mention_count" END) OVER ('
+                    f'PARTITION BY "kind", "entity" ORDER BY "source" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING'
+                    f') AS "inline_before", ROW_NUMBER() OVER (PARTITION BY "kind", "entity", "record_digest" '
+                    f'ORDER BY "source") AS "nth" FROM "source_entity" WHERE {where}) AS "e" '
+                    f'WHERE "nth" = 1 OR "inline_before" IS NULL OR "inline_before" < {inline}', [kind, *part]).fetchall()
+        return texts, rows
+
+    @staticmethod
+    def record(source_id: str, kind: str, entity_id: str) -> dict:
+        """One stored entry's record (its text, parsed)."""
+        db = SourceEntity._meta.database
+        mark = db.param
+        (record,) = db.execute_sql(f'SELECT "record" FROM "source_entity" WHERE "source" = {mark} '
+                                   f'AND "kind" = {mark} AND "entity" = {mark}', [source_id, kind, entity_id]).fetchone()
+        return json.loads(record)
+
+    def report_rest(self, reader, entities: dict, key: tuple, record: dict, merged_sources: set) -> None:
+        """The problems of the entries of one text not merged row by row, as merging each would
+        report them (its names differ from the entity's first entry: only after a source read
+        in this load changed them)."""
+        db = SourceEntity._meta.database
+        mark = db.param
+        kind, entity_id, digest = key
+        for (source_id,) in db.execute_sql(
+                f'SELECT "source" FROM "source_entity" WHERE "kind" = {mark} AND "entity" = {mark} '
+                f'AND "record_digest" = {mark} ORDER BY "source"', [kind, entity_id, digest]).fetchall():
+            if source_id not in merged_sources:
+                reader.merge_stored(entities, StoredEntry(kind, record, [], 0), source_id, lists=False)
 
     @staticmethod
     def mentions(source_id: str, kind: str, entity_id: str) -> list:

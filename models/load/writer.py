@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import time
 from collections import Counter, defaultdict
@@ -76,9 +77,10 @@ class DatabaseWriter(Sink):
 
     def entity_entry(self, source_id: str, kind: str, record: dict, mentions: list) -> None:
         """A source's own entry for a participant or place, kept for incremental loads."""
+        text = documents.dumps({k: v for k, v in record.items() if k != "mentions"})
         self.entries.append({
             "source": source_id, "kind": kind, "entity": record["id"], "mention_count": len(mentions),
-            "record": documents.dumps({k: v for k, v in record.items() if k != "mentions"}),
+            "record": text, "record_digest": hashlib.blake2b(text.encode(), digest_size=8).hexdigest(),
             "mentions": json.dumps([m[1:] for m in mentions[: documents.MENTIONS_INLINE]], ensure_ascii=False),
         })
         if len(self.entries) >= INSERT_BATCH:
