@@ -5,10 +5,12 @@ An incremental load reads only the sources it re-writes; for the rest it needs
 the merged entities, and reading every source's stored entry (SourceEntity) to
 merge them again cost time and memory in proportion to the whole dataset. So
 only the entities the load touches (listed by a re-written source, before or
-after) are merged again from their entries, found by the ``(kind, entity)``
-index, mentions read only until an entity's inline list is full; every other
-entity is taken as the database serves it (its embedded document: the merged
-record without mentions, and its mention count), which the load leaves as it is.
+after) are merged again from their entries, read from the covering index on
+``(kind, entity, source, mention_count, record_digest)``: each distinct entry text
+parsed and merged once, mentions read only until an entity's inline list is full,
+the other entries' mentions counted by the database; every other entity is taken
+as the database serves it (its embedded document: the merged record without
+mentions, and its mention count), which the load leaves as it is.
 """
 from __future__ import annotations
 
