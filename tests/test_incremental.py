@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,55 @@ def test_incremental_loads_answer_as_a_full_load(backend, inline, corpus, tmp_pa
     # every step was applied as a difference (a rebuild is only for a participant's short form
     # changing, which these edits do not do)
     assert all(mode == "incremental" for _, mode, _ in modes), modes
+
+
+def equal_after_one_load(tree: Tree, edit, incremental_url: str, full_url: str) -> None:
+    """Load ``tree``, ``edit`` it, load it again as a difference: every answer equals a load from
+    nothing of the edited tree."""
+    db = open_database(incremental_url, create_dir=True)
+    loader.load(tree.path, db)
+    edit()
+    assert loader.load(tree.path, db).mode == "incremental"
+    loader.load(tree.path, open_database(full_url, create_dir=True))
+    from api import create_app
+    paths = urls(create_app({"DATABASE_URL": full_url, "TESTING": True}).test_client())
+    assert differences(answers(incremental_url, paths), answers(full_url, paths)) == []
+
+
+def test_many_sources_read_at_once_are_merged_once(corpus, tmp_path, monkeypatch):
+    """Sources read again with more participant entries than a write batch holds: their entries
+    are written after the stored ones are merged, not merged a second time as stored ones."""
+    from models.load import writer
+    monkeypatch.setattr(writer, "INSERT_BATCH", 20)
+    tree = Tree(corpus, tmp_path / "tree")
+
+    def edit():
+        for source in tree.present()[:4]:
+            tree.change(source, random.Random(source))
+        tree.add(HELD_BACK[0])
+
+    equal_after_one_load(tree, edit, f"sqlite:///{tmp_path / 'inc' / 'events.sqlite3'}",
+                         f"sqlite:///{tmp_path / 'full' / 'events.sqlite3'}")
+
+
+def test_entries_are_merged_in_code_point_order_under_any_collation(corpus, tmp_path, monkeypatch, pg_server):
+    """On PostgreSQL with an ICU collation, which sorts '-' and '_' apart from their code points:
+    an entity's stored entries are selected in the order the merge walks them (Python's)."""
+    import psycopg
+
+    monkeypatch.setattr(documents, "MENTIONS_INLINE", 2)
+    tree = Tree(corpus, tmp_path / "tree")
+    for suffix in (".txt", ".json"):  # first of all in code points, after every syn_ in en-US
+        (tree.path / "seeds" / f"syn_00002{suffix}").rename(tree.path / "seeds" / f"syn-00002{suffix}")
+    (tree.path / "fixtures" / "syn_00002").rename(tree.path / "fixtures" / "syn-00002")
+    url_of, _ = pg_server
+    names = ["t_icu_" + uuid.uuid4().hex[:10] for _ in range(2)]
+    with psycopg.connect(url_of("postgres"), autocommit=True) as conn:
+        for name in names:
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'")
+        assert conn.execute("SELECT s FROM (VALUES ('syn-00002'), ('syn_00001')) AS v(s) "
+                            "ORDER BY s COLLATE \"en-US-x-icu\"").fetchall() == [("syn_00001",), ("syn-00002",)]
+    equal_after_one_load(tree, lambda: tree.add(HELD_BACK[2]), url_of(names[0]), url_of(names[1]))
 
 
 def test_a_broken_day_count_update_is_caught(corpus, tmp_path, monkeypatch):

@@ -173,6 +173,11 @@ class Backend:
         return None
 
     # -- SQL that differs
+    def bytewise(self, column: str) -> str:
+        """A column (SQL text) compared by its characters' code points, as Python compares str:
+        for an ORDER BY whose rows Python walks in its own order."""
+        return column
+
     def string_agg(self, column):
         """An aggregate joining the distinct values of ``column`` with commas."""
         raise NotImplementedError

@@ -127,6 +127,11 @@ class PostgreSQL(Backend):
         select = SearchDoc.select(SearchDoc.record_id).where(self._matching(query) & (SearchDoc.kind == kind))
         return with_phrases(select, query)
 
+    def bytewise(self, column: str) -> str:
+        # the database's collation (en_US, ICU) sorts '-' and '_' apart from their code points;
+        # "C" compares UTF-8 bytes, which is code-point order
+        return f'{column} COLLATE "C"'
+
     def string_agg(self, column):
         return fn.STRING_AGG(fn.DISTINCT(column), ",")
 

@@ -188,6 +188,10 @@ class IncrementalWriter(DatabaseWriter):
         self.insert(Topic, ({"id": t["id"], "label": t["label"], "description": t["description"]}
                             for t in codebook["topics"] if t["id"] not in known))
 
+    # the entries of the sources read are written after the stored entries are merged
+    # (StoredEntities.merge reads source_entity: written before, they would be merged twice)
+    flush_early = False
+
     def entity_entry(self, source_id: str, kind: str, record: dict, mentions: list) -> None:
         self.new_entries[kind].add(record["id"])
         super().entity_entry(source_id, kind, record, mentions)
@@ -196,6 +200,7 @@ class IncrementalWriter(DatabaseWriter):
         # the gazetteer entries of the participants and places as stored before this load
         stored_entries = {(kind, entity_id): gazetteer.entry_of(doc)
                           for kind, served in self.reader.stored.served.items() for entity_id, (doc, _) in served.items()}
+        self.flush_entries()  # merged now (flush_early)
         super().entities(participants, places)
         rewritten = set()
         for kind, model, merged in (("participants", Participant, participants), ("places", Place, places)):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from .. import documents
+from .. import backends, documents
 from ..records import Participant, Place, SourceEntity
 from .reader import Entity, StoredEntry
 
@@ -104,6 +104,8 @@ class StoredEntities:
         db = SourceEntity._meta.database
         mark = db.param
         inline = int(documents.MENTIONS_INLINE)
+        # in the order merge() walks them (Python's), whatever the database's collation
+        source = backends.of(db).bytewise('"source"')
         texts, rows = {}, []
         for kind, ids in self.merged.items():
             ids = sorted(ids)
@@ -118,9 +120,9 @@ class StoredEntities:
                     f'SELECT "source", "kind", "entity", "record_digest", "mention_count" FROM ('
                     f'SELECT "source", "kind", "entity", "record_digest", "mention_count", '
                     f'SUM(CASE WHEN "mention_count" > {inline} THEN {inline} ELSE "mention_count" END) OVER ('
-                    f'PARTITION BY "kind", "entity" ORDER BY "source" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING'
+                    f'PARTITION BY "kind", "entity" ORDER BY {source} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING'
                     f') AS "inline_before", ROW_NUMBER() OVER (PARTITION BY "kind", "entity", "record_digest" '
-                    f'ORDER BY "source") AS "nth" FROM "source_entity" WHERE {where}) AS "e" '
+                    f'ORDER BY {source}) AS "nth" FROM "source_entity" WHERE {where}) AS "e" '
                     f'WHERE "nth" = 1 OR "inline_before" IS NULL OR "inline_before" < {inline}', [kind, *part]).fetchall()
         return texts, rows
 
@@ -140,9 +142,10 @@ class StoredEntities:
         db = SourceEntity._meta.database
         mark = db.param
         kind, entity_id, digest = key
+        source = backends.of(db).bytewise('"source"')
         for (source_id,) in db.execute_sql(
                 f'SELECT "source" FROM "source_entity" WHERE "kind" = {mark} AND "entity" = {mark} '
-                f'AND "record_digest" = {mark} ORDER BY "source"', [kind, entity_id, digest]).fetchall():
+                f'AND "record_digest" = {mark} ORDER BY {source}', [kind, entity_id, digest]).fetchall():
             if source_id not in merged_sources:
                 reader.merge_stored(entities, StoredEntry(kind, record, [], 0), source_id, lists=False)
 

@@ -83,8 +83,12 @@ class DatabaseWriter(Sink):
             "record": text, "record_digest": hashlib.blake2b(text.encode(), digest_size=8).hexdigest(),
             "mentions": json.dumps([m[1:] for m in mentions[: documents.MENTIONS_INLINE]], ensure_ascii=False),
         })
-        if len(self.entries) >= INSERT_BATCH:
+        if self.flush_early and len(self.entries) >= INSERT_BATCH:
             self.flush_entries()
+
+    #: whether a batch of entries is written as soon as it is full (an incremental load holds them:
+    #: IncrementalWriter.entity_entry)
+    flush_early = True
 
     def flush_entries(self) -> None:
         self.insert(SourceEntity, self.entries)
