@@ -145,11 +145,6 @@ def bind_models(db):
     return foreign
 
 
-def unbind_models(restore) -> None:
-    """Put back the binding :func:`bind_models` found (see there)."""
-    _bind_all(restore)
-
-
 def _bind_all(db) -> None:
     for model in MODELS:
         model.bind(db, bind_refs=False, bind_backrefs=False)
@@ -189,7 +184,7 @@ def _closer(session: Session, slot=None):
             pass
         finally:
             if restore is not None:
-                unbind_models(restore)
+                _bind_all(restore)  # the binding bind_models found
             if db is not None:
                 router.release(db, reusable=ended)
             if slot is not None:

@@ -78,7 +78,7 @@ class StoredEntities:
             row_mentions[key] += count
             parsed = records.get(key)
             if parsed is None:
-                parsed = records[key] = self.record(source_id, kind, entity_id)
+                parsed = records[key] = self.entry_column("record", source_id, kind, entity_id)
                 reader.merge_stored(merged[kind], StoredEntry(kind, parsed, mentions, count), source_id)
             else:  # its names and lists are in the entity already: checked, and its mentions counted
                 reader.merge_stored(merged[kind], StoredEntry(kind, parsed, mentions, count), source_id,
@@ -126,15 +126,6 @@ class StoredEntities:
                     f'WHERE "nth" = 1 OR "inline_before" IS NULL OR "inline_before" < {inline}', [kind, *part]).fetchall()
         return texts, rows
 
-    @staticmethod
-    def record(source_id: str, kind: str, entity_id: str) -> dict:
-        """One stored entry's record (its text, parsed)."""
-        db = SourceEntity._meta.database
-        mark = db.param
-        (record,) = db.execute_sql(f'SELECT "record" FROM "source_entity" WHERE "source" = {mark} '
-                                   f'AND "kind" = {mark} AND "entity" = {mark}', [source_id, kind, entity_id]).fetchone()
-        return json.loads(record)
-
     def report_rest(self, reader, entities: dict, key: tuple, record: dict, merged_sources: set) -> None:
         """The problems of the entries of one text not merged row by row, as merging each would
         report them (its names differ from the entity's first entry: only after a source read
@@ -150,14 +141,18 @@ class StoredEntities:
                 reader.merge_stored(entities, StoredEntry(kind, record, [], 0), source_id, lists=False)
 
     @staticmethod
-    def mentions(source_id: str, kind: str, entity_id: str) -> list:
-        """One stored entry's mentions (one primary-key lookup, in SQL: a few thousand of them
-        through peewee's query builder cost seconds)."""
+    def entry_column(column: str, source_id: str, kind: str, entity_id: str):
+        """One column of one stored entry, parsed (a primary-key lookup, in SQL: a few thousand
+        of them through peewee's query builder cost seconds)."""
         db = SourceEntity._meta.database
         mark = db.param
-        (mentions,) = db.execute_sql(f'SELECT "mentions" FROM "source_entity" WHERE "source" = {mark} '
-                                     f'AND "kind" = {mark} AND "entity" = {mark}', [source_id, kind, entity_id]).fetchone()
-        return [(source_id, start, end, text) for start, end, text in json.loads(mentions)]
+        (text,) = db.execute_sql(f'SELECT "{column}" FROM "source_entity" WHERE "source" = {mark} '
+                                 f'AND "kind" = {mark} AND "entity" = {mark}', [source_id, kind, entity_id]).fetchone()
+        return json.loads(text)
+
+    def mentions(self, source_id: str, kind: str, entity_id: str) -> list:
+        """One stored entry's inline mentions, as (source, start, end, text)."""
+        return [(source_id, start, end, text) for start, end, text in self.entry_column("mentions", source_id, kind, entity_id)]
 
     def served_mentions(self, kind: str, ids) -> dict:
         """id -> (inline span documents, mention count) of entities not merged again, from

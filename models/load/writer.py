@@ -44,6 +44,10 @@ class DatabaseWriter(Sink):
     commit, so the order does not matter).
     """
 
+    #: whether a batch of entries is written as soon as it is full (an incremental load holds them
+    #: until it has merged the stored ones: IncrementalWriter)
+    flush_early = True
+
     def __init__(self, db, plan, recorder=None):
         self.db = db
         self.plan = plan  # models/load/plan.py: the fingerprints and codebook the Source and meta rows keep
@@ -85,10 +89,6 @@ class DatabaseWriter(Sink):
         })
         if self.flush_early and len(self.entries) >= INSERT_BATCH:
             self.flush_entries()
-
-    #: whether a batch of entries is written as soon as it is full (an incremental load holds them:
-    #: IncrementalWriter.entity_entry)
-    flush_early = True
 
     def flush_entries(self) -> None:
         self.insert(SourceEntity, self.entries)
