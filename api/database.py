@@ -14,7 +14,7 @@ import threading
 import weakref
 from dataclasses import dataclass, field
 
-from flask import Flask, g, request
+from flask import Flask, g, has_app_context, request
 
 from models import backends
 from models.db import UNAVAILABLE_ERRORS, ReadRouter
@@ -208,6 +208,12 @@ def current() -> Session:
 
 def version() -> str | None:
     return g.database.version
+
+
+def version_if_open() -> str | None:
+    """The dataset version of this request's snapshot, or None outside a request that read one."""
+    session = g.get("database") if has_app_context() else None
+    return session.version if session is not None else None
 
 
 def release() -> int:

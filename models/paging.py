@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peewee import SQL, Tuple
+from peewee import Tuple
 
 
 #: sorts after every record id (at most 80 of a-z, 0-9, '-' and '_', models.vocabulary), in the C
@@ -133,14 +133,18 @@ def _keyset_page(select, spec: SortSpec, after: list | None, limit: int):
     return rows[:limit], len(rows) > limit
 
 
-def _union(parts, spec: SortSpec, limit: int):
-    """The first ``limit`` rows of the parts' pages, in sort order (one UNION ALL)."""
-    parts = [part.alias(f"part{i}") for i, part in enumerate(parts)]
-    union = parts[0].select_from(SQL("*"))
-    for part in parts[1:]:
-        union = union.union_all(part.select_from(SQL("*")))
-    order = [SQL(f'"{c.column_name}" DESC' if spec.descending else f'"{c.column_name}"') for c in spec.columns]
-    return union.order_by(*order).limit(limit).bind(spec.columns[0].model._meta.database)
+def _union(parts, spec: SortSpec, limit: int) -> tuple[str, list]:
+    """The first ``limit`` rows of the parts' pages, in sort order (one UNION ALL), as SQL text
+    and parameters: each part compiled by itself, the compound around them written here (the
+    query builder's compound of subqueries cost a third of the page's compile)."""
+    database = spec.columns[0].model._meta.database
+    members, params = [], []
+    for number, part in enumerate(parts):
+        sql, part_params = part.sql()
+        members.append(f'SELECT * FROM ({sql}) AS "part{number}"')
+        params.extend(part_params)
+    order = ", ".join(f'"{c.column_name}"' + (" DESC" if spec.descending else "") for c in spec.columns)
+    return f'{" UNION ALL ".join(members)} ORDER BY {order} LIMIT {database.param}', [*params, limit]
 
 
 def _merged(parts, spec: SortSpec, limit: int) -> list[Row]:
@@ -151,7 +155,7 @@ def _merged(parts, spec: SortSpec, limit: int) -> list[Row]:
     (a temporary b-tree of 2 x 51 rows of ~2 KB for a page of events): the keys alone cost
     0.30 ms where the rows cost 0.48 (100,000 events, a first page with ``to=``)."""
     model, returning = spec.columns[0].model, parts[0]._returning  # (the columns of the model's table)
-    keys, params = _union([part.columns(*spec.columns) for part in parts], spec, limit).sql()
+    keys, params = _union([part.columns(*spec.columns) for part in parts], spec, limit)
     database, key = model._meta.database, model._meta.primary_key.column_name
     columns = ", ".join(f'e."{column.column_name}"' for column in returning)
     order = ", ".join(f'p."{c.column_name}"' + (" DESC" if spec.descending else "") for c in spec.columns)

@@ -176,3 +176,56 @@ def test_pieces_cut_only_where_needed_and_agree_with_members():
         served = json.loads(pieces.served())
         assert served["statements"] == [] and served["id"] == "x-2"
         assert list(served) == (list(TRICKY) if wanted is None else ["id", "title_en", "participants", "statements"])
+
+
+# --------------------------------------------------------------------------- embedded texts kept per dataset version
+
+
+def test_kept_embedded_texts_are_those_of_the_version_asked_for_and_bounded():
+    kept = splice.EmbeddedTexts(max_bytes=10)
+    key = ("participant", "embedded")
+    kept.keep("v1", key, {"a": "aaaa", "b": "bbbb", "c": "cccc"})  # the third is past the bound
+    assert kept.split("v1", key, ["a", "b", "c"]) == ({"a": "aaaa", "b": "bbbb"}, ["c"])
+    assert kept.split("v2", key, ["a"]) == ({}, ["a"])  # another version knows none of them
+    kept.keep("v2", key, {"a": "AAAA"})
+    assert kept.split("v2", key, ["a"]) == ({"a": "AAAA"}, [])
+    assert kept.split("v1", key, ["a"]) == ({"a": "aaaa"}, [])  # two versions are kept
+    kept.keep("v3", key, {"a": "3"})
+    assert kept.split("v1", key, ["a"]) == ({}, ["a"])  # the oldest went when a third came
+    assert kept.split("v3", key, ["a"]) == ({"a": "3"}, [])
+
+
+def test_a_page_embeds_the_participants_of_its_own_release(tmp_path):
+    """Participants' texts are kept between requests; a load that renames one is seen by the
+    next page at once (the kept text is of the old dataset version), and a page whose
+    participants are all kept reads no participant text."""
+    from api import create_app
+    from models import load as loader
+    from models.db import open_database
+
+    from .conftest import copy_dataset, count_queries
+
+    root = copy_dataset(tmp_path / "tree")
+    url = f"sqlite:///{tmp_path / 'db' / 'events.sqlite3'}"
+    loader.load(root, open_database(url, create_dir=True))
+    client = create_app({"DATABASE_URL": url, "TESTING": True}).test_client()
+
+    def names(limit: int) -> dict[str, str]:
+        answer = client.get(f"/v1/events?include=participants&limit={limit}")
+        assert answer.status_code == 200, answer.text[:300]
+        return {link["participant"]["id"]: link["participant"]["name_en"]
+                for event in answer.get_json()["data"] for link in event["participants"]}
+
+    before = names(50)
+    with count_queries() as statements:
+        assert names(49).items() <= before.items()  # another URL: not the response cache
+    assert not [s for s in statements if '"embedded"' in s], statements
+    path = root / "fixtures" / "000_59c438f4edc17540" / "participants.json"
+    participants = json.loads(path.read_text(encoding="utf-8"))
+    renamed = next(p for p in participants if p["id"] in before)
+    renamed["name_en"] += " the Younger"
+    path.write_text(json.dumps(participants, ensure_ascii=False, indent=1), encoding="utf-8")
+    assert loader.load(root, open_database(url)).mode != "unchanged"
+    after = names(48)
+    assert after[renamed["id"]] == renamed["name_en"]
+    assert {k: v for k, v in after.items() if k != renamed["id"]}.items() <= before.items()
