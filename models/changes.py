@@ -10,6 +10,7 @@ import json
 
 from .documents import MEMBER_BREAK, compact
 from .history import RECORD_MODELS as MODEL_OF, RecordRelease, Release
+from .paging import RowColumns
 
 #: records read together (one query on record_release per batch)
 BATCH = 500
@@ -57,9 +58,26 @@ def with_releases(kind: str, rows, breaks: bool = False):
 
 
 def _spliced_batch(kind: str, rows: list, breaks: bool):
+    if hasattr(rows[0], "first_release"):  # read with the rows (release_columns)
+        for row in rows:
+            yield spliced(row.doc, row.first_release, row.last_release, breaks=breaks)
+        return
     known = releases_of(kind, [row.id for row in rows])
     for row in rows:
         yield spliced(row.doc, *known.get(row.id, (None, None)), breaks=breaks)
+
+
+def release_columns(kind: str) -> RowColumns:
+    """A page's rows with their first and last release, read in the query that reads the rows
+    (models.paging.keyset_page): a page's releases were a query of their own, 0.12 ms of a
+    first page of events at 100,000 events."""
+    table, mark = RecordRelease._meta.table_name, RecordRelease._meta.database.param
+
+    def sql(record_id: str) -> str:
+        return ", ".join(f'(SELECT r."{column}" FROM "{table}" AS r WHERE r."kind" = {mark} AND r."record_id" = {record_id})'
+                         for column in ("first_release", "last_release"))
+
+    return RowColumns(("first_release", "last_release"), sql, (kind, kind))
 
 
 def one_with_releases(kind: str, record_id: str, breaks: bool = False) -> str | None:

@@ -7,6 +7,7 @@ index read in list order, models/backends/sqlite.py).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from peewee import Tuple
@@ -91,32 +92,46 @@ def _part_page(part, spec: SortSpec, after: list | None, limit: int):
     return page_select(part, spec, after, limit)
 
 
-def keyset_page(select, spec: SortSpec, after: list | None, limit: int):
-    """Rows of one page (and whether there is another) without OFFSET."""
+@dataclass(frozen=True)
+class RowColumns:
+    """Columns a page's rows carry besides the listing's own, each computed from the row's id
+    in the query that reads the rows (models.changes.release_columns): ``sql`` takes the SQL
+    reference of the id and gives select-list expressions; ``params`` are theirs, in order."""
+
+    names: tuple[str, ...]
+    sql: Callable[[str], str]
+    params: tuple = ()
+
+
+def keyset_page(select, spec: SortSpec, after: list | None, limit: int, extra: RowColumns | None = None):
+    """Rows of one page (and whether there is another) without OFFSET, with the ``extra``
+    columns when given."""
+    if extra is not None and not isinstance(select, Branches):
+        select = Branches([select])  # read as a dated listing's parts are: keys, then the rows
     if spec.blanks_last:
-        return _blanks_last_page(select, spec, after, limit)
-    return _keyset_page(select, spec, after, limit)
+        return _blanks_last_page(select, spec, after, limit, extra)
+    return _keyset_page(select, spec, after, limit, extra)
 
 
-def _blanks_last_page(select, spec: SortSpec, after: list | None, limit: int):
+def _blanks_last_page(select, spec: SortSpec, after: list | None, limit: int, extra: RowColumns | None):
     """An ascending page with the blank-keyed rows after the others: first the walk over the
     rows with a key, then (once it is done) the walk over the blank ones, each an index range.
     A cursor whose key is blank is in the second walk. The plain order would put the blank
     rows first; a CASE in ORDER BY would give up the (sort_date, id) index."""
     if after is None or after[0] != "":
         start = after or ["", PAST_EVERY_ID]
-        rows, more = _keyset_page(select, spec, start, limit)
+        rows, more = _keyset_page(select, spec, start, limit, extra)
         if more:
             return rows, True
-        blanks, more = _blank_rows(select, spec, "", limit - len(rows))
+        blanks, more = _blank_rows(select, spec, "", limit - len(rows), extra)
         return rows + blanks, more
-    return _blank_rows(select, spec, after[-1], limit)
+    return _blank_rows(select, spec, after[-1], limit, extra)
 
 
-def _blank_rows(select, spec: SortSpec, after_id: str, limit: int):
+def _blank_rows(select, spec: SortSpec, after_id: str, limit: int, extra: RowColumns | None):
     """Up to ``limit`` blank-keyed rows with an id after ``after_id``, and whether more follow.
     The read past them reaches the keyed rows (which sort after ''), so it is cut at the first."""
-    rows, _ = _keyset_page(select, spec, ["", after_id], limit + 1)
+    rows, _ = _keyset_page(select, spec, ["", after_id], limit + 1, extra)
     blanks = []
     for row in rows:
         if getattr(row, spec.columns[0].name) != "":
@@ -125,9 +140,9 @@ def _blank_rows(select, spec: SortSpec, after_id: str, limit: int):
     return blanks[:limit], len(blanks) > limit
 
 
-def _keyset_page(select, spec: SortSpec, after: list | None, limit: int):
+def _keyset_page(select, spec: SortSpec, after: list | None, limit: int, extra: RowColumns | None = None):
     if isinstance(select, Branches):
-        rows = _merged([_part_page(part, spec, after, limit + 1) for part in select], spec, limit + 1)
+        rows = _merged([_part_page(part, spec, after, limit + 1) for part in select], spec, limit + 1, extra)
     else:
         rows = list(page_select(select, spec, after, limit + 1).objects(Row))
     return rows[:limit], len(rows) > limit
@@ -147,7 +162,7 @@ def _union(parts, spec: SortSpec, limit: int) -> tuple[str, list]:
     return f'{" UNION ALL ".join(members)} ORDER BY {order} LIMIT {database.param}', [*params, limit]
 
 
-def _merged(parts, spec: SortSpec, limit: int) -> list[Row]:
+def _merged(parts, spec: SortSpec, limit: int, extra: RowColumns | None = None) -> list[Row]:
     """The first ``limit`` rows of the parts' pages in sort order: the parts' sort keys merged,
     then the other columns read for the rows kept only.
 
@@ -158,13 +173,22 @@ def _merged(parts, spec: SortSpec, limit: int) -> list[Row]:
     keys, params = _union([part.columns(*spec.columns) for part in parts], spec, limit)
     database, key = model._meta.database, model._meta.primary_key.column_name
     columns = ", ".join(f'e."{column.column_name}"' for column in returning)
+    convert = [column.python_value for column in returning]
+    names = [column.name for column in returning]
+    if extra is not None:
+        columns += ", " + extra.sql(f'e."{key}"')
+        params = [*extra.params, *params]  # the select list comes before the keys in the text
+        convert += [_as_is] * len(extra.names)
+        names += extra.names
     order = ", ".join(f'p."{c.column_name}"' + (" DESC" if spec.descending else "") for c in spec.columns)
     cursor = database.execute_sql(f'SELECT {columns} FROM ({keys}) AS p JOIN "{model._meta.table_name}" AS e '
                                   f'ON e."{key}" = p."{key}" ORDER BY {order}', params)
-    convert = [column.python_value for column in returning]
-    names = [column.name for column in returning]
     return [Row(**{name: to_python(value) for name, to_python, value in zip(names, convert, values)})
             for values in cursor.fetchall()]
+
+
+def _as_is(value):
+    return value
 
 
 def iterate_all(select, spec: SortSpec, batch: int = 2_000, after: list | None = None):

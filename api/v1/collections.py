@@ -139,7 +139,7 @@ def listing(resource: Resource, args: dict) -> Response:
         after = pagination.decode(secret, args["cursor"], request.path, sort, filters, len(spec.columns))
     if fmt != "json":
         return export(resource, fmt, query, spec, args, after)
-    rows, more = keyset_page(query, spec, after, args["limit"])
+    rows, more = keyset_page(query, spec, after, args["limit"], changes.release_columns(resource.kind))
     total = total_of(resource, query, filters)
     next_cursor = pagination.encode(secret, request.path, sort, filters, spec.key_of(rows[-1])) if more else None
     include, wanted = args.get("include"), args.get("fields_")
