@@ -68,16 +68,16 @@ def _spliced_batch(kind: str, rows: list, breaks: bool):
 
 
 def release_columns(kind: str) -> RowColumns:
-    """A page's rows with their first and last release, read in the query that reads the rows
+    """A page's rows with their first and last release, joined in the query that reads the rows
     (models.paging.keyset_page): a page's releases were a query of their own, 0.12 ms of a
-    first page of events at 100,000 events."""
+    first page of events at 100,000 events (the join costs 0.05)."""
     table, mark = RecordRelease._meta.table_name, RecordRelease._meta.database.param
 
-    def sql(record_id: str) -> str:
-        return ", ".join(f'(SELECT r."{column}" FROM "{table}" AS r WHERE r."kind" = {mark} AND r."record_id" = {record_id})'
-                         for column in ("first_release", "last_release"))
+    def sql(record_id: str) -> tuple[str, str]:
+        return ('r."first_release", r."last_release"',
+                f' LEFT JOIN "{table}" AS r ON r."kind" = {mark} AND r."record_id" = {record_id}')
 
-    return RowColumns(("first_release", "last_release"), sql, (kind, kind))
+    return RowColumns(("first_release", "last_release"), sql, (kind,))
 
 
 def one_with_releases(kind: str, record_id: str, breaks: bool = False) -> str | None:

@@ -94,12 +94,12 @@ def _part_page(part, spec: SortSpec, after: list | None, limit: int):
 
 @dataclass(frozen=True)
 class RowColumns:
-    """Columns a page's rows carry besides the listing's own, each computed from the row's id
-    in the query that reads the rows (models.changes.release_columns): ``sql`` takes the SQL
-    reference of the id and gives select-list expressions; ``params`` are theirs, in order."""
+    """Columns a page's rows carry besides the listing's own, joined to each row by its id in the
+    query that reads the rows (models.changes.release_columns): ``sql`` takes the SQL reference of
+    the id and gives (select-list expressions, the JOIN clause); ``params`` are the clause's."""
 
     names: tuple[str, ...]
-    sql: Callable[[str], str]
+    sql: Callable[[str], tuple[str, str]]
     params: tuple = ()
 
 
@@ -175,14 +175,16 @@ def _merged(parts, spec: SortSpec, limit: int, extra: RowColumns | None = None) 
     columns = ", ".join(f'e."{column.column_name}"' for column in returning)
     convert = [column.python_value for column in returning]
     names = [column.name for column in returning]
+    joined = ""
     if extra is not None:
-        columns += ", " + extra.sql(f'e."{key}"')
-        params = [*extra.params, *params]  # the select list comes before the keys in the text
+        extra_columns, joined = extra.sql(f'e."{key}"')
+        columns += ", " + extra_columns
+        params = [*params, *extra.params]  # the JOIN clause comes after the keys in the text
         convert += [_as_is] * len(extra.names)
         names += extra.names
     order = ", ".join(f'p."{c.column_name}"' + (" DESC" if spec.descending else "") for c in spec.columns)
     cursor = database.execute_sql(f'SELECT {columns} FROM ({keys}) AS p JOIN "{model._meta.table_name}" AS e '
-                                  f'ON e."{key}" = p."{key}" ORDER BY {order}', params)
+                                  f'ON e."{key}" = p."{key}"{joined} ORDER BY {order}', params)
     return [Row(**{name: to_python(value) for name, to_python, value in zip(names, convert, values)})
             for values in cursor.fetchall()]
 

@@ -449,3 +449,34 @@ def test_removing_the_last_definition_of_a_used_participant_changes_nothing(corp
 def _participants_of(tree: Tree, source: str) -> set:
     path = tree.path / "fixtures" / source / "participants.ndjson"
     return {json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+
+def test_pages_give_each_record_the_releases_its_own_answer_gives(corpus, tmp_path):
+    """A page reads its records' releases with the rows (models.changes.release_columns), an item
+    on its own (one_with_releases): after a source is changed and another added, both say the
+    same for every record, whatever the listing's shape (plain, dated, search, ascending)."""
+    from api import create_app
+
+    tree = Tree(corpus, tmp_path / "tree")
+    url = f"sqlite:///{tmp_path / 'db' / 'events.sqlite3'}"
+    db = open_database(url, create_dir=True)
+    loader.load(tree.path, db)
+    tree.change(tree.present()[2], random.Random(3))
+    tree.add(HELD_BACK[0])
+    loader.load(tree.path, db)
+    client = create_app({"DATABASE_URL": url, "TESTING": True}).test_client()
+    seen = {}
+    for path in ("/v1/events?limit=500", "/v1/events?limit=500&sort=date&include_undated=true",
+                 "/v1/events?limit=200&to=2016-12-31&include=participants", "/v1/events?q=Syria&limit=100",
+                 "/v1/statements?limit=500", "/v1/participants?limit=500&fields=id,name_en,first_release"):
+        answer = client.get(path)
+        assert answer.status_code == 200, (path, answer.text[:300])
+        for record in answer.get_json()["data"]:
+            kind = path.split("?")[0].split("/")[-1]
+            seen[(kind, record["id"])] = (record["first_release"], record.get("last_release"))
+    assert {first for first, _ in seen.values()} == {1, 2}  # records of both releases
+    assert any(first == 1 and last == 2 for first, last in seen.values())  # changed ones
+    for (kind, record_id), (first, last) in seen.items():
+        own = client.get(f"/v1/{kind}/{record_id}").get_json()["data"]
+        assert (first, last if last is not None else own["last_release"]) == \
+            (own["first_release"], own["last_release"]), (kind, record_id)
