@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, Mapping
 
 from models import changes, documents, queries
 from models.records import Event, Participant, Place, Statement
@@ -174,7 +175,8 @@ class EmbeddedTexts:
 
     def __init__(self, max_bytes: int = EMBEDDED_CACHE_BYTES):
         self.max_bytes = max_bytes
-        self.versions: dict[str, tuple[dict, list]] = {}  # version -> (texts by (kind, id), [bytes])
+        #: version -> ({(model, column): {id: text}}, [bytes kept])
+        self.versions: dict[str, tuple[dict, list]] = {}
 
     def _of(self, version: str) -> tuple[dict, list]:
         kept = self.versions.get(version)
@@ -183,45 +185,42 @@ class EmbeddedTexts:
             self.versions = {**dict(list(self.versions.items())[-1:]), version: kept}
         return kept
 
-    def split(self, version: str, key: tuple, ids: list[str]) -> tuple[dict[str, str], list[str]]:
-        """The texts of ``ids`` kept for ``version``, and the ids not kept."""
-        texts = self._of(version)[0]
-        found, missing = {}, []
-        for record_id in ids:
-            text = texts.get((key, record_id))
-            if text is None:
-                missing.append(record_id)
-            else:
-                found[record_id] = text
-        return found, missing
+    def texts(self, version: str, key: tuple) -> dict[str, str]:
+        """The texts of kind ``key`` kept for ``version``, by id (read only: :meth:`keep` adds)."""
+        return self._of(version)[0].setdefault(key, {})
 
     def keep(self, version: str, key: tuple, found: dict[str, str]) -> None:
-        texts, size = self._of(version)
+        by_key, size = self._of(version)
+        texts = by_key.setdefault(key, {})
         for record_id, text in found.items():
             if size[0] + len(text) > self.max_bytes:
                 return
-            texts[(key, record_id)] = text
+            texts[record_id] = text
             size[0] += len(text)
 
 
 EMBEDDED = EmbeddedTexts()
 
 
-def _texts(wanted: dict[tuple, list[str]], version: str | None) -> dict[tuple, dict[str, str]]:
+def _texts(wanted: dict[tuple, list[str]], version: str | None) -> dict[tuple, Mapping[str, str]]:
     """:func:`models.queries.texts_by_id`, with the embedded texts kept in :data:`EMBEDDED` for
-    ``version`` (the dataset version of the request's snapshot) read from there."""
-    known: dict[tuple, dict[str, str]] = {}
+    ``version`` (the dataset version of the request's snapshot) read from there: the kept texts
+    themselves are handed on (the rewrites only look up the ids they find), not copied."""
+    known: dict[tuple, Mapping[str, str]] = {}
     to_read: dict[tuple, list[str]] = {}
     for key, ids in wanted.items():
         if key[1] == "embedded" and version is not None:
-            known[key], to_read[key] = EMBEDDED.split(version, key, ids)
+            known[key] = kept = EMBEDDED.texts(version, key)
+            to_read[key] = [record_id for record_id in ids if record_id not in kept]
         else:
             to_read[key] = ids
-    read = queries.texts_by_id({key: ids for key, ids in to_read.items() if ids}) if any(to_read.values()) else {}
-    for key, texts in read.items():
-        if key[1] == "embedded" and version is not None:
+    to_read = {key: ids for key, ids in to_read.items() if ids}
+    for key, texts in (queries.texts_by_id(to_read) if to_read else {}).items():
+        if key in known:
             EMBEDDED.keep(version, key, texts)
-        known[key] = {**known.get(key, {}), **texts}
+            known[key] = ChainMap(texts, known[key])  # (a text past the bound is not kept)
+        else:
+            known[key] = texts
     return known
 
 

@@ -185,14 +185,15 @@ def test_kept_embedded_texts_are_those_of_the_version_asked_for_and_bounded():
     kept = splice.EmbeddedTexts(max_bytes=10)
     key = ("participant", "embedded")
     kept.keep("v1", key, {"a": "aaaa", "b": "bbbb", "c": "cccc"})  # the third is past the bound
-    assert kept.split("v1", key, ["a", "b", "c"]) == ({"a": "aaaa", "b": "bbbb"}, ["c"])
-    assert kept.split("v2", key, ["a"]) == ({}, ["a"])  # another version knows none of them
+    assert kept.texts("v1", key) == {"a": "aaaa", "b": "bbbb"}
+    assert kept.texts("v1", ("place", "embedded")) == {}
+    assert kept.texts("v2", key) == {}  # another version knows none of them
     kept.keep("v2", key, {"a": "AAAA"})
-    assert kept.split("v2", key, ["a"]) == ({"a": "AAAA"}, [])
-    assert kept.split("v1", key, ["a"]) == ({"a": "aaaa"}, [])  # two versions are kept
+    assert kept.texts("v2", key) == {"a": "AAAA"}
+    assert kept.texts("v1", key) == {"a": "aaaa", "b": "bbbb"}  # two versions are kept
     kept.keep("v3", key, {"a": "3"})
-    assert kept.split("v1", key, ["a"]) == ({}, ["a"])  # the oldest went when a third came
-    assert kept.split("v3", key, ["a"]) == ({"a": "3"}, [])
+    assert kept.texts("v1", key) == {}  # the oldest went when a third came
+    assert kept.texts("v3", key) == {"a": "3"}
 
 
 def test_a_page_embeds_the_participants_of_its_own_release(tmp_path):
