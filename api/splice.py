@@ -12,9 +12,9 @@ The result is the very JSON the decode-and-encode path gave (tests/test_splice.p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections import ChainMap
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from models import changes, documents, queries
 from models.records import Event, Participant, Place, Statement

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from peewee import ModelSelect, Tuple
 
-
 #: sorts after every record id (at most 80 of a-z, 0-9, '-' and '_', models.vocabulary), in the C
 #: collation and in the locale ones (which weigh letters before punctuation): the key
 #: ("", PAST_EVERY_ID) comes after every undated row and before every dated one, with no query
