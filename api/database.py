@@ -210,10 +210,14 @@ def version() -> str | None:
     return g.database.version
 
 
-def version_if_open() -> str | None:
-    """The dataset version of this request's snapshot, or None outside a request that read one."""
+def snapshot_key() -> tuple[str, int] | None:
+    """(dataset version, release) of this request's snapshot, or None outside a request that read
+    one: what the data read in it is (a rebuild of unchanged sources keeps the version and makes a
+    release; api/splice.py keeps texts under this key)."""
     session = g.get("database") if has_app_context() else None
-    return session.version if session is not None else None
+    if session is None or session.version is None:
+        return None
+    return session.version, session.release_number
 
 
 def release() -> int:

@@ -12,6 +12,8 @@ The result is the very JSON the decode-and-encode path gave (tests/test_splice.p
 from __future__ import annotations
 
 import re
+import sys
+import threading
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,7 +25,8 @@ from . import database
 
 #: records assembled together (one query for the texts of their embedded records)
 BATCH = 500
-#: the most bytes of embedded texts a process keeps (:class:`EmbeddedTexts`)
+#: the most memory the embedded texts a process keeps may take, all kept snapshots together
+#: (:class:`EmbeddedTexts`; counted as Python holds them: 2 bytes a character for Arabic)
 EMBEDDED_CACHE_BYTES = 32 * 1024 * 1024
 
 #: a flat JSON object that starts with its id: the summary of a participant or place, as every record
@@ -141,90 +144,105 @@ class Pieces:
 
 def assembled(kind: str, rows, splices: list[Splice], wanted: list[str] | None):
     """The served texts of ``rows`` (each with ``id`` and ``doc``) with only the ``wanted``
-    members (and ``id``) and the records of ``splices`` embedded, batch by batch. (The dataset
-    version is taken now: an export's body is read after the request's context is gone.)"""
-    return _assembled(kind, rows, splices, wanted, database.version_if_open())
+    members (and ``id``) and the records of ``splices`` embedded, batch by batch. (The snapshot's
+    key is taken now: an export's body is read after the request's context is gone.)"""
+    return _assembled(kind, rows, splices, wanted, database.snapshot_key())
 
 
-def _assembled(kind: str, rows, splices: list[Splice], wanted: list[str] | None, version: str | None):
+def _assembled(kind: str, rows, splices: list[Splice], wanted: list[str] | None, snapshot: tuple | None):
     batch: list[Pieces] = []
     for text in changes.with_releases(kind, rows, breaks=True):
         batch.append(Pieces(text, wanted))
         if len(batch) >= BATCH:
-            yield from _finished(batch, splices, version)
+            yield from _finished(batch, splices, snapshot)
             batch = []
     if batch:
-        yield from _finished(batch, splices, version)
+        yield from _finished(batch, splices, snapshot)
 
 
 def one(text: str, splices: list[Splice], wanted: list[str] | None) -> str:
     """One record's served text (``text``: its stored text with its releases, in members)."""
-    return _finished([Pieces(text, wanted)], splices, database.version_if_open())[0]
+    return _finished([Pieces(text, wanted)], splices, database.snapshot_key())[0]
 
 
 class EmbeddedTexts:
-    """Participants and places as other records embed them, kept per dataset version.
+    """Participants and places as other records embed them, kept per snapshot.
 
     A page of 50 events names ~175 participants, most of them the same few hundred on every
     page; reading their texts was a query of its own on every page (0.14 ms of a 3.4 ms first
-    page at 100,000 events). A text is kept under the dataset version it was read in, and a
-    load that changes anything makes a new version: a request finds only texts of the version
-    its own snapshot reads, so what it splices is what the database held for it. Two versions
-    are kept (replicas, or a load landing while requests of the old one finish); past
-    ``max_bytes`` texts are no longer kept until the version changes."""
+    page at 100,000 events). A text is kept under the (dataset version, release) of the snapshot
+    it was read in, and a load that changes anything makes a new one: a request finds only texts
+    of its own snapshot's key, so what it splices is what the database held for it. Two keys are
+    kept (replicas, or a load landing while requests of the old one finish); once the kept texts
+    take ``max_bytes`` (both keys together), no more are kept until the older key goes."""
 
     def __init__(self, max_bytes: int = EMBEDDED_CACHE_BYTES):
         self.max_bytes = max_bytes
-        #: version -> ({(model, column): {id: text}}, [bytes kept])
-        self.versions: dict[str, tuple[dict, list]] = {}
+        #: snapshot key -> ({(model, column): {id: text}}, [bytes kept])
+        self.snapshots: dict[tuple, tuple[dict, list]] = {}
+        self.lock = threading.Lock()  # (taken to keep texts only: a page whose texts are kept reads freely)
 
-    def _of(self, version: str) -> tuple[dict, list]:
-        kept = self.versions.get(version)
+    def _of(self, snapshot: tuple) -> tuple[dict, list]:
+        kept = self.snapshots.get(snapshot)
         if kept is None:
-            kept = ({}, [0])
-            self.versions = {**dict(list(self.versions.items())[-1:]), version: kept}
+            with self.lock:
+                kept = self.snapshots.get(snapshot)
+                if kept is None:
+                    kept = ({}, [0])
+                    self.snapshots = {**dict(list(self.snapshots.items())[-1:]), snapshot: kept}
         return kept
 
-    def texts(self, version: str, key: tuple) -> dict[str, str]:
-        """The texts of kind ``key`` kept for ``version``, by id (read only: :meth:`keep` adds)."""
-        return self._of(version)[0].setdefault(key, {})
+    def texts(self, snapshot: tuple, key: tuple) -> dict[str, str]:
+        """The texts of kind ``key`` kept for ``snapshot``, by id (read only: :meth:`keep` adds)."""
+        return self._of(snapshot)[0].get(key) or {}
 
-    def keep(self, version: str, key: tuple, found: dict[str, str]) -> None:
-        by_key, size = self._of(version)
-        texts = by_key.setdefault(key, {})
-        for record_id, text in found.items():
-            if size[0] + len(text) > self.max_bytes:
-                return
-            texts[record_id] = text
-            size[0] += len(text)
+    @staticmethod
+    def cost(record_id: str, text: str) -> int:
+        """The memory one kept text takes: the two strings as Python holds them, and its dict slot."""
+        return sys.getsizeof(text) + sys.getsizeof(record_id) + 100
+
+    def keep(self, snapshot: tuple, key: tuple, found: dict[str, str]) -> None:
+        by_key, size = self._of(snapshot)
+        with self.lock:
+            texts = by_key.setdefault(key, {})
+            used = sum(kept[1][0] for kept in self.snapshots.values())
+            for record_id, text in found.items():
+                if record_id in texts:  # (another thread read it too)
+                    continue
+                cost = self.cost(record_id, text)
+                if used + cost > self.max_bytes:
+                    return
+                texts[record_id] = text
+                size[0] += cost
+                used += cost
 
 
 EMBEDDED = EmbeddedTexts()
 
 
-def _texts(wanted: dict[tuple, list[str]], version: str | None) -> dict[tuple, Mapping[str, str]]:
+def _texts(wanted: dict[tuple, list[str]], snapshot: tuple | None) -> dict[tuple, Mapping[str, str]]:
     """:func:`models.queries.texts_by_id`, with the embedded texts kept in :data:`EMBEDDED` for
-    ``version`` (the dataset version of the request's snapshot) read from there: the kept texts
+    ``snapshot`` (the request's (dataset version, release)) read from there: the kept texts
     themselves are handed on (the rewrites only look up the ids they find), not copied."""
     known: dict[tuple, Mapping[str, str]] = {}
     to_read: dict[tuple, list[str]] = {}
     for key, ids in wanted.items():
-        if key[1] == "embedded" and version is not None:
-            known[key] = kept = EMBEDDED.texts(version, key)
+        if key[1] == "embedded" and snapshot is not None:
+            known[key] = kept = EMBEDDED.texts(snapshot, key)
             to_read[key] = [record_id for record_id in ids if record_id not in kept]
         else:
             to_read[key] = ids
     to_read = {key: ids for key, ids in to_read.items() if ids}
     for key, texts in (queries.texts_by_id(to_read) if to_read else {}).items():
         if key in known:
-            EMBEDDED.keep(version, key, texts)
+            EMBEDDED.keep(snapshot, key, texts)
             known[key] = ChainMap(texts, known[key])  # (a text past the bound is not kept)
         else:
             known[key] = texts
     return known
 
 
-def _finished(batch: list[Pieces], splices: list[Splice], version: str | None) -> list[str]:
+def _finished(batch: list[Pieces], splices: list[Splice], snapshot: tuple | None) -> list[str]:
     """The records of ``batch`` as served, the members of ``splices`` first rewritten with the
     texts of the records they name (one query for all of them)."""
     found_members = [(splice, [(record, record.get(splice.member)) for record in batch]) for splice in splices]
@@ -236,7 +254,7 @@ def _finished(batch: list[Pieces], splices: list[Splice], version: str | None) -
             ids = wanted.setdefault((splice.model, splice.column), [])
             for _, member in pairs:
                 ids.extend(splice.ids(member))
-        texts = _texts(wanted, version)
+        texts = _texts(wanted, snapshot)
         for splice, pairs in found_members:
             found = texts.get((splice.model, splice.column), {})
             for record, member in pairs:

@@ -181,19 +181,22 @@ def test_pieces_cut_only_where_needed_and_agree_with_members():
 # --------------------------------------------------------------------------- embedded texts kept per dataset version
 
 
-def test_kept_embedded_texts_are_those_of_the_version_asked_for_and_bounded():
-    kept = splice.EmbeddedTexts(max_bytes=10)
-    key = ("participant", "embedded")
-    kept.keep("v1", key, {"a": "aaaa", "b": "bbbb", "c": "cccc"})  # the third is past the bound
-    assert kept.texts("v1", key) == {"a": "aaaa", "b": "bbbb"}
-    assert kept.texts("v1", ("place", "embedded")) == {}
-    assert kept.texts("v2", key) == {}  # another version knows none of them
-    kept.keep("v2", key, {"a": "AAAA"})
-    assert kept.texts("v2", key) == {"a": "AAAA"}
-    assert kept.texts("v1", key) == {"a": "aaaa", "b": "bbbb"}  # two versions are kept
-    kept.keep("v3", key, {"a": "3"})
-    assert kept.texts("v1", key) == {}  # the oldest went when a third came
-    assert kept.texts("v3", key) == {"a": "3"}
+def test_kept_embedded_texts_are_those_of_the_snapshot_asked_for_and_bounded():
+    texts = {"a": "أأأأ", "b": "bbbb", "c": "cccc"}
+    cost = splice.EmbeddedTexts.cost
+    kept = splice.EmbeddedTexts(max_bytes=cost("a", texts["a"]) + cost("b", texts["b"]))
+    key, one, two, three = ("participant", "embedded"), ("v1", 1), ("v1", 2), ("v2", 3)
+    kept.keep(one, key, texts)  # the third is past the bound
+    assert kept.texts(one, key) == {"a": "أأأأ", "b": "bbbb"}
+    kept.keep(one, key, {"a": "again"})  # kept already (another thread read it too): not counted twice
+    assert kept.texts(one, key) == {"a": "أأأأ", "b": "bbbb"}
+    assert kept.texts(one, ("place", "embedded")) == {}
+    assert kept.texts(two, key) == {}  # another release of the same version knows none of them
+    kept.keep(two, key, {"c": "CCCC"})  # both snapshots count against the bound: no room
+    assert kept.texts(two, key) == {}
+    kept.keep(three, key, {"c": "3"})  # a third snapshot: the oldest goes, and its bytes with it
+    assert kept.texts(one, key) == {}
+    assert kept.texts(three, key) == {"c": "3"}
 
 
 def test_a_page_embeds_the_participants_of_its_own_release(tmp_path):

@@ -33,9 +33,10 @@ def assembled(rows, resource: Resource, include: list[str] | None, wanted: list[
 
 def decoded(rows, resource: Resource, include: list[str] | None, wanted: list[str] | None):
     """Records as dicts, for the formats that compute their rows from the values (CSV, GeoJSON):
-    the assembled texts (api/splice.py) decoded."""
-    for text in splice.assembled(resource.kind, rows, resource.splices(include), wanted):
-        yield json.loads(text)
+    the assembled texts (api/splice.py) decoded. (Assembly is set up now, in the request: an
+    export's body is read after it.)"""
+    texts = splice.assembled(resource.kind, rows, resource.splices(include), wanted)
+    return (json.loads(text) for text in texts)
 
 
 def download_name(kind: str, fmt: str) -> str:
