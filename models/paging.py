@@ -179,7 +179,7 @@ def _plain_keys(part, spec: SortSpec, after: list | None, limit: int) -> tuple[s
     if after is not None:
         where = spec.after(after) if where is None else where & spec.after(after)
     columns = ", ".join(f'"{table}"."{c.column_name}"' for c in spec.columns)
-    order = ", ".join(f'"{table}"."{c.column_name}"' + (" DESC" if spec.descending else "") for c in spec.columns)
+    order = _order_terms(spec, f'"{table}".')
     sql, params = f'SELECT {columns} FROM "{model._meta.table_name}" AS "{table}"', []
     if where is not None:
         with context.scope_normal(subquery=True):  # as inside a SELECT: a subquery in parentheses
@@ -187,6 +187,11 @@ def _plain_keys(part, spec: SortSpec, after: list | None, limit: int) -> tuple[s
         condition, params = context.query()
         sql += f" WHERE {condition}"
     return f"{sql} ORDER BY {order} LIMIT {database.param}", [*params, limit]
+
+
+def _order_terms(spec: SortSpec, qualifier: str = "") -> str:
+    """The ORDER BY terms of ``spec`` as SQL text, each column after ``qualifier`` (an alias and a dot)."""
+    return ", ".join(f'{qualifier}"{c.column_name}"' + (" DESC" if spec.descending else "") for c in spec.columns)
 
 
 def _union(keys: list[tuple[str, list, list]], spec: SortSpec, limit: int) -> tuple[str, list]:
@@ -199,7 +204,7 @@ def _union(keys: list[tuple[str, list, list]], spec: SortSpec, limit: int) -> tu
     for number, (sql, part_params, _) in enumerate(keys):
         members.append(f'SELECT * FROM ({sql}) AS "part{number}"')
         params.extend(part_params)
-    order = ", ".join(f'"{c.column_name}"' + (" DESC" if spec.descending else "") for c in spec.columns)
+    order = _order_terms(spec)
     return f'{" UNION ALL ".join(members)} ORDER BY {order} LIMIT {database.param}', [*params, limit]
 
 
@@ -223,7 +228,7 @@ def _merged(keys: list[tuple[str, list, list]], spec: SortSpec, limit: int, extr
         params = [*params, *extra.params]  # the JOIN clause comes after the keys in the text
         convert += [_as_is] * len(extra.names)
         names += extra.names
-    order = ", ".join(f'p."{c.column_name}"' + (" DESC" if spec.descending else "") for c in spec.columns)
+    order = _order_terms(spec, "p.")
     cursor = database.execute_sql(f'SELECT {columns} FROM ({keys_sql}) AS p JOIN "{model._meta.table_name}" AS e '
                                   f'ON e."{key}" = p."{key}"{joined} ORDER BY {order}', params)
     return [Row(**{name: to_python(value) for name, to_python, value in zip(names, convert, values)})
