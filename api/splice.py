@@ -69,8 +69,31 @@ def _value_id(member: str) -> list[str]:
     return [found.group(1)] if found else []
 
 
-def _links(member: str, name: str, texts: dict[str, str]) -> str:
-    """Each participant link's summary replaced by the participant (kept when it is missing)."""
+_LINK = '"participant":{"id":"'
+
+
+def _links(member: str, name: str, texts: Mapping[str, str]) -> str:
+    """Each participant link's summary replaced by the participant (kept when it is missing).
+
+    The member is cut where each link starts (a quote inside a JSON string is escaped, so the
+    start cannot occur in one) and a summary ends at its first ``}`` when the text before it holds
+    no backslash, no ``{`` and an odd number of quotes (the id's closing quote, then pairs): then
+    the brace is outside every string. A member where that does not hold (a name with a brace, an
+    escape) goes through the pattern instead; both give the same text (tests/test_splice.py).
+    Cutting is a third of the pattern's cost, which was 0.3 ms of a first page of 50 events."""
+    head, *links = member.split(_LINK)
+    out = [head]
+    for link in links:
+        end = link.find("}")
+        summary = link[:end]
+        if end < 0 or "\\" in summary or "{" in summary or not summary.count('"') % 2:
+            return _links_by_pattern(member, texts)
+        text = texts.get(link[:link.index('"')])
+        out.append(('"participant":' + text + link[end + 1:]) if text is not None else _LINK + link)
+    return "".join(out)
+
+
+def _links_by_pattern(member: str, texts: Mapping[str, str]) -> str:
     def embedded(found: re.Match) -> str:
         text = texts.get(found.group(1))
         return '"participant":' + text if text is not None else found.group(0)
@@ -102,9 +125,10 @@ class Pieces:
     when ``fields=`` keeps some, else only around a member that is replaced (found by its
     name after a member break: one search in C, no split of the whole text)."""
 
-    __slots__ = ("text", "members")
+    __slots__ = ("text", "members", "_found")
 
     def __init__(self, text: str, wanted: list[str] | None):
+        self._found: tuple[str, tuple[int, int] | None] | None = None  # (a member get found, where: for put)
         if wanted:
             self.text = None
             self.members = {name: member for name, member in documents.members(text).items()
@@ -113,6 +137,8 @@ class Pieces:
             self.text, self.members = text, None
 
     def _span(self, name: str) -> tuple[int, int] | None:
+        if self._found is not None and self._found[0] == name:
+            return self._found[1]
         if self.text.startswith(f'{{"{name}":'):
             start = 1
         else:
@@ -127,6 +153,7 @@ class Pieces:
         if self.members is not None:
             return self.members.get(name)
         span = self._span(name)
+        self._found = (name, span)
         return self.text[span[0]:span[1]] if span else None
 
     def put(self, name: str, member: str) -> None:
@@ -135,6 +162,7 @@ class Pieces:
             return
         start, end = self._span(name)
         self.text = self.text[:start] + member + self.text[end:]
+        self._found = None  # (the spans after it moved)
 
     def served(self) -> str:
         if self.members is not None:

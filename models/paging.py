@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from peewee import ModelSelect, Tuple
+from peewee import CharField, Field, ModelSelect, TextField, Tuple
 
 #: sorts after every record id (at most 80 of a-z, 0-9, '-' and '_', models.vocabulary), in the C
 #: collation and in the locale ones (which weigh letters before punctuation): the key
@@ -219,7 +219,7 @@ def _merged(keys: list[tuple[str, list, list]], spec: SortSpec, limit: int, extr
     keys_sql, params = _union(keys, spec, limit)
     database, key = model._meta.database, model._meta.primary_key.column_name
     columns = ", ".join(f'e."{column.column_name}"' for column in returning)
-    convert = [column.python_value for column in returning]
+    convert = [_converter(column) for column in returning]
     names = [column.name for column in returning]
     joined = ""
     if extra is not None:
@@ -231,12 +231,35 @@ def _merged(keys: list[tuple[str, list, list]], spec: SortSpec, limit: int, extr
     order = _order_terms(spec, "p.")
     cursor = database.execute_sql(f'SELECT {columns} FROM ({keys_sql}) AS p JOIN "{model._meta.table_name}" AS e '
                                   f'ON e."{key}" = p."{key}"{joined} ORDER BY {order}', params)
-    return [Row(**{name: to_python(value) for name, to_python, value in zip(names, convert, values)})
-            for values in cursor.fetchall()]
+    return _rows(names, convert, cursor.fetchall())
 
 
 def _as_is(value):
     return value
+
+
+def _converter(column):
+    """The column's conversion of what the driver gives, or None where that is served as it is: text
+    columns (a str or None from either backend; peewee's conversion returns those unchanged)."""
+    plain = isinstance(column, (TextField, CharField)) and type(column).python_value is Field.python_value
+    return None if plain else column.python_value
+
+
+def _rows(names: list[str], convert: list, rows: list[tuple]) -> list[Row]:
+    """Rows as :class:`Row`s, converting only the columns that need it (``None``: as given): building
+    each through keyword arguments and a converter per value cost 0.15 ms of a page of 51 rows."""
+    converted = [(index, to_python) for index, to_python in enumerate(convert)
+                 if to_python is not None and to_python is not _as_is]
+    made = []
+    for values in rows:
+        if converted:
+            values = list(values)
+            for index, to_python in converted:
+                values[index] = to_python(values[index])
+        row = object.__new__(Row)
+        row.__dict__ = dict(zip(names, values))
+        made.append(row)
+    return made
 
 
 def iterate_all(select, spec: SortSpec, batch: int = 2_000, after: list | None = None):

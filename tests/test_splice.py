@@ -58,6 +58,39 @@ def test_splices_rewrite_only_their_member():
     assert splice.EVENT.rewrite('"event":"gone"', "event", {}) == '"event":"gone"'
 
 
+def test_participant_links_cut_at_their_starts_equal_the_pattern():
+    """The participant links are found by cutting the member where each starts (api/splice.py
+    _links) unless a summary holds a brace, an escape or a nested object; either way the text is
+    the one the pattern gives, and a wrong cut (the first brace inside a name) would differ."""
+    def link(summary: dict, role: str = "actor", **extra) -> dict:
+        return {"participant": summary, "role": role, **extra}
+
+    def person(pid: str, name: str, **extra) -> dict:
+        return {"id": pid, "name_en": name, "name_ar": "خميس", "kind": "person", "country": None,
+                "actor_code": None, **extra}
+
+    lists = [
+        [],
+        [link(person("p-1", "Imad Khamis")), link(person("p-2", "Hassan Rouhani"), "target")],
+        [link(person("p-1", "A } B")), link(person("p-2", "plain"))],  # a brace inside a name
+        [link(person("p-1", 'say "hi" }')), link(person("p-2", "x"))],  # escaped quotes
+        [link(person("p-1", "back\\slash")), link(person("p-3", "{open"))],
+        [link(person("p-2", "nested", extra={"a": 1}))],  # not a flat summary: neither rewrites it
+        [link(person("p-9", "not kept")), link(person("p-1", "kept"), note='"participant":{"id":"p-2"}')],
+    ]
+    texts = {"p-1": '{"id":"p-1","name_en":"P one","event_count":3}', "p-2": '{"id":"p-2","x":"}"}'}
+    for links in lists:
+        member = documents.members(documents.record_text({"id": "e", "participants": links}))["participants"]
+        cut = splice._links(member, "participants", texts)
+        assert cut == splice._links_by_pattern(member, texts)
+        embedded = json.loads("{" + cut + "}")["participants"]
+        for given, served in zip(links, embedded):
+            kept = texts.get(given["participant"]["id"]) if "extra" not in given["participant"] else None
+            assert served["participant"] == (json.loads(kept) if kept else given["participant"])
+            assert {k: v for k, v in served.items() if k != "participant"} == \
+                   {k: v for k, v in given.items() if k != "participant"}
+
+
 # --------------------------------------------------------------------------- against the API
 
 
