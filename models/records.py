@@ -275,7 +275,7 @@ class SourceEntity(BaseModel):
 
 #: Bump when a table or the shape of a stored document changes (documents are rendered at load):
 #: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "12"
+SCHEMA_VERSION = "13"
 
 TABLES = [
     DatasetMeta,
@@ -299,7 +299,9 @@ TABLES = [
 
 # Secondary indexes are built after the bulk insert (cheaper than maintaining them row by row).
 INDEXES = [
-    (Event, ("sort_date", "id"), False),
+    # the listing's order, and the dates a ``from``/``to`` page filters by read from the index too
+    # (a page with ``to=`` looked each candidate's date_start up in the table: 0.11 of 0.14 ms of its keys)
+    (Event, ("sort_date", "id", "date_start", "date_end"), False),
     (Event, ("cameo_code", "sort_date", "id"), False),
     (Event, ("status", "sort_date", "id"), False),
     (Event, ("plover_type", "sort_date", "id"), False),
