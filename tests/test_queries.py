@@ -211,3 +211,19 @@ def test_keys_of_the_other_collections_select_what_the_builder_does(article, col
                 assert ours == article.execute_sql(*builder.sql()).fetchall(), (filters, after)
             found += len(every) > 0
     assert found >= 2 * len(listings) - 2  # (at most one listing of each collection empty)
+
+
+@pytest.mark.parametrize("filters", [{"to": "2017-01-18"}, {"from": "2017-01-17"},
+                                     {"from": "2017-01-17", "to": "2017-01-18"}, {}])
+def test_a_dated_page_reads_its_keys_from_an_index_alone(sqlite_url, filters):
+    """The keys of a newest-first page of events, filtered by dates or not, come from an index
+    without a look into the table (models/records.py INDEXES): a dashboard's most common page,
+    whose keys query looked each candidate's dates up in the table before (0.11 of its 0.14 ms)."""
+    spec = paging.sort_spec(Event, "-date")
+    with bound(sqlite_url) as db:
+        listing = queries.event_listing(filters)
+        for part in listing if isinstance(listing, paging.Branches) else [listing]:
+            sql, params = paging._plain_keys(part, spec, None, 51)
+            plan = [row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
+            reads = [step for step in plan if step.startswith(("SCAN", "SEARCH"))]
+            assert reads and all("COVERING INDEX" in step for step in reads), (filters, plan)
