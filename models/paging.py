@@ -262,10 +262,12 @@ def _rows(names: list[str], convert: list, rows: list[tuple]) -> list[Row]:
     return made
 
 
-def iterate_all(select, spec: SortSpec, batch: int = 2_000, after: list | None = None):
-    """Every row of ``select`` (after the key ``after``) in keyset batches: bounded memory on any backend."""
+def iterate_all(select, spec: SortSpec, batch: int = 2_000, after: list | None = None,
+                extra: RowColumns | None = None):
+    """Every row of ``select`` (after the key ``after``) in keyset batches, with the ``extra``
+    columns when given: bounded memory on any backend."""
     while True:
-        rows, more = keyset_page(select, spec, after, batch)
+        rows, more = keyset_page(select, spec, after, batch, extra)
         yield from rows
         if not more:
             return

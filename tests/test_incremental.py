@@ -474,6 +474,15 @@ def test_pages_give_each_record_the_releases_its_own_answer_gives(corpus, tmp_pa
         for record in answer.get_json()["data"]:
             kind = path.split("?")[0].split("/")[-1]
             seen[(kind, record["id"])] = (record["first_release"], record.get("last_release"))
+    for path in ("/v1/events?format=ndjson", "/v1/events?format=ndjson&q=Syria&include=participants",
+                 "/v1/statements?format=ndjson&sort=date"):
+        answer = client.get(path)  # exports read the releases with the rows too
+        assert answer.status_code == 200, (path, answer.text[:300])
+        kind = path.split("?")[0].split("/")[-1]
+        records = [json.loads(line) for line in answer.text.splitlines()]
+        assert records, path
+        for record in records:
+            seen[(kind, record["id"])] = (record["first_release"], record["last_release"])
     assert {first for first, _ in seen.values()} == {1, 2}  # records of both releases
     assert any(first == 1 and last == 2 for first, last in seen.values())  # changed ones
     for (kind, record_id), (first, last) in seen.items():

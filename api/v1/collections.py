@@ -83,7 +83,7 @@ def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | 
     """The matching records in a streamed format: all of them, or ``limit`` of them when it is
     given, after ``cursor`` when it is given (the same parameters as a JSON page)."""
     renderer = formats.RENDERERS[fmt]
-    rows = iterate_all(query, spec, after=after)
+    rows = iterate_all(query, spec, after=after, extra=changes.release_columns(resource.kind))
     if "limit" in request.args:
         rows = itertools.islice(rows, args["limit"])
     include, wanted = args.get("include"), args.get("fields_")
