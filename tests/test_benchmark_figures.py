@@ -102,6 +102,17 @@ def test_skipped_cells_meet_nothing_and_break_nothing():
     assert report.table(size, {})[2].count("skipped") == 1
 
 
+def test_a_peer_that_answered_nothing_in_its_median_round_gives_no_ratio_and_meets_nothing():
+    """Datasette's dyads at 1M: one answer in three rounds, a median of 0 req/s (a run of 2026-12-01
+    stopped on it). No ratio is printed and the target is not met: nothing was compared."""
+    size = {"cells": {"dyads": {"ours": figures(2.0, 900.0), PLAIN: {**figures(0.0, 33000.0), "requests": 1}},
+                      "event": {"ours": figures(1000, 0.9), PLAIN: {**figures(0.0, 2.0), "requests": 1}}}}
+    found = {name: (ok, text) for name, ok, text in report.targets(size, 1_000_000)}
+    assert found["dyads: >= 20x Datasette's req/s"] == (False, "no ratio: Datasette answered no request in its median round")
+    assert found["event: >= 2x Datasette's req/s"][0] is False
+    assert found["event: <= 1 ms CPU/request"][0] is True
+
+
 PAGE = {"data": [{"id": "e2", "participants": [{"participant": {"id": "p1"}}, {"participant": {"id": "p2"}}]},
                  {"id": "e1", "participants": []}], "meta": {"total": 7}}
 ROWS = [{"id": "e2", "participants": [{"id": "p2"}, {"id": "p1"}], "total": 7}, {"id": "e1", "participants": [], "total": 7}]
