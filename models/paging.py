@@ -240,8 +240,11 @@ def _as_is(value):
 
 def _converter(column):
     """The column's conversion of what the driver gives, or None where that is served as it is: text
-    columns (a str or None from either backend; peewee's conversion returns those unchanged)."""
-    plain = isinstance(column, (TextField, CharField)) and type(column).python_value is Field.python_value
+    columns whose field changes nothing (peewee's conversion returns a str or None unchanged, and the
+    loader writes only str to them; a field that pads or strips, as FixedCharField, is converted)."""
+    kind = type(column)
+    plain = (isinstance(column, (TextField, CharField)) and kind.python_value is Field.python_value
+             and kind.adapt is CharField.adapt)
     return None if plain else column.python_value
 
 

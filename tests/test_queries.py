@@ -227,3 +227,15 @@ def test_a_dated_page_reads_its_keys_from_an_index_alone(sqlite_url, filters):
             plan = [row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
             reads = [step for step in plan if step.startswith(("SCAN", "SEARCH"))]
             assert reads and all("COVERING INDEX" in step for step in reads), (filters, plan)
+
+
+def test_page_rows_skip_only_conversions_that_change_nothing():
+    """models.paging builds a page's rows without peewee's conversion of plain text columns; a field
+    whose conversion changes a value (FixedCharField strips padding, a foreign key, a number) keeps it."""
+    from peewee import FixedCharField
+
+    assert paging._converter(Event.doc) is None and paging._converter(Event.sort_date) is None
+    assert paging._converter(FixedCharField()) is not None
+    assert paging._converter(Event.source) is not None and paging._converter(Event.goldstein) is not None
+    rows = paging._rows(["id", "goldstein"], [None, float], [("e1", 2)])
+    assert (rows[0].id, rows[0].goldstein) == ("e1", 2.0) and isinstance(rows[0].goldstein, float)
