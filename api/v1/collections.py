@@ -9,7 +9,7 @@ from collections import OrderedDict
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from models import changes, queries
+from models import changes, paging, queries
 from models.paging import count, iterate_all, keyset_page, sort_spec
 
 from .. import database, formats, pagination, splice
@@ -79,17 +79,13 @@ def csv_columns(row: dict, wanted: list[str] | None) -> dict:
     return {column: value for column, value in row.items() if kept(column)}
 
 
-#: rows an export reads per keyset query
-EXPORT_BATCH = 2_000
-
-
 def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | None) -> Response:
     """The matching records in a streamed format: all of them, or ``limit`` of them when it is
     given, after ``cursor`` when it is given (the same parameters as a JSON page)."""
     renderer = formats.RENDERERS[fmt]
     limited = "limit" in request.args
     # (read no more than asked: an export of 50 read a first batch of 2,001 rows, 18 ms of CPU)
-    batch = min(args["limit"], EXPORT_BATCH) if limited else EXPORT_BATCH
+    batch = min(args["limit"], paging.BATCH) if limited else paging.BATCH
     rows = iterate_all(query, spec, batch=batch, after=after, extra=changes.release_columns(resource.kind))
     if limited:
         rows = itertools.islice(rows, args["limit"])
