@@ -142,13 +142,14 @@ def dearest_requests(client, vocabulary: dict) -> list[tuple[str, dict]]:
 
 
 def active_backends(url: str) -> list[tuple]:
-    """Other sessions of this database that are running a statement, or inside a transaction."""
+    """Other client sessions of this database that are running a statement, or inside a transaction
+    (not the server's own workers: an autovacuum of a freshly loaded table is not a request's)."""
     import psycopg
 
     with psycopg.connect(url.replace("postgresql+pool://", "postgresql://"), autocommit=True) as conn:
         return conn.execute(
             "SELECT pid, state, left(query, 80) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction', "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state IN ('active', 'idle in transaction', "
             "'idle in transaction (aborted)')").fetchall()
 
 
