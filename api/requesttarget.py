@@ -46,6 +46,8 @@ def accept_utf8_targets_in_gunicorn() -> None:
     original = message.Request.parse_request_line
 
     def parse_request_line(self, line_bytes):
+        if line_bytes.isascii():  # nearly every request: nothing to encode
+            return original(self, line_bytes)
         return original(self, utf8_request_line(bytes(line_bytes)))
 
     parse_request_line.accepts_utf8 = True

@@ -16,6 +16,7 @@ from gunicorn.http import wsgi as gunicorn_wsgi
 
 from .errors import PROBLEM_TYPE_BASE, SLUGS, title_of
 from .requesttarget import accept_utf8_targets_in_gunicorn
+from .worker import ACCEPT_TABLE
 
 #: What the Server header says. gunicorn writes ``Server: gunicorn`` on every answer
 #: (its name, no version) and has no setting for it; see :func:`neutralise_gunicorn`.
@@ -30,12 +31,13 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
         "worker_class": "api.worker.SlowClientSafeWorker",
         "threads": threads,
         "preload_app": True,
-        # Each worker listens on its own socket (SO_REUSEPORT) and the kernel spreads new
-        # connections over them by their addresses. With one shared socket the worker whose
-        # event loop wakes first accepts a whole burst, and a pool of keep-alive clients (a
-        # load balancer, wrk's 8 connections) can sit on one worker while the other idles:
-        # measured 2-3x slower than an even spread (issue 20).
-        "reuse_port": True,
+        # One socket shared by the workers, which take turns accepting by how many connections
+        # each holds (api/accept_balance.py): a pool of keep-alive clients (a load balancer,
+        # wrk's 8 connections) is spread evenly. Not SO_REUSEPORT: the kernel's hash of the
+        # addresses put 6, 7 or 8 of 8 on one worker in a third of the benchmark's rounds, and a
+        # worker's own socket takes the connections queued on it down with it when it dies.
+        "reuse_port": False,
+        "child_exit": release_accept_slot,
         "control_socket_disable": True,
         "timeout": 60,
         "graceful_timeout": 30,
@@ -49,6 +51,14 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
         # the pure Python parser, which api.requesttarget teaches to take raw UTF-8 targets
         "http_parser": "python",
     }
+
+
+def release_accept_slot(arbiter, worker) -> None:
+    """(In the master, once it has reaped a worker.) The others stop counting its connections
+    at once instead of after api.accept_balance.LIVE_SECONDS."""
+    slot = getattr(worker, "accept_slot", None)
+    if slot is not None:
+        ACCEPT_TABLE.leave(slot)
 
 
 def warm_up_worker(worker) -> None:

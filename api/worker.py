@@ -16,6 +16,10 @@ Writing is bounded too: a response (a streamed export) whose client stops readin
 fails after ``send_timeout`` seconds without progress, which closes the body and
 so gives back its database session and export slot (api/exports.py).
 
+Accepting is shared: the workers listen on one socket and each accepts only while it
+holds no more connections than the least loaded (api/accept_balance.py), so a pool of
+keep-alive clients ends up spread evenly over them.
+
 Closing is done in the event loop without blocking it: gthread closes a connection
 "gracefully" (half-close, then read until the client closes, for up to 2 s) in
 the loop's own thread, so each client that neither reads nor closes stopped the
@@ -26,12 +30,21 @@ from __future__ import annotations
 
 import os
 import selectors
+import signal
 import socket
 import time
 from functools import partial
 
 from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import ThreadWorker
+
+from .accept_balance import (
+    LOOP_SECONDS,
+    RECHECK_SECONDS,
+    TURN_SECONDS,
+    WAKE_EVERY_SECONDS,
+    AcceptTable,
+)
 
 #: seconds a client has to send a whole request head (request line and headers)
 HEADER_TIMEOUT = float(os.environ.get("EVENT_RECORDS_HEADER_TIMEOUT", "10"))
@@ -43,6 +56,12 @@ HEAD_ENDS = (b"\r\n\r\n", b"\n\n")
 #: how long, and how many bytes, a closing connection is drained for (gunicorn's close_graceful)
 LINGER_SECONDS = 2.0
 LINGER_BYTES = 64 * 1024
+#: sent by a worker that stops accepting to the one that should take over (ignored by default,
+#: so a stray one harms nothing; gunicorn uses it for nothing)
+WAKE_SIGNAL = signal.SIGURG
+
+#: made when gunicorn's master imports this module, before it forks any worker: shared by them all
+ACCEPT_TABLE = AcceptTable()
 
 
 class SlowClientSafeWorker(ThreadWorker):
@@ -50,6 +69,68 @@ class SlowClientSafeWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         self.reading_heads: dict = {}  # connection -> the time its head must be complete by
         self.lingering: dict = {}  # half-closed connection -> the time it is closed by in any case
+        # (in the master, which makes the worker and then forks it) the worker's row of the table
+        self.accept_slot = ACCEPT_TABLE.reserve(time.monotonic())
+        self.over_share = False  # not accepting only because another worker holds fewer
+        self.woke_at = 0.0  # when this worker last woke another to take its turn
+        self.turned_at, self.published_conns, self.turn_due = 0.0, -1, True  # its last look at the table
+
+    # ------------------------------------------------------------------ accepting, shared evenly
+
+    def init_signals(self):
+        """gunicorn's signals, plus the wake-up another worker sends when it stops accepting and
+        this one should take over. Whichever thread the signal reaches, Python writes a byte to
+        gunicorn's wake-up pipe, which the event loop watches: the loop turns and looks."""
+        super().init_signals()
+        signal.signal(WAKE_SIGNAL, lambda signum, frame: None)
+        signal.siginterrupt(WAKE_SIGNAL, False)  # a server thread's system calls just go on
+        self.poller.register(self.PIPE[0], selectors.EVENT_READ, self._drain_wake_ups)
+
+    def _drain_wake_ups(self, pipe):
+        self.turn_due = True  # (most likely another worker's wake-up: look at the table now)
+        try:
+            while os.read(self.PIPE[0], 4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def wait_for_and_dispatch_events(self, timeout):
+        """(Each turn of gthread's loop.) Accept or not by the table, then wait; a worker that
+        stopped for its share looks again soon even if nothing wakes it."""
+        if self.accept_slot is None:
+            return super().wait_for_and_dispatch_events(timeout)
+        if not self.alive:  # shutting down: no longer counted, and no longer accepting
+            ACCEPT_TABLE.leave(self.accept_slot)
+            return super().wait_for_and_dispatch_events(timeout)
+        now = time.monotonic()
+        # a look costs a few microseconds and the loop turns several times per request: look when
+        # this worker's count changed, when woken for it, and otherwise every TURN_SECONDS
+        if self.turn_due or self.nr_conns != self.published_conns or now - self.turned_at >= TURN_SECONDS:
+            self._take_turn(now)
+        return super().wait_for_and_dispatch_events(
+            min(timeout, RECHECK_SECONDS if self.over_share else LOOP_SECONDS))
+
+    def accept(self, listener):
+        super().accept(listener)
+        if self.accept_slot is not None and self.alive:
+            self._take_turn(time.monotonic())  # at once: the burst's next connection may be another's
+
+    def _take_turn(self, now: float) -> None:
+        self.turn_due, self.turned_at, self.published_conns = False, now, self.nr_conns
+        turn = ACCEPT_TABLE.turn(self.accept_slot, self.nr_conns, now)
+        self.over_share = not turn.accept
+        self.set_accept_enabled(self.nr_conns < self.worker_connections)
+        ACCEPT_TABLE.publish(self.accept_slot, now, os.getpid(), self.nr_conns, self._accepting)
+        if turn.wake is not None and now - self.woke_at > WAKE_EVERY_SECONDS:
+            self.woke_at = now
+            try:
+                os.kill(turn.wake, WAKE_SIGNAL)
+            except OSError:  # gone meanwhile: the table stops counting it within LIVE_SECONDS
+                pass
+
+    def set_accept_enabled(self, enabled):
+        # gthread's loop asks for accepting whenever it is under worker_connections: not over its share
+        super().set_accept_enabled(enabled and not self.over_share and self.alive)
 
     def _buffers_heads(self, conn) -> bool:
         # TLS and HTTP/2 prior knowledge read their own framing first: left to gthread as it is

@@ -107,9 +107,9 @@ def test_a_killed_worker_is_replaced_and_the_server_keeps_answering(sqlite_url, 
 
     first, second = sorted(originals)
     os.kill(first, signal.SIGKILL)
-    # Each worker has its own listening socket (SO_REUSEPORT): a connection that the kernel
-    # queued on the dying worker's socket is reset with it, like one it had accepted (README,
-    # "Deploying at scale"). Once gunicorn has reaped it, new connections go to the others.
+    # The workers share one listening socket: what the killed worker had not accepted yet stays
+    # queued for the others, which stop counting its connections once gunicorn has reaped it
+    # (api.server.release_accept_slot) and take every new one meanwhile.
     wait_until(lambda: reaped(first), 15, "the killed worker gone")
     answers(20)  # the other worker answers meanwhile
     workers = wait_until(lambda: workers_if(lambda kids: len(kids) == 2 and first not in kids), 15,
