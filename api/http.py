@@ -99,6 +99,58 @@ def allowed_request_headers(app: Flask) -> str:
     return ", ".join(dict.fromkeys(["Accept", "If-None-Match", "Content-Type", *granted]))
 
 
+#: every answer's security headers (RFC 9110 leaves them to us; the docs page sets its own CSP)
+SECURITY_HEADERS = [("X-Content-Type-Options", "nosniff")]
+SECURITY_DEFAULTS = [("Referrer-Policy", "no-referrer")]
+PAGE_DEFAULTS = [("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+                 ("X-Frame-Options", "DENY")]
+EXPOSED = "ETag, Link, Content-Disposition, Retry-After"
+
+
+def policy_headers(app: Flask, negotiated: bool) -> tuple[list, list, list]:
+    """What every answer carries: headers that replace the view's (CORS, nosniff), headers the
+    view may have set itself (referrer policy; CSP and framing outside /docs), and the request
+    headers the answer varies with (Origin when CORS names origins, Accept when the format was
+    negotiated from it)."""
+    replaced, vary = list(SECURITY_HEADERS), []
+    origin = app.config["CORS_ORIGINS"]
+    if origin:
+        replaced = [("Access-Control-Allow-Origin", origin), ("Access-Control-Expose-Headers", EXPOSED), *replaced]
+        if origin != "*":
+            vary.append("Origin")
+    if negotiated:
+        vary.append("Accept")
+    defaults = SECURITY_DEFAULTS if request.path.startswith("/docs") else SECURITY_DEFAULTS + PAGE_DEFAULTS
+    return replaced, defaults, vary
+
+
+def stamp(headers: Headers, replaced: list, defaults: list, vary: list) -> None:
+    """Put ``replaced`` in place of any header of the same name, add each of ``defaults`` whose name
+    is not there yet, and add the ``vary`` names to Vary (once each, after those already listed),
+    in one pass over the headers: werkzeug's item-by-item set, setdefault and vary.add scanned
+    them a dozen times per answer."""
+    gone = {name.lower() for name, _ in replaced}
+    kept, present, varied = [], set(), []
+    for name, value in headers:
+        low = name.lower()
+        if low == "vary":
+            varied += [token.strip() for token in value.split(",") if token.strip()]
+        elif low not in gone:
+            kept.append((name, value))
+            present.add(low)
+    kept += replaced
+    kept += [(name, value) for name, value in defaults if name.lower() not in present]
+    known = {token.lower() for token in varied}
+    for token in vary:
+        if token.lower() not in known:
+            known.add(token.lower())
+            varied.append(token)
+    if varied:
+        kept.append(("Vary", ", ".join(varied)))
+    headers.clear()
+    headers.extend(kept)
+
+
 def session_etag() -> str | None:
     session = g.get("database")
     return session.etag if session is not None else None
@@ -108,60 +160,40 @@ def init_app(app: Flask) -> None:
     cache = response_cache.ResponseCache(app.config["RESPONSE_CACHE_BYTES"]) if app.config["RESPONSE_CACHE_BYTES"] else None
     app.extensions["response_cache"] = cache
 
-    def cors_headers(response: Response) -> None:
-        origin = app.config["CORS_ORIGINS"]
-        if not origin:
-            return
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = "ETag, Link, Content-Disposition, Retry-After"
-        if origin != "*":
-            response.vary.add("Origin")
-
-    def security_headers(response: Response) -> None:
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if not request.path.startswith("/docs"):
-            response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-            response.headers.setdefault("X-Frame-Options", "DENY")
-
-
     @app.after_request
     def finish(response: Response) -> Response:
         if "X-Cache" in response.headers:
             return response  # a stored answer: its headers are those finished here the first time
         if response.status_code in (301, 302, 307, 308):
             relative_location(response)
-        cors_headers(response)
-        security_headers(response)
         session = g.get("database")
         etag = session.etag if session is not None else None
-        if session is not None:
-            response.vary.add("Accept")  # the format is negotiated from it
-        if etag and response.status_code == 200 and request.method in ("GET", "HEAD"):
-            if "*" in if_none_match():  # the resource exists: If-None-Match: * is not met
-                return not_modified(etag)
-            response.headers["ETag"] = etag
-            response.headers["Cache-Control"] = app.config["CACHE_CONTROL"]
-            if cache is not None and not response.is_streamed and request.method == "GET":
-                return store_and_encode(response)
+        cacheable = bool(etag) and response.status_code == 200 and request.method in ("GET", "HEAD")
+        if cacheable and "*" in if_none_match():  # the resource exists: If-None-Match: * is not met
+            return not_modified(etag)
+        replaced, defaults, vary = policy_headers(app, session is not None)
+        if cacheable:
+            replaced += [("ETag", etag), ("Cache-Control", app.config["CACHE_CONTROL"])]
         if request.method == "OPTIONS" and response.status_code in (200, 204):
-            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = allowed_request_headers(app)
-            response.headers["Access-Control-Max-Age"] = "86400"
+            replaced += [("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"),
+                         ("Access-Control-Allow-Headers", allowed_request_headers(app)),
+                         ("Access-Control-Max-Age", "86400")]
+        compressible = compression.compressible(response)
+        if compressible:
+            vary.append("Accept-Encoding")
+        stamp(response.headers, replaced, defaults, vary)
+        if cacheable and cache is not None and not response.is_streamed and request.method == "GET":
+            return store_and_encode(response, compressible)
         return compression.encode(response, wants_gzip())
 
-    def store_and_encode(response: Response) -> Response:
+    def store_and_encode(response: Response, compressible: bool) -> Response:
         """Cache the answer and send it in the encoding asked for (gzip made once per entry: here
         when this client asks for it, else by the cache when a client first does)."""
         body = response.get_data()
-        compressible = compression.compressible(response)
         packed = compression.gzip_body(body) if compressible and wants_gzip() else None
-        if compressible:
-            response.vary.add("Accept-Encoding")
-        cache.put(session_etag(), 200,
-                  Headers([(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]), body, packed,
-                  compressible=compressible)
-        if packed is not None and wants_gzip():
+        cache.put(session_etag(), 200, [(k, v) for k, v in response.headers if k.lower() != "content-length"],
+                  body, packed, compressible=compressible)
+        if packed is not None:
             response.set_data(packed)
             compression.mark_encoded(response)
         return response

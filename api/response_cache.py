@@ -20,10 +20,9 @@ import hashlib
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-
-from werkzeug.datastructures import Headers
 
 from . import compression, formats
 
@@ -63,9 +62,9 @@ class ResponseCache:
                 self.entries.move_to_end(key)
             return entry
 
-    def put(self, key: str, status: int, headers: Headers, body: bytes, packed: bytes | None = None,
-            compressible: bool = False) -> None:
-        """Store an answer (``headers`` without Content-Length), with its gzip encoding ``packed``
+    def put(self, key: str, status: int, headers: Iterable[tuple[str, str]], body: bytes,
+            packed: bytes | None = None, compressible: bool = False) -> None:
+        """Store an answer (``headers``, pairs, without Content-Length), with its gzip encoding ``packed``
         when the first client asked for it (else made when one first does: most clients of a
         dashboard's API ask for it, a benchmark's do not, and compressing costs more than the rest
         of a cached answer)."""
@@ -96,7 +95,7 @@ class ResponseCache:
         if packed is None:  # too small to be worth it: the identity body, for every client
             entry.compressible = False
             return
-        gzipped = _finished(_encoded(Headers(entry.plain[:-2])), packed)
+        gzipped = _finished(_encoded(entry.plain[:-2]), packed)
         with self.lock:
             if entry.gzipped is not None:  # another thread did it meanwhile
                 return
@@ -113,18 +112,17 @@ class ResponseCache:
             self.size -= old.cost
 
 
-def _finished(headers, body: bytes) -> list[tuple[str, str]]:
+def _finished(headers: Iterable[tuple[str, str]], body: bytes) -> list[tuple[str, str]]:
     """The header list sent with a stored answer: as stored, its length, and the hit marker
     (last two: Entry.plain[:-2] gives the stored headers back)."""
-    return [*headers.items(), ("Content-Length", str(len(body))), ("X-Cache", "hit")]
+    return [*headers, ("Content-Length", str(len(body))), ("X-Cache", "hit")]
 
 
-def _encoded(headers: Headers) -> Headers:
-    encoded = Headers(headers.items())
-    encoded["Content-Encoding"] = "gzip"
-    if encoded.get("ETag"):
-        encoded["ETag"] = compression.variant(encoded["ETag"])
-    return encoded
+def _encoded(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The stored headers of the gzip encoding: marked so, under the encoding's own ETag."""
+    encoded = [(name, compression.variant(value) if name.lower() == "etag" else value)
+               for name, value in headers if name.lower() != "content-encoding"]
+    return [*encoded, ("Content-Encoding", "gzip")]
 
 
 def _cost(key: str, entry: Entry) -> int:
