@@ -38,21 +38,30 @@ class StrictParser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
     def load_querystring(self, req, schema):
-        errors = {}
-        by_name = {field.data_key or attr: field for attr, field in schema.fields.items()}
+        """The parameters present, as a plain dict (each a list when its field takes several): marshmallow
+        then looks each of the schema's fields up in it. webargs' proxy over werkzeug's MultiDict made
+        every absent one raise and catch a werkzeug exception (a page's schema has some twenty fields)."""
+        by_name, multiple = _fields_of(schema, self.KNOWN_MULTI_FIELDS)
+        errors, too_many, present = {}, {}, {}
         # (NUL and bytes that are not UTF-8 were refused before any view ran: check_raw_query)
-        for name in req.args:
-            values = req.args.getlist(name)
+        for name, values in req.args.lists():
             field = by_name.get(name)
             if field is not None and len(values) > 1 and not isinstance(field, fields.List):
                 errors.setdefault(name, [f"given {len(values)} times; give it once"])
-            for value in values:
-                if len(value) > MAX_PARAM_LENGTH:
-                    errors.setdefault(name, [f"is longer than {MAX_PARAM_LENGTH} characters"])
+            if any(len(value) > MAX_PARAM_LENGTH for value in values):
+                errors.setdefault(name, [f"is longer than {MAX_PARAM_LENGTH} characters"])
+            if isinstance(field, Many) and (count := len(field.split(values))) > field.max_items:
+                # bounded up front, as a ``too-expensive`` problem, not found out the hard way
+                too_many[name] = [f"has {count} values; the most is {field.max_items} (ask in several requests)"]
+            present[name] = values if name in multiple else values[0]
         if errors:
             raise Problem(400, _detail(errors), errors)
-        _refuse_too_many(req, by_name)
-        return super().load_querystring(req, schema)
+        if too_many:
+            too_many = {name: too_many[name] for name in by_name if name in too_many}  # in the schema's order
+            raise Problem(400, "The request asks for more than one request may: "
+                          + "; ".join(f"'{name}' {messages[0]}" for name, messages in too_many.items()),
+                          too_many, slug="too-expensive")
+        return present
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         messages = error.messages
@@ -67,19 +76,23 @@ class StrictParser(FlaskParser):
         raise Problem(400, _detail(errors), errors)
 
 
-def _refuse_too_many(req, by_name: dict) -> None:
-    """A repeatable parameter with more values than it takes: refused before any query runs, as a
-    ``too-expensive`` problem naming it (its cost is bounded up front, not found out the hard way)."""
-    errors = {}
-    for name, field in by_name.items():
-        if isinstance(field, Many) and name in req.args:
-            count = len(field.split(req.args.getlist(name)))
-            if count > field.max_items:
-                errors[name] = [f"has {count} values; the most is {field.max_items} (ask in several requests)"]
-    if errors:
-        raise Problem(400, "The request asks for more than one request may: "
-                      + "; ".join(f"'{name}' {messages[0]}" for name, messages in errors.items()),
-                      errors, slug="too-expensive")
+#: per schema (by id, holding the schema so that its id is not reused meanwhile): its fields by
+#: parameter name, and the names that take several values (webargs' rule: a field's own
+#: ``is_multiple``, else whether it is one of the parser's multi-value field types)
+_FIELDS: dict[int, tuple] = {}
+
+
+def _fields_of(schema, multi_types) -> tuple[dict, frozenset]:
+    known = _FIELDS.get(id(schema))
+    if known is None or known[0] is not schema:
+        by_name = {field.data_key or attr: field for attr, field in schema.fields.items()}
+        multiple = frozenset(name for name, field in by_name.items()
+                             if (getattr(field, "is_multiple", None) is True)
+                             or (getattr(field, "is_multiple", None) is None and isinstance(field, tuple(multi_types))))
+        if len(_FIELDS) > 256:  # (views keep their schemas: more than this are made per request)
+            _FIELDS.clear()
+        known = _FIELDS[id(schema)] = (schema, by_name, multiple)
+    return known[1], known[2]
 
 
 def raw_query_problems(query_string: bytes) -> dict[str, str]:
