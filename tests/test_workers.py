@@ -16,6 +16,7 @@ from pathlib import Path
 #: TCP states in /proc/net/tcp
 ESTABLISHED, LISTEN = "01", "0A"
 CONNECTIONS = 32
+BURST = 16
 
 
 def sockets_of_port(port: int) -> dict[str, str]:
@@ -99,14 +100,15 @@ def test_one_shared_socket_and_connections_opened_one_by_one_are_spread_evenly(s
 
 
 def test_a_burst_of_connections_is_spread_evenly(sqlite_url, gunicorn_factory):
-    """What a pool opens at once (wrk's 8 connections): connected together, then each asks."""
+    """What a pool opens at once (wrk's 8 connections, here 16): connected together, then each asks.
+    (By the hash of the addresses, SO_REUSEPORT's way, 16 split within 2 about half the time.)"""
     server = gunicorn_factory(sqlite_url, workers=2).wait("/healthz")
     master, _ = running_workers(server, 2)
     for attempt in range(3):
         wait_until_closed(server, master)
         sockets = []
         try:
-            for _ in range(8):
+            for _ in range(BURST):
                 sock = socket.socket()
                 sock.setblocking(False)
                 sock.connect_ex(("127.0.0.1", server.port))
@@ -121,8 +123,8 @@ def test_a_burst_of_connections_is_spread_evenly(sqlite_url, gunicorn_factory):
         finally:
             for sock in sockets:
                 sock.close()
-        assert sum(held) == 8, held
-        assert held == [4, 4] or held == [3, 5], f"attempt {attempt}: connections per worker {held}"
+        assert sum(held) == BURST, held
+        assert held[-1] - held[0] <= 2, f"attempt {attempt}: connections per worker {held}"
 
 
 def wait_until_closed(server, master: int) -> None:
