@@ -14,9 +14,15 @@ table of shared memory made by gunicorn's master before it forks them, how many
 connections it holds, whether it is accepting and when its event loop last ran; a
 worker accepts only while it holds no more connections than the least loaded live
 worker. One that stops while no other is accepting wakes the least loaded (a
-signal, api.worker), so a queued connection waits for a wake-up, not for a poll; a
-worker that stopped also looks again every ``RECHECK_SECONDS`` in any case. A
-worker whose loop has not run for ``LIVE_SECONDS`` (dead, or stuck) is not counted.
+signal, api.worker), so a queued connection waits for a wake-up, not for a poll.
+A worker whose loop has not run for ``LIVE_SECONDS`` (dead, or stuck) is not
+counted, and one that stopped but sees connections still queued after
+``STALL_SECONDS`` accepts them anyway (api.worker): a stalled worker never holds
+up the others.
+
+A slot belongs to one worker, named by its gunicorn age (unique per worker the
+master makes): the master gives it out and takes it back when it has reaped the
+worker, and only the owner writes its row.
 """
 from __future__ import annotations
 
@@ -24,27 +30,30 @@ import mmap
 import struct
 from dataclasses import dataclass
 
-#: workers the table has room for (``event-records serve --workers`` allows 64); a worker
-#: beyond it accepts as gunicorn would, and the others do not count it
-SLOTS = 64
+#: rows in the table: twice the 64 workers ``event-records serve`` allows, since during a reload
+#: the new workers run beside the old ones; a worker beyond it accepts as gunicorn would, and the
+#: others do not count it
+SLOTS = 128
 #: per worker: when its event loop last ran and when the master gave it the slot (monotonic
-#: seconds: one clock for every process of the machine), its pid, connections held, accepting
-_RECORD = struct.Struct("=ddqqq")
+#: seconds: one clock for every process of the machine), its gunicorn age (the owner; 0: free),
+#: its pid, connections held, accepting (0/1)
+_RECORD = struct.Struct("=ddqqqq")
 #: before the records: how many slots have ever been given out (so a look reads only those)
 _USED = struct.Struct("=q")
 #: a loop that has not run for this long is not counted (api.worker runs it at least every
-#: LOOP_SECONDS; a worker gunicorn's master has reaped is let go at once, api.server)
+#: LOOP_SECONDS)
 LIVE_SECONDS = 1.0
 LOOP_SECONDS = 0.25
-#: a slot given to a worker being forked stays its own this long before its loop first runs
-BOOT_SECONDS = 60.0
 #: how soon a worker that stopped accepting looks at the table again when nothing wakes it
 RECHECK_SECONDS = 0.02
+#: how long a stopped worker lets connections wait on the socket before it accepts them itself
+STALL_SECONDS = 0.1
 #: how often a worker whose own count did not change looks (another's may have)
 TURN_SECONDS = 0.01
-#: a worker wakes another at most this often (a signal each time it stops would be a storm if
-#: the other cannot take over: then RECHECK_SECONDS, or LIVE_SECONDS, settles it)
-WAKE_EVERY_SECONDS = 0.002
+#: a slot whose owner has neither run nor been given it for this long is taken back even if the
+#: master never said it reaped the owner (gunicorn run without api.server's hooks): gunicorn's own
+#: timeout (60 s) has killed a worker that silent long before
+ABANDONED_SECONDS = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +67,11 @@ class Turn:
 
 class AcceptTable:
     """The shared table. Made before the workers fork (an anonymous shared mapping is shared
-    with every child forked after it); each slot is written by its own worker only, and by the
-    master when it gives the slot to a new worker or has reaped the old one."""
+    with every child forked after it)."""
 
     def __init__(self, slots: int = SLOTS):
         self.slots = slots
-        # MAP_SHARED | MAP_ANONYMOUS, zeroed: no slot given out, every record "never ran"
+        # MAP_SHARED | MAP_ANONYMOUS, zeroed: no slot given out, every record "never ran", no owner
         self.memory = mmap.mmap(-1, _USED.size + slots * _RECORD.size)
         self.view = memoryview(self.memory)
 
@@ -74,37 +82,47 @@ class AcceptTable:
         """(slot, record) of every slot given out so far: one read of the used part."""
         return enumerate(_RECORD.iter_unpack(self.view[_USED.size:_USED.size + self._used() * _RECORD.size]))
 
-    def _write(self, slot: int, ran: float, given: float, pid: int, connections: int, accepting: bool) -> None:
-        _RECORD.pack_into(self.memory, _USED.size + slot * _RECORD.size, ran, given, pid, connections,
+    def _read(self, slot: int) -> tuple:
+        return _RECORD.unpack_from(self.memory, _USED.size + slot * _RECORD.size)
+
+    def _write(self, slot: int, ran: float, given: float, owner: int, pid: int, connections: int,
+               accepting: bool) -> None:
+        _RECORD.pack_into(self.memory, _USED.size + slot * _RECORD.size, ran, given, owner, pid, connections,
                           int(accepting))
 
-    def reserve(self, now: float) -> int | None:
-        """(In the master, as it makes a worker.) A slot no live or booting worker holds."""
+    def reserve(self, now: float, owner: int) -> int | None:
+        """(In the master, as it makes the worker of gunicorn age ``owner``.) A free slot, now its."""
         used = self._used()
-        for slot, (ran, given, _, _, _) in self._records():
-            if now - ran > LIVE_SECONDS and now - given > BOOT_SECONDS:
-                self._write(slot, 0.0, now, 0, 0, False)
+        for slot, (ran, given, held_by, _, _, _) in self._records():
+            if held_by == 0 or (now - ran > ABANDONED_SECONDS and now - given > ABANDONED_SECONDS):
+                self._write(slot, 0.0, now, owner, 0, 0, False)
                 return slot
         if used == self.slots:
             return None
-        self._write(used, 0.0, now, 0, 0, False)
+        self._write(used, 0.0, now, owner, 0, 0, False)
         _USED.pack_into(self.memory, 0, used + 1)
         return used
 
-    def publish(self, slot: int, now: float, pid: int, connections: int, accepting: bool) -> None:
-        self._write(slot, now, 0.0, pid, connections, accepting)
+    def publish(self, slot: int, owner: int, now: float, pid: int, connections: int, accepting: bool) -> bool:
+        """The owner's row, written; False (nothing written) when the slot is no longer its."""
+        ran, given, held_by, _, _, _ = self._read(slot)
+        if held_by != owner:
+            return False
+        self._write(slot, now, given, owner, pid, connections, accepting)
+        return True
 
-    def leave(self, slot: int) -> None:
+    def leave(self, slot: int, owner: int) -> None:
         """(A worker shutting down, or the master once it reaped it.) No longer counted, and the
-        slot free for a successor."""
-        self._write(slot, 0.0, 0.0, 0, 0, False)
+        slot free for another worker; nothing when the slot is already another's."""
+        if self._read(slot)[2] == owner:
+            self._write(slot, 0.0, 0.0, 0, 0, 0, False)
 
     def turn(self, slot: int, connections: int, now: float) -> Turn:
         """Whether the worker in ``slot``, holding ``connections``, should accept now: while it
         holds no more than the least loaded other live worker (or there is none)."""
         least, least_pid, anyone_accepting = None, None, False
-        for other, (ran, _, pid, held, accepting) in self._records():
-            if other == slot or now - ran > LIVE_SECONDS:
+        for other, (ran, _, owner, pid, held, accepting) in self._records():
+            if other == slot or owner == 0 or now - ran > LIVE_SECONDS:
                 continue
             anyone_accepting = anyone_accepting or bool(accepting)
             if least is None or held < least:

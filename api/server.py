@@ -58,7 +58,7 @@ def release_accept_slot(arbiter, worker) -> None:
     at once instead of after api.accept_balance.LIVE_SECONDS."""
     slot = getattr(worker, "accept_slot", None)
     if slot is not None:
-        ACCEPT_TABLE.leave(slot)
+        ACCEPT_TABLE.leave(slot, worker.age)
 
 
 def warm_up_worker(worker) -> None:

@@ -29,6 +29,7 @@ Here the half-closed connection waits in the poller for the client's end instead
 from __future__ import annotations
 
 import os
+import select
 import selectors
 import signal
 import socket
@@ -41,8 +42,8 @@ from gunicorn.workers.gthread import ThreadWorker
 from .accept_balance import (
     LOOP_SECONDS,
     RECHECK_SECONDS,
+    STALL_SECONDS,
     TURN_SECONDS,
-    WAKE_EVERY_SECONDS,
     AcceptTable,
 )
 
@@ -70,9 +71,11 @@ class SlowClientSafeWorker(ThreadWorker):
         self.reading_heads: dict = {}  # connection -> the time its head must be complete by
         self.lingering: dict = {}  # half-closed connection -> the time it is closed by in any case
         # (in the master, which makes the worker and then forks it) the worker's row of the table
-        self.accept_slot = ACCEPT_TABLE.reserve(time.monotonic())
+        self.accept_slot = ACCEPT_TABLE.reserve(time.monotonic(), self.age)
+        if self.accept_slot is None:
+            self.log.warning("the accept table is full: worker %s accepts as gunicorn would", self.age)
         self.over_share = False  # not accepting only because another worker holds fewer
-        self.woke_at = 0.0  # when this worker last woke another to take its turn
+        self.queued_since = None  # since when connections wait on the socket while this one stood back
         self.turned_at, self.published_conns, self.turn_due = 0.0, -1, True  # its last look at the table
 
     # ------------------------------------------------------------------ accepting, shared evenly
@@ -100,7 +103,7 @@ class SlowClientSafeWorker(ThreadWorker):
         if self.accept_slot is None:
             return super().wait_for_and_dispatch_events(timeout)
         if not self.alive:  # shutting down: no longer counted, and no longer accepting
-            ACCEPT_TABLE.leave(self.accept_slot)
+            ACCEPT_TABLE.leave(self.accept_slot, self.age)
             return super().wait_for_and_dispatch_events(timeout)
         now = time.monotonic()
         # a look costs a few microseconds and the loop turns several times per request: look when
@@ -118,15 +121,35 @@ class SlowClientSafeWorker(ThreadWorker):
     def _take_turn(self, now: float) -> None:
         self.turn_due, self.turned_at, self.published_conns = False, now, self.nr_conns
         turn = ACCEPT_TABLE.turn(self.accept_slot, self.nr_conns, now)
-        self.over_share = not turn.accept
+        if turn.accept:
+            self.over_share, self.queued_since = False, None
+        else:
+            self.over_share = not self._others_stalled(now)
         self.set_accept_enabled(self.nr_conns < self.worker_connections)
-        ACCEPT_TABLE.publish(self.accept_slot, now, os.getpid(), self.nr_conns, self._accepting)
-        if turn.wake is not None and now - self.woke_at > WAKE_EVERY_SECONDS:
-            self.woke_at = now
+        if not ACCEPT_TABLE.publish(self.accept_slot, self.age, now, os.getpid(), self.nr_conns, self._accepting):
+            self._leave_table("its slot of the accept table was given to another worker")
+            return
+        if turn.wake is not None and self.over_share:
             try:
                 os.kill(turn.wake, WAKE_SIGNAL)
             except OSError:  # gone meanwhile: the table stops counting it within LIVE_SECONDS
                 pass
+
+    def _others_stalled(self, now: float) -> bool:
+        """Whether connections have waited on the shared socket for STALL_SECONDS while this worker
+        stood back: the worker whose turn it is does not take them (paused, or its loop is stuck),
+        so this one does, whatever the share."""
+        if not select.select(self.sockets, [], [], 0)[0]:
+            self.queued_since = None
+            return False
+        if self.queued_since is None:
+            self.queued_since = now
+        return now - self.queued_since >= STALL_SECONDS
+
+    def _leave_table(self, why: str) -> None:
+        self.log.warning("worker %s accepts as gunicorn would: %s", os.getpid(), why)
+        self.accept_slot, self.over_share = None, False
+        self.set_accept_enabled(self.nr_conns < self.worker_connections)
 
     def set_accept_enabled(self, enabled):
         # gthread's loop asks for accepting whenever it is under worker_connections: not over its share

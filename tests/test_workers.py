@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import http.client
 import os
+import signal
 import socket
 import time
 from pathlib import Path
+
+from .conftest import fetch
 
 #: TCP states in /proc/net/tcp
 ESTABLISHED, LISTEN = "01", "0A"
 CONNECTIONS = 32
 BURST = 16
+IDLE = 400
 
 
 def sockets_of_port(port: int) -> dict[str, str]:
@@ -137,3 +141,59 @@ def wait_until_closed(server, master: int) -> None:
     deadline = time.monotonic() + 10
     while open_connections() and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def test_idle_connections_are_accepted_as_fast_as_they_come(sqlite_url, gunicorn_factory):
+    """A pile of connections that send nothing yet (a slow-client flood, a pool opening) is taken
+    off the socket at once: the workers hand the turn to each other by signal, not by polling
+    (which once made it ~250 connections a second)."""
+    server = gunicorn_factory(sqlite_url, workers=2).wait("/healthz")
+    master, _ = running_workers(server, 2)
+    wait_until_closed(server, master)
+    sockets = []
+    try:
+        started = time.monotonic()
+        for _ in range(IDLE):
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", server.port))
+            sockets.append(sock)
+        held = held_per_worker(server, master)
+        while sum(held) < IDLE and time.monotonic() - started < 10:
+            time.sleep(0.01)
+            held = held_per_worker(server, master)
+        took = time.monotonic() - started
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert sum(held) == IDLE, held
+    assert took < 1.0, f"{IDLE} connections accepted in {took:.2f} s"
+    assert held[-1] - held[0] <= 2, held
+
+
+def test_a_paused_worker_does_not_hold_up_accepting(sqlite_url, gunicorn_factory):
+    """The worker whose turn it is to accept is stopped (as a long pause would): the other takes
+    the waiting connections after STALL_SECONDS instead of waiting for it to come back."""
+    server = gunicorn_factory(sqlite_url, workers=2).wait("/healthz")
+    master, workers = running_workers(server, 2)
+    wait_until_closed(server, master)
+    kept = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=15) for _ in range(3)]
+    paused = None
+    try:
+        for connection in kept:
+            answered(connection)
+        counts = {pid: len(inodes) for pid, inodes in held_by_worker(server.port, master, ESTABLISHED).items()}
+        assert sorted(counts.values()) == [1, 2], counts
+        paused = min(counts, key=counts.get)  # the least loaded: the one whose turn it is
+        os.kill(paused, signal.SIGSTOP)
+        time.sleep(0.1)
+        started = time.monotonic()
+        status, _, _ = fetch(server.base + "/healthz", timeout=10)
+        took = time.monotonic() - started
+    finally:
+        if paused is not None:
+            os.kill(paused, signal.SIGCONT)
+        for connection in kept:
+            connection.close()
+    assert status == 200
+    assert took < 0.5, f"a fresh request waited {took:.2f} s for the paused worker"
