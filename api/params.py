@@ -86,13 +86,16 @@ def _fields_of(schema, multi_types) -> tuple[dict, frozenset]:
     known = _FIELDS.get(id(schema))
     if known is None or known[0] is not schema:
         by_name = {field.data_key or attr: field for attr, field in schema.fields.items()}
-        multiple = frozenset(name for name, field in by_name.items()
-                             if (getattr(field, "is_multiple", None) is True)
-                             or (getattr(field, "is_multiple", None) is None and isinstance(field, tuple(multi_types))))
+        multiple = frozenset(name for name, field in by_name.items() if _takes_several(field, tuple(multi_types)))
         if len(_FIELDS) > 256:  # (views keep their schemas: more than this are made per request)
             _FIELDS.clear()
         known = _FIELDS[id(schema)] = (schema, by_name, multiple)
     return known[1], known[2]
+
+
+def _takes_several(field, multi_types: tuple) -> bool:
+    declared = getattr(field, "is_multiple", None)
+    return declared if declared is not None else isinstance(field, multi_types)
 
 
 def raw_query_problems(query_string: bytes) -> dict[str, str]:

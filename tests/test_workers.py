@@ -112,11 +112,7 @@ def test_a_burst_of_connections_is_spread_evenly(sqlite_url, gunicorn_factory):
         wait_until_closed(server, master)
         sockets = []
         try:
-            for _ in range(BURST):
-                sock = socket.socket()
-                sock.setblocking(False)
-                sock.connect_ex(("127.0.0.1", server.port))
-                sockets.append(sock)
+            sockets = connect_at_once(server.port, BURST)
             for sock in sockets:
                 sock.setblocking(True)
                 sock.settimeout(15)
@@ -129,6 +125,17 @@ def test_a_burst_of_connections_is_spread_evenly(sqlite_url, gunicorn_factory):
                 sock.close()
         assert sum(held) == BURST, held
         assert held[-1] - held[0] <= 2, f"attempt {attempt}: connections per worker {held}"
+
+
+def connect_at_once(port: int, count: int) -> list[socket.socket]:
+    """``count`` connections started together (non-blocking connects), nothing sent yet."""
+    sockets = []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex(("127.0.0.1", port))
+        sockets.append(sock)
+    return sockets
 
 
 def wait_until_closed(server, master: int) -> None:
@@ -153,11 +160,7 @@ def test_idle_connections_are_accepted_as_fast_as_they_come(sqlite_url, gunicorn
     sockets = []
     try:
         started = time.monotonic()
-        for _ in range(IDLE):
-            sock = socket.socket()
-            sock.setblocking(False)
-            sock.connect_ex(("127.0.0.1", server.port))
-            sockets.append(sock)
+        sockets = connect_at_once(server.port, IDLE)
         held = held_per_worker(server, master)
         while sum(held) < IDLE and time.monotonic() - started < 10:
             time.sleep(0.01)
