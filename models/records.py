@@ -45,6 +45,9 @@ DEFERRED = "INITIALLY DEFERRED"
 
 
 class BaseModel(Model):
+    # ``Meta.clustered = True``: a table of small rows read by ranges of its composite primary key,
+    # which an engine that can stores in key order (SQLite: WITHOUT ROWID), so that the key index is
+    # the table: one B-tree instead of a table and its key's index (models/backends/sqlite.py)
     class Meta:
         database = database
         model_metadata_class = ThreadSafeDatabaseMetadata
@@ -118,7 +121,9 @@ class Participant(BaseModel):
 
 class Event(BaseModel):
     id = CharField(primary_key=True)
-    source = ForeignKeyField(Source, deferrable=DEFERRED, backref="events")
+    # no single-column index on a foreign key that leads a composite one (INDEXES, a primary key):
+    # the composite serves the same lookups, and each extra index is written on every insert
+    source = ForeignKeyField(Source, deferrable=DEFERRED, backref="events", index=False)
     title_en = TextField()
     cameo_code = CharField()
     cameo_root = CharField()
@@ -129,7 +134,7 @@ class Event(BaseModel):
     date_precision = CharField()
     # date_start, else date_end, else '' : a total order for keyset pagination
     sort_date = CharField()
-    place = ForeignKeyField(Place, deferrable=DEFERRED, null=True, backref="events")
+    place = ForeignKeyField(Place, deferrable=DEFERRED, null=True, backref="events", index=False)
     goldstein = FloatField(null=True)  # the CAMEO code's, for dyad sums
     quad_class = IntegerField(null=True)  # 1-4 by the CAMEO root (models.vocabulary.quad_class)
     doc = TextField()
@@ -140,38 +145,41 @@ class Event(BaseModel):
 
 
 class EventParticipant(BaseModel):
-    event = ForeignKeyField(Event, deferrable=DEFERRED, backref="participant_links")
-    participant = ForeignKeyField(Participant, deferrable=DEFERRED, backref="event_links")
+    event = ForeignKeyField(Event, deferrable=DEFERRED, backref="participant_links", index=False)
+    participant = ForeignKeyField(Participant, deferrable=DEFERRED, backref="event_links", index=False)
     role = CharField()
     position = IntegerField()
 
     class Meta:
         primary_key = CompositeKey("event", "participant", "role")
+        clustered = True
 
 
 class EventCountry(BaseModel):
     """Countries of an event's participants and place, precomputed for the country filter."""
 
-    event = ForeignKeyField(Event, deferrable=DEFERRED)
+    event = ForeignKeyField(Event, deferrable=DEFERRED, index=False)
     country = CharField()
 
     class Meta:
         primary_key = CompositeKey("country", "event")
+        clustered = True
 
 
 class EventTopic(BaseModel):
-    event = ForeignKeyField(Event, deferrable=DEFERRED)
+    event = ForeignKeyField(Event, deferrable=DEFERRED, index=False)
     topic = CharField()
 
     class Meta:
         primary_key = CompositeKey("topic", "event")
+        clustered = True
 
 
 class Statement(BaseModel):
     id = CharField(primary_key=True)
     source = ForeignKeyField(Source, deferrable=DEFERRED, backref="statements")
-    speaker = ForeignKeyField(Participant, deferrable=DEFERRED, backref="statements")
-    event = ForeignKeyField(Event, deferrable=DEFERRED, null=True, backref="statements")
+    speaker = ForeignKeyField(Participant, deferrable=DEFERRED, backref="statements", index=False)
+    event = ForeignKeyField(Event, deferrable=DEFERRED, null=True, backref="statements", index=False)
     mode = CharField()
     cameo_code = CharField()
     cameo_root = CharField()
@@ -183,20 +191,21 @@ class Statement(BaseModel):
 
 
 class StatementTopic(BaseModel):
-    statement = ForeignKeyField(Statement, deferrable=DEFERRED)
+    statement = ForeignKeyField(Statement, deferrable=DEFERRED, index=False)
     topic = CharField()
 
     class Meta:
         primary_key = CompositeKey("topic", "statement")
+        clustered = True
 
 
 class EventDyad(BaseModel):
     """One directed (source actor, target actor) pair of an event; a side the text does not
     name is NULL (models/load/directed.py: dyads)."""
 
-    event = ForeignKeyField(Event, deferrable=DEFERRED, backref="dyads")
-    source_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="source_actor")
-    target_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="target_actor")
+    event = ForeignKeyField(Event, deferrable=DEFERRED, backref="dyads", index=False)
+    source_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="source_actor", index=False)
+    target_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="target_actor", index=False)
     # the event's, copied: dyad counts under dates, sides and quad_class read this table alone
     date_start = CharField(null=True)
     date_end = CharField(null=True)
@@ -208,9 +217,9 @@ class EventDyad(BaseModel):
 class StatementDyad(BaseModel):
     """One directed (speaker, addressee) pair of a statement; NULL addressee when it has none."""
 
-    statement = ForeignKeyField(Statement, deferrable=DEFERRED, backref="dyads")
-    source_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="source_actor")
-    target_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="target_actor")
+    statement = ForeignKeyField(Statement, deferrable=DEFERRED, backref="dyads", index=False)
+    source_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="source_actor", index=False)
+    target_actor = ForeignKeyField(Participant, deferrable=DEFERRED, null=True, column_name="target_actor", index=False)
 
 
 class EventDayCount(BaseModel):
@@ -226,6 +235,7 @@ class EventDayCount(BaseModel):
 
     class Meta:
         primary_key = CompositeKey("dimension", "edge", "value", "day")
+        clustered = True
 
 
 class DyadCount(BaseModel):
@@ -247,6 +257,7 @@ class DyadCount(BaseModel):
 
     class Meta:
         primary_key = CompositeKey("date_start", "date_end", "source_actor", "target_actor", "quad_class")
+        clustered = True
 
 
 class SourceEntity(BaseModel):
@@ -275,7 +286,7 @@ class SourceEntity(BaseModel):
 
 #: Bump when a table or the shape of a stored document changes (documents are rendered at load):
 #: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "13"
+SCHEMA_VERSION = "14"
 
 TABLES = [
     DatasetMeta,
@@ -297,7 +308,10 @@ TABLES = [
     StatementDyad,
 ]
 
-# Secondary indexes are built after the bulk insert (cheaper than maintaining them row by row).
+# Secondary indexes are built after the bulk insert (cheaper than maintaining them row by row), but
+# for those that lead with a foreign key, which the engine needs while loading (models/load:
+# create_indexes). A foreign key has no index of its own (``index=False``) where one of these leads
+# with it.
 INDEXES = [
     # the listing's order, and the dates a ``from``/``to`` page filters by read from the index too
     # (a page with ``to=`` looked each candidate's date_start up in the table: 0.11 of 0.14 ms of its keys)

@@ -37,6 +37,10 @@ class Backend:
     extra_models: list = []
     #: driver exceptions that mean "the database cannot be reached right now"
     unavailable_errors: tuple[type[Exception], ...] = ()
+    #: whether writing a row makes the engine look up the rows that reference it, through an
+    #: index on their foreign key, while deferred checks are outstanding (models/load:
+    #: create_indexes builds those with the tables)
+    finds_references_while_loading = False
 
     # -- connections
     def open(self, url: str, *, read_only: bool = False, create_dir: bool = False):
@@ -90,6 +94,11 @@ class Backend:
     def reset_schema(self, db, models: list, same_layout: bool) -> None:
         """Empty ``models``' tables for a new load, inside the caller's transaction."""
         raise NotImplementedError
+
+    def index_needed(self, model, columns: tuple[str, ...]) -> bool:
+        """False when ``model``'s table, as this engine stores it, already serves an index on
+        ``columns`` (models/load: create_indexes)."""
+        return True
 
     def bulk_insert(self, db, model, rows: list[dict]) -> None:
         model.insert_many(rows).execute()

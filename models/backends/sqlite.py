@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from peewee import SQL, Case, IntegerField, SqliteDatabase, TextField, Tuple, fn
+from peewee import SQL, Case, IntegerField, SchemaManager, SqliteDatabase, TextField, Tuple, fn
 from playhouse.shortcuts import ThreadSafeDatabaseMetadata
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField, VirtualModel
 
@@ -35,6 +35,22 @@ PRAGMAS = {
     "busy_timeout": 5_000,
     "temp_store": "memory",
 }
+
+class _ClusteredSchema(SchemaManager):
+    """peewee's table creation with ``WITHOUT ROWID``, for a model whose ``Meta.clustered`` asks for
+    it (models/records.py: BaseModel): its rows are stored in primary-key order, and the table
+    needs no second B-tree for its key."""
+
+    def _create_table(self, safe=True, **options):
+        return super()._create_table(safe, **options).literal(" WITHOUT ROWID")
+
+
+#: Bytes per page of a new database file (SQLite's default is 4 KiB). An event's row (its document,
+#: ~2 KiB generated) is stored whole in one page, so 4 KiB pages held one event each and were 40 %
+#: empty; at 16 KiB a 100,000-event file is 15 % smaller and serves pages as fast or faster
+#: (benchmarks/README.md, 2026-12-02). A file made with other pages keeps them (WAL files cannot
+#: change it): delete it and load again to get these.
+PAGE_SIZE = 16384
 
 #: Seconds a read-only (server) connection waits for a lock before giving up (a 503).
 READ_BUSY_TIMEOUT = 1.0
@@ -127,6 +143,7 @@ class SQLite(Backend):
     schemes = ("sqlite",)
     database_classes = (SqliteDatabase,)
     extra_models = [UnorderedSearchDoc, SearchFTS, SearchTerms]
+    finds_references_while_loading = True  # a scan of the referencing table when there is no index
 
     def __init__(self):
         self._budget = threading.local()  # this thread's Ticket (a request is one thread's)
@@ -143,6 +160,7 @@ class SQLite(Backend):
             path.parent.mkdir(parents=True, exist_ok=True)
         pragmas = dict(PRAGMAS)
         if not read_only:
+            pragmas = {"page_size": PAGE_SIZE, **pragmas}  # first: it only counts before anything is written
             return SqliteDatabase(str(path), pragmas=pragmas, check_same_thread=False)
         # a server never creates a missing file: it answers 503 instead of serving an empty one
         pragmas.pop("journal_mode")  # persistent in the file; setting it needs a write lock
@@ -228,7 +246,15 @@ class SQLite(Backend):
         for model in reversed(models):
             type(model._schema)(model, db).drop_all(safe=True)
         for model in models:
-            type(model._schema)(model, db).create_all(safe=False)
+            schema = _ClusteredSchema if getattr(model._meta, "clustered", False) else type(model._schema)
+            schema(model, db).create_all(safe=False)
+
+    def index_needed(self, model, columns: tuple[str, ...]) -> bool:
+        # a clustered table is its key's index, and its rows hold every other column
+        key = model._meta.primary_key
+        if not getattr(model._meta, "clustered", False) or not hasattr(key, "field_names"):
+            return True
+        return tuple(columns[:len(key.field_names)]) != tuple(key.field_names)
 
     def bulk_insert(self, db, model, rows: list[dict]) -> None:
         """One prepared INSERT through ``executemany`` (peewee would build the SQL text of every

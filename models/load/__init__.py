@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from collections import Counter
 from pathlib import Path
 
-from peewee import sort_models
+from peewee import ForeignKeyField, sort_models
 
 from .. import backends
 from ..history import HISTORY_TABLES, current_release
@@ -69,12 +69,26 @@ def stored_schema_version(db) -> str | None:
     return row[0] if row else None
 
 
-def create_indexes(db) -> None:
+def create_indexes(db, key_checks_only: bool = False) -> None:
+    """The secondary indexes (records.INDEXES) this engine needs. With ``key_checks_only``, only
+    those that lead with a foreign key declared without an index of its own: while deferred checks
+    are outstanding (the loader writes a participant after the events that name it), the engine
+    finds the rows that reference a new row through them, so they are built with the tables (a
+    scan of the table for every row without one); the others are built after the bulk insert."""
+    backend = backends.of(db)
     for model, columns, unique in INDEXES:
+        if not backend.index_needed(model, columns):
+            continue
+        if key_checks_only and not _unindexed_key(getattr(model, columns[0])):
+            continue
         table = model._meta.table_name
         name = "_".join([table, *columns])[:60] + "_idx"
         column_list = ", ".join(f'"{getattr(model, c).column_name}"' for c in columns)
         db.execute_sql(f'CREATE {"UNIQUE " if unique else ""}INDEX IF NOT EXISTS "{name}" ON "{table}" ({column_list})')
+
+
+def _unindexed_key(field) -> bool:
+    return isinstance(field, ForeignKeyField) and not field.index
 
 
 def load(root: Path, db, progress=None, full: bool = False) -> Summary:
@@ -123,6 +137,8 @@ def full_load(root: Path, db, plan: Plan, progress, transaction) -> Summary:
     recorder = ReleaseRecorder(db)
     reader = DatasetReader(root, progress)
     reset_schema(db)
+    if backends.of(db).finds_references_while_loading:
+        create_indexes(db, key_checks_only=True)
     reader.read(DatabaseWriter(db, plan, recorder), plan.version)
     if reader.problems:
         transaction.rollback()
