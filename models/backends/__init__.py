@@ -25,6 +25,14 @@ class NoRoom(Exception):
     """An incremental change the stored structures cannot take in place (the load rebuilds)."""
 
 
+def key_columns(model) -> tuple[str, ...]:
+    """The field names of ``model``'s primary key, in order (() without one)."""
+    key = model._meta.primary_key
+    if not key:
+        return ()
+    return tuple(getattr(key, "field_names", None) or (key.name,))
+
+
 class Backend:
     """The interface; each method's docstring says what a backend must do."""
 
@@ -92,13 +100,17 @@ class Backend:
         """Per-connection settings for a load that applies a difference (after prepare_load)."""
 
     def reset_schema(self, db, models: list, same_layout: bool) -> None:
-        """Empty ``models``' tables for a new load, inside the caller's transaction."""
+        """Empty ``models``' tables for a new load, inside the caller's transaction. (The loader
+        then builds the indexes that lead with a foreign key where the engine needs them while
+        rows are written: ``finds_references_while_loading``.)"""
         raise NotImplementedError
 
     def index_needed(self, model, columns: tuple[str, ...]) -> bool:
         """False when ``model``'s table, as this engine stores it, already serves an index on
-        ``columns`` (models/load: create_indexes)."""
-        return True
+        ``columns`` (models/load: create_indexes): here, when they start its primary key, whose
+        own index serves them."""
+        key = key_columns(model)
+        return key[:len(columns)] != tuple(columns)
 
     def bulk_insert(self, db, model, rows: list[dict]) -> None:
         model.insert_many(rows).execute()

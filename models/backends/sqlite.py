@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from peewee import SQL, Case, IntegerField, SchemaManager, SqliteDatabase, TextField, Tuple, fn
+from peewee import SQL, Case, IntegerField, SqliteDatabase, TextField, Tuple, fn
 from playhouse.shortcuts import ThreadSafeDatabaseMetadata
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField, VirtualModel
 
@@ -23,7 +23,7 @@ from ..paging import OrderedPart, SortSpec, page_select
 from ..records import Event, database
 from ..search_index import END_ONLY, STARTED, UNDATED, SearchDoc, SearchRow, with_phrases
 from ..vocabulary import SEARCH_KINDS
-from . import Backend, NoRoom, register
+from . import Backend, NoRoom, key_columns, register
 from .watchdog import Watchdog
 
 # Applied on every connection. WAL lets readers keep serving the previous dataset while a load commits.
@@ -36,20 +36,28 @@ PRAGMAS = {
     "temp_store": "memory",
 }
 
-class _ClusteredSchema(SchemaManager):
-    """peewee's table creation with ``WITHOUT ROWID``, for a model whose ``Meta.clustered`` asks for
-    it (models/records.py: BaseModel): its rows are stored in primary-key order, and the table
-    needs no second B-tree for its key."""
+def clustered_schema(model):
+    """peewee's table creation for ``model`` with ``WITHOUT ROWID``, when its ``Meta.clustered``
+    asks for it (models/records.py: BaseModel): its rows are stored in primary-key order, and the
+    table needs no second B-tree for its key."""
+    base = type(model._schema)
+    if not getattr(model._meta, "clustered", False):
+        return base
+    # peewee writes its own table options (STRICT, WITHOUT ROWID) as one list: not two lists
+    assert not model._meta.strict_tables and not model._meta.without_rowid, model
 
-    def _create_table(self, safe=True, **options):
-        return super()._create_table(safe, **options).literal(" WITHOUT ROWID")
+    class Clustered(base):
+        def _create_table(self, safe=True, **options):
+            return super()._create_table(safe, **options).literal(" WITHOUT ROWID")
+
+    return Clustered
 
 
 #: Bytes per page of a new database file (SQLite's default is 4 KiB). An event's row (its document,
 #: ~2 KiB generated) is stored whole in one page, so 4 KiB pages held one event each and were 40 %
 #: empty; at 16 KiB a 100,000-event file is 15 % smaller and serves pages as fast or faster
-#: (benchmarks/README.md, 2026-12-02). A file made with other pages keeps them (WAL files cannot
-#: change it): delete it and load again to get these.
+#: (benchmarks/README.md, 2026-12-02). A file made with other pages keeps them: a WAL file changes
+#: its page size only through a rollback journal and a VACUUM (README: The data model).
 PAGE_SIZE = 16384
 
 #: Seconds a read-only (server) connection waits for a lock before giving up (a 503).
@@ -241,20 +249,20 @@ class SQLite(Backend):
         db.execute_sql(f"PRAGMA cache_size = -{INCREMENTAL_CACHE_KIB}")
 
     def reset_schema(self, db, models: list, same_layout: bool) -> None:
-        # drop and re-create, then bulk-insert without indexes; a reader's snapshot covers the
-        # schema too, so it keeps seeing the old dataset until the commit
+        # drop and re-create, then bulk-insert with only the indexes that lead with a foreign key
+        # (models/load: create_indexes); a reader's snapshot covers the schema too, so it keeps
+        # seeing the old dataset until the commit
         for model in reversed(models):
             type(model._schema)(model, db).drop_all(safe=True)
         for model in models:
-            schema = _ClusteredSchema if getattr(model._meta, "clustered", False) else type(model._schema)
-            schema(model, db).create_all(safe=False)
+            clustered_schema(model)(model, db).create_all(safe=False)
 
     def index_needed(self, model, columns: tuple[str, ...]) -> bool:
+        if not super().index_needed(model, columns):
+            return False
         # a clustered table is its key's index, and its rows hold every other column
-        key = model._meta.primary_key
-        if not getattr(model._meta, "clustered", False) or not hasattr(key, "field_names"):
-            return True
-        return tuple(columns[:len(key.field_names)]) != tuple(key.field_names)
+        key = key_columns(model)
+        return not (getattr(model._meta, "clustered", False) and key and columns[:len(key)] == key)
 
     def bulk_insert(self, db, model, rows: list[dict]) -> None:
         """One prepared INSERT through ``executemany`` (peewee would build the SQL text of every
