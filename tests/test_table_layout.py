@@ -116,3 +116,22 @@ def test_a_new_file_gets_the_larger_pages(database_url, backend):
         assert db.execute_sql("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
     finally:
         db.close()
+
+
+def test_a_rebuild_of_an_older_file_says_how_to_get_the_larger_pages(tmp_path):
+    """A file made with 4 KiB pages keeps them through a rebuild (SQLite sets a WAL file's page size
+    only through a rollback journal and a VACUUM): the load says so, and a new file's load does not."""
+    import sqlite3
+
+    old = tmp_path / "old.sqlite3"
+    with sqlite3.connect(old) as connection:
+        connection.execute("PRAGMA page_size = 4096")
+        connection.execute("PRAGMA journal_mode = wal")
+        connection.execute("CREATE TABLE made_by_an_older_version (x)")
+    said: dict[str, list[str]] = {"old": [], "new": []}
+    for name, path in (("old", old), ("new", tmp_path / "new.sqlite3")):
+        loader.load(ROOT, open_database(f"sqlite:///{path}"), progress=said[name].append)
+    assert [m for m in said["old"] if "keeps its 4 KiB pages" in m and "The data model" in m]
+    assert not [m for m in said["new"] if "KiB pages" in m]
+    with sqlite3.connect(old) as connection:
+        assert connection.execute("PRAGMA page_size").fetchone()[0] == 4096

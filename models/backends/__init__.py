@@ -105,6 +105,11 @@ class Backend:
         rows are written: ``finds_references_while_loading``.)"""
         raise NotImplementedError
 
+    def storage_advice(self, db) -> str | None:
+        """What a rebuild cannot change about how this database stores its tables and a curator
+        can (said when everything is rebuilt), or None."""
+        return None
+
     def index_needed(self, model, columns: tuple[str, ...]) -> bool:
         """False when ``model``'s table, as this engine stores it, already serves an index on
         ``columns`` (models/load: create_indexes): here, when they start its primary key, whose

@@ -53,11 +53,9 @@ def clustered_schema(model):
     return Clustered
 
 
-#: Bytes per page of a new database file (SQLite's default is 4 KiB). An event's row (its document,
-#: ~2 KiB generated) is stored whole in one page, so 4 KiB pages held one event each and were 40 %
-#: empty; at 16 KiB a 100,000-event file is 15 % smaller and serves pages as fast or faster
-#: (benchmarks/README.md, 2026-12-02). A file made with other pages keeps them: a WAL file changes
-#: its page size only through a rollback journal and a VACUUM (README: The data model).
+#: Bytes per page of a new database file (SQLite's: 4 KiB, which held one ~2 KiB event row each, 40 %
+#: empty). At 16 KiB a 100,000-event file is 15 % smaller and serves as fast or faster (benchmarks/
+#: README.md, 2026-12-02). An older file keeps its pages (README: The data model, to convert it).
 PAGE_SIZE = 16384
 
 #: Seconds a read-only (server) connection waits for a lock before giving up (a 503).
@@ -256,6 +254,12 @@ class SQLite(Backend):
             type(model._schema)(model, db).drop_all(safe=True)
         for model in models:
             clustered_schema(model)(model, db).create_all(safe=False)
+
+    def storage_advice(self, db) -> str | None:
+        size = db.execute_sql("PRAGMA page_size").fetchone()[0]
+        return None if size == PAGE_SIZE else (
+            f"this file keeps its {size // 1024} KiB pages (a new one gets {PAGE_SIZE // 1024} KiB and is about 15 % "
+            "smaller): README.md, 'The data model', gives the command that converts it")
 
     def index_needed(self, model, columns: tuple[str, ...]) -> bool:
         if not super().index_needed(model, columns):

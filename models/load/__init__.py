@@ -123,6 +123,9 @@ def load(root: Path, db, progress=None, full: bool = False) -> Summary:
                 except (incremental.FullRequired, backends.NoRoom) as why:
                     reason = str(why)
             progress(f"rebuilding everything: {reason}")
+            advice = backend.storage_advice(db)
+            if advice:
+                progress(advice)
             with db.atomic() as transaction:
                 summary = full_load(root, db, plan, progress, transaction)
         progress("optimising the search index")
