@@ -52,6 +52,7 @@ class BaseModel(Model):
         database = database
         model_metadata_class = ThreadSafeDatabaseMetadata
         legacy_table_names = False
+        clustered = False
 
 
 class DatasetMeta(BaseModel):

@@ -36,12 +36,13 @@ PRAGMAS = {
     "temp_store": "memory",
 }
 
+
 def clustered_schema(model):
     """peewee's table creation for ``model`` with ``WITHOUT ROWID``, when its ``Meta.clustered``
     asks for it (models/records.py: BaseModel): its rows are stored in primary-key order, and the
     table needs no second B-tree for its key."""
     base = type(model._schema)
-    if not getattr(model._meta, "clustered", False):
+    if not getattr(model._meta, "clustered", False):  # (the search helpers' models lack the option)
         return base
     # peewee writes its own table options (STRICT, WITHOUT ROWID) as one list: not two lists
     assert not model._meta.strict_tables and not model._meta.without_rowid, model
@@ -164,10 +165,9 @@ class SQLite(Backend):
         path = self.file_path(url)
         if create_dir:
             path.parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:  # page_size first: it only counts before anything is written
+            return SqliteDatabase(str(path), pragmas={"page_size": PAGE_SIZE, **PRAGMAS}, check_same_thread=False)
         pragmas = dict(PRAGMAS)
-        if not read_only:
-            pragmas = {"page_size": PAGE_SIZE, **pragmas}  # first: it only counts before anything is written
-            return SqliteDatabase(str(path), pragmas=pragmas, check_same_thread=False)
         # a server never creates a missing file: it answers 503 instead of serving an empty one
         pragmas.pop("journal_mode")  # persistent in the file; setting it needs a write lock
         pragmas["query_only"] = 1
