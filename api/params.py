@@ -33,9 +33,68 @@ CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
 ID_ERROR = "must be a record id: lowercase letters, digits and '-', 2 to 80 characters"
 
 
+#: query strings up to this long have their parsed arguments kept (:class:`ParsedQueries`)
+MEMO_QUERY_BYTES = 1_024
+#: parsed query strings a process keeps
+MEMO_ENTRIES = 4_096
+
+
+class ParsedQueries:
+    """Parsed arguments of the query strings seen recently, per schema.
+
+    Parsing the same query string with the same schema always gives the same arguments (the
+    schemas read nothing but the string: what depends on the data, ``q`` against the
+    gazetteer, is done later by :func:`to_filters`), and a dashboard sends the same few dozen
+    URLs over and over: the parse was a tenth of the CPU of one event by id. Only successful
+    parses are kept (a bad query string is parsed, and refused, every time), each handed out
+    as a copy, and at most :data:`MEMO_ENTRIES` of at most :data:`MEMO_QUERY_BYTES` bytes;
+    when full, the memo starts again empty."""
+
+    def __init__(self, entries: int = MEMO_ENTRIES):
+        self.entries = entries
+        self.parsed: dict[tuple, dict] = {}
+
+    @staticmethod
+    def key(schema, location: str | None, query_string: bytes) -> tuple | None:
+        if not isinstance(schema, Schema) or len(query_string) > MEMO_QUERY_BYTES:
+            return None
+        return schema, location, query_string
+
+    def get(self, key: tuple) -> dict | None:
+        found = self.parsed.get(key)
+        return None if found is None else _copy(found)
+
+    def put(self, key: tuple, args: dict) -> None:
+        if len(self.parsed) >= self.entries:
+            self.parsed = {}
+        self.parsed[key] = _copy(args)
+
+
+def _copy(args: dict) -> dict:
+    """Arguments as a view may change them: the dict and its lists are new, the values immutable."""
+    return {name: list(value) if isinstance(value, list) else value for name, value in args.items()}
+
+
 class StrictParser(FlaskParser):
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
     DEFAULT_VALIDATION_STATUS = 400
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.memo = ParsedQueries()
+
+    def parse(self, argmap, req=None, *, location=None, validate=None, **kwargs):
+        """webargs' parse, with the arguments of a query string parsed before taken from
+        :class:`ParsedQueries` (views that validate further, ``validate=``, are parsed each time)."""
+        request = req if req is not None else self.get_default_request()
+        key = (ParsedQueries.key(argmap, location, request.query_string)
+               if validate is None and location in ("query", "querystring") else None)
+        if key is not None and (found := self.memo.get(key)) is not None:
+            return found
+        args = super().parse(argmap, request, location=location, validate=validate, **kwargs)
+        if key is not None and isinstance(args, dict):
+            self.memo.put(key, args)
+        return args
 
     def load_querystring(self, req, schema):
         """The parameters present, as a plain dict (each a list when its field takes several): marshmallow

@@ -168,8 +168,9 @@ def wants_gzip(accept_encoding: str) -> bool:
 # --------------------------------------------------------------------------- in front of Flask
 
 
-#: the WSGI environ key under which :class:`CachedAnswers` leaves (dataset version, tag) of a
-#: lookup that missed: Flask's hooks (api/database.py) do not look the same tag up again
+#: the WSGI environ key under which :class:`CachedAnswers` leaves (dataset version, tag, what the
+#: version was known by: api.database.KnownVersion) of a lookup that missed: Flask's hooks
+#: (api/database.py) do not look the same tag up again, nor the version
 MISSED = "event_records.cache_missed"
 
 
@@ -192,14 +193,15 @@ class CachedAnswers:
         cache = self.flask_app.extensions.get("response_cache")
         if cache is None or not cache.entries or not _plain_read(environ):
             return None
-        version = self.flask_app.extensions["request_database"].known_version()
-        if version is None:
+        known = self.flask_app.extensions["request_database"].known_version()
+        if known is None:
             return None
+        version = known.version
         tag = entity_tag(version, environ["PATH_INFO"], environ.get("QUERY_STRING", "").encode("latin-1"),
                          environ.get("HTTP_ACCEPT", ""))
         entry = cache.get(tag)
         if entry is None:
-            environ[MISSED] = (version, tag)
+            environ[MISSED] = (version, tag, known)
             return None
         return cache.answer(entry, tag, environ.get("HTTP_ACCEPT_ENCODING", ""))
 

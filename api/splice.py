@@ -120,54 +120,70 @@ SPEAKER = Splice("speaker", Participant, "embedded", _summary_id, _one)
 EVENT = Splice("event", Event, "doc", _value_id, _one)
 
 
-class Pieces:
-    """A record's stored text (with its releases), cut where an answer needs it: into members
-    when ``fields=`` keeps some, else only around a member that is replaced (found by its
-    name after a member break: one search in C, no split of the whole text)."""
+def member_span(text: str, name: str) -> tuple[int, int] | None:
+    """Where the member ``name`` of a stored record text is (models.documents.record_text): found
+    by its name after a member break, one search in C, no split of the whole text."""
+    if text.startswith(f'{{"{name}":'):
+        start = 1
+    else:
+        start = text.find(f'{documents.MEMBER_BREAK}"{name}":')
+        if start < 0:
+            return None
+        start += len(documents.MEMBER_BREAK)
+    end = text.find(documents.MEMBER_BREAK, start)
+    return start, end if end >= 0 else len(text) - 1
 
-    __slots__ = ("text", "members", "_found")
 
-    def __init__(self, text: str, wanted: list[str] | None):
-        self._found: tuple[str, tuple[int, int] | None] | None = None  # (a member get found, where: for put)
-        if wanted:
-            self.text = None
-            self.members = {name: member for name, member in documents.members(text).items()
-                            if name == "id" or name in wanted}
-        else:
-            self.text, self.members = text, None
+class Members:
+    """A record's stored text (with its releases) cut into the members ``fields=`` keeps."""
 
-    def _span(self, name: str) -> tuple[int, int] | None:
-        if self._found is not None and self._found[0] == name:
-            return self._found[1]
-        if self.text.startswith(f'{{"{name}":'):
-            start = 1
-        else:
-            start = self.text.find(f'{documents.MEMBER_BREAK}"{name}":')
-            if start < 0:
-                return None
-            start += len(documents.MEMBER_BREAK)
-        end = self.text.find(documents.MEMBER_BREAK, start)
-        return start, end if end >= 0 else len(self.text) - 1
+    __slots__ = ("members",)
+
+    def __init__(self, text: str, wanted: list[str]):
+        self.members = {name: member for name, member in documents.members(text).items()
+                        if name == "id" or name in wanted}
 
     def get(self, name: str) -> str | None:
-        if self.members is not None:
-            return self.members.get(name)
-        span = self._span(name)
-        self._found = (name, span)
+        return self.members.get(name)
+
+    def put(self, name: str, member: str) -> None:
+        self.members[name] = member
+
+    def served(self) -> str:
+        return documents.joined(self.members.values())
+
+
+class Whole:
+    """A record's stored text (with its releases) served whole: the members that are replaced
+    are found where they are (:func:`member_span`), and the text is joined again once, with
+    all of them replaced (cutting and joining the text for each member was a sixth of the
+    assembly of a first page of 50 events)."""
+
+    __slots__ = ("text", "spans", "found")
+
+    def __init__(self, text: str, wanted: None = None):
+        self.text = text
+        self.spans: dict[str, tuple[int, int]] = {}  # of the members got
+        self.found: list[tuple[int, int, str]] = []  # (start, end, new member): put, in any order
+
+    def get(self, name: str) -> str | None:
+        span = self.spans[name] = member_span(self.text, name)
         return self.text[span[0]:span[1]] if span else None
 
     def put(self, name: str, member: str) -> None:
-        if self.members is not None:
-            self.members[name] = member
-            return
-        start, end = self._span(name)
-        self.text = self.text[:start] + member + self.text[end:]
-        self._found = None  # (the spans after it moved)
+        start, end = self.spans.get(name) or member_span(self.text, name)
+        self.found.append((start, end, member))
 
     def served(self) -> str:
-        if self.members is not None:
-            return documents.joined(self.members.values())
-        return documents.compact(self.text)
+        text = self.text
+        if self.found:
+            parts, at = [], 0
+            for start, end, member in sorted(self.found):
+                parts += (text[at:start], member)
+                at = end
+            parts.append(text[at:])
+            text = "".join(parts)
+        return documents.compact(text)
 
 
 def assembled(kind: str, rows, splices: list[Splice], wanted: list[str] | None):
@@ -178,9 +194,10 @@ def assembled(kind: str, rows, splices: list[Splice], wanted: list[str] | None):
 
 
 def _assembled(kind: str, rows, splices: list[Splice], wanted: list[str] | None, snapshot: tuple | None):
-    batch: list[Pieces] = []
+    cut = Members if wanted else Whole
+    batch: list[Members | Whole] = []
     for text in changes.with_releases(kind, rows, breaks=True):
-        batch.append(Pieces(text, wanted))
+        batch.append(cut(text, wanted))
         if len(batch) >= BATCH:
             yield from _finished(batch, splices, snapshot)
             batch = []
@@ -190,7 +207,8 @@ def _assembled(kind: str, rows, splices: list[Splice], wanted: list[str] | None,
 
 def one(text: str, splices: list[Splice], wanted: list[str] | None) -> str:
     """One record's served text (``text``: its stored text with its releases, in members)."""
-    return _finished([Pieces(text, wanted)], splices, database.snapshot_key())[0]
+    record = Members(text, wanted) if wanted else Whole(text)
+    return _finished([record], splices, database.snapshot_key())[0]
 
 
 class EmbeddedTexts:
@@ -270,7 +288,7 @@ def _texts(wanted: dict[tuple, list[str]], snapshot: tuple | None) -> dict[tuple
     return known
 
 
-def _finished(batch: list[Pieces], splices: list[Splice], snapshot: tuple | None) -> list[str]:
+def _finished(batch: list[Members | Whole], splices: list[Splice], snapshot: tuple | None) -> list[str]:
     """The records of ``batch`` as served, the members of ``splices`` first rewritten with the
     texts of the records they name (one query for all of them)."""
     found_members = [(splice, [(record, record.get(splice.member)) for record in batch]) for splice in splices]

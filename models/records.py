@@ -287,7 +287,7 @@ class SourceEntity(BaseModel):
 
 #: Bump when a table or the shape of a stored document changes (documents are rendered at load):
 #: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "14"
+SCHEMA_VERSION = "15"
 
 TABLES = [
     DatasetMeta,
@@ -308,6 +308,9 @@ TABLES = [
     EventDyad,
     StatementDyad,
 ]
+
+#: the dyad counts in pair order, covering what a date range and the sides ask of them
+DYAD_PAIR_ORDER = ("source_actor", "target_actor", "date_start", "date_end", "quad_class", "n", "goldstein_e4")
 
 # Secondary indexes are built after the bulk insert (cheaper than maintaining them row by row), but
 # for those that lead with a foreign key, which the engine needs while loading (models/load:
@@ -346,7 +349,14 @@ INDEXES = [
     (DyadCount, ("date_end", "date_start", "source_actor", "target_actor", "quad_class", "n", "goldstein_e4"), False),
     (DyadCount, ("span_class", "date_start", "date_end", "source_actor", "target_actor", "quad_class", "n",
                  "goldstein_e4"), False),
+    # a long range read whole in pair order: the pairs summed as they come, without a sort
+    (DyadCount, DYAD_PAIR_ORDER, False),
     (StatementDyad, ("source_actor", "target_actor", "statement"), False),
     (StatementDyad, ("target_actor", "statement"), False),
     (StatementDyad, ("statement",), False),
 ]
+
+
+def index_name(model, columns: tuple[str, ...]) -> str:
+    """The name of the secondary index of ``model`` on ``columns`` (an INDEXES entry)."""
+    return "_".join([model._meta.table_name, *columns])[:60] + "_idx"

@@ -113,3 +113,32 @@ def test_the_dyad_counts_answer_without_reading_event_dyad(generated_app):
     with count_queries() as statements:
         assert client.get(fast + "&type=04").status_code == 200
     assert any('"event_dyad"' in sql for sql in statements)
+
+
+def test_a_long_range_read_whole_answers_as_the_index_ranges(generated_app, monkeypatch):
+    """A range past WHOLE_SCAN_SHARE of the days is read whole, in pair order; the same filters
+    read as index ranges give the same pairs, counts, sums and number of pairs. On SQLite the
+    whole read sums the pairs as they come (no sort of the rows by pair)."""
+    from models import backends
+    from models.records import DYAD_PAIR_ORDER, DyadCount, index_name
+
+    context = bound(generated_app)
+    try:
+        pairs = [(d.source, d.target) for d in dyads.event_dyads({})[:200]]
+        chosen = {dyadcounts._reads_whole(f) for f in filter_sets(7, 60, pairs) if f.get("from") or f.get("to")}
+        assert chosen == {True, False}  # the random ranges take both ways by themselves
+        for filters in filter_sets(8, 60, pairs):
+            ways = []
+            for share in (2.0, 0.0):  # (no dates at all is always read whole)
+                monkeypatch.setattr(dyadcounts, "WHOLE_SCAN_SHARE", share)
+                ways.append((sorted(dyadcounts.pair_totals(filters)), dyadcounts.top_pair_totals(filters, 10)))
+            (all_ranges, (top_ranges, found_ranges)), (all_whole, (top_whole, found_whole)) = ways
+            assert all_ranges == all_whole, filters
+            assert sorted(top_ranges) == sorted(top_whole) and found_ranges == found_whole == len(all_whole), filters
+        db = DyadCount._meta.database
+        if backends.of(db).name == "sqlite":
+            sql, params = dyadcounts._pairs_grouped({"from": "2011-01-01", "to": "2024-12-31"})
+            plan = " | ".join(row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+            assert index_name(DyadCount, DYAD_PAIR_ORDER) in plan and "TEMP B-TREE" not in plan, plan
+    finally:
+        context.pop()

@@ -84,3 +84,28 @@ def test_after_a_displaced_binding_the_next_requests_keep_theirs(sqlite_url, syn
     finally:
         del Event.bind
     assert rebinds == [] and Event._meta.database is bound
+
+
+def test_a_lookup_that_missed_hands_its_connection_and_marker_to_the_request(sqlite_url):
+    """With answers in the response cache, every plain GET is looked up in front of Flask, which
+    reads the change marker on this thread's connection; the request then reads with that very
+    connection and marker: one ``PRAGMA data_version`` per request, not two. An answer looked
+    up again after that is served from the cache, and a commit is still noticed (the marker
+    is compared at the next request)."""
+    app = create_app({"DATABASE_URL": sqlite_url})
+    client = app.test_client()
+    assert client.get("/v1/events?limit=1").status_code == 200  # the cache now holds an answer
+    connection = app.extensions["request_database"].router.primary.connection()  # (this thread's)
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    try:
+        answer = client.get("/v1/events?limit=2")  # looked up, missed, answered by Flask
+        assert answer.status_code == 200 and answer.headers.get("X-Cache") is None
+        assert [s for s in statements if s.startswith("PRAGMA")] == ["PRAGMA data_version"], statements
+        assert any("dataset_meta" in s for s in statements)  # the version still read in the snapshot
+        statements.clear()
+        again = client.get("/v1/events?limit=2")
+        assert again.headers.get("X-Cache") == "hit" and again.get_data() == answer.get_data()
+        assert statements == ["PRAGMA data_version"], statements
+    finally:
+        connection.set_trace_callback(None)

@@ -194,21 +194,29 @@ def test_pages_items_and_exports_equal_the_decoded_reference(synthetic, collecti
     check_records(kind, [json.loads(line) for line in lines], include, fields, by)
 
 
-def test_pieces_cut_only_where_needed_and_agree_with_members():
+def test_records_are_cut_only_where_needed_and_agree_with_members():
     text = documents.record_text(TRICKY)
-    for wanted in (None, ["participants", "statements", "title_en"]):
-        pieces = splice.Pieces(text, wanted)
+    members = documents.members(text)
+    for name in ("id", "participants", "statements", "nested"):
+        start, end = splice.member_span(text, name)
+        assert text[start:end] == members[name]
+    assert splice.member_span(text, "absent") is None
+    for record in (splice.Whole(text), splice.Members(text, ["participants", "statements", "title_en"])):
+        kept = record.members if isinstance(record, splice.Members) else None
         for name in ("id", "participants", "statements", "nested"):
-            if wanted is None or name == "id" or name in wanted:
-                assert pieces.get(name) == documents.members(text)[name]
+            if kept is None or name == "id" or name in kept:
+                assert record.get(name) == members[name]
             else:
-                assert pieces.get(name) is None
-        assert pieces.get("absent") is None
-        pieces.put("statements", '"statements":[]')
-        pieces.put("id", '"id":"x-2"')
-        served = json.loads(pieces.served())
+                assert record.get(name) is None
+        assert record.get("absent") is None
+        record.put("statements", '"statements":[]')  # (put in another order than the members')
+        record.put("id", '"id":"x-2"')
+        served = json.loads(record.served())
         assert served["statements"] == [] and served["id"] == "x-2"
-        assert list(served) == (list(TRICKY) if wanted is None else ["id", "title_en", "participants", "statements"])
+        assert list(served) == (list(TRICKY) if kept is None else ["id", "title_en", "participants", "statements"])
+        if kept is None:
+            assert {k: v for k, v in served.items() if k not in ("id", "statements")} == {
+                k: v for k, v in TRICKY.items() if k not in ("id", "statements")}
 
 
 # --------------------------------------------------------------------------- embedded texts kept per dataset version

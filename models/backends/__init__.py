@@ -199,6 +199,15 @@ class Backend:
         return None
 
     # -- SQL that differs
+    #: the clause after a table in FROM that makes the engine read it through an index (``{index}``)
+    index_hint = ""
+
+    def in_index_order(self, table: str, index: str) -> str:
+        """``table`` (quoted SQL name, with its alias) in a FROM clause, read through ``index``: for a
+        scan of the whole table whose GROUP BY the index's order answers. A planner that costs the
+        plans itself (PostgreSQL: a hash aggregate) is left to choose."""
+        return f"{table} {self.index_hint.format(index=index)}" if self.index_hint else table
+
     def bytewise(self, column: str) -> str:
         """A column (SQL text) compared by its characters' code points, as Python compares str:
         for an ORDER BY whose rows Python walks in its own order."""

@@ -54,9 +54,9 @@ def clustered_schema(model):
     return Clustered
 
 
-#: Bytes per page of a new database file (SQLite's: 4 KiB, which held one ~2 KiB event row each, 40 %
-#: empty). At 16 KiB a 100,000-event file is 15 % smaller and serves as fast or faster (benchmarks/
-#: README.md, 2026-12-02). An older file keeps its pages (README: The data model, to convert it).
+#: Bytes per page of a new database file (SQLite's: 4 KiB held one ~2 KiB event row each, 40 % empty). At 16
+#: KiB a 100,000-event file is 15 % smaller and serves as fast or faster (benchmarks/README.md, 2026-12-02).
+#: An older file keeps its pages (README: The data model, to convert it).
 PAGE_SIZE = 16384
 
 #: Seconds a read-only (server) connection waits for a lock before giving up (a 503).
@@ -69,8 +69,7 @@ INCREMENTAL_CACHE_KIB = 32 * 1024
 ROWID_GAP = 1 << 24
 #: a query word that begins more index terms than this stays an FTS5 prefix query
 MAX_EXPANDED_TERMS = 32
-#: virtual-machine steps between two looks at the clock of a request's time budget
-#: (a few hundred microseconds of work: the check itself stays negligible)
+#: virtual-machine steps between two looks at the clock of a request's time budget (a few hundred µs)
 BUDGET_CHECK_STEPS = 20_000
 
 
@@ -151,6 +150,7 @@ class SQLite(Backend):
     database_classes = (SqliteDatabase,)
     extra_models = [UnorderedSearchDoc, SearchFTS, SearchTerms]
     finds_references_while_loading = True  # a scan of the referencing table when there is no index
+    index_hint = 'INDEXED BY "{index}"'  # (its planner would take the dates' index for a long range, then sort)
 
     def __init__(self):
         self._budget = threading.local()  # this thread's Ticket (a request is one thread's)

@@ -17,7 +17,7 @@ from peewee import ForeignKeyField, sort_models
 
 from .. import backends
 from ..history import HISTORY_TABLES, current_release
-from ..records import INDEXES, SCHEMA_VERSION, TABLES, DatasetMeta, Event, Participant, Place, Source, Statement
+from ..records import INDEXES, SCHEMA_VERSION, TABLES, DatasetMeta, Event, Participant, Place, Source, Statement, index_name
 from ..search_index import SearchDoc
 from .files import LoadError, Problem, dataset_version
 from .plan import Plan, plan_load
@@ -82,7 +82,7 @@ def create_indexes(db, key_checks_only: bool = False) -> None:
         if key_checks_only and not _unindexed_key(getattr(model, columns[0])):
             continue
         table = model._meta.table_name
-        name = "_".join([table, *columns])[:60] + "_idx"
+        name = index_name(model, columns)
         column_list = ", ".join(f'"{getattr(model, c).column_name}"' for c in columns)
         db.execute_sql(f'CREATE {"UNIQUE " if unique else ""}INDEX IF NOT EXISTS "{name}" ON "{table}" ({column_list})')
 

@@ -1,0 +1,65 @@
+"""Parsed query strings are kept per schema (api/params.py ParsedQueries): the same arguments
+as a fresh parse, handed out as copies, never for a query string that was refused, bounded."""
+from __future__ import annotations
+
+import pytest
+
+from api import create_app
+from api.params import MEMO_QUERY_BYTES, ParsedQueries, StrictParser
+from api.v1.blueprints import Blueprint
+
+
+@pytest.fixture()
+def app(sqlite_url):
+    return create_app({"DATABASE_URL": sqlite_url, "RESPONSE_CACHE_BYTES": 0})
+
+
+def memo() -> ParsedQueries:
+    return Blueprint.ARGUMENTS_PARSER.memo
+
+
+def test_a_query_string_parsed_again_gives_equal_arguments_not_the_same_ones(app):
+    client = app.test_client()
+    url = "/v1/events?country=syr,irn&type=04&limit=3&from=2017-01-01&include=participants"
+    first = client.get(url)
+    kept = [key for key in memo().parsed if key[2] == url.split("?", 1)[1].encode()]
+    assert first.status_code == 200 and len(kept) == 1
+    second = client.get(url)
+    assert second.status_code == 200 and second.get_json()["data"] == first.get_json()["data"]
+    one, other = memo().get(kept[0]), memo().get(kept[0])
+    assert one == other and one is not other
+    one["country"].append("USA")  # a view changing its arguments changes nobody else's
+    assert memo().get(kept[0])["country"] == other["country"]
+
+
+def test_a_refused_query_string_is_refused_every_time_and_not_kept(app):
+    client = app.test_client()
+    for _ in range(2):
+        answer = client.get("/v1/events?limit=0")
+        assert answer.status_code == 400 and "limit" in answer.get_json()["errors"]
+    assert not [key for key in memo().parsed if key[2] == b"limit=0"]
+
+
+def test_the_memo_is_bounded():
+    from api.params import EventFilterArgs
+
+    schema = EventFilterArgs()
+    parsed = ParsedQueries(entries=3)
+    assert parsed.key(schema, "query", b"x" * (MEMO_QUERY_BYTES + 1)) is None
+    assert parsed.key({"not": "a schema"}, "query", b"a=1") is None
+    for n in range(7):
+        parsed.put(parsed.key(schema, "query", f"a={n}".encode()), {"a": [n]})
+        assert len(parsed.parsed) <= 3
+    assert parsed.get(parsed.key(schema, "query", b"a=6")) == {"a": [6]}
+
+
+def test_the_parser_keeps_nothing_it_was_told_to_validate_further(app):
+    parser = StrictParser()
+    with app.test_request_context("/v1/events?limit=2"):
+        from api.params import PageArgs
+
+        schema = PageArgs()
+        assert parser.parse(schema, location="query", validate=lambda args: True)["limit"] == 2
+        assert not parser.memo.parsed
+        assert parser.parse(schema, location="query")["limit"] == 2
+        assert len(parser.memo.parsed) == 1
