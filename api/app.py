@@ -9,7 +9,7 @@ from flask import Flask, g, jsonify, request
 from models.db import database_url_from_env
 
 from . import csvw, dashboard, docs, errors, http, index, v1
-from .database import NONE, OPTIONAL, RequestDatabase, needs_dataset
+from .database import NONE, OPTIONAL, RequestDatabase, needs_dataset, not_served
 from .errors import Problem
 from .params import check_raw_query
 from .requesttarget import Utf8TargetMiddleware
@@ -94,8 +94,7 @@ def create_app(config: dict | None = None) -> Flask:
         if session.error is not None:
             raise Problem(503, "The database is not reachable.", headers={"Retry-After": "5"})
         if session.version is None:
-            raise Problem(503, "The database answers but no dataset is loaded; run `event-records load`.",
-                          headers={"Retry-After": "5"})
+            raise Problem(503, not_served(session), headers={"Retry-After": "5"})
         return jsonify({"status": "ready", "dataset_version": session.version})
 
     errors.init_app(app)

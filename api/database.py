@@ -22,7 +22,7 @@ from models.db import UNAVAILABLE_ERRORS, ReadRouter
 from models import gazetteer
 from models.queries import NotLoaded, dataset_meta, entity_names
 from models.history import HISTORY_TABLES
-from models.records import TABLES
+from models.records import SCHEMA_VERSION, TABLES
 from models.search_index import SearchDoc
 
 from . import http, response_cache
@@ -68,6 +68,7 @@ class Session:
     snapshot: object = None
     version: str | None = None
     release_number: int = 0  # the newest release (meta.release)
+    stale_layout: str | None = None  # the table layout of a dataset loaded by another version, not served
     etag: str | None = None
     error: str | None = None  # why the database could not be reached (OPTIONAL routes)
     _marker: object = field(default=None, repr=False)
@@ -106,6 +107,10 @@ class Session:
             self.release_number = int(stored.get("release", 0))
         except NotLoaded:
             self.version = None
+        else:
+            if self.version is not None and stored.get("schema_version") != SCHEMA_VERSION:
+                # tables and documents of another layout: answers could be wrong or fail midway
+                self.version, self.stale_layout = None, stored.get("schema_version") or "unknown"
         self.router.remember_version(self.db, self._marker, self.version)
 
     def hand_off(self):
@@ -210,6 +215,15 @@ def close_unclosed() -> None:
     """Close what earlier requests of this thread left open (a streamed body never closed)."""
     for close in list(getattr(_unclosed, "closers", ())):
         close()
+
+
+def not_served(session: Session) -> str:
+    """Why a database that answers has no dataset to serve, and what to do about it."""
+    if session.stale_layout is not None:
+        return (f"The database holds a dataset loaded by another version of event-records (table layout "
+                f"{session.stale_layout}; this one reads {SCHEMA_VERSION}): run `event-records load`, "
+                "which rebuilds it from the files.")
+    return "No dataset is loaded yet; run `event-records load`."
 
 
 def current() -> Session:
@@ -318,7 +332,7 @@ class RequestDatabase:
                 if session.version == known:
                     return None  # the version its answer was looked up for
             if session.version is None:
-                raise Problem(503, "No dataset is loaded yet; run `event-records load`.", headers={"Retry-After": "5"})
+                raise Problem(503, not_served(session), headers={"Retry-After": "5"})
             return http.conditional_answer(session)
 
         @app.teardown_request

@@ -47,8 +47,8 @@ class ParsedQueries:
     gazetteer, is done later by :func:`to_filters`), and a dashboard sends the same few dozen
     URLs over and over: the parse was a tenth of the CPU of one event by id. Only successful
     parses are kept (a bad query string is parsed, and refused, every time), each handed out
-    as a copy, and at most :data:`MEMO_ENTRIES` of at most :data:`MEMO_QUERY_BYTES` bytes;
-    when full, the memo starts again empty."""
+    as a copy, and at most :data:`MEMO_ENTRIES` of at most :data:`MEMO_QUERY_BYTES` bytes, none
+    with a cursor; when full, the memo starts again empty."""
 
     def __init__(self, entries: int = MEMO_ENTRIES):
         self.entries = entries
@@ -56,7 +56,9 @@ class ParsedQueries:
 
     @staticmethod
     def key(schema, location: str | None, query_string: bytes) -> tuple | None:
-        if not isinstance(schema, Schema) or len(query_string) > MEMO_QUERY_BYTES:
+        # (a cursor is sent once: a client paging through a listing would empty the memo of the URLs
+        # that come back)
+        if not isinstance(schema, Schema) or len(query_string) > MEMO_QUERY_BYTES or b"cursor=" in query_string:
             return None
         return schema, location, query_string
 

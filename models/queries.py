@@ -22,7 +22,7 @@ class NotLoaded(Exception):
 
 
 #: what every request reads of the dataset's metadata (not the codebook's text, which is large)
-SERVING_META = ("dataset_version", "release")
+SERVING_META = ("dataset_version", "release", "schema_version")
 
 
 def dataset_meta(keys: tuple[str, ...] = SERVING_META) -> dict:

@@ -47,6 +47,7 @@ def test_the_memo_is_bounded():
     parsed = ParsedQueries(entries=3)
     assert parsed.key(schema, "query", b"x" * (MEMO_QUERY_BYTES + 1)) is None
     assert parsed.key({"not": "a schema"}, "query", b"a=1") is None
+    assert parsed.key(schema, "query", b"limit=2&cursor=abc") is None  # one-off: never kept
     for n in range(7):
         parsed.put(parsed.key(schema, "query", f"a={n}".encode()), {"a": [n]})
         assert len(parsed.parsed) <= 3

@@ -109,3 +109,30 @@ def test_a_lookup_that_missed_hands_its_connection_and_marker_to_the_request(sql
         assert statements == ["PRAGMA data_version"], statements
     finally:
         connection.set_trace_callback(None)
+
+
+def test_a_dataset_of_another_table_layout_is_not_served_and_the_answer_says_what_to_do(tmp_path):
+    """A file loaded by another version of event-records (its tables, indexes and documents may
+    differ: a long dyads range once failed on a missing index) gets a 503 that names the layouts
+    and the command that rebuilds it, from /readyz and from every data endpoint; loading again
+    serves it."""
+    from models import load as loader
+    from models.records import SCHEMA_VERSION, DatasetMeta, TABLES as RECORD_TABLES
+
+    from .conftest import ROOT
+
+    url = f"sqlite:///{tmp_path / 'events.sqlite3'}"
+    loader.load(ROOT, open_database(url, create_dir=True))
+    writer = open_database(url)
+    with writer.bind_ctx(RECORD_TABLES):
+        DatasetMeta.update(value="14").where(DatasetMeta.key == "schema_version").execute()
+    writer.close()
+    client = create_app({"DATABASE_URL": url}).test_client()
+    for path in ("/readyz", "/v1/events?limit=1", "/v1/stats/dyads"):
+        answer = client.get(path)
+        problem = answer.get_json()
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "5", path
+        assert "table layout 14" in problem["detail"] and f"reads {SCHEMA_VERSION}" in problem["detail"], problem
+        assert "`event-records load`" in problem["detail"]
+    loader.load(ROOT, open_database(url))  # the layout differs: rebuilt
+    assert client.get("/readyz").status_code == 200 and total(client) == ARTICLE_EVENTS
