@@ -384,7 +384,7 @@ def test_a_killed_load_leaves_the_previous_release_served(corpus, tmp_path):
     killed = {False: 0, True: 0}
     for full, shares in ((False, [0.3, 0.55, 0.8]), (True, [0.5, 0.8])):
         share, attempts = shares.pop(0), 0
-        while attempts < 8 and share > 0.01:
+        while attempts < 16 and share > 0.01:  # (a busy machine commits before the kill more often)
             attempts += 1
             shutil.rmtree(tmp_path / "db")
             shutil.copytree(pristine, tmp_path / "db")

@@ -33,6 +33,23 @@ def key_columns(model) -> tuple[str, ...]:
     return tuple(getattr(key, "field_names", None) or (key.name,))
 
 
+def uniform_rows(model, rows: list[dict]):
+    """(fields, value tuples) of ``rows`` for a bulk write that bypasses the query builder (an
+    INSERT prepared once, a COPY), or None when they must go through peewee: when the rows do not
+    all have the same keys, a key is not a field of ``model``, or the first row's values are not
+    already what the fields' ``db_value`` stores (the loader gives each column its stored type)."""
+    keys = list(rows[0])
+    fields = [model._meta.combined.get(key) for key in keys]
+    if (any(field is None for field in fields)  # (a field == None is an expression)
+            or any(field.db_value(rows[0][key]) != rows[0][key] for key, field in zip(keys, fields))):
+        return None
+    try:
+        values = [tuple([row[key] for key in keys]) for row in rows if len(row) == len(keys)]
+    except KeyError:  # same length, other keys
+        return None
+    return (fields, values) if len(values) == len(rows) else None
+
+
 class Backend:
     """The interface; each method's docstring says what a backend must do."""
 

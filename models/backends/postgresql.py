@@ -13,7 +13,7 @@ from playhouse.db_url import connect as connect_url
 
 from ..search_index import SearchDoc, with_phrases
 from ..vocabulary import SEARCH_KINDS
-from . import Backend, register
+from . import Backend, register, uniform_rows
 
 try:  # psycopg is optional (the ``postgres`` extra)
     import psycopg
@@ -81,6 +81,22 @@ class PostgreSQL(Backend):
 
     def check_references(self, db) -> None:
         db.execute_sql("SET CONSTRAINTS ALL IMMEDIATE")
+
+    def bulk_insert(self, db, model, rows: list[dict]) -> None:
+        """``COPY … FROM STDIN``, the rows streamed as they are: an INSERT of a batch through
+        peewee spent most of a load writing and re-parsing SQL text (5,000 generated events:
+        39 of the load's 60 profiled seconds). Rows that are not uniform go through peewee."""
+        if not rows:
+            return
+        shaped = uniform_rows(model, rows)
+        if shaped is None:
+            super().bulk_insert(db, model, rows)
+            return
+        fields, values = shaped
+        columns = ", ".join(f'"{field.column_name}"' for field in fields)
+        with db.cursor().copy(f'COPY "{model._meta.table_name}" ({columns}) FROM STDIN') as copy:
+            for value in values:
+                copy.write_row(value)
 
     def write_search_rows(self, db, rows: list[dict]) -> None:
         self.bulk_insert(db, SearchDoc, rows)

@@ -23,7 +23,7 @@ from ..paging import OrderedPart, SortSpec, page_select
 from ..records import Event, database
 from ..search_index import END_ONLY, STARTED, UNDATED, SearchDoc, SearchRow, with_phrases
 from ..vocabulary import SEARCH_KINDS
-from . import Backend, NoRoom, key_columns, register
+from . import Backend, NoRoom, key_columns, register, uniform_rows
 from .watchdog import Watchdog
 
 # Applied on every connection. WAL lets readers keep serving the previous dataset while a load commits.
@@ -282,27 +282,17 @@ class SQLite(Backend):
 
     @staticmethod
     def _execute_many(db, model, rows: list[dict], conflict: str, through_peewee) -> None:
-        """An INSERT of ``rows`` (``conflict``: its ON CONFLICT clause) prepared once. The loader
-        gives each column its stored type; the first row is checked against the fields'
-        ``db_value`` to keep that true, and rows that do not all have the same keys go
-        ``through_peewee``."""
+        """An INSERT of ``rows`` (``conflict``: its ON CONFLICT clause) prepared once, or
+        ``through_peewee`` when the rows are not uniform (:func:`uniform_rows`)."""
         if not rows:
             return
-        keys = list(rows[0])
-        fields = [model._meta.combined.get(key) for key in keys]
-        if (any(field is None for field in fields)  # (a field == None is an expression)
-                or any(field.db_value(rows[0][key]) != rows[0][key] for key, field in zip(keys, fields))):
+        shaped = uniform_rows(model, rows)
+        if shaped is None:
             through_peewee()
             return
-        try:
-            values = [tuple([row[key] for key in keys]) for row in rows if len(row) == len(keys)]
-        except KeyError:  # same length, other keys
-            values = []
-        if len(values) != len(rows):
-            through_peewee()
-            return
+        fields, values = shaped
         columns = ", ".join(f'"{field.column_name}"' for field in fields)
-        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(keys))}){conflict}'
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(fields))}){conflict}'
         db.cursor().executemany(sql, values)
 
     def after_load(self, db) -> None:
