@@ -6,7 +6,6 @@ the fork. The control socket is disabled (one less thing listening).
 """
 from __future__ import annotations
 
-import gc
 import json
 import os
 import threading
@@ -15,6 +14,7 @@ from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import wsgi as gunicorn_wsgi
 
+from .collector import freeze_survivors
 from .errors import PROBLEM_TYPE_BASE, SLUGS, title_of
 from .requesttarget import accept_utf8_targets_in_gunicorn
 from .worker import ACCEPT_TABLE
@@ -68,26 +68,7 @@ def warm_up_worker(worker) -> None:
     answers other requests meanwhile and its boot is never late for gunicorn's timeout."""
     extension = getattr(worker.wsgi, "extensions", {}).get("request_database")
     if extension is not None:
-        threading.Thread(target=warm_up_then_freeze, args=(extension,), name="warm-up", daemon=True).start()
-
-
-def warm_up_then_freeze(extension) -> None:
-    """Build the worker's gazetteer, then take everything the worker holds so far out of the
-    garbage collector's sight (see :func:`freeze_survivors`)."""
-    extension.warm_up()
-    freeze_survivors()
-
-
-def freeze_survivors() -> None:
-    """Collect once, then move every object that survives into the collector's permanent
-    generation. What the app holds for its lifetime (modules, routes, schemas, the gazetteer:
-    some 80,000 objects at 100k events) was otherwise walked by every full collection, a pause
-    of about 60 ms during which the worker's threads all wait (the GIL); the frozen objects
-    are still freed as usual when nothing refers to them. In the master (after the preload) it
-    also keeps the pages the workers inherit shared instead of copied when a collection
-    touches them."""
-    gc.collect()
-    gc.freeze()
+        threading.Thread(target=extension.warm_up, name="warm-up", daemon=True).start()
 
 
 def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:

@@ -46,6 +46,7 @@ from .accept_balance import (
     TURN_SECONDS,
     AcceptTable,
 )
+from .collector import FreezeSchedule
 
 #: seconds a client has to send a whole request head (request line and headers)
 HEADER_TIMEOUT = float(os.environ.get("EVENT_RECORDS_HEADER_TIMEOUT", "10"))
@@ -68,6 +69,8 @@ ACCEPT_TABLE = AcceptTable()
 class SlowClientSafeWorker(ThreadWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.freezing = FreezeSchedule()  # what the worker holds out of the collector's sight (api/collector.py)
+        self.in_flight = 0  # connections handed to the thread pool and not yet finished
         self.reading_heads: dict = {}  # connection -> the time its head must be complete by
         self.lingering: dict = {}  # half-closed connection -> the time it is closed by in any case
         # (in the master, which makes the worker and then forks it) the worker's row of the table
@@ -100,6 +103,7 @@ class SlowClientSafeWorker(ThreadWorker):
     def wait_for_and_dispatch_events(self, timeout):
         """(Each turn of gthread's loop.) Accept or not by the table, then wait; a worker that
         stopped for its share looks again soon even if nothing wakes it."""
+        self.freezing.run(busy=self.in_flight > 0, now=time.monotonic())
         if self.accept_slot is None:
             return super().wait_for_and_dispatch_events(timeout)
         if not self.alive:  # shutting down: no longer counted, and no longer accepting
@@ -168,6 +172,10 @@ class SlowClientSafeWorker(ThreadWorker):
             self.reading_heads[conn] = time.monotonic() + HEADER_TIMEOUT
             self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_head_bytes, conn))
             return
+        self._to_thread(conn)
+
+    def _to_thread(self, conn) -> None:
+        self.in_flight += 1  # finish_request counts it back
         super().enqueue_req(conn)
 
     def on_head_bytes(self, conn, client):
@@ -186,7 +194,7 @@ class SlowClientSafeWorker(ThreadWorker):
             del self.reading_heads[conn]
             conn.data_ready = True
             conn.sock.setblocking(True)
-            super().enqueue_req(conn)
+            self._to_thread(conn)
 
     def _drop(self, conn) -> None:
         try:
@@ -210,6 +218,7 @@ class SlowClientSafeWorker(ThreadWorker):
     def finish_request(self, conn, fs):
         """(In the event loop.) A connection that is done closes through the poller; the rest
         (kept alive, deferred) goes on as gthread does it."""
+        self.in_flight -= 1
         try:
             result = fs.result() if not fs.cancelled() else False
         except Exception:  # noqa: BLE001 - as gthread: the connection is closed

@@ -247,6 +247,12 @@ _gazetteers: dict[str, Gazetteer] = {}
 #: one build at a time: the threads that need the gazetteer meanwhile wait for it (eight
 #: concurrent first searches once built it eight times over, each slower for the others)
 _building = threading.Lock()
+_built = [0]  # gazetteers this process has built (api/collector.py freezes after each)
+
+
+def builds() -> int:
+    """How many gazetteers this process has built so far."""
+    return _built[0]
 
 
 def gazetteer_for(version: str, load_entities) -> Gazetteer:
@@ -260,4 +266,5 @@ def gazetteer_for(version: str, load_entities) -> Gazetteer:
                 gazetteer = Gazetteer(load_entities())
                 _gazetteers.clear()
                 _gazetteers[version] = gazetteer
+                _built[0] += 1
     return gazetteer

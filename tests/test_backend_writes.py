@@ -82,3 +82,5 @@ def test_uniform_rows_refuses_rows_a_field_would_store_otherwise():
     assert uniform_rows(Participant, [{**row, "no_such_field": 1}]) is None
     assert uniform_rows(Event, [{"id": "e", "goldstein": "1.5"}]) is None  # a float field makes it 1.5
     assert uniform_rows(Event, [{"id": "e", "goldstein": 1.5}]) is not None
+    assert uniform_rows(Event, [{"id": "e", "quad_class": 1.0}]) is None  # equal to 1, written 1.0
+    assert uniform_rows(Event, [{"id": "e", "quad_class": True}]) is None

@@ -375,16 +375,22 @@ def test_a_killed_load_leaves_the_previous_release_served(corpus, tmp_path):
         assert start(f"sqlite:///{copy / 'events.sqlite3'}", full).wait(timeout=120) == 0
         return time.monotonic() - began
 
-    began = time.monotonic()  # the interpreter's start and imports, before a load touches anything
-    subprocess.run([sys.executable, "-m", "api.cli", "--help"], env=env, capture_output=True, check=True, timeout=60)
-    startup = time.monotonic() - began
+    def started() -> float:
+        """Seconds of the interpreter's start and imports, before a load touches anything."""
+        began = time.monotonic()
+        subprocess.run([sys.executable, "-m", "api.cli", "--help"], env=env, capture_output=True, check=True,
+                       timeout=60)
+        return time.monotonic() - began
+
+    # the least of three: a first start with cold caches put every kill after the commit (seen once)
+    startup = min(started() for _ in range(3))
     incremental, rebuild = duration(False), duration(True)
     pristine = tmp_path / "pristine"  # every trial starts from the first release
     shutil.copytree(tmp_path / "db", pristine)
     killed = {False: 0, True: 0}
     for full, shares in ((False, [0.3, 0.55, 0.8]), (True, [0.5, 0.8])):
         share, attempts = shares.pop(0), 0
-        while attempts < 16 and share > 0.01:  # (a busy machine commits before the kill more often)
+        while attempts < 8 and share > 0.01:
             attempts += 1
             shutil.rmtree(tmp_path / "db")
             shutil.copytree(pristine, tmp_path / "db")

@@ -41,13 +41,20 @@ def uniform_rows(model, rows: list[dict]):
     keys = list(rows[0])
     fields = [model._meta.combined.get(key) for key in keys]
     if (any(field is None for field in fields)  # (a field == None is an expression)
-            or any(field.db_value(rows[0][key]) != rows[0][key] for key, field in zip(keys, fields))):
+            or not all(_stored_as_given(field, rows[0][key]) for key, field in zip(keys, fields))):
         return None
     try:
         values = [tuple([row[key] for key in keys]) for row in rows if len(row) == len(keys)]
     except KeyError:  # same length, other keys
         return None
     return (fields, values) if len(values) == len(rows) else None
+
+
+def _stored_as_given(field, value) -> bool:
+    """Whether ``field`` stores ``value`` as it is: equal and of the same type (1.0 and True
+    equal 1, and a COPY would write them as 1.0 and t)."""
+    stored = field.db_value(value)
+    return stored == value and type(stored) is type(value)
 
 
 class Backend:

@@ -45,7 +45,9 @@ class PostgreSQL(Backend):
     unavailable_errors = CONNECTION_ERRORS
 
     def open(self, url: str, *, read_only: bool = False, create_dir: bool = False):
-        return connect_url(url, autoconnect=False)
+        # psycopg 3 even where psycopg2 is installed too (peewee would take psycopg2): the loader
+        # writes by COPY through psycopg 3's cursor (bulk_insert)
+        return connect_url(url, autoconnect=False, prefer_psycopg3=True)
 
     def begin_snapshot(self, db):
         transaction = super().begin_snapshot(db)
