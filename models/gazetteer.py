@@ -247,7 +247,7 @@ _gazetteers: dict[str, Gazetteer] = {}
 #: one build at a time: the threads that need the gazetteer meanwhile wait for it (eight
 #: concurrent first searches once built it eight times over, each slower for the others)
 _building = threading.Lock()
-_built = [0]  # gazetteers this process has built (api/collector.py freezes after each)
+_built = [0]  # gazetteers this process has built (a server takes what a new one holds out of its collector)
 
 
 def builds() -> int:
