@@ -35,6 +35,8 @@ def default_config() -> dict:
         "MAX_EXPORTS": int(os.environ.get("EVENT_RECORDS_MAX_EXPORTS", "2")),
         "MAX_EXPORTS_PER_CLIENT": int(os.environ.get("EVENT_RECORDS_MAX_EXPORTS_PER_CLIENT", "1")),
         "RESPONSE_CACHE_BYTES": int(os.environ.get("EVENT_RECORDS_RESPONSE_CACHE_MB", "64")) * 1024 * 1024,
+        # how much of a SQLite file a server connection reads through a memory map (0: none)
+        "SQLITE_MMAP_BYTES": int(os.environ.get("EVENT_RECORDS_SQLITE_MMAP_MB", "2048")) * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 1024,
         "JSON_AS_ASCII": False,
         # flask-smorest: the OpenAPI document it builds, served by api.docs

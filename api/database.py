@@ -295,7 +295,8 @@ class RequestDatabase:
             self.router.release(db, reusable=False)
 
     def init_app(self, app: Flask) -> None:
-        router = self.router = ReadRouter(app.config["DATABASE_URL"], app.config["DATABASE_REPLICA_URLS"])
+        router = self.router = ReadRouter(app.config["DATABASE_URL"], app.config["DATABASE_REPLICA_URLS"],
+                                          mapped_bytes=int(app.config["SQLITE_MMAP_BYTES"]))
         app.extensions["request_database"] = self
         budget = float(app.config["TIME_BUDGET"])
         exports = ExportSlots(int(app.config["MAX_EXPORTS"]), int(app.config["MAX_EXPORTS_PER_CLIENT"]))

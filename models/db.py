@@ -39,13 +39,13 @@ def database_file(url: str) -> Path | None:
     return backends.for_url(url).file_path(url)
 
 
-def open_database(url: str, *, read_only: bool = False, create_dir: bool = False):
+def open_database(url: str, *, read_only: bool = False, create_dir: bool = False, mapped_bytes: int = 0):
     """A peewee Database for ``url`` (not yet connected).
 
     Files opened ``read_only`` are never created: a server whose database was
     removed answers 503 instead of silently serving an empty one.
     """
-    return backends.for_url(url).open(url, read_only=read_only, create_dir=create_dir)
+    return backends.for_url(url).open(url, read_only=read_only, create_dir=create_dir, mapped_bytes=mapped_bytes)
 
 
 def close_database(db) -> None:
@@ -88,10 +88,11 @@ class ReadRouter:
     connect per request (``postgresql+pool://`` pools the connections).
     """
 
-    def __init__(self, primary_url: str, replica_urls: list[str] | None = None, cooldown: float = 5.0):
+    def __init__(self, primary_url: str, replica_urls: list[str] | None = None, cooldown: float = 5.0,
+                 mapped_bytes: int = 0):
         self.primary_url = primary_url
-        self.primary = open_database(primary_url, read_only=True)
-        self.replicas = [open_database(url, read_only=True) for url in (replica_urls or [])]
+        self.primary = open_database(primary_url, read_only=True, mapped_bytes=mapped_bytes)
+        self.replicas = [open_database(url, read_only=True, mapped_bytes=mapped_bytes) for url in (replica_urls or [])]
         self.cooldown = cooldown
         self._down_until: dict[int, float] = {}
         self._cycle = itertools.cycle(range(len(self.replicas))) if self.replicas else None

@@ -48,12 +48,15 @@ def cpu_ticks(pid: int) -> int:
     return sum(ticks for p in tree(pid) if (ticks := cpu_ticks_of(p)) is not None)
 
 
-def rss_kib(pid: int) -> int:
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """The summed ``field`` of /proc/PID/status over the process tree: VmRSS, the resident size,
+    or RssAnon, the processes' own memory (without the file pages they map, which a server's
+    SQLite memory map counts in VmRSS though they are the shared page cache)."""
     total = 0
     for p in tree(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     total += int(line.split()[1])
         except OSError:
             pass
@@ -79,13 +82,14 @@ class PeakRSS:
     each of its processes, as last seen: ``cpu_seconds``, which counts processes that exited)."""
 
     def __init__(self, pid: int):
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self.pid, self.peak, self.peak_anon, self._stop = pid, 0, 0, threading.Event()
         self._ticks: dict[int, int] = {}
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         while not self._stop.is_set():
             self.peak = max(self.peak, rss_kib(self.pid))
+            self.peak_anon = max(self.peak_anon, rss_kib(self.pid, "RssAnon"))
             for p in tree(self.pid):
                 ticks = cpu_ticks_of(p)
                 if ticks is not None:

@@ -105,8 +105,9 @@ def table(size: dict, titles: dict) -> list[str]:
     for name, label in (("ours", "export, ours: /v1/events?format=ndjson"), (PLAIN, "export, Datasette: event.csv?_stream=on")):
         e = export.get(name)
         if e:
+            own = f", of its own {e['peak_anon_mib']:,}" if "peak_anon_mib" in e else ""  # (figures before 2026-12-02 11:00)
             lines.append(f"| {label} | {e['rate']:,} records/s | | CPU {e['cpu_s']:.1f} s | {e['seconds']:.1f} s | "
-                         f"{e['mib']:,.0f} MiB | peak RSS {e['peak_rss_mib']:,} MiB (before {e['rss_before_mib']:,}) "
+                         f"{e['mib']:,.0f} MiB | peak RSS {e['peak_rss_mib']:,} MiB (before {e['rss_before_mib']:,}){own} "
                          "| | | | | | | | | |")
     return lines
 

@@ -179,4 +179,5 @@ def export(server: Server, path: str, terminator: bytes = b"\n") -> dict:
     connection.close()
     return {"status": status, "lines": lines, "mib": round(size / 2**20, 1), "seconds": round(seconds, 2),
             "rate": round(lines / seconds), "peak_rss_mib": round(peak.peak / 1024), "rss_before_mib": round(rss_before),
+            "peak_anon_mib": round(peak.peak_anon / 1024),
             "cpu_s": round((after - before) / CLK_TCK, 2)}

@@ -69,9 +69,30 @@ def datasette_binary(given: str) -> str:
     return str(binary)
 
 
+#: a Datasette plugin that gives its connections the memory map ours read through
+MMAP_PLUGIN = '''from datasette import hookimpl
+
+
+@hookimpl
+def prepare_connection(conn):
+    conn.execute("PRAGMA mmap_size = {mapped_bytes}")
+'''
+
+
+def mapped_bytes() -> int:
+    """What our server maps of the file (api/app.py SQLITE_MMAP_BYTES, from the same variable)."""
+    return int(os.environ.get("EVENT_RECORDS_SQLITE_MMAP_MB", "2048")) * 1024 * 1024
+
+
 def start_datasette(binary: str, database: Path, tmp: Path) -> Server:
+    """Datasette on the same file, reading it through the same memory map as ours (a plugin of one
+    hook, written here): both servers read the file the same way."""
     port = free_port()
+    plugins = tmp / "datasette-plugins"
+    plugins.mkdir(exist_ok=True)
+    (plugins / "mmap.py").write_text(MMAP_PLUGIN.format(mapped_bytes=mapped_bytes()))
     return Server("datasette", [binary, "serve", "-i", str(database), "-h", HOST, "-p", str(port),
+                                "--plugins-dir", str(plugins),
                                 "--setting", "sql_time_limit_ms", "20000",
                                 "--setting", "max_returned_rows", "1000",
                                 "--setting", "suggest_facets", "off",

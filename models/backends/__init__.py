@@ -75,8 +75,9 @@ class Backend:
     finds_references_while_loading = False
 
     # -- connections
-    def open(self, url: str, *, read_only: bool = False, create_dir: bool = False):
-        """A peewee Database for ``url``, not yet connected."""
+    def open(self, url: str, *, read_only: bool = False, create_dir: bool = False, mapped_bytes: int = 0):
+        """A peewee Database for ``url``, not yet connected. A ``read_only`` connection to a file
+        may read up to ``mapped_bytes`` of it through a memory map (backends without one ignore it)."""
         raise NotImplementedError
 
     def file_path(self, url: str) -> Path | None:

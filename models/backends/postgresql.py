@@ -44,7 +44,7 @@ class PostgreSQL(Backend):
     database_classes = (PostgresqlDatabase,)
     unavailable_errors = CONNECTION_ERRORS
 
-    def open(self, url: str, *, read_only: bool = False, create_dir: bool = False):
+    def open(self, url: str, *, read_only: bool = False, create_dir: bool = False, mapped_bytes: int = 0):
         # psycopg 3 even where psycopg2 is installed too (peewee would take psycopg2): the loader
         # writes by COPY through psycopg 3's cursor (bulk_insert)
         return connect_url(url, autoconnect=False, prefer_psycopg3=True)
