@@ -22,6 +22,10 @@ def _env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
+#: how much of a SQLite file a server connection maps by default (EVENT_RECORDS_SQLITE_MMAP_MB)
+DEFAULT_SQLITE_MMAP_MB = 2048
+
+
 def default_config() -> dict:
     return {
         "DATABASE_URL": database_url_from_env(),
@@ -36,7 +40,7 @@ def default_config() -> dict:
         "MAX_EXPORTS_PER_CLIENT": int(os.environ.get("EVENT_RECORDS_MAX_EXPORTS_PER_CLIENT", "1")),
         "RESPONSE_CACHE_BYTES": int(os.environ.get("EVENT_RECORDS_RESPONSE_CACHE_MB", "64")) * 1024 * 1024,
         # how much of a SQLite file a server connection reads through a memory map (0: none)
-        "SQLITE_MMAP_BYTES": int(os.environ.get("EVENT_RECORDS_SQLITE_MMAP_MB", "2048")) * 1024 * 1024,
+        "SQLITE_MMAP_BYTES": int(os.environ.get("EVENT_RECORDS_SQLITE_MMAP_MB", DEFAULT_SQLITE_MMAP_MB)) * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 1024,
         "JSON_AS_ASCII": False,
         # flask-smorest: the OpenAPI document it builds, served by api.docs

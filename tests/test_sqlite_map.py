@@ -29,12 +29,12 @@ def test_zero_reads_without_a_map(sqlite_url):
     assert mapped_bytes_of_a_request(sqlite_url, 0) == 0
 
 
-def test_the_default_maps_and_a_load_connection_does_not(sqlite_url, monkeypatch):
+def test_the_default_maps_and_a_writing_connection_does_not(sqlite_url, monkeypatch):
     monkeypatch.delenv("EVENT_RECORDS_SQLITE_MMAP_MB", raising=False)
     assert create_app({"DATABASE_URL": sqlite_url}).config["SQLITE_MMAP_BYTES"] == 2048 * MIB
     monkeypatch.setenv("EVENT_RECORDS_SQLITE_MMAP_MB", "0")
     assert create_app({"DATABASE_URL": sqlite_url}).config["SQLITE_MMAP_BYTES"] == 0
-    writer = open_database(sqlite_url)  # as the loader opens it
+    writer = open_database(sqlite_url)  # as the loader opens its database (models/load)
     try:
         assert writer.execute_sql("PRAGMA mmap_size").fetchone()[0] == 0
     finally:
@@ -53,7 +53,9 @@ PATHS = [
 
 
 def test_the_answers_are_the_same_with_and_without_the_map(sqlite_url):
-    mapped = create_app({"DATABASE_URL": sqlite_url, "RESPONSE_CACHE_BYTES": 0}).test_client()
+    # (the map given, not taken from the default: EVENT_RECORDS_SQLITE_MMAP_MB may be 0 where the tests run)
+    mapped = create_app({"DATABASE_URL": sqlite_url, "RESPONSE_CACHE_BYTES": 0,
+                         "SQLITE_MMAP_BYTES": 64 * MIB}).test_client()
     unmapped = create_app({"DATABASE_URL": sqlite_url, "RESPONSE_CACHE_BYTES": 0,
                            "SQLITE_MMAP_BYTES": 0}).test_client()
     for path in PATHS:

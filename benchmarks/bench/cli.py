@@ -92,7 +92,8 @@ def options(argv=None) -> argparse.Namespace:
 def settings_line(args) -> str:
     return (f"wrk -t{args.threads} -c{args.connections}, {args.rounds} rounds of {args.seconds:g} s per cell and "
             f"server after a {args.warmup:g} s warm-up, order alternating; ours = gunicorn {servers.WORKERS} workers x "
-            f"{servers.THREADS} threads; Datasette immutable, 1 process")
+            f"{servers.THREADS} threads; Datasette immutable, 1 process; both read the file through a "
+            f"{servers.mapped_bytes() >> 20} MiB memory map")
 
 
 def main(argv=None) -> int:

@@ -80,8 +80,10 @@ def prepare_connection(conn):
 
 
 def mapped_bytes() -> int:
-    """What our server maps of the file (api/app.py SQLITE_MMAP_BYTES, from the same variable)."""
-    return int(os.environ.get("EVENT_RECORDS_SQLITE_MMAP_MB", "2048")) * 1024 * 1024
+    """What our server maps of the file (api/app.py SQLITE_MMAP_BYTES, from the same variable and default)."""
+    from api.app import DEFAULT_SQLITE_MMAP_MB
+
+    return int(os.environ.get("EVENT_RECORDS_SQLITE_MMAP_MB", DEFAULT_SQLITE_MMAP_MB)) * 1024 * 1024
 
 
 def start_datasette(binary: str, database: Path, tmp: Path) -> Server:

@@ -4,9 +4,8 @@ A server's connections read the file through a memory map (``mapped_bytes``, the
 ``SQLITE_MMAP_BYTES`` setting): a page of rows scattered over the file is read
 without a system call and a copy per database page (a deep page of 50 events at
 100,000 events cost 2.3–2.4 ms of server CPU instead of 2.6–2.8, benchmarks/README.md). The
-mapped pages are the operating system's page cache, shared by every worker, though
-each worker's resident size counts the ones it touched. Loads write through the
-ordinary calls. Search rows are numbered at load time in the
+mapped pages are the page cache, shared; each connection (one per server thread) maps
+the file on its own, so RSS counts a page once per thread that read it. Loads do not map. Search rows are numbered at load time in the
 order a date-sorted list has (:class:`UnorderedSearchDoc` is sorted into
 ``search_doc``), so the FTS index yields matches in list order and a date range
 is a rowid range (:class:`SearchOrderedPart`).
@@ -179,7 +178,9 @@ class SQLite(Backend):
         # lock, a recovery): fail fast into a 503 rather than hold a server thread for 5 s.
         pragmas["busy_timeout"] = int(READ_BUSY_TIMEOUT * 1000)
         # (SQLite maps at most its build's limit, 2 GiB in the usual builds: the rest of a larger
-        # file is read as without a map. No load shrinks a file in place, which a map would not survive.)
+        # file is read as without a map. SQLite maps again at each read transaction, so a load, even one
+        # that shrank the file, is safe; a write into the file from outside SQLite (cp, truncate) kills
+        # the worker reading a page it cut off with SIGBUS: README, Deploying at scale.)
         pragmas["mmap_size"] = max(0, int(mapped_bytes))
         return BudgetedSqliteDatabase(f"file:{path}?mode=ro", uri=True, pragmas=pragmas, check_same_thread=False,
                                       timeout=READ_BUSY_TIMEOUT)
