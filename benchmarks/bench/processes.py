@@ -48,19 +48,25 @@ def cpu_ticks(pid: int) -> int:
     return sum(ticks for p in tree(pid) if (ticks := cpu_ticks_of(p)) is not None)
 
 
-def rss_kib(pid: int, field: str = "VmRSS") -> int:
-    """The summed ``field`` of /proc/PID/status over the process tree: VmRSS, the resident size,
-    or RssAnon, the processes' own memory (without the file pages they map, which a server's
-    SQLite memory map counts in VmRSS though they are the shared page cache)."""
-    total = 0
+def status_kib(pid: int, *fields: str) -> list[int]:
+    """Each of ``fields`` of /proc/PID/status summed over the process tree, from one read of each
+    process's file: VmRSS, the resident size, or RssAnon, the processes' own memory (without the
+    file pages they map, which a server's SQLite memory map counts in VmRSS though they are the
+    shared page cache)."""
+    totals = dict.fromkeys(fields, 0)
     for p in tree(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith(field + ":"):
-                    total += int(line.split()[1])
+                name, _, value = line.partition(":")
+                if name in totals:
+                    totals[name] += int(value.split()[0])
         except OSError:
             pass
-    return total
+    return [totals[field] for field in fields]
+
+
+def rss_kib(pid: int) -> int:
+    return status_kib(pid, "VmRSS")[0]
 
 
 def wait_idle(pid: int, limit: float = 300.0) -> int:
@@ -88,8 +94,8 @@ class PeakRSS:
 
     def _run(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, rss_kib(self.pid))
-            self.peak_anon = max(self.peak_anon, rss_kib(self.pid, "RssAnon"))
+            rss, anon = status_kib(self.pid, "VmRSS", "RssAnon")
+            self.peak, self.peak_anon = max(self.peak, rss), max(self.peak_anon, anon)
             for p in tree(self.pid):
                 ticks = cpu_ticks_of(p)
                 if ticks is not None:

@@ -3,12 +3,12 @@
 A server's connections read the file through a memory map (``mapped_bytes``, the
 ``SQLITE_MMAP_BYTES`` setting): a page of rows scattered over the file is read
 without a system call and a copy per database page (a deep page of 50 events at
-100,000 events cost 2.3–2.4 ms of server CPU instead of 2.6–2.8, benchmarks/README.md). The
-mapped pages are the page cache, shared; each connection (one per server thread) maps
-the file on its own, so RSS counts a page once per thread that read it. Loads do not map. Search rows are numbered at load time in the
-order a date-sorted list has (:class:`UnorderedSearchDoc` is sorted into
-``search_doc``), so the FTS index yields matches in list order and a date range
-is a rowid range (:class:`SearchOrderedPart`).
+100,000 events: 2.3–2.4 ms of server CPU instead of 2.6–2.8). The mapped pages are
+the page cache, shared; each connection (one per server thread) maps the file on its
+own, so RSS counts a page once per thread that read it. Loads do not map. Search rows
+are numbered at load time in the order a date-sorted list has
+(:class:`UnorderedSearchDoc` is sorted into ``search_doc``), so the FTS index yields
+matches in list order and a date range is a rowid range (:class:`SearchOrderedPart`).
 """
 from __future__ import annotations
 
