@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from . import backends
 from .documents import MEMBER_BREAK, compact
 from .history import RECORD_MODELS as MODEL_OF, RecordRelease, Release
 from .paging import RowColumns
@@ -23,8 +24,13 @@ def spliced(doc: str, first: int | None, last: int | None, breaks: bool = False)
     """The stored document with its releases as its last two members, compact (as served) or,
     with ``breaks``, still in members (models.documents.record_text) for api/splice.py."""
     text = doc if breaks else compact(doc)
-    sep = MEMBER_BREAK if breaks else ","
-    return f'{text[:-1]}{sep}"first_release":{_number(first)}{sep}"last_release":{_number(last)}}}'
+    return text[:-1] + release_members(first, last, MEMBER_BREAK if breaks else ",")
+
+
+def release_members(first: int | None, last: int | None, sep: str = ",") -> str:
+    """What follows a stored document's last member (its closing brace cut off): its releases
+    as two more members, and the brace."""
+    return f'{sep}"first_release":{_number(first)}{sep}"last_release":{_number(last)}}}'
 
 
 def _number(value: int | None) -> str:
@@ -58,26 +64,36 @@ def with_releases(kind: str, rows, breaks: bool = False):
 
 
 def _spliced_batch(kind: str, rows: list, breaks: bool):
-    if hasattr(rows[0], "first_release"):  # read with the rows (release_columns)
-        for row in rows:
-            yield spliced(row.doc, row.first_release, row.last_release, breaks=breaks)
-        return
+    for row, (first, last) in zip(rows, releases_of_rows(kind, rows)):
+        yield spliced(row.doc, first, last, breaks=breaks)
+
+
+def releases_of_rows(kind: str, rows: list) -> list[tuple[int | None, int | None]]:
+    """(first_release, last_release) of each of ``rows``: as read with them (release_columns),
+    or in one query."""
+    if not rows:
+        return []
+    if hasattr(rows[0], "first_release"):
+        return [(row.first_release, row.last_release) for row in rows]
     known = releases_of(kind, [row.id for row in rows])
-    for row in rows:
-        yield spliced(row.doc, *known.get(row.id, (None, None)), breaks=breaks)
+    return [known.get(row.id, (None, None)) for row in rows]
 
 
-def release_columns(kind: str) -> RowColumns:
+def release_columns(kind: str, utf8_docs: bool = False) -> RowColumns:
     """A page's rows with their first and last release, joined in the query that reads the rows
     (models.paging.keyset_page): a page's releases were a query of their own, 0.12 ms of a
-    first page of events at 100,000 events (the join costs 0.05)."""
-    table, mark = RecordRelease._meta.table_name, RecordRelease._meta.database.param
+    first page of events at 100,000 events (the join costs 0.05). ``utf8_docs``: the documents
+    as their UTF-8 bytes (a JSON page is joined and sent as bytes: api/splice.py)."""
+    database = RecordRelease._meta.database
+    table, mark = RecordRelease._meta.table_name, database.param
 
     def sql(record_id: str) -> tuple[str, str]:
         return ('r."first_release", r."last_release"',
                 f' LEFT JOIN "{table}" AS r ON r."kind" = {mark} AND r."record_id" = {record_id}')
 
-    return RowColumns(("first_release", "last_release"), sql, (kind,))
+    if not utf8_docs:
+        return RowColumns(("first_release", "last_release"), sql, (kind,))
+    return RowColumns(("first_release", "last_release"), sql, (kind,), ("doc",), backends.of(database).utf8)
 
 
 def one_with_releases(kind: str, record_id: str, breaks: bool = False) -> str | None:

@@ -100,6 +100,10 @@ class RowColumns:
     names: tuple[str, ...]
     sql: Callable[[str], tuple[str, str]]
     params: tuple = ()
+    #: the listing's own text columns read as their UTF-8 bytes, not decoded, and the SQL that
+    #: reads a column so (models.backends.Backend.utf8)
+    utf8: tuple[str, ...] = ()
+    utf8_sql: Callable[[str], str] = str
 
 
 def keyset_page(select, spec: SortSpec, after: list | None, limit: int, extra: RowColumns | None = None):
@@ -218,8 +222,10 @@ def _merged(keys: list[tuple[str, list, list]], spec: SortSpec, limit: int, extr
     model, returning = spec.columns[0].model, keys[0][2]  # (the columns of the model's table)
     keys_sql, params = _union(keys, spec, limit)
     database, key = model._meta.database, model._meta.primary_key.column_name
-    columns = ", ".join(f'e."{column.column_name}"' for column in returning)
-    convert = [_converter(column) for column in returning]
+    utf8 = set(extra.utf8) if extra is not None else set()
+    columns = ", ".join(extra.utf8_sql(f'e."{column.column_name}"') if column.name in utf8
+                        else f'e."{column.column_name}"' for column in returning)
+    convert = [None if column.name in utf8 else _converter(column) for column in returning]
     names = [column.name for column in returning]
     joined = ""
     if extra is not None:

@@ -91,6 +91,66 @@ def test_participant_links_cut_at_their_starts_equal_the_pattern():
                    {k: v for k, v in given.items() if k != "participant"}
 
 
+def test_every_splice_gives_in_bytes_the_encoding_of_what_it_gives_in_text():
+    """A page is joined from the stored UTF-8 bytes (api/splice.py ``page``), an item and an export
+    from text: each id reader and rewrite, and the cut of a member, agree in both types."""
+    person = '{"id":"p-1","name_en":"خميس } B","mentions_count":3}'
+    texts = {"p-1": person, "p-2": '{"id":"p-2","x":"}"}', "s-2": '{"id":"s-2","text_ar":"قال"}',
+             "e-1": '{"id":"e-1"}'}
+    utf8_texts = {key.encode(): text.encode() for key, text in texts.items()}
+    members = list(documents.members(documents.record_text(TRICKY)).items())
+    members += [("participants", documents.members(documents.record_text({"id": "e", "participants": [
+        {"participant": {"id": pid, "name_en": name, "name_ar": "أ"}, "role": "actor"}
+        for pid, name in (("p-1", 'say "hi" }'), ("p-2", "back\\slash"), ("p-9", "gone"))]}))["participants"])]
+    members += [("event", '"event":"e-1"'), ("event", '"event":"gone"'), ("place", '"place":{"id":"p-2","n":"ب"}')]
+    splices = {"participants": [splice.PARTICIPANTS], "statements": [splice.STATEMENTS],
+               "place": [splice.PLACE], "event": [splice.EVENT, splice.SPEAKER]}
+    for name, member in members:
+        for rule in splices.get(name, []):
+            ids = rule.ids(member)
+            assert rule.ids(member.encode()) == [i.encode() for i in ids]
+            assert rule.rewrite(member.encode(), name, utf8_texts) == rule.rewrite(member, name, texts).encode()
+    text = documents.record_text(TRICKY)
+    for name in ("id", "participants", "nested", "absent"):
+        span = splice.member_span(text, name)
+        utf8_span = splice.member_span(text.encode(), name)
+        assert (span is None and utf8_span is None) or text.encode()[slice(*utf8_span)] == text[slice(*span)].encode()
+
+
+def test_a_page_joined_in_bytes_is_the_text_page_encoded_and_the_records_served_one_by_one():
+    """``_whole_page`` in both types, against the record-by-record assembly (``_finished``)."""
+    from models import changes
+    from models.records import Participant, Place
+
+    class Row:
+        def __init__(self, doc, first, last):
+            self.id, self.doc, self.first_release, self.last_release = "x", doc, first, last
+
+    docs = [documents.record_text(TRICKY),
+            documents.record_text({**TRICKY, "id": "x-2", "participants": [], "place": {"id": "pl-1", "n": "x"}}),
+            documents.record_text({"id": "x-3", "title_ar": "طهران"})]
+    releases = [(1, 2), (None, None), (3, 3)]
+    snapshot = ("test-bytes-page", 1)
+    kept = {(Participant, "embedded"): {"p-1": '{"id":"p-1","name_en":"خميس"}'},
+            (Place, "embedded"): {"pl-1": '{"id":"pl-1","name_ar":"طهران"}'}}
+    for (model, column), texts in kept.items():
+        splice.EMBEDDED.keep(snapshot, (model, column, False), texts)
+        splice.EMBEDDED.keep(snapshot, (model, column, True), {k.encode(): v.encode() for k, v in texts.items()})
+    for rules in ([], [splice.PARTICIPANTS], [splice.PLACE, splice.PARTICIPANTS]):
+        text_page = splice._whole_page([Row(d, *r) for d, r in zip(docs, releases)], releases, rules, snapshot)
+        utf8_page = splice._whole_page([Row(d.encode(), *r) for d, r in zip(docs, releases)], releases, rules, snapshot)
+        assert isinstance(utf8_page, bytes) and utf8_page == text_page.encode()
+        one_by_one = splice._finished([splice.Whole(changes.spliced(d, *r, breaks=True)) for d, r in zip(docs, releases)],
+                                      rules, snapshot)
+        assert text_page == "[" + ",".join(one_by_one) + "]"
+        served = json.loads(utf8_page)
+        assert [record["first_release"] for record in served] == [1, None, 3]
+        if rules:
+            assert served[0]["participants"][0]["participant"] == {"id": "p-1", "name_en": "خميس"}
+        if splice.PLACE in rules:
+            assert served[1]["place"] == {"id": "pl-1", "name_ar": "طهران"}
+
+
 # --------------------------------------------------------------------------- against the API
 
 

@@ -13,7 +13,7 @@ from models import changes, paging, queries
 from models.paging import count, iterate_all, keyset_page, sort_spec
 
 from .. import database, formats, pagination, splice
-from ..envelope import Stored, envelope, meta, page
+from ..envelope import Stored, StoredUtf8, envelope, meta, page
 from ..errors import Problem
 from ..params import to_filters
 from ..resources import Related, Resource
@@ -143,11 +143,14 @@ def listing(resource: Resource, args: dict) -> Response:
         after = pagination.decode(secret, args["cursor"], request.path, sort, filters, len(spec.columns))
     if fmt != "json":
         return export(resource, fmt, query, spec, args, after)
-    rows, more = keyset_page(query, spec, after, args["limit"], changes.release_columns(resource.kind))
+    include, wanted = args.get("include"), args.get("fields_")
+    # the documents as stored bytes, joined and sent as they are; ``fields`` cuts them as text
+    utf8 = not wanted
+    rows, more = keyset_page(query, spec, after, args["limit"], changes.release_columns(resource.kind, utf8_docs=utf8))
     total = total_of(resource, query, filters)
     next_cursor = pagination.encode(secret, request.path, sort, filters, spec.key_of(rows[-1])) if more else None
-    include, wanted = args.get("include"), args.get("fields_")
-    return page(Stored.array(assembled(rows, resource, include, wanted)), total, args["limit"], next_cursor)
+    data = splice.page(resource.kind, rows, resource.splices(include), wanted)
+    return page(StoredUtf8(data) if isinstance(data, bytes) else Stored(data), total, args["limit"], next_cursor)
 
 
 def item(resource: Resource, record_id: str, args: dict) -> Response:

@@ -238,6 +238,11 @@ class Backend:
         for an ORDER BY whose rows Python walks in its own order."""
         return column
 
+    def utf8(self, column: str) -> str:
+        """A text column (SQL text) read as its UTF-8 bytes, which the driver hands over without
+        decoding them: for stored JSON that is sent as it is (api/splice.py)."""
+        return f"CAST({column} AS BLOB)"
+
     def string_agg(self, column):
         """An aggregate joining the distinct values of ``column`` with commas."""
         raise NotImplementedError
