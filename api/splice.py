@@ -111,11 +111,16 @@ def _links(member, name: str, texts: Mapping):
     syntax = SYNTAX[type(member)]
     head, *links = member.split(syntax.link)
     out = [head]
+    # every brace outside strings (two per link: the link's object and its flat summary) and no escape:
+    # then a summary ends at the first brace after its start, and no summary needs checking
+    plain = (syntax.backslash not in member
+             and member.count(syntax.open) == member.count(syntax.close) == 2 * len(links))
     for link in links:
         end = link.find(syntax.close)
-        summary = link[:end]
-        if end < 0 or syntax.backslash in summary or syntax.open in summary or not summary.count(syntax.quote) % 2:
-            return _links_by_pattern(member, texts)
+        if not plain:
+            summary = link[:end]
+            if end < 0 or syntax.backslash in summary or syntax.open in summary or not summary.count(syntax.quote) % 2:
+                return _links_by_pattern(member, texts)
         text = texts.get(link[:link.index(syntax.quote)])
         out.append((syntax.link_key + text + link[end + 1:]) if text is not None else syntax.link + link)
     return syntax.empty.join(out)

@@ -75,6 +75,8 @@ def test_participant_links_cut_at_their_starts_equal_the_pattern():
         [link(person("p-1", "A } B")), link(person("p-2", "plain"))],  # a brace inside a name
         [link(person("p-1", 'say "hi" }')), link(person("p-2", "x"))],  # escaped quotes
         [link(person("p-1", "back\\slash")), link(person("p-3", "{open"))],
+        [link(person("p-1", "a {b} c")), link(person("p-2", "plain"))],  # braces that balance, in a name
+        [link(person("p-1", "x")), {"participant": None, "role": "unknown"}, link(person("p-2", "y"))],
         [link(person("p-2", "nested", extra={"a": 1}))],  # not a flat summary: neither rewrites it
         [link(person("p-9", "not kept")), link(person("p-1", "kept"), note='"participant":{"id":"p-2"}')],
     ]
@@ -85,7 +87,8 @@ def test_participant_links_cut_at_their_starts_equal_the_pattern():
         assert cut == splice._links_by_pattern(member, texts)
         embedded = json.loads("{" + cut + "}")["participants"]
         for given, served in zip(links, embedded):
-            kept = texts.get(given["participant"]["id"]) if "extra" not in given["participant"] else None
+            summary = given["participant"]  # (None: a link without a participant, left as it is)
+            kept = texts.get(summary["id"]) if summary and "extra" not in summary else None
             assert served["participant"] == (json.loads(kept) if kept else given["participant"])
             assert {k: v for k, v in served.items() if k != "participant"} == \
                    {k: v for k, v in given.items() if k != "participant"}
