@@ -37,12 +37,14 @@ SUMMARY = r'\{"id":"([^"\\]*+)"(?:[^{}"]++|"(?:[^"\\]++|\\.)*+")*+\}'
 
 class Syntax:
     """What the splices look for and write in stored JSON text, as ``str`` or as UTF-8 ``bytes``:
-    a page is joined from the stored bytes (:func:`page`), an item and an export from text. Every
-    function below takes either and works in the type it is given."""
+    a page without ``fields`` is joined from the stored bytes where the backend hands them over
+    (:func:`page`), other pages, items and exports from text. Every function below takes either
+    and works in the type it is given (ids and texts by id in the same type as the member)."""
 
     def __init__(self, encode: Callable):
         self.encode = encode
         self.link = encode('"participant":{"id":"')
+        self.own_link = encode('{"participant":{"id":"')  # a link as the first member of its object
         self.link_key = encode('"participant":')
         #: a participant link, summary and all
         self.link_pattern = re.compile(encode(r'"participant":' + SUMMARY))
@@ -74,8 +76,8 @@ class Splice:
     member: str
     model: type
     column: str  # "embedded" (participants, places as others embed them) or "doc"
-    ids: Callable[[str], list[str]]  # the ids the member names
-    rewrite: Callable[[str, str, dict[str, str]], str]  # (member, name, texts by id) -> member
+    ids: Callable[[str | bytes], list]  # the ids the member names (of the member's type)
+    rewrite: Callable[[str | bytes, str, Mapping], str | bytes]  # (member, name, texts by id) -> member
 
 
 def _linked_ids(member):
@@ -111,15 +113,19 @@ def _links(member, name: str, texts: Mapping):
     syntax = SYNTAX[type(member)]
     head, *links = member.split(syntax.link)
     out = [head]
-    # every brace outside strings (two per link: the link's object and its flat summary) and no escape:
-    # then a summary ends at the first brace after its start, and no summary needs checking
-    plain = (syntax.backslash not in member
+    # No escape, so no quote inside a string; every link the first member of an object of its own
+    # (as models/load/writer.py writes them), so each brings two braces of structure, its object's and
+    # its summary's; and no more braces than that: then none is inside a string, no summary nests an
+    # object, and each summary ends at the first brace after its start, with nothing to check per link
+    plain = (syntax.backslash not in member and member.count(syntax.own_link) == len(links)
              and member.count(syntax.open) == member.count(syntax.close) == 2 * len(links))
     for link in links:
         end = link.find(syntax.close)
+        if end < 0:
+            return _links_by_pattern(member, texts)
         if not plain:
             summary = link[:end]
-            if end < 0 or syntax.backslash in summary or syntax.open in summary or not summary.count(syntax.quote) % 2:
+            if syntax.backslash in summary or syntax.open in summary or not summary.count(syntax.quote) % 2:
                 return _links_by_pattern(member, texts)
         text = texts.get(link[:link.index(syntax.quote)])
         out.append((syntax.link_key + text + link[end + 1:]) if text is not None else syntax.link + link)
@@ -310,7 +316,9 @@ class EmbeddedTexts:
     it was read in, and a load that changes anything makes a new one: a request finds only texts
     of its own snapshot's key, so what it splices is what the database held for it. Two keys are
     kept (replicas, or a load landing while requests of the old one finish); once the kept texts
-    take ``max_bytes`` (both keys together), no more are kept until the older key goes."""
+    take ``max_bytes`` (both keys together), no more are kept until the older key goes. Pages
+    joined as bytes keep their own copies (keys ending in True), apart from the text ones that
+    items, ``fields=`` pages and exports use: both count against the one bound."""
 
     def __init__(self, max_bytes: int = EMBEDDED_CACHE_BYTES):
         self.max_bytes = max_bytes
@@ -328,16 +336,16 @@ class EmbeddedTexts:
                     self.snapshots = {**dict(list(self.snapshots.items())[-1:]), snapshot: kept}
         return kept
 
-    def texts(self, snapshot: tuple, key: tuple) -> dict[str, str]:
+    def texts(self, snapshot: tuple, key: tuple) -> dict:
         """The texts of kind ``key`` kept for ``snapshot``, by id (read only: :meth:`keep` adds)."""
         return self._of(snapshot)[0].get(key) or {}
 
     @staticmethod
-    def cost(record_id: str, text: str) -> int:
+    def cost(record_id: str | bytes, text: str | bytes) -> int:
         """The memory one kept text takes: the two strings as Python holds them, and its dict slot."""
         return sys.getsizeof(text) + sys.getsizeof(record_id) + 100
 
-    def keep(self, snapshot: tuple, key: tuple, found: dict[str, str]) -> None:
+    def keep(self, snapshot: tuple, key: tuple, found: dict) -> None:
         by_key, size = self._of(snapshot)
         with self.lock:
             texts = by_key.setdefault(key, {})

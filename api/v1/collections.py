@@ -144,7 +144,8 @@ def listing(resource: Resource, args: dict) -> Response:
     if fmt != "json":
         return export(resource, fmt, query, spec, args, after)
     include, wanted = args.get("include"), args.get("fields_")
-    # the documents as stored bytes, joined and sent as they are; ``fields`` cuts them as text
+    # the documents as stored bytes where the backend hands them over so (SQLite), joined and sent as
+    # they are; ``fields`` cuts them as text
     utf8 = not wanted
     rows, more = keyset_page(query, spec, after, args["limit"], changes.release_columns(resource.kind, utf8_docs=utf8))
     total = total_of(resource, query, filters)

@@ -239,9 +239,10 @@ class Backend:
         return column
 
     def utf8(self, column: str) -> str:
-        """A text column (SQL text) read as its UTF-8 bytes, which the driver hands over without
-        decoding them: for stored JSON that is sent as it is (api/splice.py)."""
-        return f"CAST({column} AS BLOB)"
+        """A text column (SQL text) as stored JSON that is sent as it is is best read: as its UTF-8
+        bytes where the engine hands them over as they are stored (no decoding in the driver, no
+        encoding of the answer: api/splice.py), else as text (the column itself)."""
+        return column
 
     def string_agg(self, column):
         """An aggregate joining the distinct values of ``column`` with commas."""

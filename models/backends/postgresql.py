@@ -150,9 +150,6 @@ class PostgreSQL(Backend):
         # "C" compares UTF-8 bytes, which is code-point order
         return f'{column} COLLATE "C"'
 
-    def utf8(self, column: str) -> str:
-        return f"convert_to({column}, 'UTF8')"  # bytea, which psycopg gives as bytes
-
     def string_agg(self, column):
         return fn.STRING_AGG(fn.DISTINCT(column), ",")
 

@@ -185,6 +185,12 @@ class SQLite(Backend):
         return BudgetedSqliteDatabase(f"file:{path}?mode=ro", uri=True, pragmas=pragmas, check_same_thread=False,
                                       timeout=READ_BUSY_TIMEOUT)
 
+    def utf8(self, column: str) -> str:
+        # a BLOB cast hands over the stored bytes of the text: UTF-8, the encoding of every file
+        # the loader creates (it never sets PRAGMA encoding). (PostgreSQL keeps the base's text:
+        # psycopg reads a bytea in the text protocol as hex, twice the bytes, decoded in Python.)
+        return f"CAST({column} AS BLOB)"
+
     def change_marker(self, db):
         # on the driver's connection: asked before every request (the validity check of a cached
         # answer), and instant, so neither the statement log nor the time budget's watch is needed
