@@ -207,29 +207,31 @@ class Whole:
 
     __slots__ = ("text", "spans", "found")
 
-    def __init__(self, text: str, wanted: None = None):
+    def __init__(self, text: str | bytes, wanted: None = None):
         self.text = text
         self.spans: dict[str, tuple[int, int]] = {}  # of the members got
-        self.found: list[tuple[int, int, str]] = []  # (start, end, new member): put, in any order
+        self.found: list[tuple[int, int, str | bytes]] = []  # (start, end, new member): put, in any order
 
-    def get(self, name: str) -> str | None:
+    def get(self, name: str) -> str | bytes | None:
         span = self.spans[name] = member_span(self.text, name)
         return self.text[span[0]:span[1]] if span else None
 
-    def put(self, name: str, member: str) -> None:
+    def put(self, name: str, member: str | bytes) -> None:
         start, end = self.spans.get(name) or member_span(self.text, name)
         self.found.append((start, end, member))
 
+    def pieces(self, end: int | None = None) -> list:
+        """The text up to ``end`` as consecutive pieces, the members put in place of theirs (still
+        with the member breaks)."""
+        text, parts, at = self.text, [], 0
+        for start, stop, member in sorted(self.found):
+            parts += (text[at:start], member)
+            at = stop
+        parts.append(text[at:end])
+        return parts
+
     def served(self) -> str:
-        text = self.text
-        if self.found:
-            parts, at = [], 0
-            for start, end, member in sorted(self.found):
-                parts += (text[at:start], member)
-                at = end
-            parts.append(text[at:])
-            text = "".join(parts)
-        return documents.compact(text)
+        return documents.compact("".join(self.pieces()) if self.found else self.text)
 
 
 def assembled(kind: str, rows, splices: list[Splice], wanted: list[str] | None):
@@ -269,34 +271,13 @@ def page(kind: str, rows: list, splices: list[Splice], wanted: list[str] | None)
 
 
 def _whole_page(rows: list, releases: list[tuple], splices: list[Splice], snapshot: tuple | None):
-    docs = [row.doc for row in rows]
-    kind = type(docs[0])
-    syntax = SYNTAX[kind]
-    edits: list[list[tuple]] = [[] for _ in docs]  # per record: (start, end, new member)
-    if splices:
-        found, ids = [], {}
-        for splice in splices:
-            named = ids.setdefault((splice.model, splice.column), [])
-            members = []
-            for number, text in enumerate(docs):
-                span = member_span(text, splice.member)
-                if span is not None:
-                    member = text[span[0]:span[1]]
-                    members.append((number, span, member))
-                    named.extend(splice.ids(member))
-            found.append((splice, members))
-        texts = _texts({key: named for key, named in ids.items() if named}, snapshot, utf8=kind is bytes)
-        for splice, members in found:
-            by_id = texts.get((splice.model, splice.column), {})
-            for number, (start, end), member in members:
-                edits[number].append((start, end, splice.rewrite(member, splice.member, by_id)))
+    syntax = SYNTAX[type(rows[0].doc)]
+    records = [Whole(row.doc) for row in rows]
+    _rewrite(records, splices, snapshot)
     parts = [syntax.encode("[")]
-    for text, (first, last), edit in zip(docs, releases, edits):
-        at = 0
-        for start, end, member in sorted(edit):
-            parts += (text[at:start], member)
-            at = end
-        parts += (text[at:-1], syntax.encode(changes.release_members(first, last)), syntax.comma)
+    for record, (first, last) in zip(records, releases):
+        parts += record.pieces(-1)  # (its closing brace comes after the releases)
+        parts += (syntax.encode(changes.release_members(first, last)), syntax.comma)
     parts[-1] = syntax.encode("]")
     return syntax.empty.join(parts).replace(syntax.line_break, syntax.empty)
 
@@ -397,20 +378,26 @@ def _read(wanted: dict[tuple, list], utf8: bool) -> dict[tuple, dict]:
 
 
 def _finished(batch: list[Members | Whole], splices: list[Splice], snapshot: tuple | None) -> list[str]:
-    """The records of ``batch`` as served, the members of ``splices`` first rewritten with the
-    texts of the records they name (one query for all of them)."""
+    """The records of ``batch`` as served, the members of ``splices`` first rewritten."""
+    _rewrite(batch, splices, snapshot)
+    return [record.served() for record in batch]
+
+
+def _rewrite(batch: list[Members | Whole], splices: list[Splice], snapshot: tuple | None) -> None:
+    """Put in each record of ``batch`` the members of ``splices`` rewritten with the texts of the
+    records they name (one query for all of them), in the type the records hold (str or bytes)."""
     found_members = [(splice, [(record, record.get(splice.member)) for record in batch]) for splice in splices]
     found_members = [(splice, [(r, m) for r, m in pairs if m is not None]) for splice, pairs in found_members]
     found_members = [(splice, pairs) for splice, pairs in found_members if pairs]
-    if found_members:
-        wanted: dict[tuple, list[str]] = {}
-        for splice, pairs in found_members:
-            ids = wanted.setdefault((splice.model, splice.column), [])
-            for _, member in pairs:
-                ids.extend(splice.ids(member))
-        texts = _texts(wanted, snapshot)
-        for splice, pairs in found_members:
-            found = texts.get((splice.model, splice.column), {})
-            for record, member in pairs:
-                record.put(splice.member, splice.rewrite(member, splice.member, found))
-    return [record.served() for record in batch]
+    if not found_members:
+        return
+    wanted: dict[tuple, list] = {}
+    for splice, pairs in found_members:
+        ids = wanted.setdefault((splice.model, splice.column), [])
+        for _, member in pairs:
+            ids.extend(splice.ids(member))
+    texts = _texts(wanted, snapshot, utf8=isinstance(found_members[0][1][0][1], bytes))
+    for splice, pairs in found_members:
+        found = texts.get((splice.model, splice.column), {})
+        for record, member in pairs:
+            record.put(splice.member, splice.rewrite(member, splice.member, found))

@@ -91,9 +91,8 @@ def release_columns(kind: str, utf8_docs: bool = False) -> RowColumns:
         return ('r."first_release", r."last_release"',
                 f' LEFT JOIN "{table}" AS r ON r."kind" = {mark} AND r."record_id" = {record_id}')
 
-    if not utf8_docs:
-        return RowColumns(("first_release", "last_release"), sql, (kind,))
-    return RowColumns(("first_release", "last_release"), sql, (kind,), ("doc",), backends.of(database).utf8)
+    return RowColumns(("first_release", "last_release"), sql, (kind,), ("doc",) if utf8_docs else (),
+                      backends.of(database).utf8)
 
 
 def one_with_releases(kind: str, record_id: str, breaks: bool = False) -> str | None:

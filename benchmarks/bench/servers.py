@@ -80,10 +80,10 @@ def prepare_connection(conn):
 
 
 def mapped_bytes() -> int:
-    """What our server maps of the file (api/app.py SQLITE_MMAP_BYTES, from the same variable and default)."""
-    from api.app import DEFAULT_SQLITE_MMAP_MB
+    """What our server maps of the file: its SQLITE_MMAP_BYTES setting, as api/app.py reads it."""
+    from api.app import default_config
 
-    return int(os.environ.get("EVENT_RECORDS_SQLITE_MMAP_MB", DEFAULT_SQLITE_MMAP_MB)) * 1024 * 1024
+    return default_config()["SQLITE_MMAP_BYTES"]
 
 
 def start_datasette(binary: str, database: Path, tmp: Path) -> Server:
