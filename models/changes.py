@@ -91,8 +91,9 @@ def release_columns(kind: str, utf8_docs: bool = False) -> RowColumns:
         return ('r."first_release", r."last_release"',
                 f' LEFT JOIN "{table}" AS r ON r."kind" = {mark} AND r."record_id" = {record_id}')
 
+    backend = backends.of(database)
     return RowColumns(("first_release", "last_release"), sql, (kind,), ("doc",) if utf8_docs else (),
-                      backends.of(database).utf8)
+                      backend.utf8, backend.row_locator(MODEL_OF[kind]))
 
 
 def one_with_releases(kind: str, record_id: str, breaks: bool = False) -> str | None:

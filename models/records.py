@@ -53,6 +53,10 @@ class BaseModel(Model):
         model_metadata_class = ThreadSafeDatabaseMetadata
         legacy_table_names = False
         clustered = False
+        # ``Meta.day_ordered = True``: a table listed by (sort_date, id) whose rows an engine that
+        # lets the loader choose their place stores newest day first, so that a page's rows are
+        # neighbours (SQLite: models/backends/day_order.py)
+        day_ordered = False
 
 
 class DatasetMeta(BaseModel):
@@ -144,6 +148,9 @@ class Event(BaseModel):
     # its source's files (models/load/incremental.py)
     also_named = TextField(null=True)
 
+    class Meta:
+        day_ordered = True
+
 
 class EventParticipant(BaseModel):
     event = ForeignKeyField(Event, deferrable=DEFERRED, backref="participant_links", index=False)
@@ -189,6 +196,9 @@ class Statement(BaseModel):
     goldstein = FloatField(null=True)
     quad_class = IntegerField(null=True)
     doc = TextField()
+
+    class Meta:
+        day_ordered = True
 
 
 class StatementTopic(BaseModel):
@@ -285,9 +295,10 @@ class SourceEntity(BaseModel):
         primary_key = CompositeKey("source", "kind", "entity")
 
 
-#: Bump when a table or the shape of a stored document changes (documents are rendered at load):
-#: a PostgreSQL reload then re-creates the tables instead of emptying them.
-SCHEMA_VERSION = "15"
+#: Bump when a table, the shape of a stored document (documents are rendered at load) or where a
+#: load puts the rows (Meta.day_ordered) changes: the next load rebuilds everything, and a
+#: PostgreSQL reload re-creates the tables instead of emptying them. (16: rows by day)
+SCHEMA_VERSION = "16"
 
 TABLES = [
     DatasetMeta,

@@ -238,6 +238,11 @@ class Backend:
         for an ORDER BY whose rows Python walks in its own order."""
         return column
 
+    def row_locator(self, model) -> str | None:
+        """A column (SQL text) that finds a row of ``model``'s table more directly than its key,
+        which a page whose keys are read first joins its rows on (models/paging.py), or None."""
+        return None
+
     def utf8(self, column: str) -> str:
         """A text column (SQL text) as stored JSON that is sent as it is is best read: as its UTF-8
         bytes where the engine hands them over as they are stored (no decoding in the driver, no

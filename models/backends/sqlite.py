@@ -27,6 +27,7 @@ from ..records import Event, database
 from ..search_index import END_ONLY, STARTED, UNDATED, SearchDoc, SearchRow, with_phrases
 from ..vocabulary import SEARCH_KINDS
 from . import Backend, NoRoom, key_columns, register, uniform_rows
+from .day_order import is_day_ordered, with_rowids
 from .watchdog import Watchdog
 
 # Applied on every connection. WAL lets readers keep serving the previous dataset while a load commits.
@@ -185,6 +186,10 @@ class SQLite(Backend):
         return BudgetedSqliteDatabase(f"file:{path}?mode=ro", uri=True, pragmas=pragmas, check_same_thread=False,
                                       timeout=READ_BUSY_TIMEOUT)
 
+    def row_locator(self, model) -> str | None:
+        # a table's own B-tree is keyed by rowid; the key's is a second index (not so when clustered)
+        return None if getattr(model._meta, "clustered", False) else "rowid"
+
     def utf8(self, column: str) -> str:
         # a BLOB cast hands over the stored bytes of the text: UTF-8, the encoding of every file
         # the loader creates (it never sets PRAGMA encoding). (PostgreSQL keeps the base's text:
@@ -297,7 +302,9 @@ class SQLite(Backend):
     @staticmethod
     def _execute_many(db, model, rows: list[dict], conflict: str, through_peewee) -> None:
         """An INSERT of ``rows`` (``conflict``: its ON CONFLICT clause) prepared once, or
-        ``through_peewee`` when the rows are not uniform (:func:`uniform_rows`)."""
+        ``through_peewee`` when the rows are not uniform (:func:`uniform_rows`; rows of a
+        day-ordered table written so take SQLite's next rowid, after the others: their
+        place only, models/backends/day_order.py)."""
         if not rows:
             return
         shaped = uniform_rows(model, rows)
@@ -305,7 +312,9 @@ class SQLite(Backend):
             through_peewee()
             return
         fields, values = shaped
-        columns = ", ".join(f'"{field.column_name}"' for field in fields)
+        if is_day_ordered(model):
+            fields, values = with_rowids(db, model, fields, values)
+        columns = ", ".join("rowid" if field is None else f'"{field.column_name}"' for field in fields)
         sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(fields))}){conflict}'
         db.cursor().executemany(sql, values)
 

@@ -1,0 +1,113 @@
+"""Where SQLite keeps the rows of events and statements (models/backends/day_order.py): by day,
+newest first, after a full load and after incremental ones; and a page read through the rows'
+rowids is the page read through their ids."""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from api.database import MODELS
+from models import changes
+from models import load as loader
+from models.backends.day_order import DAY_SHIFT, UNDATED, day_place
+from models.db import open_database
+from models.paging import keyset_page, sort_spec
+from models.queries import event_listing
+from models.records import Event
+from models.search import parse_query
+
+
+def test_day_places_put_newer_days_first_and_undated_rows_last():
+    places = [day_place(day) for day in ("2017-01-23", "2017-01-18", "2016-12-31", "0001-01-01", "")]
+    assert places == sorted(places) and len(set(places)) == len(places)
+    assert places[-1] == UNDATED
+    assert day_place("9999-12-31") == 0
+
+
+def stored(path: Path, sql: str) -> list:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+@pytest.mark.parametrize("table", ["event", "statement"])
+def test_a_full_load_stores_the_rows_in_the_listing_order(sqlite_url, table):
+    path = sqlite_path(sqlite_url)
+    by_rowid = stored(path, f'SELECT id FROM "{table}" ORDER BY rowid')
+    listed = stored(path, f'SELECT id FROM "{table}" ORDER BY sort_date DESC, id DESC')
+    assert len(by_rowid) > 5 and by_rowid == listed
+
+
+def places_hold(path: Path, table: str) -> None:
+    """Every row sits in its day's place, and rowid order is newest day first."""
+    rows = stored(path, f'SELECT rowid, sort_date FROM "{table}" ORDER BY rowid')
+    assert rows
+    misplaced = [(rowid, day) for rowid, day in rows if rowid >> DAY_SHIFT != day_place(day)]
+    assert not misplaced, misplaced[:5]
+    days = [day_place(day) for _, day in rows]
+    assert days == sorted(days)
+
+
+def test_incremental_loads_put_new_rows_in_their_days(synthetic_root, tmp_path):
+    root = tmp_path / "corpus"
+    shutil.copytree(synthetic_root, root)
+    sources = sorted(p.stem for p in (root / "seeds").glob("*.txt"))
+    held = sources[len(sources) // 2]
+    kept = tmp_path / "held"
+    kept.mkdir()
+    for suffix in (".txt", ".json"):
+        shutil.move(root / "seeds" / f"{held}{suffix}", kept / f"{held}{suffix}")
+    shutil.move(root / "fixtures" / held, kept / held)
+    path = tmp_path / "events.sqlite3"
+    url = f"sqlite:///{path}"
+    assert loader.load(root, open_database(url)).mode == "full"
+    before = dict(stored(path, "SELECT id, rowid FROM event"))
+
+    for suffix in (".txt", ".json"):  # the held-back source comes in: its events go to their days
+        shutil.move(kept / f"{held}{suffix}", root / "seeds" / f"{held}{suffix}")
+    shutil.move(kept / held, root / "fixtures" / held)
+    assert loader.load(root, open_database(url)).mode == "incremental"
+    added = stored(path, f"SELECT id, rowid, sort_date FROM event WHERE source_id = '{held}'")
+    assert added and not any(event_id in before for event_id, _, _ in added)
+    for table in ("event", "statement"):
+        places_hold(path, table)
+    # the new rows are among the stored ones of their days, not after all of them
+    last_stored = max(before.values())
+    assert any(rowid < last_stored for _, rowid, _ in added)
+    after = dict(stored(path, "SELECT id, rowid FROM event WHERE source_id != ?".replace("?", f"'{held}'")))
+    assert after == before  # rows already stored keep their places
+
+
+def test_a_page_read_through_rowids_is_the_page_read_through_ids(synthetic_sqlite_url):
+    """Every sort, date-split listings (several parts) and a search (keys from the index: ids),
+    from the start and from cursors all through the list."""
+    db = open_database(synthetic_sqlite_url, read_only=True)
+    db.connect(reuse_if_open=True)
+    try:
+        with db.bind_ctx(MODELS):
+            through_rowids = changes.release_columns("event", utf8_docs=True)
+            assert through_rowids.locator == "rowid"
+            through_ids = dataclasses.replace(through_rowids, locator=None)
+            keys = Event.select(Event.sort_date, Event.id).order_by(Event.sort_date.desc(), Event.id.desc()).tuples()
+            cursors = [list(key) for key in keys[::613]]
+            compared = 0
+            for filters in ({}, {"to": "2016-06-30"}, {"from": "2012-01-01", "to": "2019-12-31"},
+                            {"from": "2014-01-01", "include_undated": True}, {"q": parse_query("minister")}):
+                for sort in ("-date", "date", "id", "-id"):
+                    spec = sort_spec(Event, sort)
+                    for after in [None, *(key[1:] if sort.endswith("id") else key for key in cursors)]:
+                        rows, more = keyset_page(event_listing(filters), spec, after, 20, through_rowids)
+                        expected, expected_more = keyset_page(event_listing(filters), spec, after, 20, through_ids)
+                        assert [r.__dict__ for r in rows] == [r.__dict__ for r in expected], (filters, sort, after)
+                        assert more == expected_more
+                        compared += len(rows)
+            assert compared > 2_000
+    finally:
+        db.close()
