@@ -13,7 +13,13 @@ import pytest
 from api.database import MODELS
 from models import changes
 from models import load as loader
-from models.backends.day_order import DAY_SHIFT, UNDATED, day_place
+from models.backends.day_order import (
+    DAY_SHIFT,
+    UNDATED,
+    _next_numbers,
+    day_place,
+    with_rowids,
+)
 from models.db import open_database
 from models.paging import keyset_page, sort_spec
 from models.queries import event_listing
@@ -38,7 +44,8 @@ def sqlite_path(url: str) -> Path:
 
 
 @pytest.mark.parametrize("table", ["event", "statement"])
-def test_a_full_load_stores_the_rows_in_the_listing_order(sqlite_url, table):
+def test_a_source_written_in_one_batch_is_stored_in_the_listing_order(sqlite_url, table):
+    """The article (one source, one batch per table): its rows in rowid order are the list's."""
     path = sqlite_path(sqlite_url)
     by_rowid = stored(path, f'SELECT id FROM "{table}" ORDER BY rowid')
     listed = stored(path, f'SELECT id FROM "{table}" ORDER BY sort_date DESC, id DESC')
@@ -53,6 +60,45 @@ def places_hold(path: Path, table: str) -> None:
     assert not misplaced, misplaced[:5]
     days = [day_place(day) for _, day in rows]
     assert days == sorted(days)
+
+
+@pytest.mark.parametrize("table", ["event", "statement"])
+def test_a_full_load_of_many_sources_stores_each_row_in_its_day(synthetic_sqlite_url, table):
+    """Many sources, each a batch: rows by day (a day's rows from later sources after the others)."""
+    places_hold(sqlite_path(synthetic_sqlite_url), table)
+
+
+def test_day_ends_are_found_in_chunks_an_old_sqlite_can_bind(synthetic_sqlite_url):
+    """An SQLite built before 3.32 binds at most 999 values in a statement; a batch of 2,000 rows
+    can span more days than that."""
+    db = open_database(synthetic_sqlite_url, read_only=True)
+    db.connect(reuse_if_open=True)
+    try:
+        db.connection().setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        stored = {rowid >> DAY_SHIFT for (rowid,) in db.execute_sql("SELECT rowid FROM event")}
+        places = sorted(stored | set(range(2_000)))
+        assert len(places) > 999
+        found = _next_numbers(db, Event, places)
+        assert set(found) == set(places)
+        assert all(found[place] > 0 for place in stored)
+        assert all(found[place] == 0 for place in set(places) - stored)
+    finally:
+        db.close()
+
+
+def test_a_batch_whose_ids_repeat_keeps_its_order(synthetic_sqlite_url):
+    """Two versions of one row in an upsert: the last given wins, wherever their days put them."""
+    db = open_database(synthetic_sqlite_url, read_only=True)
+    db.connect(reuse_if_open=True)
+    try:
+        fields = [Event.id, Event.sort_date]
+        _, repeated = with_rowids(db, Event, fields, [("x", "2001-01-01"), ("x", "2030-01-01")])
+        assert [row[1:] for row in repeated] == [("x", "2001-01-01"), ("x", "2030-01-01")]
+        _, distinct = with_rowids(db, Event, fields, [("a", "2001-01-01"), ("b", "2030-01-01"), ("c", "2030-01-01")])
+        assert [row[1] for row in distinct] == ["c", "b", "a"]  # newest day first, then descending ids
+        assert [row[0] for row in distinct] == sorted(row[0] for row in distinct)
+    finally:
+        db.close()
 
 
 def test_incremental_loads_put_new_rows_in_their_days(synthetic_root, tmp_path):

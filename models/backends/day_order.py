@@ -8,11 +8,12 @@ deep cost 0.41 ms, against 0.22 ms for the same rows stored in page order
 (benchmarks/README.md, 2026-12-02). A table whose model says ``Meta.day_ordered`` is
 written with rowids that put each day's rows together, days in the listing's default
 order (newest first, undated last): the high bits are the day's place in that order, the
-low bits number the day's rows as they are written. Every load, full or incremental,
-writes so; a row written later on a day goes after that day's others, so the order holds
-without renumbering. ``VACUUM`` (README: converting an older file's pages) numbers the rows
-1, 2, 3… in the order they are stored, which keeps their order: the rows written after it
-go to their days' places again, after all the renumbered ones.
+low bits number the day's rows as they are written: the rows of a day that one batch writes
+in descending id (as the listing reads them), the rows later batches write (other sources,
+later loads) after them. Every load, full or incremental, writes so, and the days' order
+holds without renumbering. ``VACUUM`` (README: converting an older file's pages) may number
+the rows again (SQLite says it may for tables without an INTEGER PRIMARY KEY; 3.40 kept
+them): in the order they are stored, which keeps the order.
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ DAY_SHIFT = 32
 _LAST_DAY = date.max.toordinal()
 #: the place of the rows without a date (sort_date ''): after every day
 UNDATED = _LAST_DAY + 1
+#: day places looked up per query (an SQLite built before 3.32 binds at most 999 values)
+PLACES_PER_QUERY = 500
 
 
 def day_place(sort_date: str) -> int:
@@ -37,13 +40,17 @@ def is_day_ordered(model) -> bool:
 def with_rowids(db, model, fields: list, values: list[tuple]) -> tuple[list, list[tuple]]:
     """``fields`` and ``values`` with a leading rowid that puts each row in its day's place,
     after the rows already stored there; the rows of a day in the batch in descending id,
-    as the listing reads them. One query finds where every day in the batch ends."""
+    as the listing reads them, unless an id repeats (an upsert of several versions of a row:
+    the rows keep their order, and the last one wins as before). One query per
+    :data:`PLACES_PER_QUERY` days finds where each day in the batch ends."""
     names = [field.name for field in fields]
     if "sort_date" not in names:  # (rows of some columns only: stored where SQLite puts them)
         return fields, values
     day_at, id_at = names.index("sort_date"), names.index(model._meta.primary_key.name)
-    placed = sorted(((day_place(row[day_at]), row) for row in values),
-                    key=lambda pair: (pair[0], _descending(pair[1][id_at])))
+    placed = [(day_place(row[day_at]), row) for row in values]
+    if len({row[id_at] for row in values}) == len(values):
+        placed.sort(key=lambda pair: pair[1][id_at], reverse=True)
+        placed.sort(key=lambda pair: pair[0])  # (stable: descending ids within each day)
     next_number = _next_numbers(db, model, sorted({place for place, _ in placed}))
     rows = []
     for place, row in placed:
@@ -53,22 +60,15 @@ def with_rowids(db, model, fields: list, values: list[tuple]) -> tuple[list, lis
     return [None, *fields], rows
 
 
-class _descending(str):
-    """A str that sorts in reverse."""
-
-    def __lt__(self, other):
-        return str.__gt__(self, other)
-
-
 def _next_numbers(db, model, places: list[int]) -> dict[int, int]:
     """For each day place, the number after the last row stored there (0 for an empty day)."""
-    if not places:
-        return {}
-    table = model._meta.table_name
-    slots = ", ".join(["(?)"] * len(places))
-    cursor = db.execute_sql(
-        f'WITH place(p) AS (VALUES {slots}) SELECT p, (SELECT rowid FROM "{table}" '
-        f"WHERE rowid >= (p << {DAY_SHIFT}) AND rowid < ((p + 1) << {DAY_SHIFT}) ORDER BY rowid DESC LIMIT 1) "
-        "FROM place", places)
-    low = (1 << DAY_SHIFT) - 1
-    return {place: 0 if last is None else (last & low) + 1 for place, last in cursor.fetchall()}
+    table, low, found = model._meta.table_name, (1 << DAY_SHIFT) - 1, {}
+    for start in range(0, len(places), PLACES_PER_QUERY):
+        chunk = places[start: start + PLACES_PER_QUERY]
+        slots = ", ".join(["(?)"] * len(chunk))
+        cursor = db.execute_sql(
+            f'WITH place(p) AS (VALUES {slots}) SELECT p, (SELECT rowid FROM "{table}" '
+            f"WHERE rowid >= (p << {DAY_SHIFT}) AND rowid < ((p + 1) << {DAY_SHIFT}) ORDER BY rowid DESC LIMIT 1) "
+            "FROM place", chunk)
+        found.update((place, 0 if last is None else (last & low) + 1) for place, last in cursor.fetchall())
+    return found
