@@ -150,7 +150,8 @@ def _keyset_page(select, spec: SortSpec, after: list | None, limit: int, extra: 
     if isinstance(select, Branches):
         # (the parts' keys are one UNION: all of them carry the locator, or none)
         locator = extra.locator if extra is not None and all(_is_plain(part, spec) for part in select) else None
-        rows = _merged([_keys(part, spec, after, limit + 1, locator) for part in select], spec, limit + 1, extra)
+        keys = [_keys(part, spec, after, limit + 1, locator) for part in select]
+        rows = _merged(keys, spec, limit + 1, extra, locator)
     else:
         rows = list(page_select(select, spec, after, limit + 1).objects(Row))
     return rows[:limit], len(rows) > limit
@@ -173,13 +174,13 @@ LOCATED = "_at"
 
 
 def _keys(part, spec: SortSpec, after: list | None, limit: int, locator: str | None = None
-          ) -> tuple[str, list, list, bool]:
-    """(SQL, parameters, the part's own columns, whether the keys carry the ``locator`` as
-    :data:`LOCATED`) of the sort keys of a page of ``part``."""
+          ) -> tuple[str, list, list]:
+    """(SQL, parameters, the part's own columns) of the sort keys of a page of ``part``, with the
+    ``locator`` as :data:`LOCATED` when given (only for a plain part)."""
     if _is_plain(part, spec):
-        return (*_plain_keys(part, spec, after, limit, locator), part._returning, locator is not None)
+        return (*_plain_keys(part, spec, after, limit, locator), part._returning)
     page = _part_page(part, spec, after, limit)
-    return (*page.columns(*spec.columns).sql(), page._returning, False)
+    return (*page.columns(*spec.columns).sql(), page._returning)
 
 
 def _plain_keys(part, spec: SortSpec, after: list | None, limit: int, locator: str | None = None
@@ -212,25 +213,25 @@ def _order_terms(spec: SortSpec, qualifier: str = "") -> str:
     return ", ".join(f'{qualifier}"{c.column_name}"' + (" DESC" if spec.descending else "") for c in spec.columns)
 
 
-def _union(keys: list[tuple[str, list, list, bool]], spec: SortSpec, limit: int) -> tuple[str, list]:
+def _union(keys: list[tuple[str, list, list]], spec: SortSpec, limit: int) -> tuple[str, list]:
     """The first ``limit`` of the parts' keys, in sort order (one UNION ALL; one part as it is),
     as SQL text and parameters."""
     if len(keys) == 1:
         return keys[0][0], keys[0][1]
     database = spec.columns[0].model._meta.database
     members, params = [], []
-    for number, (sql, part_params, _, _) in enumerate(keys):
+    for number, (sql, part_params, _) in enumerate(keys):
         members.append(f'SELECT * FROM ({sql}) AS "part{number}"')
         params.extend(part_params)
     order = _order_terms(spec)
     return f'{" UNION ALL ".join(members)} ORDER BY {order} LIMIT {database.param}', [*params, limit]
 
 
-def _merged(keys: list[tuple[str, list, list, bool]], spec: SortSpec, limit: int, extra: RowColumns | None = None
-            ) -> list[Row]:
+def _merged(keys: list[tuple[str, list, list]], spec: SortSpec, limit: int, extra: RowColumns | None = None,
+            locator: str | None = None) -> list[Row]:
     """The first ``limit`` rows of the parts' pages in sort order: the parts' sort keys merged,
-    then the other columns read for the rows kept only, joined on the rows' locator when every
-    part's keys carry it (at 1,000,000 events a page 30–70 % deep read its rows in 0.30 ms
+    then the other columns read for the rows kept only, joined on the rows' ``locator`` when the
+    keys carry it (at 1,000,000 events a page 30–70 % deep read its rows in 0.30 ms
     through SQLite's rowids, 0.39–0.44 ms through the id's index).
 
     A UNION of whole rows made SQLite sort every part's page again with its stored documents
@@ -252,7 +253,7 @@ def _merged(keys: list[tuple[str, list, list, bool]], spec: SortSpec, limit: int
         convert += [None] * len(extra.names)  # (as the driver gives them)
         names += extra.names
     order = _order_terms(spec, "p.")
-    on = f'e.{extra.locator} = p."{LOCATED}"' if all(part[3] for part in keys) else f'e."{key}" = p."{key}"'
+    on = f'e.{locator} = p."{LOCATED}"' if locator is not None else f'e."{key}" = p."{key}"'
     cursor = database.execute_sql(f'SELECT {columns} FROM ({keys_sql}) AS p JOIN "{model._meta.table_name}" AS e '
                                   f'ON {on}{joined} ORDER BY {order}', params)
     return _rows(names, convert, cursor.fetchall())

@@ -127,7 +127,7 @@ def test_incremental_loads_put_new_rows_in_their_days(synthetic_root, tmp_path):
     # the new rows are among the stored ones of their days, not after all of them
     last_stored = max(before.values())
     assert any(rowid < last_stored for _, rowid, _ in added)
-    after = dict(stored(path, "SELECT id, rowid FROM event WHERE source_id != ?".replace("?", f"'{held}'")))
+    after = dict(stored(path, f"SELECT id, rowid FROM event WHERE source_id != '{held}'"))
     assert after == before  # rows already stored keep their places
 
 
