@@ -6,7 +6,7 @@ from inspect import iscoroutinefunction
 
 from flask import Flask, g, jsonify, request
 
-from models.db import database_url_from_env
+from models.db import FILE_CHECK_SECONDS, database_url_from_env
 
 from . import csvw, dashboard, docs, errors, http, index, v1
 from .database import NONE, OPTIONAL, RequestDatabase, needs_dataset, not_served
@@ -41,6 +41,9 @@ def default_config() -> dict:
         "RESPONSE_CACHE_BYTES": int(os.environ.get("EVENT_RECORDS_RESPONSE_CACHE_MB", "64")) * 1024 * 1024,
         # how much of a SQLite file a server connection reads through a memory map (0: none)
         "SQLITE_MMAP_BYTES": int(os.environ.get("EVENT_RECORDS_SQLITE_MMAP_MB", DEFAULT_SQLITE_MMAP_MB)) * 1024 * 1024,
+        # how often a server thread looks whether the SQLite file was removed or renamed (models.db)
+        "SQLITE_FILE_CHECK_SECONDS": float(os.environ.get("EVENT_RECORDS_SQLITE_FILE_CHECK_SECONDS",
+                                                          FILE_CHECK_SECONDS)),
         "MAX_CONTENT_LENGTH": 1024,
         "JSON_AS_ASCII": False,
         # flask-smorest: the OpenAPI document it builds, served by api.docs

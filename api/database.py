@@ -296,7 +296,8 @@ class RequestDatabase:
 
     def init_app(self, app: Flask) -> None:
         router = self.router = ReadRouter(app.config["DATABASE_URL"], app.config["DATABASE_REPLICA_URLS"],
-                                          mapped_bytes=int(app.config["SQLITE_MMAP_BYTES"]))
+                                          mapped_bytes=int(app.config["SQLITE_MMAP_BYTES"]),
+                                          file_check_seconds=float(app.config["SQLITE_FILE_CHECK_SECONDS"]))
         app.extensions["request_database"] = self
         budget = float(app.config["TIME_BUDGET"])
         exports = ExportSlots(int(app.config["MAX_EXPORTS"]), int(app.config["MAX_EXPORTS_PER_CLIENT"]))

@@ -66,12 +66,22 @@ def close_database(db) -> None:
         db.dispose()  # forget the connection state of this thread
 
 
-def _file_identity(path: Path) -> tuple[int, int] | None:
+def _file_identity(path: str) -> tuple[int, int] | None:
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
         return None
     return (stat.st_dev, stat.st_ino)
+
+
+#: how often (seconds) a server thread looks at the path of the file its connection reads. A
+#: stat is a system call, during which Python lets the thread's neighbours take the interpreter:
+#: done on every request it cost a cached answer a tenth of its throughput (benchmarks/run.py
+#: --only repeated, 2026-12-02: 0.71 of the bare gunicorn floor per request, 0.80 once a second).
+#: Commits are seen on every request all the same (the change marker, :meth:`ReadRouter.known_version`):
+#: only a file removed or renamed away is noticed up to this late, and meanwhile the open
+#: connection goes on reading the file it opened, whole and consistent.
+FILE_CHECK_SECONDS = 1.0
 
 
 class ReadRouter:
@@ -83,13 +93,14 @@ class ReadRouter:
     A server thread keeps its connection to a file database from one request to the next
     (opening one, with its pragmas, and starting with a cold page cache cost
     more than most answers), as long as the file is the one it opened: a file
-    removed or replaced is noticed by its inode at the next request, which then
-    opens the path again (and gets a 503 if nothing is there). Other backends
+    removed or replaced is noticed by its inode (looked at once a second per thread,
+    :data:`FILE_CHECK_SECONDS`), and the next request opens the path again (and
+    gets a 503 if nothing is there). Other backends
     connect per request (``postgresql+pool://`` pools the connections).
     """
 
     def __init__(self, primary_url: str, replica_urls: list[str] | None = None, cooldown: float = 5.0,
-                 mapped_bytes: int = 0):
+                 mapped_bytes: int = 0, file_check_seconds: float = FILE_CHECK_SECONDS):
         self.primary_url = primary_url
         self.primary = open_database(primary_url, read_only=True, mapped_bytes=mapped_bytes)
         self.replicas = [open_database(url, read_only=True, mapped_bytes=mapped_bytes) for url in (replica_urls or [])]
@@ -98,14 +109,22 @@ class ReadRouter:
         self._cycle = itertools.cycle(range(len(self.replicas))) if self.replicas else None
         self._lock = threading.Lock()
         urls = [primary_url, *(replica_urls or [])]
-        self._paths = {id(db): database_file(url) for db, url in zip([self.primary, *self.replicas], urls)
+        self._paths = {id(db): str(database_file(url)) for db, url in zip([self.primary, *self.replicas], urls)
                        if database_file(url) is not None}
+        self.file_check_seconds = file_check_seconds
         self._opened = threading.local()  # id(db) -> identity of the file this thread's connection reads
 
     def _drop_if_replaced(self, db) -> None:
+        """Close this thread's connection if the path no longer holds the file it opened (looked
+        at once every ``file_check_seconds``)."""
         path = self._paths.get(id(db))
         if path is None or db.is_closed():
             return
+        now = time.monotonic()
+        looked = getattr(self._opened, "looked", {})
+        if now - looked.get(id(db), -self.file_check_seconds) < self.file_check_seconds:
+            return
+        looked[id(db)] = now
         opened = getattr(self._opened, "files", {}).get(id(db))
         if opened is None or _file_identity(path) != opened:
             close_database(db)
@@ -114,8 +133,9 @@ class ReadRouter:
         path = self._paths.get(id(db))
         if path is not None:
             if not hasattr(self._opened, "files"):
-                self._opened.files = {}
+                self._opened.files, self._opened.looked = {}, {}
             self._opened.files[id(db)] = _file_identity(path)
+            self._opened.looked[id(db)] = time.monotonic()
             # data_version counts per connection: a marker of the previous connection means nothing
             getattr(self._opened, "versions", {}).pop(id(db), None)
 

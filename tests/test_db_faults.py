@@ -17,7 +17,7 @@ import pytest
 
 from models import load as loader
 from models.backends.sqlite import READ_BUSY_TIMEOUT
-from models.db import database_file, open_database
+from models.db import FILE_CHECK_SECONDS, database_file, open_database
 
 from .conftest import ROOT, fetch, free_port, missing, wait_for
 
@@ -93,6 +93,7 @@ def test_sqlite_file_removed_then_put_back(sqlite_url, tmp_path, gunicorn_factor
     for source, target in moved:
         source.rename(target)
     assert not path.exists()
+    time.sleep(FILE_CHECK_SECONDS + 0.2)  # each server thread looks at the path once a second
     assert_down_but_alive(server, etags)
     assert not path.exists()  # the server did not create an empty database in its place
 
@@ -161,8 +162,11 @@ def test_a_server_thread_keeps_its_sqlite_connection_while_the_file_stays(sqlite
 
     path = tmp_path / "kept.sqlite3"
     shutil.copy(database_file(sqlite_url), path)
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "RESPONSE_CACHE_BYTES": 0})
-    db = app.extensions["request_database"].router.primary
+    # the thread looks at the path once a minute here: not again during the test unless told
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "RESPONSE_CACHE_BYTES": 0,
+                      "SQLITE_FILE_CHECK_SECONDS": 60})
+    router = app.extensions["request_database"].router
+    db = router.primary
     client = app.test_client()  # requests run in this thread
 
     assert client.get("/v1/events?limit=1").status_code == 200
@@ -173,6 +177,10 @@ def test_a_server_thread_keeps_its_sqlite_connection_while_the_file_stays(sqlite
 
     away = tmp_path / "away.sqlite3"
     path.rename(away)
+    # until the thread looks again, its connection reads on the file it opened
+    assert client.get("/v1/events?limit=1").status_code == 200
+    assert db._state.conn is connection
+    router.file_check_seconds = 0  # look at every request from now on
     assert client.get("/v1/events?limit=1").status_code == 503  # noticed: the path holds no file
     assert db.is_closed()
     away.rename(path)
