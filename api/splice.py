@@ -346,8 +346,9 @@ EMBEDDED = EmbeddedTexts()
 
 def _texts(wanted: dict[tuple, list], snapshot: tuple | None, utf8: bool = False) -> dict[tuple, Mapping]:
     """:func:`models.queries.texts_by_id`, with the embedded texts kept in :data:`EMBEDDED` for
-    ``snapshot`` (the request's (dataset version, release)) read from there: the kept texts
-    themselves are handed on (the rewrites only look up the ids they find), not copied.
+    ``snapshot`` (the request's (dataset version, release)) read from there: when all of a kind's
+    ids are kept, the kept texts themselves are handed on (the rewrites only look up the ids they
+    find), not copied; when some were read, one dict of the request's ids.
     ``utf8``: the ids are bytes, and so are the texts given for them (kept apart from the text ones)."""
     known: dict[tuple, Mapping] = {}
     to_read: dict[tuple, list] = {}
@@ -364,7 +365,7 @@ def _texts(wanted: dict[tuple, list], snapshot: tuple | None, utf8: bool = False
             # not kept); a ChainMap over both cost a Python call per lookup, a tenth of a deep page
             kept = known[key]
             known[key] = {record_id: text for record_id in wanted[key]
-                          if (text := texts.get(record_id) or kept.get(record_id)) is not None}
+                          if (text := texts.get(record_id, kept.get(record_id))) is not None}
         else:
             known[key] = texts
     return known

@@ -77,7 +77,7 @@ def _file_identity(path: str) -> tuple[int, int] | None:
 #: how often (seconds) a server thread looks at the path of the file its connection reads. A
 #: stat is a system call, during which Python lets the thread's neighbours take the interpreter:
 #: done on every request it cost a cached answer a tenth of its throughput (benchmarks/run.py
-#: --only repeated, 2026-12-02: 0.71 of the bare gunicorn floor per request, 0.80 once a second).
+#: --only repeated, 2026-12-02: 0.71 of the bare gunicorn floor per request, 0.75-0.79 once a second).
 #: Commits are seen on every request all the same (the change marker, :meth:`ReadRouter.known_version`):
 #: only a file removed or renamed away is noticed up to this late, and meanwhile the open
 #: connection goes on reading the file it opened, whole and consistent.
@@ -94,8 +94,8 @@ class ReadRouter:
     (opening one, with its pragmas, and starting with a cold page cache cost
     more than most answers), as long as the file is the one it opened: a file
     removed or replaced is noticed by its inode (looked at once a second per thread,
-    :data:`FILE_CHECK_SECONDS`), and the next request opens the path again (and
-    gets a 503 if nothing is there). Other backends
+    :data:`FILE_CHECK_SECONDS`), and the request that notices it opens the path
+    again (and gets a 503 if nothing is there). Other backends
     connect per request (``postgresql+pool://`` pools the connections).
     """
 
@@ -129,12 +129,15 @@ class ReadRouter:
         if opened is None or _file_identity(path) != opened:
             close_database(db)
 
-    def _opened_now(self, db) -> None:
+    def _identity(self, db) -> tuple[int, int] | None:
         path = self._paths.get(id(db))
-        if path is not None:
+        return None if path is None else _file_identity(path)
+
+    def _opened_now(self, db, identity: tuple[int, int] | None) -> None:
+        if id(db) in self._paths:
             if not hasattr(self._opened, "files"):
                 self._opened.files, self._opened.looked = {}, {}
-            self._opened.files[id(db)] = _file_identity(path)
+            self._opened.files[id(db)] = identity
             self._opened.looked[id(db)] = time.monotonic()
             # data_version counts per connection: a marker of the previous connection means nothing
             getattr(self._opened, "versions", {}).pop(id(db), None)
@@ -181,8 +184,10 @@ class ReadRouter:
         for index, db in self.candidates():
             try:
                 self._drop_if_replaced(db)
+                # the path's file as it was before opening: one replaced meanwhile differs at the next look
+                identity = self._identity(db) if db.is_closed() else None
                 if db.connect(reuse_if_open=True):
-                    self._opened_now(db)
+                    self._opened_now(db, identity)
                 if index is not None:
                     db.execute_sql("SELECT 1")  # a standby that lost its socket fails here
                 return db

@@ -17,7 +17,7 @@ import pytest
 
 from models import load as loader
 from models.backends.sqlite import READ_BUSY_TIMEOUT
-from models.db import FILE_CHECK_SECONDS, database_file, open_database
+from models.db import database_file, open_database
 
 from .conftest import ROOT, fetch, free_port, missing, wait_for
 
@@ -65,8 +65,8 @@ def assert_down_but_alive(server, etags: dict, urls=URLS) -> None:
     assert status == 200
 
 
-def serve_and_snapshot(gunicorn_factory, url: str):
-    server = gunicorn_factory(url).wait("/readyz")
+def serve_and_snapshot(gunicorn_factory, url: str, env: dict | None = None):
+    server = gunicorn_factory(url, env=env).wait("/readyz")
     before = answers(server)
     assert all(status == 200 for status, _ in before.values()), before
     etags = {u: fetch(server.base + u)[1]["ETag"] for u in URLS}
@@ -85,7 +85,10 @@ def sqlite_files(path: Path) -> list[Path]:
 def test_sqlite_file_removed_then_put_back(sqlite_url, tmp_path, gunicorn_factory):
     path = tmp_path / "served.sqlite3"
     shutil.copy(database_file(sqlite_url), path)
-    server, before, etags = serve_and_snapshot(gunicorn_factory, f"sqlite:///{path}")
+    # each server thread looks at the path every half second (the setting, through the environment)
+    window = 0.5
+    server, before, etags = serve_and_snapshot(gunicorn_factory, f"sqlite:///{path}",
+                                               {"EVENT_RECORDS_SQLITE_FILE_CHECK_SECONDS": str(window)})
 
     away = tmp_path / "away"
     away.mkdir()
@@ -93,7 +96,7 @@ def test_sqlite_file_removed_then_put_back(sqlite_url, tmp_path, gunicorn_factor
     for source, target in moved:
         source.rename(target)
     assert not path.exists()
-    time.sleep(FILE_CHECK_SECONDS + 0.2)  # each server thread looks at the path once a second
+    time.sleep(window + 0.2)  # (with the default of FILE_CHECK_SECONDS, a thread may not have looked yet)
     assert_down_but_alive(server, etags)
     assert not path.exists()  # the server did not create an empty database in its place
 
@@ -207,3 +210,25 @@ def test_a_repeated_url_is_answered_from_the_cache_until_a_load_commits(sqlite_u
     assert "X-Cache" not in after.headers
     assert after.get_json()["meta"]["dataset_version"] not in (None, version)
     assert client.get(url).headers.get("X-Cache") == "hit"  # and the new answer is reused in turn
+
+
+def test_a_removed_sqlite_file_is_noticed_within_the_window_under_steady_traffic(sqlite_url, tmp_path):
+    """The window starts at each look, not at each request: a thread that answers a request every
+    50 ms still looks at the path once per window, and notices a file renamed away."""
+    from api import create_app
+
+    path = tmp_path / "busy.sqlite3"
+    shutil.copy(database_file(sqlite_url), path)
+    window = 0.3
+    client = create_app({"DATABASE_URL": f"sqlite:///{path}", "RESPONSE_CACHE_BYTES": 0,
+                         "SQLITE_FILE_CHECK_SECONDS": window}).test_client()
+    assert client.get("/v1/events?limit=1").status_code == 200
+    path.rename(tmp_path / "away.sqlite3")
+    started = time.monotonic()
+    statuses = []
+    while time.monotonic() - started < window + 1.0 and 503 not in statuses:
+        statuses.append(client.get("/v1/events?limit=1").status_code)
+        time.sleep(0.05)
+    assert statuses[-1] == 503, statuses
+    assert time.monotonic() - started <= window + 0.5
+    assert set(statuses[:-1]) <= {200}  # until then the open file was read on

@@ -355,3 +355,34 @@ def test_a_page_embeds_the_participants_of_its_own_release(tmp_path):
     after = names(48)
     assert after[renamed["id"]] == renamed["name_en"]
     assert {k: v for k, v in after.items() if k != renamed["id"]}.items() <= before.items()
+
+
+@pytest.mark.parametrize("query", ["include=participants,place", "include=participants,place&fields=id,participants,place"])
+def test_a_page_whose_embedded_texts_are_partly_kept_embeds_them_all(tmp_path, monkeypatch, query):
+    """A page that finds some of its participants kept and reads the others (the kept and the
+    read texts merged for the page) serves what a page reading every one of them serves: pages
+    joined as bytes and, with ``fields``, as text."""
+    from api import create_app
+    from models import load as loader
+    from models.db import open_database
+
+    from .conftest import copy_dataset
+
+    root = copy_dataset(tmp_path / "tree")
+    url = f"sqlite:///{tmp_path / 'db' / 'events.sqlite3'}"
+    loader.load(root, open_database(url, create_dir=True))
+    client = create_app({"DATABASE_URL": url, "TESTING": True, "RESPONSE_CACHE_BYTES": 0}).test_client()
+
+    monkeypatch.setattr(splice, "EMBEDDED", splice.EmbeddedTexts(max_bytes=0))  # keeps nothing: all read
+    reference = client.get(f"/v1/events?{query}&limit=50")
+    assert reference.status_code == 200, reference.text[:300]
+
+    monkeypatch.setattr(splice, "EMBEDDED", splice.EmbeddedTexts())
+    assert client.get(f"/v1/events?{query}&limit=2").status_code == 200  # keeps the first events' participants
+    kept = {record_id for by_kind, _ in splice.EMBEDDED.snapshots.values() for texts in by_kind.values()
+            for record_id in texts}
+    linked = {link["participant"]["id"] for event in reference.get_json()["data"] for link in event["participants"]}
+    assert kept and (linked - {k.decode() if isinstance(k, bytes) else k for k in kept})  # partly kept
+    mixed = client.get(f"/v1/events?{query}&limit=50")
+    assert mixed.get_data() == reference.get_data()
+    assert all("name_en" in link["participant"] for event in mixed.get_json()["data"] for link in event["participants"])
