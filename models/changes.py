@@ -93,7 +93,7 @@ def release_columns(kind: str, utf8_docs: bool = False) -> RowColumns:
 
     backend = backends.of(database)
     return RowColumns(("first_release", "last_release"), sql, (kind,), ("doc",) if utf8_docs else (),
-                      backend.utf8, backend.row_locator(MODEL_OF[kind]))
+                      backend.utf8, backend.row_locator(MODEL_OF[kind]), backend.orders_text_like_python)
 
 
 def one_with_releases(kind: str, record_id: str, breaks: bool = False) -> str | None:

@@ -161,6 +161,90 @@ def test_a_page_joined_in_bytes_is_the_text_page_encoded_and_the_records_served_
             assert served[1]["place"] == {"id": "pl-1", "name_ar": "طهران"}
 
 
+def _key_paths(schema, key: str, path: tuple = ()) -> list[tuple]:
+    """Where an object member named ``key`` can occur in what ``schema`` describes (``[]``: any
+    item of a list)."""
+    from marshmallow import Schema
+    from marshmallow import fields as mfields
+
+    found = []
+    instance = schema() if isinstance(schema, type) else schema
+    for name, field in instance.fields.items():
+        served = field.data_key or name
+        here = (*path, served)
+        if served == key:
+            found.append(here)
+        while isinstance(field, mfields.List):
+            field, here = field.inner, (*here, "[]")
+        if isinstance(field, mfields.Nested):
+            nested = field.nested() if callable(field.nested) and not isinstance(field.nested, type) else field.nested
+            if isinstance(nested, (type, Schema)):
+                found += _key_paths(nested, key, here)
+    return found
+
+
+def test_a_page_wide_splice_rewrites_a_key_that_only_its_member_holds():
+    """A page-wide splice (api/splice.py ``_page_in_one_pass``) rewrites its links over the whole
+    joined page, not in its member: the key it looks for may occur nowhere else in the records of
+    a resource that embeds it, as the published schema describes them."""
+    from api.resources import RESOURCES
+
+    checked = 0
+    for resource in RESOURCES:
+        for rule in (resource.embeds or {}).values():
+            if rule.page_wide:
+                key = splice.SYNTAX[str].link_key.rstrip(":").strip('"')
+                assert _key_paths(resource.record_schema, key) == [(rule.member, "[]", key)]
+                checked += 1
+    assert checked >= 1
+
+
+def test_a_page_rewritten_in_one_pass_equals_the_records_rewritten_one_by_one(monkeypatch):
+    """Links cut over the whole page (``_page_in_one_pass``), or the page sent through the pattern
+    when one summary holds a brace or an escape, give the page that record-by-record rewriting
+    gives, in text and in bytes, with participants kept or not."""
+    from models import changes
+    from models.records import Participant
+
+    class Row:
+        def __init__(self, doc, first, last):
+            self.id, self.doc, self.first_release, self.last_release = "x", doc, first, last
+
+    def event(number: int, *names: str, **members) -> str:
+        links = [{"participant": {"id": f"p-{i}", "name_en": name, "name_ar": "خميس", "kind": "person"},
+                  "role": "actor"} for i, name in enumerate(names, 1)]
+        return documents.record_text({"id": f"e-{number}", "title_en": 'say "hi" {x}', "participants": links,
+                                      "source_actors": [link["participant"] for link in links], **members})
+
+    plain = [event(1, "Imad Khamis", "Hassan Rouhani"), event(2), event(3, "Ali Velayati"),
+             event(4, "x", notes='"participant":{"id":"p-1"} \\ }')]
+    pages = [plain, [*plain, event(5, "A } B", "plain")], [event(6, 'q "}" q')], [event(7, "back\\slash")],
+             [event(8, "{open")]]
+    kept = {"p-1": '{"id":"p-1","name_en":"P one","event_count":3}', "p-2": '{"id":"p-2","x":"}"}'}
+    snapshot = ("test-one-pass", 1)
+    monkeypatch.setattr(splice, "EMBEDDED", splice.EmbeddedTexts())
+    splice.EMBEDDED.keep(snapshot, (Participant, "embedded", False), kept)
+    splice.EMBEDDED.keep(snapshot, (Participant, "embedded", True), {k.encode(): v.encode() for k, v in kept.items()})
+    for docs in pages:
+        releases = [(n, n + 1) for n in range(len(docs))]
+        for rules in ([], [splice.PARTICIPANTS]):
+            one_by_one = splice._finished([splice.Whole(changes.spliced(d, *r, breaks=True))
+                                           for d, r in zip(docs, releases)], rules, snapshot)
+            text_page = splice._whole_page([Row(d, *r) for d, r in zip(docs, releases)], releases, rules, snapshot)
+            assert text_page == "[" + ",".join(one_by_one) + "]"
+            utf8_page = splice._whole_page([Row(d.encode(), *r) for d, r in zip(docs, releases)], releases, rules,
+                                           snapshot)
+            assert utf8_page == text_page.encode()
+            served = json.loads(text_page)
+            for record in served:
+                for link in record["participants"]:
+                    wanted = json.loads(kept[link["participant"]["id"]]) if rules else None
+                    assert link["participant"] == wanted or (not rules and link["participant"]["kind"] == "person")
+                # the summaries outside the participants' member are never rewritten
+                assert all(actor.get("kind") == "person" for actor in record["source_actors"])
+            assert [record["last_release"] for record in served] == [n + 1 for n in range(len(docs))]
+
+
 def test_a_loaded_sqlite_file_holds_its_text_as_utf8(synthetic_sqlite_url):
     """A page sends the documents' stored bytes as UTF-8 JSON: SQLite's BLOB cast (SQLite.utf8)
     hands over a text in the file's encoding, which the loader leaves at UTF-8."""

@@ -154,6 +154,7 @@ class SQLite(Backend):
     database_classes = (SqliteDatabase,)
     extra_models = [UnorderedSearchDoc, SearchFTS, SearchTerms]
     finds_references_while_loading = True  # a scan of the referencing table when there is no index
+    orders_text_like_python = True  # (no column of the tables declares a collation)
     index_hint = 'INDEXED BY "{index}"'  # (its planner would take the dates' index for a long range, then sort)
 
     def __init__(self):
