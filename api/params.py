@@ -47,8 +47,13 @@ class ParsedQueries:
     gazetteer, is done later by :func:`to_filters`), and a dashboard sends the same few dozen
     URLs over and over: the parse was a tenth of the CPU of one event by id. Only successful
     parses are kept (a bad query string is parsed, and refused, every time), each handed out
-    as a copy, and at most :data:`MEMO_ENTRIES` of at most :data:`MEMO_QUERY_BYTES` bytes, none
-    with a cursor; when full, the memo starts again empty."""
+    as a copy, and at most :data:`MEMO_ENTRIES` of at most :data:`MEMO_QUERY_BYTES` bytes; when
+    full, the memo starts again empty.
+
+    A cursor is sent once, so a query string with one is kept under the string with its cursor
+    taken out (:func:`without_cursor`), and the cursor put back in each copy: the pages of one
+    listing share one parse (it was a twelfth of a deep page's CPU), and a client paging through a
+    listing does not fill the memo with strings that never come back."""
 
     def __init__(self, entries: int = MEMO_ENTRIES):
         self.entries = entries
@@ -56,20 +61,55 @@ class ParsedQueries:
 
     @staticmethod
     def key(schema, location: str | None, query_string: bytes) -> tuple | None:
-        # (a cursor is sent once: a client paging through a listing would empty the memo of the URLs
-        # that come back)
-        if not isinstance(schema, Schema) or len(query_string) > MEMO_QUERY_BYTES or b"cursor=" in query_string:
+        """The key of a query string (its cursor taken out: :func:`without_cursor`), or None when
+        it is not kept."""
+        if not isinstance(schema, Schema) or len(query_string) > MEMO_QUERY_BYTES:
             return None
+        if b"cursor" in query_string:
+            query_string = without_cursor(query_string)[0]
+            if query_string is None:
+                return None
         return schema, location, query_string
 
-    def get(self, key: tuple) -> dict | None:
+    def get(self, key: tuple, cursor: str | None = None) -> dict | None:
         found = self.parsed.get(key)
-        return None if found is None else _copy(found)
+        if found is None:
+            return None
+        args = _copy(found)
+        if cursor is not None:
+            args["cursor"] = cursor
+        return args
 
     def put(self, key: tuple, args: dict) -> None:
         if len(self.parsed) >= self.entries:
             self.parsed = {}
-        self.parsed[key] = _copy(args)
+        self.parsed[key] = {name: value for name, value in _copy(args).items() if name != "cursor"}
+
+
+#: the one ``cursor`` parameter of a query string, as issued (base64url: decoded, it is the same text)
+_CURSOR_PART = re.compile(rb"(?:^|&)cursor=([A-Za-z0-9_-]*)(?=&|$)")
+
+
+def without_cursor(query_string: bytes) -> tuple[bytes | None, str | None]:
+    """(the query string with its cursor's value taken out, the cursor) when it names ``cursor``
+    exactly once, spelled plainly and with a value a cursor can have (:data:`CURSOR_PATTERN`, at
+    most :data:`MAX_PARAM_LENGTH` characters); (the query string, None) when it names no cursor
+    (the name may be percent-encoded: then it is parsed as it is); (None, None) otherwise (it
+    is parsed every time, and refused or not as any other)."""
+    found = list(_CURSOR_PART.finditer(query_string))
+    mentions = query_string.count(b"cursor")
+    if not found:
+        return (query_string, None) if mentions == 0 else (None, None)
+    if len(found) > 1 or mentions > 1 or len(found[0].group(1)) > MAX_PARAM_LENGTH:
+        return None, None
+    start, end = found[0].span(1)
+    # (a NUL is what no query string that reaches a view holds: check_raw_query refuses it)
+    return query_string[:start] + b"\0" + query_string[end:], found[0].group(1).decode()
+
+
+def _cursor_of(key: tuple, query_string: bytes) -> str | None:
+    """The cursor a kept key took out of ``query_string`` (None when it had none)."""
+    return without_cursor(query_string)[1] if b"\0" in key[2] else None
 
 
 def _copy(args: dict) -> dict:
@@ -91,7 +131,7 @@ class StrictParser(FlaskParser):
         request = req if req is not None else self.get_default_request()
         key = (ParsedQueries.key(argmap, location, request.query_string)
                if validate is None and location in ("query", "querystring") else None)
-        if key is not None and (found := self.memo.get(key)) is not None:
+        if key is not None and (found := self.memo.get(key, _cursor_of(key, request.query_string))) is not None:
             return found
         args = super().parse(argmap, request, location=location, validate=validate, **kwargs)
         if key is not None and isinstance(args, dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api import create_app
-from api.params import MEMO_QUERY_BYTES, ParsedQueries, StrictParser
+from api.params import MAX_PARAM_LENGTH, MEMO_QUERY_BYTES, ParsedQueries, StrictParser, without_cursor
 from api.v1.blueprints import Blueprint
 
 
@@ -47,7 +47,7 @@ def test_the_memo_is_bounded():
     parsed = ParsedQueries(entries=3)
     assert parsed.key(schema, "query", b"x" * (MEMO_QUERY_BYTES + 1)) is None
     assert parsed.key({"not": "a schema"}, "query", b"a=1") is None
-    assert parsed.key(schema, "query", b"limit=2&cursor=abc") is None  # one-off: never kept
+    assert parsed.key(schema, "query", b"limit=2&cursor=abc") == (schema, "query", b"limit=2&cursor=\0")
     for n in range(7):
         parsed.put(parsed.key(schema, "query", f"a={n}".encode()), {"a": [n]})
         assert len(parsed.parsed) <= 3
@@ -64,3 +64,47 @@ def test_the_parser_keeps_nothing_it_was_told_to_validate_further(app):
         assert not parser.memo.parsed
         assert parser.parse(schema, location="query")["limit"] == 2
         assert len(parser.memo.parsed) == 1
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    (b"limit=2&sort=-date", (b"limit=2&sort=-date", None)),
+    (b"cursor=abc", (b"cursor=\0", "abc")),
+    (b"limit=2&cursor=a-b_C9&sort=-date", (b"limit=2&cursor=\0&sort=-date", "a-b_C9")),
+    (b"cursor=", (b"cursor=\0", "")),
+    (b"cursor=abc&cursor=abc", (None, None)),  # twice: parsed (and refused) every time
+    (b"cursor=ab%2Fc", (None, None)),  # not a cursor's characters
+    (b"%63ursor=abc", (b"%63ursor=abc", None)),  # a name spelled otherwise: kept as it is
+    (b"q=cursor&cursor=abc", (None, None)),
+    (b"xcursor=abc", (None, None)),
+    (b"cursor=" + b"a" * (MAX_PARAM_LENGTH + 1), (None, None)),
+])
+def test_a_cursor_is_taken_out_of_the_kept_query_string_only_when_plainly_given_once(query, expected):
+    assert without_cursor(query) == expected
+
+
+def test_the_pages_of_a_listing_share_one_parse_and_each_keeps_its_own_cursor(app):
+    """Walking a listing page by page keeps one entry for all its cursor pages, and each page is
+    the one its cursor names (the same as with nothing kept); a bad cursor is refused every time."""
+    client = app.test_client()
+    base = "/v1/events?sort=-date&limit=2&include=participants"
+    walked, url = [], base
+    while url:
+        answer = client.get(url)
+        assert answer.status_code == 200
+        walked.append(answer.get_json())
+        cursor = answer.get_json()["meta"]["next_cursor"]
+        url = f"{base}&cursor={cursor}" if cursor else None
+    assert len(walked) >= 3  # (the article's events, two a page)
+    kept = [key for key in memo().parsed if key[2].startswith(b"sort=-date&limit=2&include=participants")]
+    assert sorted(key[2] for key in kept) == [b"sort=-date&limit=2&include=participants",
+                                              b"sort=-date&limit=2&include=participants&cursor=\0"]
+    ids = [record["id"] for page in walked for record in page["data"]]
+    assert len(ids) == len(set(ids)) == walked[0]["meta"]["total"]
+    memo().parsed.clear()
+    cursor = walked[0]["meta"]["next_cursor"]
+    fresh = client.get(f"{base}&cursor={cursor}").get_json()
+    assert fresh["data"] == walked[1]["data"]
+    for _ in range(2):
+        assert client.get(f"{base}&cursor={cursor[:-2]}").status_code == 400  # edited: not a signature of ours
+        refused = client.get(f"{base}&cursor=ab.c")
+        assert refused.status_code == 400 and "cursor" in refused.get_json()["errors"]
