@@ -83,11 +83,17 @@ class ParsedQueries:
     def put(self, key: tuple, args: dict) -> None:
         if len(self.parsed) >= self.entries:
             self.parsed = {}
-        self.parsed[key] = {name: value for name, value in _copy(args).items() if name != "cursor"}
+        kept = _copy(args)
+        if _CURSOR_TAKEN_OUT in key[2]:  # (the cursor of another spelling is part of the key: kept)
+            kept.pop("cursor", None)
+        self.parsed[key] = kept
 
 
 #: the one ``cursor`` parameter of a query string, as issued (base64url: decoded, it is the same text)
-_CURSOR_PART = re.compile(rb"(?:^|&)cursor=([A-Za-z0-9_-]*)(?=&|$)")
+_CURSOR_PART = re.compile(rb"(?:\A|&)cursor=([A-Za-z0-9_-]*)(?=&|\Z)")  # (\Z: $ would pass a final line feed)
+#: what stands for the cursor in a kept query string (a NUL: no query string that reaches a view
+#: holds one, check_raw_query refuses it)
+_CURSOR_TAKEN_OUT = b"\0"
 
 
 def without_cursor(query_string: bytes) -> tuple[bytes | None, str | None]:
@@ -103,13 +109,12 @@ def without_cursor(query_string: bytes) -> tuple[bytes | None, str | None]:
     if len(found) > 1 or mentions > 1 or len(found[0].group(1)) > MAX_PARAM_LENGTH:
         return None, None
     start, end = found[0].span(1)
-    # (a NUL is what no query string that reaches a view holds: check_raw_query refuses it)
-    return query_string[:start] + b"\0" + query_string[end:], found[0].group(1).decode()
+    return query_string[:start] + _CURSOR_TAKEN_OUT + query_string[end:], found[0].group(1).decode()
 
 
 def _cursor_of(key: tuple, query_string: bytes) -> str | None:
     """The cursor a kept key took out of ``query_string`` (None when it had none)."""
-    return without_cursor(query_string)[1] if b"\0" in key[2] else None
+    return without_cursor(query_string)[1] if _CURSOR_TAKEN_OUT in key[2] else None
 
 
 def _copy(args: dict) -> dict:

@@ -135,7 +135,7 @@ def _rejoined(text, head, links: list, ids: list | None, texts: Mapping, checked
     syntax = SYNTAX[type(text)]
     quote, close, backslash, open_ = syntax.quote, syntax.close, syntax.backslash, syntax.open
     link_key, get, out = syntax.link_key, texts.get, [head]
-    for link, record_id in zip(links, ids or [link[:link.index(quote)] for link in links]):
+    for number, link in enumerate(links):
         end = link.find(close)
         if end < 0:
             return _links_by_pattern(text, texts)
@@ -143,7 +143,7 @@ def _rejoined(text, head, links: list, ids: list | None, texts: Mapping, checked
             summary = link[:end]
             if backslash in summary or open_ in summary or not summary.count(quote) % 2:
                 return _links_by_pattern(text, texts)
-        found = get(record_id)
+        found = get(ids[number] if ids is not None else link[:link.index(quote)])
         out += (link_key, found, link[end + 1:]) if found is not None else (syntax.link, link)
     return syntax.empty.join(out)
 
@@ -332,8 +332,12 @@ def _links_of_page(text, splice: Splice, snapshot: tuple | None, syntax: Syntax)
     head, *links = text.split(syntax.link)
     if not links:
         return text
-    ids = [link[:link.index(syntax.quote)] for link in links]
     key = (splice.model, splice.column)
+    try:
+        ids = [link[:link.index(syntax.quote)] for link in links]
+    except ValueError:  # a link cut short (no quote after its id): no writer makes one; the pattern decides
+        texts = _texts({key: splice.ids(text)}, snapshot, utf8=isinstance(text, bytes)).get(key, {})
+        return _links_by_pattern(text, texts)
     texts = _texts({key: ids}, snapshot, utf8=isinstance(text, bytes)).get(key, {})
     return _rejoined(text, head, links, ids, texts)
 

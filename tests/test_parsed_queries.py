@@ -77,6 +77,7 @@ def test_the_parser_keeps_nothing_it_was_told_to_validate_further(app):
     (b"q=cursor&cursor=abc", (None, None)),
     (b"xcursor=abc", (None, None)),
     (b"cursor=" + b"a" * (MAX_PARAM_LENGTH + 1), (None, None)),
+    (b"cursor=abc\n", (None, None)),  # (a line feed is no cursor's: the pattern's end is the string's)
 ])
 def test_a_cursor_is_taken_out_of_the_kept_query_string_only_when_plainly_given_once(query, expected):
     assert without_cursor(query) == expected
@@ -108,3 +109,15 @@ def test_the_pages_of_a_listing_share_one_parse_and_each_keeps_its_own_cursor(ap
         assert client.get(f"{base}&cursor={cursor[:-2]}").status_code == 400  # edited: not a signature of ours
         refused = client.get(f"{base}&cursor=ab.c")
         assert refused.status_code == 400 and "cursor" in refused.get_json()["errors"]
+
+
+def test_a_cursor_named_otherwise_is_kept_with_its_query_string_and_refused_or_served_every_time(app):
+    """``%63ursor`` is ``cursor`` to the parser, but not taken out of the kept string: each such
+    query string keeps its own cursor (a bogus one refused every time, a good one its own page)."""
+    client = app.test_client()
+    base = "/v1/events?sort=-date&limit=2"
+    cursor = client.get(base).get_json()["meta"]["next_cursor"]
+    second = client.get(f"{base}&cursor={cursor}").get_json()["data"]
+    for _ in range(2):
+        assert client.get(f"{base}&%63ursor={cursor}").get_json()["data"] == second
+        assert client.get(f"{base}&%63ursor=bogus").status_code == 400

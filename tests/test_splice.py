@@ -161,9 +161,10 @@ def test_a_page_joined_in_bytes_is_the_text_page_encoded_and_the_records_served_
             assert served[1]["place"] == {"id": "pl-1", "name_ar": "طهران"}
 
 
-def _key_paths(schema, key: str, path: tuple = ()) -> list[tuple]:
+def _key_paths(schema, key: str | None, path: tuple = ()) -> list[tuple]:
     """Where an object member named ``key`` can occur in what ``schema`` describes (``[]``: any
-    item of a list)."""
+    item of a list); with ``key`` None, where a value of any shape can (``fields.Raw``), which the
+    schema does not describe."""
     from marshmallow import Schema
     from marshmallow import fields as mfields
 
@@ -180,6 +181,8 @@ def _key_paths(schema, key: str, path: tuple = ()) -> list[tuple]:
             nested = field.nested() if callable(field.nested) and not isinstance(field.nested, type) else field.nested
             if isinstance(nested, (type, Schema)):
                 found += _key_paths(nested, key, here)
+        elif key is None and type(field) is mfields.Raw:
+            found.append(here)
     return found
 
 
@@ -195,6 +198,11 @@ def test_a_page_wide_splice_rewrites_a_key_that_only_its_member_holds():
             if rule.page_wide:
                 key = splice.SYNTAX[str].link_key.rstrip(":").strip('"')
                 assert _key_paths(resource.record_schema, key) == [(rule.member, "[]", key)]
+                # and no value the schema leaves undescribed may hold one: the link itself, and what a
+                # page embedding only participants leaves as stored, the place's flat summary and the
+                # statements' ids
+                assert sorted(_key_paths(resource.record_schema, None)) == [(rule.member, "[]", key), ("place",),
+                                                                            ("statements", "[]")]
                 checked += 1
     assert checked >= 1
 
@@ -243,6 +251,12 @@ def test_a_page_rewritten_in_one_pass_equals_the_records_rewritten_one_by_one(mo
                 # the summaries outside the participants' member are never rewritten
                 assert all(actor.get("kind") == "person" for actor in record["source_actors"])
             assert [record["last_release"] for record in served] == [n + 1 for n in range(len(docs))]
+    # a link cut short (no quote after its id), which no writer makes: left as the pattern leaves it
+    for cut_short in ('[{"participants":[{"participant":{"id":"p-1', '[{"participant":{"id":"p-1"}},{"participant":{"id":"p-2'):
+        for kind in (str, bytes):
+            text = cut_short if kind is str else cut_short.encode()
+            assert splice._links_of_page(text, splice.PARTICIPANTS, snapshot, splice.SYNTAX[kind]) == \
+                splice._links_by_pattern(text, {"p-1": kept["p-1"]} if kind is str else {b"p-1": kept["p-1"].encode()})
 
 
 def test_a_loaded_sqlite_file_holds_its_text_as_utf8(synthetic_sqlite_url):
