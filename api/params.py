@@ -63,13 +63,19 @@ class ParsedQueries:
     def key(schema, location: str | None, query_string: bytes) -> tuple | None:
         """The key of a query string (its cursor taken out: :func:`without_cursor`), or None when
         it is not kept."""
+        return ParsedQueries.key_and_cursor(schema, location, query_string)[0]
+
+    @staticmethod
+    def key_and_cursor(schema, location: str | None, query_string: bytes) -> tuple[tuple | None, str | None]:
+        """(:meth:`key`, the cursor it took out or None)."""
         if not isinstance(schema, Schema) or len(query_string) > MEMO_QUERY_BYTES:
-            return None
+            return None, None
+        cursor = None
         if b"cursor" in query_string:
-            query_string = without_cursor(query_string)[0]
+            query_string, cursor = without_cursor(query_string)
             if query_string is None:
-                return None
-        return schema, location, query_string
+                return None, None
+        return (schema, location, query_string), cursor
 
     def get(self, key: tuple, cursor: str | None = None) -> dict | None:
         found = self.parsed.get(key)
@@ -112,11 +118,6 @@ def without_cursor(query_string: bytes) -> tuple[bytes | None, str | None]:
     return query_string[:start] + _CURSOR_TAKEN_OUT + query_string[end:], found[0].group(1).decode()
 
 
-def _cursor_of(key: tuple, query_string: bytes) -> str | None:
-    """The cursor a kept key took out of ``query_string`` (None when it had none)."""
-    return without_cursor(query_string)[1] if _CURSOR_TAKEN_OUT in key[2] else None
-
-
 def _copy(args: dict) -> dict:
     """Arguments as a view may change them: the dict and its lists are new, the values immutable."""
     return {name: list(value) if isinstance(value, list) else value for name, value in args.items()}
@@ -134,9 +135,9 @@ class StrictParser(FlaskParser):
         """webargs' parse, with the arguments of a query string parsed before taken from
         :class:`ParsedQueries` (views that validate further, ``validate=``, are parsed each time)."""
         request = req if req is not None else self.get_default_request()
-        key = (ParsedQueries.key(argmap, location, request.query_string)
-               if validate is None and location in ("query", "querystring") else None)
-        if key is not None and (found := self.memo.get(key, _cursor_of(key, request.query_string))) is not None:
+        key, cursor = (ParsedQueries.key_and_cursor(argmap, location, request.query_string)
+                       if validate is None and location in ("query", "querystring") else (None, None))
+        if key is not None and (found := self.memo.get(key, cursor)) is not None:
             return found
         args = super().parse(argmap, request, location=location, validate=validate, **kwargs)
         if key is not None and isinstance(args, dict):

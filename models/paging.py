@@ -42,6 +42,13 @@ class SortSpec:
         row = Tuple(*self.columns)
         return row < Tuple(*key) if self.descending else row > Tuple(*key)
 
+    def after_sql(self, columns: str, param: str) -> str:
+        """:meth:`after` as SQL text, for ``columns`` (the sort columns, qualified and joined) and
+        the driver's ``param`` mark: compiling the expression cost 0.05 ms of a deep page at
+        100,000 events, a tenth of reading its rows."""
+        marks = ", ".join([param] * len(self.columns))
+        return f"(({columns}) {'<' if self.descending else '>'} ({marks}))"
+
     def key_of(self, row) -> list:
         return [getattr(row, c.name) for c in self.columns]
 
@@ -206,10 +213,7 @@ def _plain_keys(part, spec: SortSpec, after: list | None, limit: int, locator: s
         condition, params = context.query()
         conditions.append(f"({condition})")
     if after is not None:
-        # the cursor's bound written here too (as spec.after would compile it): compiling it cost
-        # 0.05 ms of a deep page at 100,000 events, a tenth of reading its rows
-        marks = ", ".join([database.param] * len(after))
-        conditions.append(f"(({columns}) {'<' if spec.descending else '>'} ({marks}))")
+        conditions.append(spec.after_sql(columns, database.param))
         params = [*params, *after]
     if locator is not None:
         columns += f', "{table}".{locator} AS "{LOCATED}"'
