@@ -72,6 +72,31 @@ class DyadCounter:
                 yield row_of(key, n, goldstein)
 
 
+#: the complete dyads of ``event_dyad`` grouped by DyadCount's key and Goldstein score, in key order
+_GROUPED_DYADS = (
+    "SELECT COALESCE(date_start, ''), COALESCE(date_end, ''), source_actor, target_actor, COALESCE(quad_class, 0), "
+    "goldstein, COUNT(*) FROM event_dyad WHERE source_actor IS NOT NULL AND target_actor IS NOT NULL "
+    "GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6")
+
+
+def rows_from_event_dyads(db):
+    """The table's rows summed from the written ``event_dyad`` rows (a full load): the database
+    groups them, so the loader holds one key at a time, where a :class:`DyadCounter` of a
+    million events held ~2.2 million keys (~0.5 GiB). Grouped by score too, so that each score
+    is rounded as :meth:`DyadCounter.add` rounds it and the sums are the same to the unit."""
+    key, n, goldstein = None, 0, 0
+    for *columns, score, events in db.execute_sql(_GROUPED_DYADS):
+        here = tuple(columns)
+        if here != key:
+            if key is not None:
+                yield row_of(key, n, goldstein)
+            key, n, goldstein = here, 0, 0
+        n += events
+        goldstein += events * round((score or 0.0) * E4)
+    if key is not None:
+        yield row_of(key, n, goldstein)
+
+
 def row_of(key: tuple, n: int, goldstein_e4: int) -> dict:
     start, end, source, target, quad = key
     span = (dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days if start and end else None

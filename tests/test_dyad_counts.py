@@ -115,6 +115,31 @@ def test_the_dyad_counts_answer_without_reading_event_dyad(generated_app):
     assert any('"event_dyad"' in sql for sql in statements)
 
 
+def test_a_full_loads_dyad_counts_summed_by_the_database_equal_a_counter_of_every_dyad(generated_app):
+    """A full load sums event_dyad in the database (dyadcounts.rows_from_event_dyads); an
+    incremental one adds and removes DyadCounter sums. Both must give the same rows, Goldstein
+    sums to the unit, or an incremental load would drift from a full one."""
+    from models.records import DyadCount, EventDyad
+
+    context = bound(generated_app)
+    try:
+        counter = dyadcounts.DyadCounter()
+        for start, end, source, target, quad, goldstein in EventDyad.select(
+                EventDyad.date_start, EventDyad.date_end, EventDyad.source_actor, EventDyad.target_actor,
+                EventDyad.quad_class, EventDyad.goldstein).tuples():
+            counter.add(start=start, end=end, source=source, target=target, quad_class=quad, goldstein=goldstein)
+        columns = list(next(counter.rows()))
+        counted = sorted(tuple(row[c] for c in columns) for row in counter.rows())
+        summed = sorted(tuple(row[c] for c in columns)
+                        for row in dyadcounts.rows_from_event_dyads(EventDyad._meta.database))
+        stored = sorted(DyadCount.select(*[DyadCount._meta.fields[c] for c in columns]).tuples())
+        assert len(counted) > 1000 and len({row[-1] for row in counted}) > 50  # many keys, many sums
+        assert summed == counted
+        assert stored == counted
+    finally:
+        context.pop()
+
+
 def test_a_long_range_read_whole_answers_as_the_index_ranges(generated_app, monkeypatch):
     """A range past WHOLE_SCAN_SHARE of the days is read whole, in pair order; the same filters
     read as index ranges give the same pairs, counts, sums and number of pairs. On SQLite the

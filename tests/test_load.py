@@ -117,6 +117,40 @@ def test_seed_whose_hash_does_not_match_is_refused(content):
     assert hashlib.sha256(text.read_bytes()).hexdigest() in problem.message
 
 
+def test_a_seed_edited_while_it_loads_is_a_problem(content):
+    """The reader holds one source's text at a time and reads it again for that source's records:
+    a seed changed after its hash was checked must not have spans checked against other text."""
+    from models.load.reader import DatasetReader, Sink
+
+    text = content / "seeds" / f"{SOURCE}.txt"
+
+    class EditsTheSeed(Sink):
+        def entities(self, participants, places):  # after the entities' spans, before the records'
+            text.write_bytes(b" " + text.read_bytes())
+
+    reader = DatasetReader(content)
+    reader.read(EditsTheSeed())
+    problem = next(p for p in reader.problems if p.file == f"seeds/{SOURCE}.txt")
+    assert "changed while it was being loaded" in problem.message
+    assert not any(p.file.endswith("events.json") for p in reader.problems)  # its records were not checked
+
+
+def test_an_entity_holds_its_first_mentions_and_counts_the_others():
+    """What a served participant lists (its first MENTIONS_INLINE mentions, in reading order) and
+    counts, without the loader holding every mention of a large corpus."""
+    from models.documents import MENTIONS_INLINE
+    from models.load.entities import Entity
+
+    first = [("a", i, i + 1, "x") for i in range(MENTIONS_INLINE - 50)]
+    second = [("b", i, i + 1, "y") for i in range(120)]
+    entity = Entity({"id": "p"}, "fixtures/a/participants.json")
+    entity.add_mentions(first)
+    entity.add_mentions(second, skipped=7)  # a stored entry: 7 more than it holds
+    entity.add_mentions([("c", 0, 1, "z")])
+    assert entity.mentions == (first + second)[:MENTIONS_INLINE]
+    assert entity.mention_count == len(first) + len(second) + 7 + 1
+
+
 def test_unknown_keys_and_wrong_types_are_errors(content):
     def spoil(participants):
         participants[0]["nickname"] = "x"

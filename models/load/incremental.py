@@ -36,7 +36,7 @@ from .reader import DatasetReader
 from .releases import ReleaseRecorder
 from .count_updates import apply_day_counts, apply_dyad_counts, chunks
 from .stored import StoredEntities
-from .writer import DatabaseWriter, Mentions
+from .writer import DatabaseWriter, MentionHead
 
 
 
@@ -191,6 +191,7 @@ class IncrementalWriter(DatabaseWriter):
     # the entries of the sources read are written after the stored entries are merged
     # (StoredEntities.merge reads source_entity: written before, they would be merged twice)
     flush_early = False
+    counts_dyads_here = True  # the difference of the counts is applied to the stored ones
 
     def entity_entry(self, source_id: str, kind: str, record: dict, mentions: list) -> None:
         self.new_entries[kind].add(record["id"])
@@ -369,7 +370,8 @@ class IncrementalWriter(DatabaseWriter):
             # entities not merged again keep their mentions: read them before their rows go
             served = stored.served_mentions(kind, ids - stored.merged[kind])
             for entity_id, (spans, count) in served.items():
-                self._mentions[kind[:-1], entity_id] = Mentions(spans, count)
+                head = [(span["source"], span["start"], span["end"], span["text"]) for span in spans]
+                self._mentions[kind[:-1], entity_id] = MentionHead(head, count)
         backend = backends.of(self.db)
         # the entities that stay are written over (Backend.upsert); only the ones gone are deleted
         for kind, model, ids, kept in (("participant", Participant, participants, self.participants),

@@ -12,13 +12,14 @@ import re
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 from marshmallow import ValidationError
 
 from . import directed, spans
+from .entities import Entity, StoredEntry
 from ..vocabulary import SOURCE_ID_PATTERN
 from .files import UNPARSABLE, Problem, id_named, dataset_version, flatten_errors, preview, record_file
 from .schemas import CodebookSchema, SeedMetaSchema
@@ -41,30 +42,14 @@ class Sink:
 NOTHING = Sink()
 
 
-@dataclass
-class Entity:
-    """A participant or place merged over every source that lists it."""
+@dataclass(frozen=True)
+class Seed:
+    """A seed text that passed its checks, read again from its file each time it is needed: a
+    load holds one source's text at a time, not a thousand (~0.7 MiB each at the generated
+    corpus's sizes, with the UTF-8 copy the database driver makes of it)."""
 
-    record: dict
-    file: str
-    mentions: list = field(default_factory=list)  # (source id, start, end, text) of each checked span
-    #: mentions counted but not held: the tail of a stored source's entry (see StoredEntry)
-    skipped: int = 0
-
-    @property
-    def mention_count(self) -> int:
-        return len(self.mentions) + self.skipped
-
-
-@dataclass
-class StoredEntry:
-    """A source's participant or place entry as the database holds it (models.records.SourceEntity):
-    what an incremental load merges for a source it does not read again."""
-
-    kind: str
-    record: dict
-    mentions: list  # (source id, start, end, text), the first MENTIONS_INLINE
-    count: int
+    path: Path
+    sha256: str
 
 
 class Known:
@@ -183,7 +168,10 @@ class DatasetReader:
             self.sink_for(sink).entities(participants, places)
             read_now = [(s, entry) for s, entry in sorted(sources.items()) if self.reads(s)]
             started = time.perf_counter()
-            for number, (source_id, (meta, text)) in enumerate(read_now, 1):
+            for number, (source_id, (meta, seed)) in enumerate(read_now, 1):
+                text = self.seed_text(seed)
+                if text is None:
+                    continue
                 events, statements = self.read_source_records(source_id, text, codebook, participants, places)
                 self.sink_for(sink).source(source_id, meta, text, events, statements)
                 self.counts["sources"] += 1
@@ -237,7 +225,16 @@ class DatasetReader:
         codebook["actor_blocks"] = directed.actor_blocks(codebook)
         return codebook
 
-    def read_seeds(self) -> dict[str, tuple[dict, str]]:
+    def seed_text(self, seed: Seed) -> str | None:
+        """The text of a checked seed; None (and a problem) when the file changed since its check."""
+        raw = seed.path.read_bytes()
+        if hashlib.sha256(raw).hexdigest() != seed.sha256:
+            self.problem(seed.path, "$", "the seed changed while it was being loaded: run the load again "
+                                         "once the edit is finished")
+            return None
+        return raw.decode("utf-8")
+
+    def read_seeds(self) -> dict[str, tuple[dict, Seed]]:
         sources = {}
         seed_dir = self.root / "seeds"
         texts = sorted(seed_dir.glob("*.txt"))
@@ -271,14 +268,14 @@ class DatasetReader:
                 self.problem(meta_path, "sha256", f"the text's sha256 is {actual} but the metadata says {meta['sha256']}: the seed was changed; restore it or re-check every span and update the hash")
                 continue
             try:
-                text = raw.decode("utf-8")
+                raw.decode("utf-8")
             except UnicodeDecodeError as error:
                 self.problem(text_path, "$", f"not UTF-8: {error}")
                 continue
             if not (self.root / "fixtures" / source_id).is_dir():
                 self.problem(self.root / "fixtures" / source_id, "$", "missing: every seed needs a fixtures directory of the same name")
                 continue
-            sources[source_id] = (meta, text)
+            sources[source_id] = (meta, Seed(text_path, actual))
         for directory in sorted((self.root / "fixtures").glob("*/")):
             if directory.is_dir() and directory.name not in sources and not (seed_dir / f"{directory.name}.txt").exists():
                 self.problem(directory, "$", f"no seed seeds/{directory.name}.txt for this fixtures directory")
@@ -300,9 +297,12 @@ class DatasetReader:
             self.stored.merge(self, merged, list(read))
         return merged["participants"], merged["places"]
 
-    def entity_entries(self, source_id: str, text: str, codebook, sink: Sink):
+    def entity_entries(self, source_id: str, seed: Seed, codebook, sink: Sink):
         """(kind, path, json path, record, checked mentions) of one source's valid participant
         and place entries, each given to the sink."""
+        text = self.seed_text(seed)
+        if text is None:
+            return
         for kind in ENTITY_KINDS:
             path = record_file(self.root / "fixtures" / source_id, kind)
             if path is None:
@@ -331,7 +331,8 @@ class DatasetReader:
         """An entry read from a file merged into the entity of its id."""
         entity = merged[kind].get(record["id"])
         if entity is None:
-            merged[kind][record["id"]] = Entity(record, self.rel(path), mentions)
+            merged[kind][record["id"]] = entity = Entity(record, self.rel(path))
+            entity.add_mentions(mentions)
             return
         for key in self.IDENTITY[kind]:
             if entity.record[key] != record[key]:
@@ -346,8 +347,7 @@ class DatasetReader:
             for key in ("aliases", "search_forms", "roles_at_sources"):
                 known = entity.record.setdefault(key, [])
                 known.extend(v for v in record.get(key, []) if v not in known)
-        entity.mentions.extend(mentions)
-        entity.skipped += skipped
+        entity.add_mentions(mentions, skipped)
 
     def same_identity(self, kind: str, record: dict, other: dict) -> bool:
         return all(record[key] == other[key] for key in self.IDENTITY[kind])
@@ -362,7 +362,8 @@ class DatasetReader:
             file = self._stored_files[source_id, entry.kind] = self.rel(record_file(directory, entry.kind) or directory)
         entity = entities.get(entry.record["id"])
         if entity is None:
-            entities[entry.record["id"]] = Entity(entry.record, file, list(entry.mentions), skipped)
+            entities[entry.record["id"]] = entity = Entity(entry.record, file)
+            entity.add_mentions(entry.mentions, skipped)
             return
         for key in self.IDENTITY[entry.kind]:
             if entity.record[key] != entry.record[key]:

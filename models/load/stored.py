@@ -19,7 +19,7 @@ from collections import Counter
 
 from .. import backends, documents
 from ..records import Participant, Place, SourceEntity
-from .reader import Entity, StoredEntry
+from .entities import Entity, StoredEntry
 
 CHUNK = 500  # ids per IN (…) list
 MODELS = {"participants": Participant, "places": Place}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bisect
+from array import array
 import hashlib
 import json
 import time
@@ -47,6 +48,7 @@ class DatabaseWriter(Sink):
     #: whether a batch of entries is written as soon as it is full (an incremental load holds them
     #: until it has merged the stored ones: IncrementalWriter)
     flush_early = True
+    counts_dyads_here = False
 
     def __init__(self, db, plan, recorder=None):
         self.db = db
@@ -62,7 +64,11 @@ class DatabaseWriter(Sink):
         self.code_counts: dict = defaultdict(Counter)
         self.index = search.IndexWriter(db)
         self.day_counts = daycounts.DayCounter()
-        self.dyad_counts = dyadcounts.DyadCounter()
+        #: the dyad counts of the events written, where a load needs them in memory (an incremental
+        #: load's difference); a full load sums ``event_dyad`` in the database at the end
+        self.dyad_counts = dyadcounts.DyadCounter() if self.counts_dyads_here else None
+        #: source id -> its participant and place mentions, given with its entries (entity_entry)
+        self.mentions_by_source: dict[str, SourceMentions] = defaultdict(SourceMentions)
 
     def insert(self, model, rows, over: bool = False) -> None:
         """Write ``rows`` in batches; ``over``: over the stored rows with the same key (Backend.upsert)."""
@@ -80,7 +86,9 @@ class DatabaseWriter(Sink):
             self.recorder.written(model, batch)
 
     def entity_entry(self, source_id: str, kind: str, record: dict, mentions: list) -> None:
-        """A source's own entry for a participant or place, kept for incremental loads."""
+        """A source's own entry for a participant or place, kept for incremental loads; its
+        mentions kept until the source's events are written (names_for_event)."""
+        self.mentions_by_source[source_id].add((kind[:-1], record["id"]), mentions)
         text = documents.dumps({k: v for k, v in record.items() if k != "mentions"})
         self.entries.append({
             "source": source_id, "kind": kind, "entity": record["id"], "mention_count": len(mentions),
@@ -102,16 +110,13 @@ class DatabaseWriter(Sink):
     def entities(self, participants: dict, places: dict) -> None:
         self.participants = {pid: e.record for pid, e in participants.items()}
         self.places = {pid: e.record for pid, e in places.items()}
-        self.mentions_by_source = defaultdict(list)
         self._mentions = {}
         for kind, entities in (("participant", participants), ("place", places)):
             for entity_id, entity in entities.items():
-                for source_id, start, end, _ in entity.mentions:
-                    self.mentions_by_source[source_id].append((start, end, kind, entity_id))
                 # only the inline mentions and the count are needed from here on (see finish)
-                self._mentions[kind, entity_id] = Mentions(span_dicts(entity.mentions[: documents.MENTIONS_INLINE]),
-                                                           entity.mention_count)
-                entity.mentions = []  # the reader's copy: the per-source lists above hold the rest
+                self._mentions[kind, entity_id] = MentionHead(entity.mentions[: documents.MENTIONS_INLINE],
+                                                              entity.mention_count)
+                entity.mentions = []
         self.index.set_entities([gazetteer.entry_of(r) for r in (*self.participants.values(), *self.places.values())])
         self.participant_summaries = {pid: documents.participant_summary(r) for pid, r in self.participants.items()}
         self.place_summaries = {pid: documents.place_summary(r) for pid, r in self.places.items()}
@@ -139,7 +144,8 @@ class DatabaseWriter(Sink):
         for record in statements:
             if record["event"] is not None:
                 statements_by_event[record["event"]].append(record["id"])
-        mentions_in = MentionLocator(self.mentions_by_source.pop(source_id, []))  # each source is written once
+        # each source is written once
+        mentions_in = MentionLocator(self.mentions_by_source.pop(source_id, SourceMentions()).tuples())
         rows = EventRows()
         for record in events:
             self.event(record, source_id, statements_by_event.get(record["id"], []), mentions_in, rows)
@@ -182,8 +188,9 @@ class DatabaseWriter(Sink):
                   "quad_class": row["quad_class"]}
         for s, t in dyads(record["source_actors"], record["target_actors"]):
             rows.dyads.append({"event": record["id"], "source_actor": s, "target_actor": t, **copied})
-            self.dyad_counts.add(start=start, end=end, source=s, target=t, quad_class=row["quad_class"],
-                                 goldstein=row["goldstein"])
+            if self.dyad_counts is not None:
+                self.dyad_counts.add(start=start, end=end, source=s, target=t, quad_class=row["quad_class"],
+                                     goldstein=row["goldstein"])
         countries = self.link_participants(record, rows)
         if place:
             self.place_counts[record["place"]]["events"] += 1
@@ -276,7 +283,7 @@ class DatabaseWriter(Sink):
             for code, entry in self.codes.items()))
         columns = ("dimension", "edge", "value", "day", "n", "ranged", "cum")
         self.insert(EventDayCount, (dict(zip(columns, values)) for values in self.day_counts.rows()))
-        self.insert(DyadCount, self.dyad_counts.rows())
+        self.insert(DyadCount, dyadcounts.rows_from_event_dyads(self.db))
         self.index.finish()
         self.insert(DatasetMeta, self.meta_rows(version))
 
@@ -291,7 +298,7 @@ class DatabaseWriter(Sink):
     def participant_rows(self, ids=None):
         for pid in self.participants if ids is None else ids:
             record = self.participants[pid]
-            doc = documents.participant(record, self._mentions["participant", pid], self.participant_counts[pid])
+            doc = documents.participant(record, self._mentions["participant", pid].spans(), self.participant_counts[pid])
             self.index.add_entity("participant", doc)
             yield {"id": pid, "name_en": record["name_en"], "name_ar": record["name_ar"], "kind": record["kind"],
                    "country": record["country"], "summary": documents.dumps(self.participant_summaries[pid]),
@@ -300,7 +307,7 @@ class DatabaseWriter(Sink):
     def place_rows(self, ids=None):
         for pid in self.places if ids is None else ids:
             record = self.places[pid]
-            doc = documents.place(record, self._mentions["place", pid], self.place_counts[pid])
+            doc = documents.place(record, self._mentions["place", pid].spans(), self.place_counts[pid])
             self.index.add_entity("place", doc)
             yield {"id": pid, "name_en": record["name_en"], "name_ar": record["name_ar"], "kind": record["kind"],
                    "country": record["country"], "lat": record["lat"], "lon": record["lon"],
@@ -341,6 +348,41 @@ class Mentions(list):
 
     def __len__(self) -> int:
         return self.count
+
+
+class MentionHead:
+    """An entity's first ``MENTIONS_INLINE`` mentions as (source, start, end, text) tuples and the
+    number of all its mentions, kept from the reading of the entities to the writing of its row,
+    where :meth:`spans` makes their documents (as dicts all along, the heads of a million events'
+    5,250 entities held ~0.3 GiB)."""
+
+    __slots__ = ("head", "count")
+
+    def __init__(self, head: list[tuple[str, int, int, str]], count: int):
+        self.head, self.count = head, count
+
+    def spans(self) -> Mentions:
+        return Mentions(span_dicts(self.head), self.count)
+
+
+class SourceMentions:
+    """One source's participant and place mentions as three flat columns: 24 bytes a mention,
+    where a tuple each held ~130 (five million mentions at a million events)."""
+
+    __slots__ = ("starts", "ends", "keys")
+
+    def __init__(self):
+        self.starts, self.ends = array("q"), array("q")
+        self.keys: list[tuple[str, str]] = []  # (kind, entity id), one tuple per entry
+
+    def add(self, key: tuple[str, str], mentions: list) -> None:
+        for _, start, end, _ in mentions:
+            self.starts.append(start)
+            self.ends.append(end)
+            self.keys.append(key)
+
+    def tuples(self) -> list[tuple[int, int, str, str]]:
+        return [(start, end, *key) for start, end, key in zip(self.starts, self.ends, self.keys)]
 
 
 class MentionLocator:
