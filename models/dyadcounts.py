@@ -63,7 +63,7 @@ class DyadCounter:
             return
         count = self.counts[start or "", end or "", source, target, quad_class or 0]
         count[0] += 1
-        count[1] += round((goldstein or 0.0) * E4)
+        count[1] += in_e4(goldstein)
 
     def rows(self):
         for key in sorted(self.counts):
@@ -92,9 +92,14 @@ def rows_from_event_dyads(db):
                 yield row_of(key, n, goldstein)
             key, n, goldstein = here, 0, 0
         n += events
-        goldstein += events * round((score or 0.0) * E4)
+        goldstein += events * in_e4(score)
     if key is not None:
         yield row_of(key, n, goldstein)
+
+
+def in_e4(goldstein: float | None) -> int:
+    """One event's Goldstein score in the units of the sums (a missing score counts 0)."""
+    return round((goldstein or 0.0) * E4)
 
 
 def row_of(key: tuple, n: int, goldstein_e4: int) -> dict:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import bisect
-from array import array
 import hashlib
 import json
 import time
+from array import array
 from collections import Counter, defaultdict
 
 from .. import backends, daycounts, documents, dyadcounts, gazetteer, search
@@ -114,8 +114,7 @@ class DatabaseWriter(Sink):
         for kind, entities in (("participant", participants), ("place", places)):
             for entity_id, entity in entities.items():
                 # only the inline mentions and the count are needed from here on (see finish)
-                self._mentions[kind, entity_id] = MentionHead(entity.mentions[: documents.MENTIONS_INLINE],
-                                                              entity.mention_count)
+                self._mentions[kind, entity_id] = MentionHead(entity.mentions, entity.mention_count)
                 entity.mentions = []
         self.index.set_entities([gazetteer.entry_of(r) for r in (*self.participants.values(), *self.places.values())])
         self.participant_summaries = {pid: documents.participant_summary(r) for pid, r in self.participants.items()}
