@@ -205,3 +205,10 @@ def test_profile_summary():
     inclusive = summary.split("top inclusive:")[1]
     assert "50.0 %  page (v1/collections.py:9)" in inclusive and "25.0 %  loads" in inclusive
     assert "process 1" not in inclusive and "gthread" not in inclusive
+
+
+def test_the_loaders_time_by_step_is_kept_in_the_load_figures():
+    from bench.corpus import load_steps
+
+    line = "  … time by step: records 973.3 s, day counts 9.2 s, search index 172.3 s, commit 99.0 s\n"
+    assert load_steps(line) == {"records": 973.3, "day counts": 9.2, "search index": 172.3, "commit": 99.0}

@@ -64,6 +64,24 @@ def test_reload_is_idempotent(content, tmp_path):
     assert len(after["event"]) == first.counts["events"]
 
 
+def test_a_full_load_announces_its_steps_and_times_each(content, tmp_path):
+    messages: list[str] = []
+    loader.load(content, db_for(tmp_path), messages.append, full=True)
+    announced = ["writing participants, places and CAMEO codes", "writing the day counts", "summing the dyad counts",
+                 "numbering the search rows in list order and building the full-text index", "checking references",
+                 "building indexes", "recording the release", "committing", "optimising the search index"]
+    assert [m for m in messages if m in announced] == announced
+    assert messages[-1].startswith("time by step: ")
+    timed = [part.rsplit(" ", 2) for part in messages[-1].removeprefix("time by step: ").split(", ")]
+    assert [name for name, _, _ in timed] == ["records", "entities", "day counts", "dyad counts", "search index",
+                                              "references", "indexes", "release", "commit", "optimise"]
+    assert all(unit == "s" and float(seconds) >= 0 for _, seconds, unit in timed)
+    # an unchanged tree is not a rebuild: no steps
+    messages.clear()
+    loader.load(content, db_for(tmp_path), messages.append)
+    assert not any(m.startswith("time by step") for m in messages)
+
+
 def test_broken_fixture_leaves_the_loaded_database_exactly_as_it_was(content, tmp_path):
     db = db_for(tmp_path)
     loader.load(content, db)
@@ -238,3 +256,21 @@ def test_serve_reloads_a_database_loaded_with_another_table_layout(tmp_path):
         stored = connection.execute("SELECT value FROM dataset_meta WHERE key = 'schema_version'").fetchone()[0]
     assert stored == SCHEMA_VERSION
     assert loader.loaded_version(open_database(url)) == loader.dataset_version(ROOT)
+
+
+def test_the_search_rows_of_a_full_load_wait_in_a_temporary_table_not_in_the_served_file(tmp_path):
+    from models import backends
+
+    db = db_for(tmp_path)
+    db.connect()
+    with db.atomic(), db.bind_ctx(loader.table_models(db)):
+        loader.reset_schema(db)
+        main = {name for (name,) in db.execute_sql("SELECT name FROM main.sqlite_master WHERE type = 'table'")}
+        temporary = {name for (name,) in db.execute_sql("SELECT name FROM temp.sqlite_master WHERE type = 'table'")}
+        assert "unordered_search_doc" in temporary and "unordered_search_doc" not in main
+        assert {"event", "search_doc"} <= main
+        backends.of(db).write_search_rows(db, [{"kind": "event", "part": 0, "record_id": "e1", "sort_date": "2017-01-18",
+                                                "body": " astana ", "forms": "astana"}])
+        backends.of(db).finish_search_index(db)
+        assert [row for row in db.execute_sql("SELECT record_id FROM search_doc")] == [("e1",)]
+    db.close()

@@ -42,8 +42,13 @@ def ensure_database(events: int, seed: int, reload: bool = False) -> tuple[Path,
     print(f"loading {corpus} with the real loader …", flush=True)
     argv = [str(VENV_BIN / "event-records"), "load", "--root", str(corpus), "--database-url", f"sqlite:///{database}"]
     started = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=REPO)
+    process = subprocess.Popen(argv, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    steps = {}
     with PeakRSS(process.pid) as peak:
+        for line in process.stderr:  # the loader's progress, passed on; its time by step kept
+            print(line, end="", file=sys.stderr, flush=True)
+            if "time by step: " in line:
+                steps = load_steps(line)
         process.wait()
     if process.returncode:
         raise SystemExit(f"the load failed (exit {process.returncode})")
@@ -51,10 +56,16 @@ def ensure_database(events: int, seed: int, reload: bool = False) -> tuple[Path,
         "events": events, "seconds": round(time.perf_counter() - started, 1),
         "cpu_seconds": round(peak.cpu_seconds, 1),
         "peak_tree_rss_mib": round(peak.peak / 1024), "database_mib": round(database.stat().st_size / 2**20),
-        "date": dt.datetime.now().isoformat(timespec="seconds"), **check,
+        "date": dt.datetime.now().isoformat(timespec="seconds"), "steps": steps, **check,
     }
     facts_file.write_text(json.dumps(facts, indent=1))
     return database, facts
+
+
+def load_steps(line: str) -> dict[str, float]:
+    """The loader's ``time by step: records 973.3 s, …`` line as {step: seconds}."""
+    parts = line.split("time by step: ", 1)[1].strip().split(", ")
+    return {name: float(seconds) for name, seconds, _ in (part.rsplit(" ", 2) for part in parts)}
 
 
 def stale_layout(database: Path) -> str | None:

@@ -212,6 +212,8 @@ def print_size(events: int, size: dict, titles: dict, notes: dict, settings: str
     if load:
         print(f"load: {load.get('seconds')} s wall, {load.get('cpu_seconds', '?')} s CPU, peak RSS of the loader's "
               f"processes {load.get('peak_tree_rss_mib')} MiB (measured {load.get('date', '?')})")
+        if load.get("steps"):
+            print("load by step: " + ", ".join(f"{name} {seconds:,.0f} s" for name, seconds in load["steps"].items()))
     checks = size.get("checks", {})
     late = f", {len(checks['over_time'])} answers over a time limit (not compared)" if checks.get("over_time") else ""
     print(f"checks: {checks.get('samples', 0)} samples compared{late}, {checks.get('dyad_pairs', 0)} dyad counts against "

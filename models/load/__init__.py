@@ -23,6 +23,7 @@ from .files import LoadError, Problem, dataset_version
 from .plan import Plan, plan_load
 from .reader import DatasetReader, Sink
 from .releases import WORK_TABLES, ReleaseRecorder
+from .steps import Steps
 from .writer import DatabaseWriter
 
 __all__ = ["LoadError", "Problem", "Summary", "check", "dataset_version", "load", "loaded_version"]
@@ -126,29 +127,35 @@ def load(root: Path, db, progress=None, full: bool = False) -> Summary:
             advice = backend.storage_advice(db)
             if advice:
                 progress(advice)
+            steps = Steps(progress)
             with db.atomic() as transaction:
-                summary = full_load(root, db, plan, progress, transaction)
-        progress("optimising the search index")
+                summary = full_load(root, db, plan, progress, transaction, steps)
+                steps("committing", "commit")
+        steps("optimising the search index", "optimise")
         backend.after_load(db)
+        steps.finish()
     finally:
         db.close()
     summary.seconds, summary.full_reason = time.perf_counter() - started, reason
     return summary
 
 
-def full_load(root: Path, db, plan: Plan, progress, transaction) -> Summary:
+def full_load(root: Path, db, plan: Plan, progress, transaction, steps: Steps) -> Summary:
     recorder = ReleaseRecorder(db)
     reader = DatasetReader(root, progress)
     reset_schema(db)
     if backends.of(db).finds_references_while_loading:
         create_indexes(db, key_checks_only=True)
-    reader.read(DatabaseWriter(db, plan, recorder), plan.version)
+    steps("reading and writing the records", "records", announce=False)  # (the reader reports its own progress)
+    reader.read(DatabaseWriter(db, plan, recorder, steps), plan.version)
     if reader.problems:
         transaction.rollback()
         raise LoadError(reader.problems)
+    steps("checking references", "references")
     backends.of(db).check_references(db)
-    progress("building indexes")
+    steps("building indexes", "indexes")
     create_indexes(db)
+    steps("recording the release", "release")
     counts = stored_counts(db)
     release = recorder.record(version=plan.version, mode="full", counts=counts, everything=True,
                               sources={"added": plan.added, "changed": plan.changed, "removed": plan.removed})

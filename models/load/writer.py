@@ -32,6 +32,7 @@ from ..records import (
     Topic,
 )
 from .reader import Sink
+from .steps import no_steps
 
 INSERT_BATCH = 2_000
 
@@ -50,8 +51,9 @@ class DatabaseWriter(Sink):
     flush_early = True
     counts_dyads_here = False
 
-    def __init__(self, db, plan, recorder=None):
+    def __init__(self, db, plan, recorder=None, steps=no_steps):
         self.db = db
+        self.steps = steps  # models/load/steps.py: announces and times the steps of finish
         self.plan = plan  # models/load/plan.py: the fingerprints and codebook the Source and meta rows keep
         self.recorder = recorder  # models/load/releases.py: notes each document written
         self.entries: list[dict] = []
@@ -273,6 +275,7 @@ class DatabaseWriter(Sink):
 
     def finish(self, version: str) -> None:
         self.flush_entries()
+        self.steps("writing participants, places and CAMEO codes", "entities")
         self.insert(Participant, self.participant_rows())
         self.insert(Place, self.place_rows())
         self.insert(CameoCode, (
@@ -281,8 +284,11 @@ class DatabaseWriter(Sink):
              "doc": documents.dumps(documents.cameo_type(entry, self.codes[code[:2]], self.code_counts[code]))}
             for code, entry in self.codes.items()))
         columns = ("dimension", "edge", "value", "day", "n", "ranged", "cum")
+        self.steps("writing the day counts", "day counts")
         self.insert(EventDayCount, (dict(zip(columns, values)) for values in self.day_counts.rows()))
+        self.steps("summing the dyad counts", "dyad counts")
         self.insert(DyadCount, dyadcounts.rows_from_event_dyads(self.db))
+        self.steps("numbering the search rows in list order and building the full-text index", "search index")
         self.index.finish()
         self.insert(DatasetMeta, self.meta_rows(version))
 
