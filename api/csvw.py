@@ -20,7 +20,7 @@ from .errors import Problem
 MEDIA_TYPE = "application/csvm+json"
 #: columns that hold numbers; every other column is a string (codes, ids, dates of any precision)
 INTEGERS = {"count", "ranged", "weight", "statement_events", "events", "mention_count", "statement_count",
-            "event_count", "span_start", "span_end"}
+            "event_count", "span_start", "span_end", "first_release", "last_release"}
 NUMBERS = {"goldstein", "place_lat", "place_lon", "lat", "lon"}
 
 
@@ -30,8 +30,6 @@ TIMELINE_DATES = {"bucket_start", "bucket_end"}
 
 def datatype(column: str, path: str = "") -> str:
     if column in INTEGERS or (path == "/v1/stats/timeline" and column not in TIMELINE_DATES):
-        return "integer"
-    if column in NUMBERS:
         return "integer"
     if column in NUMBERS:
         return "number"

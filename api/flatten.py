@@ -24,6 +24,18 @@ def actor_columns(sources: list[dict], targets: list[dict]) -> dict:
     }
 
 
+def curation_columns(doc: dict) -> dict:
+    """What every curated record carries: the codebook it was coded with, the curator's notes, the
+    fields the text only implies, and the releases that first and last changed it."""
+    return {
+        "inferred_fields": join(entry["field"] for entry in doc.get("inferred") or []),
+        "codebook_version": doc.get("codebook_version"),
+        "notes": doc.get("notes"),
+        "first_release": doc.get("first_release"),
+        "last_release": doc.get("last_release"),
+    }
+
+
 def event_row(doc: dict) -> dict:
     place = doc.get("place") or {}
     date = doc["date"]
@@ -65,6 +77,7 @@ def event_row(doc: dict) -> dict:
         "quantities": join(f'{q["value"]} {q["unit"]}' for q in doc.get("quantities", [])),
         "confidence": doc["confidence"],
         "source": doc["source"],
+        **curation_columns(doc),
     }
 
 
@@ -93,8 +106,13 @@ def statement_row(doc: dict) -> dict:
         "span_start": doc["span"]["start"],
         "span_end": doc["span"]["end"],
         "reported_on": doc["reported_on"],
+        "date_start": (doc.get("date") or {}).get("start"),
+        "date_end": (doc.get("date") or {}).get("end"),
+        "date_precision": (doc.get("date") or {}).get("precision"),
+        "evidence_ar": span_texts(doc.get("evidence") or []),
         "confidence": doc["confidence"],
         "source": doc["source"],
+        **curation_columns(doc),
     }
 
 
@@ -102,9 +120,10 @@ def participant_row(doc: dict) -> dict:
     return {
         "id": doc["id"], "name_en": doc["name_en"], "name_ar": doc["name_ar"], "kind": doc["kind"],
         "country": doc["country"], "title_en": doc["title_en"], "title_ar": doc["title_ar"],
-        "aliases": join(doc["aliases"]), "wikidata": doc["identifiers"]["wikidata"],
+        "aliases": join(doc["aliases"]), "search_forms": join(doc.get("search_forms") or []),
+        "actor_code": doc.get("actor_code"), "wikidata": doc["identifiers"]["wikidata"],
         "mention_count": doc["mention_count"], "event_count": doc["event_count"],
-        "statement_count": doc["statement_count"], "confidence": doc["confidence"],
+        "statement_count": doc["statement_count"], "confidence": doc["confidence"], **curation_columns(doc),
     }
 
 
@@ -112,8 +131,53 @@ def place_row(doc: dict) -> dict:
     return {
         "id": doc["id"], "name_en": doc["name_en"], "name_ar": doc["name_ar"], "kind": doc["kind"],
         "country": doc["country"], "lat": doc["lat"], "lon": doc["lon"], "aliases": join(doc["aliases"]),
-        "geonames": doc["identifiers"]["geonames"], "mention_count": doc["mention_count"],
-        "event_count": doc["event_count"], "confidence": doc["confidence"],
+        "search_forms": join(doc.get("search_forms") or []), "geonames": doc["identifiers"]["geonames"],
+        "mention_count": doc["mention_count"], "event_count": doc["event_count"], "confidence": doc["confidence"],
+        **curation_columns(doc),
     }
+
+
+#: columns not named after the field they come from (the others: the field's name, or its name
+#: in the singular and an underscore before the column's own: ``date_start``, ``participant_ids``)
+COLUMN_FIELDS = {
+    "goldstein": "cameo", "quad_class": "cameo",  # of the CAMEO code
+    "wikidata": "identifiers", "geonames": "identifiers",
+}
+#: the same, for one kind of record only
+KIND_COLUMN_FIELDS = {
+    "statement": {"source_actor_ids": "speaker", "source_actor_codes": "speaker",
+                  "target_actor_ids": "addressees", "target_actor_codes": "addressees"},
+}
+
+
+class ColumnChoice:
+    """The CSV columns of the fields ``fields=`` asks for (and ``id``), worked out once per column
+    name for a whole export: a column belongs to the field it is named after, the longest such
+    field where several are (``source_actor_ids`` is of ``source_actors``, not of ``source``)."""
+
+    def __init__(self, kind: str, wanted: list[str], field_names: tuple[str, ...]):
+        self.wanted = {"id", *wanted}
+        self.field_names = field_names
+        self.owners = {**COLUMN_FIELDS, **KIND_COLUMN_FIELDS.get(kind, {})}
+        self.kept: dict[str, bool] = {}
+
+    def owner(self, column: str) -> str | None:
+        if column in self.owners:
+            return self.owners[column]
+        if column in self.field_names:
+            return column
+        named = [field for field in self.field_names if column.startswith(field.removesuffix("s") + "_")]
+        return max(named, key=len) if named else None
+
+    def __call__(self, row: dict) -> dict:
+        kept = self.kept
+        chosen = {}
+        for column, value in row.items():
+            keep = kept.get(column)
+            if keep is None:
+                keep = kept[column] = self.owner(column) in self.wanted
+            if keep:
+                chosen[column] = value
+        return chosen
 
 

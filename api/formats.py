@@ -79,7 +79,7 @@ class GeoJSON(Renderer):
         yield b'{"type":"FeatureCollection","features":['
         first = True
         for record in records:
-            feature = geojson_feature(record)
+            feature = geojson_feature(record, flatten)
             if feature is None:
                 continue
             yield (("" if first else ",") + json.dumps(feature, ensure_ascii=False, separators=(",", ":"))).encode("utf-8")
@@ -177,7 +177,9 @@ def csv_table(header: list[str], rows) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
-def geojson_feature(doc: dict) -> dict | None:
+def geojson_feature(doc: dict, flatten=None) -> dict | None:
+    """The record as a Feature at its place (None without coordinates); its properties are its CSV
+    columns (``flatten``: those of the fields asked for)."""
     place = doc.get("place")
     if not place or place.get("lat") is None or place.get("lon") is None:
         return None
@@ -185,5 +187,5 @@ def geojson_feature(doc: dict) -> dict | None:
         "type": "Feature",
         "id": doc["id"],
         "geometry": {"type": "Point", "coordinates": [place["lon"], place["lat"]]},  # RFC 7946: lon, lat
-        "properties": event_row(doc),
+        "properties": flatten(doc) if flatten is not None else event_row(doc),
     }

@@ -170,6 +170,10 @@ def init_app(app: Flask) -> None:
         etag = session.etag if session is not None else None
         cacheable = bool(etag) and response.status_code == 200 and request.method in ("GET", "HEAD")
         if cacheable and "*" in if_none_match():  # the resource exists: If-None-Match: * is not met
+            # a streamed export's body is never sent: close it now, which gives back its database
+            # and its export slot (else held until the body is collected: a 429 for the client's
+            # next export, a 503 for others')
+            response.close()
             return not_modified(etag)
         replaced, defaults, vary = policy_headers(app, session is not None)
         if cacheable:

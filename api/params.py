@@ -179,7 +179,7 @@ class StrictParser(FlaskParser):
         for name, value in messages.items():
             if name == "_schema":
                 name = "query"
-            errors[name] = [m if m != "Unknown field." else "unknown parameter; see /v1/openapi.json for the parameters of this endpoint" for m in _flat(value)]
+            errors[name] = [_as_clause(m) for m in _flat(value)]
         raise Problem(400, _detail(errors), errors)
 
 
@@ -253,6 +253,20 @@ def _flat(value):
             yield from _flat(inner)
     else:
         yield str(value)
+
+
+#: marshmallow's own messages begin as sentences ("Must be one of: …", "Not a valid boolean."); the
+#: detail puts each after the parameter's name, as the project's own messages are written
+_SENTENCE_STARTS = ("Must ", "Not ", "Missing ", "Length ", "Shorter ", "Longer ", "Invalid ", "Field ")
+
+
+def _as_clause(message: str) -> str:
+    """A message to follow a parameter's name ('limit' must be …)."""
+    if message == "Unknown field.":
+        return "unknown parameter; see /v1/openapi.json for the parameters of this endpoint"
+    if message.startswith(_SENTENCE_STARTS):
+        return message[0].lower() + message[1:].removesuffix(".")
+    return message
 
 
 def _detail(errors: dict) -> str:
@@ -335,8 +349,16 @@ class StrictInteger(fields.Integer):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,12}", value):
-            raise ValidationError("must be a whole number written with the digits 0-9")
+            bounds = next((v for v in self.validators if isinstance(v, validate.Range)), None)
+            within = f" from {bounds.min} to {bounds.max}" if bounds is not None else ""
+            raise ValidationError(f"must be a whole number{within}, written with the digits 0-9")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Day(fields.Date):
+    """A calendar day as ISO 8601 writes it."""
+
+    default_error_messages = {"invalid": "must be a day of the calendar written YYYY-MM-DD, e.g. 2017-01-18"}
 
 
 def count_param(default: int, low: int, high: int, description: str):
@@ -353,8 +375,10 @@ def text(max_length: int, description: str = "", **kwargs):
 def format_param(allowed: tuple[str, ...]):
     return fields.String(
         validate=validate.OneOf(allowed),
-        metadata={"description": "Response format; also chosen by the Accept header. csv and ndjson export every "
-                                 "matching record (no paging)." if len(allowed) > 1 else "Response format (json only here)."},
+        metadata={"description": "Response format; also chosen by the Accept header. The other formats export the "
+                                 "matching records, streamed: every one after `cursor`, or `limit` of them when it is "
+                                 "given; `fields` chooses their members (CSV: their columns)."
+                  if len(allowed) > 1 else "Response format (json only here)."},
     )
 
 
@@ -397,7 +421,7 @@ def _value_field(grammar, description: str, **kwargs):
     if grammar == filter_tables.SEARCH:
         return text(MAX_QUERY_LENGTH, description, **kwargs)
     if grammar == filter_tables.DATE:
-        return fields.Date(metadata=metadata, **kwargs)
+        return Day(metadata=metadata, **kwargs)
     if grammar == filter_tables.RELEASE:
         return StrictInteger(validate=validate.Range(0, MAX_RELEASE), metadata=metadata, **kwargs)
     return fields.Boolean(load_default=False, metadata=metadata, **kwargs)

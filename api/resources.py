@@ -95,7 +95,7 @@ class Resource:
 EVENTS = Resource(
     "events", "event", Event, queries.event_listing, schemas.EventSchema,
     filters=filters.EVENT_FILTERS, sorts=("date", "-date", "id", "-id"), default_sort="date",
-    sort_help="date, -date, id or -id; ties broken by id. Undated events sort first with date, last with -date.",
+    sort_help="date, -date, id or -id; ties broken by id. Undated events come last under both date and -date.",
     count=queries.event_total, flatten=flatten.event_row,
     embeds={"statements": splice.STATEMENTS, "participants": splice.PARTICIPANTS, "place": splice.PLACE},
     embed_help="Embed related records: full statements; participant and place records without their mention spans "

@@ -322,7 +322,7 @@ def report(stats: Stats, seconds: float, connections: int, base: str) -> None:
         print(f"  connection error: {sample}")
 
 
-def main(argv=None) -> int:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="a running server (default: start `event-records serve` on a free port)")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load (default 30)")
@@ -341,7 +341,11 @@ def main(argv=None) -> int:
         parser.error("--slow-headers must be in [0, 500] and --stalled-exports in [0, 200]")
     if not (args.connections or args.slow_headers or args.stalled_exports):
         parser.error("nothing to run: give --connections or slow clients")
+    return args
 
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     process = None
     base = (args.url or "").rstrip("/")
     try:
@@ -353,37 +357,48 @@ def main(argv=None) -> int:
         except (RuntimeError, OSError, ValueError) as error:
             print(f"cannot drive {base or 'the server'}: {error}", file=sys.stderr)
             return 2
-        weights = [target.weight for target in mix]
-        stats, lock, etags = Stats(), threading.Lock(), {}
-        slow = slow_clients.SlowStats()
-        print(f"{len(mix)} URLs in the mix; {args.connections} connections, {args.slow_headers} slow-header and "
-              f"{args.stalled_exports} stalled-export clients for {args.duration:.0f} s …", flush=True)
-        started = time.monotonic()
-        deadline = started + args.duration
-        slow_threads = []
-        if args.slow_headers or args.stalled_exports:
-            slow_threads = slow_clients.start(base, deadline, args.slow_headers, args.stalled_exports,
-                                              args.slow_interval, slow)
-        threads = [threading.Thread(target=client, args=(base, mix, weights, deadline, args.seed * 1000 + n, stats, lock,
-                                                         etags), daemon=True) for n in range(args.connections)]
-        for thread in threads:
-            thread.start()
-        for thread in threads + slow_threads:
-            thread.join(max(0.0, deadline - time.monotonic()) + REQUEST_TIMEOUT + 5)
-        seconds = time.monotonic() - started
-        stuck = sum(thread.is_alive() for thread in threads)
-        if stuck:
-            stats.errors += stuck
-            print(f"{stuck} client(s) still waiting for an answer after the deadline", file=sys.stderr)
-        report(stats, seconds, args.connections, base)
-        failed = stats.errors or stats.server_errors or (args.connections and not stats.requests)
-        if slow_threads:
-            failed = not slow_clients.report(slow, percentile) or failed
-        print("FAIL" if failed else "OK")
-        return 1 if failed else 0
+        return drive(args, base, mix)
     finally:
         if process is not None:
             stop_server(process)
+
+
+def _run_until(deadline: float, threads: list, slow_threads: list, stats: Stats) -> None:
+    """Start the clients, wait for them (and the slow ones) past the deadline; a client still
+    waiting for an answer then counts as an error."""
+    for thread in threads:
+        thread.start()
+    for thread in threads + slow_threads:
+        thread.join(max(0.0, deadline - time.monotonic()) + REQUEST_TIMEOUT + 5)
+    stuck = sum(thread.is_alive() for thread in threads)
+    if stuck:
+        stats.errors += stuck
+        print(f"{stuck} client(s) still waiting for an answer after the deadline", file=sys.stderr)
+
+
+def drive(args: argparse.Namespace, base: str, mix: list) -> int:
+    """The clients against ``base`` for the run's duration, then the report; the exit status."""
+    weights = [target.weight for target in mix]
+    stats, lock, etags = Stats(), threading.Lock(), {}
+    slow = slow_clients.SlowStats()
+    print(f"{len(mix)} URLs in the mix; {args.connections} connections, {args.slow_headers} slow-header and "
+          f"{args.stalled_exports} stalled-export clients for {args.duration:.0f} s …", flush=True)
+    started = time.monotonic()
+    deadline = started + args.duration
+    slow_threads = []
+    if args.slow_headers or args.stalled_exports:
+        slow_threads = slow_clients.start(base, deadline, args.slow_headers, args.stalled_exports,
+                                          args.slow_interval, slow)
+    threads = [threading.Thread(target=client, args=(base, mix, weights, deadline, args.seed * 1000 + n, stats, lock,
+                                                     etags), daemon=True) for n in range(args.connections)]
+    _run_until(deadline, threads, slow_threads, stats)
+    seconds = time.monotonic() - started
+    report(stats, seconds, args.connections, base)
+    failed = stats.errors or stats.server_errors or (args.connections and not stats.requests)
+    if slow_threads:
+        failed = not slow_clients.report(slow, percentile) or failed
+    print("FAIL" if failed else "OK")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

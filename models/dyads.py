@@ -103,18 +103,7 @@ def dyad_series(filters: dict, dyads: list[Dyad], interval: str, first: str | No
                 dyad_counts: bool = True):
     """Fill each dyad's ``series`` (events per bucket of their anchor date, every bucket of the
     range present, zeros included); returns the buckets, or [] when nothing dated matched."""
-    if dyad_counts and dyadcounts.answers(filters) and (first, last) == (filters.get("from"), filters.get("to")):
-        # an anchor in [from, to] is an overlap of [from, to]: the anchors alone select the rows
-        rows = dyadcounts.anchor_rows(filters, lambda column: _bucket_key(interval, column), first, last)
-    else:
-        key = _bucket_key(interval, EventDyad.sort_date)
-        query = (_dyad_rows(filters, (EventDyad.source_actor, EventDyad.target_actor, key, fn.COUNT(SQL("*"))))
-                 .where(EventDyad.sort_date != ""))
-        if first:
-            query = query.where(EventDyad.sort_date >= first)
-        if last:
-            query = query.where(EventDyad.sort_date <= last)
-        rows = list(query.group_by(EventDyad.source_actor, EventDyad.target_actor, key).tuples())
+    rows = _series_rows(filters, interval, first, last, dyad_counts)
     bucket_of = BucketOf(interval)
     days = [bucket_of[k] for _, _, k, _ in rows]
     low = dt.date.fromisoformat(first) if first else (min(days) if days else None)
@@ -130,6 +119,21 @@ def dyad_series(filters: dict, dyads: list[Dyad], interval: str, first: str | No
         if dyad is not None:
             dyad.series[bucket_of[k]] = dyad.series.get(bucket_of[k], 0) + n
     return buckets
+
+
+def _series_rows(filters: dict, interval: str, first: str | None, last: str | None, dyad_counts: bool) -> list:
+    """(source, target, bucket key, events) of every pair with a dated event in [first, last]."""
+    if dyad_counts and dyadcounts.answers(filters) and (first, last) == (filters.get("from"), filters.get("to")):
+        # an anchor in [from, to] is an overlap of [from, to]: the anchors alone select the rows
+        return dyadcounts.anchor_rows(filters, lambda column: _bucket_key(interval, column), first, last)
+    key = _bucket_key(interval, EventDyad.sort_date)
+    query = (_dyad_rows(filters, (EventDyad.source_actor, EventDyad.target_actor, key, fn.COUNT(SQL("*"))))
+             .where(EventDyad.sort_date != ""))
+    if first:
+        query = query.where(EventDyad.sort_date >= first)
+    if last:
+        query = query.where(EventDyad.sort_date <= last)
+    return list(query.group_by(EventDyad.source_actor, EventDyad.target_actor, key).tuples())
 
 
 def _statements(filters: dict, columns):

@@ -49,8 +49,12 @@ def test_csv_links_metadata_naming_its_columns(server, url):
         assert types.get(name, "string") == "string", name
     for index, column in enumerate(columns):  # the typed columns hold what their type says
         for row in rows[1:]:
-            if row[index] and column["datatype"] in ("integer", "number"):
+            if row[index] and column["datatype"] == "integer":
+                int(row[index])
+            elif row[index] and column["datatype"] == "number":
                 float(row[index])
+    if "goldstein" in types:  # a score such as 4.4: not an integer
+        assert types["goldstein"] == "number"
 
 
 def test_codes_with_leading_zeros_are_strings_in_the_metadata(server):

@@ -121,3 +121,26 @@ def test_format_not_offered_here_is_400(client):
 def test_large_request_body_is_refused(client):
     response = client.get("/v1/events", data="x" * 10_000, headers={"Content-Type": "text/plain"})
     assert_problem(response, 413)
+
+
+@pytest.mark.parametrize("url,param,says", [
+    ("/v1/events?limit=-1", "limit", "from 1 to 500"),
+    ("/v1/events?limit=1.5", "limit", "from 1 to 500"),
+    ("/v1/events?from=2017-02-30", "from", "YYYY-MM-DD"),
+    ("/v1/statements?to=18-01-2017", "to", "YYYY-MM-DD"),
+    ("/v1/stats/timeline?from=2017-13-01", "from", "YYYY-MM-DD"),
+])
+def test_a_bad_value_is_told_what_would_do(client, url, param, says):
+    body = assert_problem(client.get(url), 400)
+    assert says in body["errors"][param][0] and says in body["detail"]
+
+
+@pytest.mark.parametrize("url,param", [("/v1/events?limit=0", "limit"), ("/v1/stats/timeline?interval=decade", "interval"),
+                                       ("/v1/events?include_undated=maybe", "include_undated"),
+                                       ("/v1/events?bogus=1", "bogus")])
+def test_every_message_reads_after_the_parameters_name(client, url, param):
+    """'limit' must be …: marshmallow's own messages ("Must be …", "Not a valid …") as the project writes its own."""
+    body = assert_problem(client.get(url), 400)
+    message = body["errors"][param][0]
+    assert message[0].islower() and not message.endswith(".")
+    assert f"'{param}' {message}" in body["detail"]

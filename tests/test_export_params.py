@@ -83,3 +83,58 @@ def test_network_csv_offers_nodes_and_edges(server):
         (e["source"], e["target"], e["weight"]) for e in graph["edges"]]
     assert nodes[0]["name_ar"]
     get(server, "/v1/network?format=csv&part=both", 400)
+
+
+def header(body: bytes) -> list[str]:
+    return next(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def test_a_csv_column_belongs_to_the_field_it_is_named_after(server):
+    # `source` (the source's id) does not take the columns of `source_actors`, nor the reverse
+    assert header(get(server, "/v1/events?format=csv&fields=source")) == ["id", "source"]
+    actors = header(get(server, "/v1/events?format=csv&fields=source_actors"))
+    assert actors == ["id", "source_actor_ids", "source_actor_codes"]
+    # a statement's sides are its speaker and its addressees; identifiers are the Wikidata column
+    sides = header(get(server, "/v1/statements?format=csv&fields=addressees"))
+    assert sides == ["id", "target_actor_ids", "target_actor_codes"]
+    assert header(get(server, "/v1/participants?format=csv&fields=identifiers")) == ["id", "wikidata"]
+
+
+#: fields that are lists of spans or of per-source records: NDJSON and JSON carry them, CSV does not
+NO_CSV_COLUMN = {"participants": {"mentions", "roles_at_sources"}, "places": {"mentions"}}
+
+
+@pytest.mark.parametrize("collection", ["events", "statements", "participants", "places"])
+def test_every_field_but_the_span_lists_has_a_csv_column(server, collection):
+    from api.resources import RESOURCES
+
+    resource = next(r for r in RESOURCES if r.name == collection)
+    without = {field for field in resource.field_names if field != "id"
+               and header(get(server, f"/v1/{collection}?format=csv&fields={field}")) == ["id"]}
+    assert without == NO_CSV_COLUMN.get(collection, set())
+    every = header(get(server, f"/v1/{collection}?format=csv"))
+    assert {"codebook_version", "notes", "first_release", "last_release"} <= set(every)
+
+
+def test_the_release_columns_hold_the_releases_of_the_json(server):
+    rows = table(get(server, "/v1/events?format=csv&fields=first_release,last_release&sort=id"))
+    events = json.loads(get(server, "/v1/events?fields=first_release,last_release&sort=id&limit=500"))["data"]
+    assert [(r["id"], int(r["first_release"]), int(r["last_release"])) for r in rows] == \
+        [(e["id"], e["first_release"], e["last_release"]) for e in events]
+
+
+def features(body: bytes) -> list[dict]:
+    collection = json.loads(body)  # (a body cut short by a failure in the stream does not parse)
+    assert collection["type"] == "FeatureCollection"
+    return collection["features"]
+
+
+@pytest.mark.parametrize("url", ["/v1/events?format=geojson", "/v1/participants/imad-khamis/events?format=geojson"])
+@pytest.mark.parametrize("chosen", ["title_en,place", "date", "id"])
+def test_geojson_honours_fields_with_its_csv_columns(server, url, chosen):
+    whole = features(get(server, url))
+    picked = features(get(server, f"{url}&fields={chosen}"))
+    assert whole and [f["id"] for f in picked] == [f["id"] for f in whole]  # every located event still
+    assert [f["geometry"] for f in picked] == [f["geometry"] for f in whole]
+    columns = header(get(server, f"{url.replace('geojson', 'csv')}&fields={chosen}"))
+    assert all(list(f["properties"]) == columns for f in picked)

@@ -236,6 +236,22 @@ def test_an_export_read_to_the_end_gives_its_slot_back(database_url):
         response.close()
 
 
+def test_an_export_answered_304_holds_no_slot(database_url):
+    """If-None-Match: * on an export is a 304: nothing streams, so its slot is free at once for the
+    next export, served by another thread (a thread gives back what its own earlier requests left
+    open only when it serves again)."""
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "MAX_EXPORTS": 1, "MAX_EXPORTS_PER_CLIENT": 1})
+    revalidated = app.test_client().get("/v1/events?format=csv", headers={"If-None-Match": "*"},
+                                        environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert revalidated.status_code == 304 and revalidated.get_data() == b""
+    started: list = []  # the same client's export (its one slot, and the worker's)
+    thread = threading.Thread(target=start_export, args=(app, "127.0.0.2", started))
+    thread.start()
+    thread.join(30)
+    assert started[0].status_code == 200, started[0].get_data()[:300]
+    started[0].close()
+
+
 # --------------------------------------------------------------------------- forged cursors
 
 

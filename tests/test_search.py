@@ -99,6 +99,29 @@ def test_search_by_kind(client):
     assert [hit["id"] for hit in body["data"]] == ["hassan-rouhani"]
 
 
+@pytest.mark.parametrize("words,kinds", [("Tehran", ""), ("طهران", ""), ("خميس", ""), ("أستانا", "&kind=event&kind=statement")])
+def test_search_pages_through_every_hit_it_counts(client, words, kinds):
+    whole = client.get(f"/v1/search?q={q(words)}{kinds}&limit=100").get_json()
+    assert whole["meta"]["total"] == len(whole["data"]) > 3 and whole["meta"]["next_cursor"] is None
+    walked, url, pages = [], f"/v1/search?q={q(words)}{kinds}&limit=3", 0
+    while url:
+        body = client.get(url).get_json()
+        assert body["meta"]["total"] == whole["meta"]["total"] and len(body["data"]) <= 3
+        walked += body["data"]
+        url, pages = body["links"]["next"], pages + 1
+    assert walked == whole["data"] and pages == -(-len(walked) // 3)
+
+
+def test_a_search_cursor_serves_only_its_own_query(client):
+    cursor = client.get(f"/v1/search?q={q('Tehran')}&limit=2").get_json()["meta"]["next_cursor"]
+    assert cursor
+    for url in (f"/v1/search?q={q('Iran')}&limit=2&cursor={cursor}",
+                f"/v1/search?q={q('Tehran')}&kind=event&limit=2&cursor={cursor}",
+                f"/v1/search?q={q('Tehran')}&limit=2&cursor={cursor[:-3]}"):
+        response = client.get(url)
+        assert response.status_code == 400 and "cursor" in response.get_json()["errors"]
+
+
 @pytest.mark.parametrize("value", ['"unclosed', "", "-only", "***", "x" * 201, "a\x00b"])
 def test_unsearchable_queries_are_400(client, value):
     response = client.get(f"/v1/events?q={q(value)}")

@@ -13,7 +13,7 @@ import random
 import pytest
 
 from models import backends, paging, queries, search
-from models.backends import sqlite
+from models.backends import sqlite, sqlite_fts
 from models.db import open_database
 from models.records import TABLES, Event
 from models.search_index import SearchDoc
@@ -87,12 +87,12 @@ def test_an_export_walks_every_match_once(synthetic_db):
 
 @pytest.mark.parametrize("word", ["oil", "reconcil", "negotiations", "المفاوضات", "مراد", "a", "ا", "zzzznothing", "2015"])
 def test_a_word_expanded_into_index_terms_matches_what_its_prefix_query_matches(synthetic_db, word):
-    expanded = sqlite.fts5_term(word)
-    prefix = sqlite.fts5_string(word) + "*"
+    expanded = sqlite_fts.fts5_term(word)
+    prefix = sqlite_fts.fts5_string(word) + "*"
 
     def matches(expression):
-        return {rowid for (rowid,) in sqlite.SearchFTS.select(sqlite.SearchFTS.rowid)
-                .where(sqlite.SearchFTS.match(expression)).tuples()}
+        return {rowid for (rowid,) in sqlite_fts.SearchFTS.select(sqlite_fts.SearchFTS.rowid)
+                .where(sqlite_fts.SearchFTS.match(expression)).tuples()}
 
     assert matches(expanded) == matches(prefix)
     if len(word) == 1:

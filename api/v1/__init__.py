@@ -17,15 +17,19 @@ from ..schemas import ProblemSchema
 from .blueprints import Blueprint, register_converters
 from .collections import blueprint
 
-PROBLEM_CODES = (400, 404, 406, 500, 503)
+PROBLEM_CODES = (400, 404, 406, 429, 500, 503)
 #: record schemas whose endpoints take ?fields=
 SPARSE_RECORDS = ("Event", "Statement", "Participant", "Place")
 PROBLEM_DESCRIPTIONS = {
     400: "A parameter is unknown, repeated or invalid; `errors` names each one.",
     404: "No record with this id.",
     406: "The Accept header asks for a representation this endpoint does not have.",
+    429: "An export (`format=` other than json) while this client already streams as many as one client may "
+         "(`too-many-exports`); see Retry-After.",
     500: "An unexpected error (logged; the body never carries a traceback).",
-    503: "The database is unreachable or no dataset is loaded; see Retry-After.",
+    503: "The database is unreachable, no dataset is loaded, the request needed more than its time budget of "
+         "database work (`time-budget`), or (exports) the server streams as many exports as it may at once "
+         "(`too-many-exports`); see Retry-After.",
 }
 
 
@@ -46,7 +50,7 @@ class Api(flask_smorest.Api):
             self.spec.components.response(f"PROBLEM_{code}", {
                 "description": PROBLEM_DESCRIPTIONS[code],
                 "content": {"application/problem+json": {"schema": ProblemSchema}},
-                **({"headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}} if code == 503 else {}),
+                **({"headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}} if code in (429, 503) else {}),
             })
         # flask-smorest refers to these by name (e.g. BAD_REQUEST for argument errors, DEFAULT_ERROR)
         for status in http.HTTPStatus:

@@ -15,6 +15,7 @@ from models.paging import count, iterate_all, keyset_page, sort_spec
 from .. import database, formats, pagination, splice
 from ..envelope import Stored, StoredUtf8, envelope, meta, page
 from ..errors import Problem
+from ..flatten import ColumnChoice
 from ..params import to_filters
 from ..resources import Related, Resource
 from .blueprints import Blueprint
@@ -64,21 +65,6 @@ def stream(kind: str, fmt: str, body) -> Response:
     return response
 
 
-def csv_columns(row: dict, wanted: list[str] | None) -> dict:
-    """The CSV columns of the fields asked for: a field's own column and those flattened from it
-    (``date`` → ``date_start``, ``date_end``…; ``participants`` → ``participant_ids``…)."""
-    if not wanted:
-        return row
-    prefixes = tuple(field.removesuffix("s") + "_" for field in wanted)
-    owned = {"goldstein": "cameo"}  # the one column not named after its field
-
-    def kept(column: str) -> bool:
-        return (column == "id" or column in wanted or column.startswith(prefixes)
-                or owned.get(column) in wanted)
-
-    return {column: value for column, value in row.items() if kept(column)}
-
-
 def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | None) -> Response:
     """The matching records in a streamed format: all of them, or ``limit`` of them when it is
     given, after ``cursor`` when it is given (the same parameters as a JSON page)."""
@@ -93,8 +79,13 @@ def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | 
     if renderer.raw:
         texts = assembled(rows, resource, include, wanted)
         return stream(resource.name, fmt, renderer.render(texts))
-    docs = decoded(rows, resource, include, None if fmt == "csv" else wanted)
-    flatten = (lambda doc: csv_columns(resource.flatten(doc), wanted)) if resource.flatten else None
+    # CSV columns and GeoJSON properties are computed from whole records (a feature's point from
+    # its place, a date column from its date): fields= keeps their columns, not the record's members
+    docs = decoded(rows, resource, include, None)
+    flatten = resource.flatten
+    if flatten is not None and wanted:
+        choice = ColumnChoice(resource.kind, wanted, resource.field_names)
+        flatten = lambda doc: choice(resource.flatten(doc))  # noqa: E731
     return stream(resource.name, fmt, renderer.render(docs, flatten=flatten, meta=meta()))
 
 
@@ -166,6 +157,7 @@ def _operation(blp: Blueprint, view, doc: str, args_schema, response_schema, pro
     view.__doc__ = doc
     if export_formats:
         view = blp.formats(*export_formats)(view)
+        problems = (*problems, 429)  # (an export beyond the client's limit)
     view = blp.problems(*problems)(view)
     view = blp.response(200, response_schema)(view)
     return blp.arguments(args_schema, location="query", as_kwargs=False)(view)

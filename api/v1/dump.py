@@ -18,7 +18,7 @@ class Dump(MethodView):
     @blp.arguments(NoArgs, location="query", as_kwargs=False)
     @blp.doc(responses={200: {"description": "A zip archive (streamed).", "content": {
         "application/zip": {"schema": {"type": "string", "format": "binary"}}}}})
-    @blp.problems(400)
+    @blp.problems(400, 429)
     def get(self, args):
         """The whole dataset: a zip of NDJSON files
 

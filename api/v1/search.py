@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 
+from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import fields, validate
-from peewee import SQL
 
 from models import gazetteer, queries, search
 from models.records import Event, Participant, Place, Statement
 from models.search_index import SearchDoc
 from models.vocabulary import MAX_QUERY_LENGTH
 
-from .. import database
+from .. import database, pagination
 from ..envelope import page
 from ..params import QuerySchema, StrictInteger, search_query, text
 from ..schemas import Base, LinksSchema, ListMetaSchema
@@ -37,7 +37,11 @@ class SearchArgs(QuerySchema):
              'harakat and proclitics (و ف ب ل ال …) are unified; words match as prefixes.', required=True)
     kind = fields.List(fields.String(validate=validate.OneOf(search.KINDS)),
                        metadata={"description": "Restrict to these kinds (repeatable)."})
-    limit = StrictInteger(load_default=20, validate=validate.Range(1, 100), metadata={"description": "Hits (1–100, default 20)."})
+    limit = StrictInteger(load_default=20, validate=validate.Range(1, 100),
+                          metadata={"description": "Hits per page (1–100, default 20)."})
+    cursor = fields.String(validate=validate.Length(1, 600), metadata={
+        "description": "Where the next page starts: `meta.next_cursor` of the page before (signed; valid for the same "
+                       "`q` and `kind`)."})
 
 
 class MatchSchema(Base):
@@ -112,8 +116,16 @@ class Search(MethodView):
         kinds = tuple(args.get("kind") or search.KINDS)
         select = search.ranked_matches(query, kinds)
         total = select.count()
-        order = (SQL("rank"), SearchDoc.sort_date.desc(), SearchDoc.kind, SearchDoc.record_id)
-        hits = list(select.order_by(*order).limit(args["limit"]).dicts())
+        scope = {"q": args["q"], "kind": sorted(kinds)}
+        after = None
+        if args.get("cursor"):
+            after = pagination.decode(_secret(), args["cursor"], request.path, ORDER, scope, len(HIT_KEY))
+        hits = ranked_page(select, after, args["limit"] + 1)
+        next_cursor = None
+        if len(hits) > args["limit"]:
+            hits = hits[:args["limit"]]
+            key = [str(hits[-1][name]) for name in HIT_KEY]
+            next_cursor = pagination.encode(_secret(), request.path, ORDER, scope, key)
         by_kind: dict[str, list[str]] = {}
         for hit in hits:
             by_kind.setdefault(hit["kind"], []).append(hit["record_id"])
@@ -130,4 +142,26 @@ class Search(MethodView):
                     "title": title_of(hit["kind"], doc),
                     "snippet": snippet(doc, hit["kind"], query, named),
                 })
-        return page(data, total, args["limit"])
+        return page(data, total, args["limit"], next_cursor)
+
+
+#: the order of hits (the cursor's sort name), and the columns of a hit's place in it
+ORDER = "rank,-date,kind,id"
+HIT_KEY = ("rank", "sort_date", "kind", "record_id")
+
+
+def _secret() -> bytes:
+    return current_app.config["CURSOR_SECRET"].encode()
+
+
+def ranked_page(select, after: list[str] | None, limit: int) -> list[dict]:
+    """Up to ``limit`` hits of ``select`` (the ranked matches, with their ``rank``) in order: rank,
+    newest first, kind, id; after the hit whose key (:data:`HIT_KEY`, as strings) is ``after``."""
+    hits = select.alias("hits")
+    rank, day, kind, record_id = (hits.c.rank, hits.c.sort_date, hits.c.kind, hits.c.record_id)
+    query = SearchDoc.select(rank, day, kind, record_id).from_(hits)
+    if after is not None:
+        r, d, k, i = int(after[0]), after[1], after[2], after[3]
+        query = query.where((rank > r) | ((rank == r) & (
+            (day < d) | ((day == d) & ((kind > k) | ((kind == k) & (record_id > i)))))))
+    return list(query.order_by(rank, day.desc(), kind, record_id).limit(limit).dicts())

@@ -17,7 +17,7 @@ from models.queries import event_total
 from .. import formats
 from ..envelope import envelope
 from ..errors import Problem
-from ..params import CommaList, EventFilterArgs, StrictInteger, to_filters
+from ..params import CommaList, Day, EventFilterArgs, StrictInteger, to_filters
 from ..schemas import Base, MetaSchema
 from .blueprints import Blueprint
 from .collections import download_name
@@ -44,10 +44,10 @@ def format_field():
 
 
 class TimelineArgs(EventFilterArgs):
-    from_ = fields.Date(data_key="from", metadata={"description": (
+    from_ = Day(data_key="from", metadata={"description": (
         "First day of the range (ISO, inclusive). Events are counted by their anchor date (date.start, else date.end), "
         "so only events anchored in [from, to] are counted. Default: the earliest anchor of the matching events.")})
-    to = fields.Date(metadata={"description": "Last day of the range (ISO, inclusive). Default: the latest anchor of the matching events."})
+    to = Day(metadata={"description": "Last day of the range (ISO, inclusive). Default: the latest anchor of the matching events."})
     include_undated = fields.Boolean(load_default=False, metadata={
         "description": "Accepted for symmetry with /v1/events; undated events are never put in a bucket and are always counted in meta.undated."})
     interval = fields.String(load_default="month", validate=validate.OneOf(INTERVALS), metadata={

@@ -10,4 +10,9 @@
 * :mod:`.rounds`: rounds with the server order alternating, medians and spreads, the export.
 * :mod:`.report`: the table, the targets of issue 20, the JSON of every figure.
 * :mod:`.cli`: options and the run over each size.
+
+The corpus generator (``python benchmarks/generate.py``) uses two of its modules:
+
+* :mod:`.words`: the vocabulary of the generated texts and records.
+* :mod:`.source_writer`: one source, its text written with every span recorded, and its files.
 """

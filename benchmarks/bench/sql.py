@@ -79,7 +79,7 @@ def fts_expression(word: str) -> str:
     Datasette user would write (our API ORs the index terms each word begins instead, which
     matches the same records; the checks compare the answers)."""
     from models import search
-    from models.backends.sqlite import fts5_string
+    from models.backends.sqlite_fts import fts5_string
 
     query = search.parse_query(word)
     return " AND ".join(fts5_string(t) + "*" for t in query.positive)
