@@ -20,7 +20,7 @@ from .errors import Problem
 MEDIA_TYPE = "application/csvm+json"
 #: columns that hold numbers; every other column is a string (codes, ids, dates of any precision)
 INTEGERS = {"count", "ranged", "weight", "statement_events", "events", "mention_count", "statement_count",
-            "event_count", "span_start", "span_end", "first_release", "last_release"}
+            "event_count", "span_start", "span_end", "first_release", "last_release", "quad_class"}
 NUMBERS = {"goldstein", "place_lat", "place_lon", "lat", "lon"}
 
 

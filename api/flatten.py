@@ -25,10 +25,9 @@ def actor_columns(sources: list[dict], targets: list[dict]) -> dict:
 
 
 def curation_columns(doc: dict) -> dict:
-    """What every curated record carries: the codebook it was coded with, the curator's notes, the
-    fields the text only implies, and the releases that first and last changed it."""
+    """What every curated record carries: the codebook it was coded with, the curator's notes and
+    the releases that first and last changed it."""
     return {
-        "inferred_fields": join(entry["field"] for entry in doc.get("inferred") or []),
         "codebook_version": doc.get("codebook_version"),
         "notes": doc.get("notes"),
         "first_release": doc.get("first_release"),
@@ -77,6 +76,7 @@ def event_row(doc: dict) -> dict:
         "quantities": join(f'{q["value"]} {q["unit"]}' for q in doc.get("quantities", [])),
         "confidence": doc["confidence"],
         "source": doc["source"],
+        "inferred_fields": join(entry["field"] for entry in doc["inferred"]),
         **curation_columns(doc),
     }
 
@@ -106,12 +106,14 @@ def statement_row(doc: dict) -> dict:
         "span_start": doc["span"]["start"],
         "span_end": doc["span"]["end"],
         "reported_on": doc["reported_on"],
+        "confidence": doc["confidence"],
+        "source": doc["source"],
+        # (after the columns CSVs had before: readers by position keep theirs)
         "date_start": (doc.get("date") or {}).get("start"),
         "date_end": (doc.get("date") or {}).get("end"),
         "date_precision": (doc.get("date") or {}).get("precision"),
         "evidence_ar": span_texts(doc.get("evidence") or []),
-        "confidence": doc["confidence"],
-        "source": doc["source"],
+        "inferred_fields": join(entry["field"] for entry in doc["inferred"]),
         **curation_columns(doc),
     }
 
@@ -120,10 +122,11 @@ def participant_row(doc: dict) -> dict:
     return {
         "id": doc["id"], "name_en": doc["name_en"], "name_ar": doc["name_ar"], "kind": doc["kind"],
         "country": doc["country"], "title_en": doc["title_en"], "title_ar": doc["title_ar"],
-        "aliases": join(doc["aliases"]), "search_forms": join(doc.get("search_forms") or []),
-        "actor_code": doc.get("actor_code"), "wikidata": doc["identifiers"]["wikidata"],
+        "aliases": join(doc["aliases"]), "wikidata": doc["identifiers"]["wikidata"],
         "mention_count": doc["mention_count"], "event_count": doc["event_count"],
-        "statement_count": doc["statement_count"], "confidence": doc["confidence"], **curation_columns(doc),
+        "statement_count": doc["statement_count"], "confidence": doc["confidence"],
+        "search_forms": join(doc.get("search_forms") or []), "actor_code": doc.get("actor_code"),
+        **curation_columns(doc),
     }
 
 
@@ -131,9 +134,9 @@ def place_row(doc: dict) -> dict:
     return {
         "id": doc["id"], "name_en": doc["name_en"], "name_ar": doc["name_ar"], "kind": doc["kind"],
         "country": doc["country"], "lat": doc["lat"], "lon": doc["lon"], "aliases": join(doc["aliases"]),
-        "search_forms": join(doc.get("search_forms") or []), "geonames": doc["identifiers"]["geonames"],
-        "mention_count": doc["mention_count"], "event_count": doc["event_count"], "confidence": doc["confidence"],
-        **curation_columns(doc),
+        "geonames": doc["identifiers"]["geonames"], "mention_count": doc["mention_count"],
+        "event_count": doc["event_count"], "confidence": doc["confidence"],
+        "search_forms": join(doc.get("search_forms") or []), **curation_columns(doc),
     }
 
 

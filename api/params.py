@@ -356,9 +356,15 @@ class StrictInteger(fields.Integer):
 
 
 class Day(fields.Date):
-    """A calendar day as ISO 8601 writes it."""
+    """A calendar day written YYYY-MM-DD (Python also reads 20170118 and 2017-W03-3 as days; the
+    API's answers and documentation write one form, and so do its parameters)."""
 
     default_error_messages = {"invalid": "must be a day of the calendar written YYYY-MM-DD, e.g. 2017-01-18"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def count_param(default: int, low: int, high: int, description: str):

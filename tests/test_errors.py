@@ -128,6 +128,8 @@ def test_large_request_body_is_refused(client):
     ("/v1/events?limit=1.5", "limit", "from 1 to 500"),
     ("/v1/events?from=2017-02-30", "from", "YYYY-MM-DD"),
     ("/v1/statements?to=18-01-2017", "to", "YYYY-MM-DD"),
+    ("/v1/events?from=20170118", "from", "YYYY-MM-DD"),  # (ISO's basic form, which Python reads)
+    ("/v1/events?to=2017-W03-3", "to", "YYYY-MM-DD"),
     ("/v1/stats/timeline?from=2017-13-01", "from", "YYYY-MM-DD"),
 ])
 def test_a_bad_value_is_told_what_would_do(client, url, param, says):

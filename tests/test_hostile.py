@@ -284,6 +284,16 @@ def test_a_cursor_signed_with_the_secret_is_still_checked(app, key):
     assert client.get("/v1/events", query_string={"limit": 1, "sort": "-date", "cursor": bad}).status_code == 400
 
 
+@pytest.mark.parametrize("rank", ["x", "9" * 80, "2", ""])
+def test_a_search_cursor_signed_with_the_secret_is_still_checked(app, rank):
+    client = app.test_client()
+    cursor = client.get("/v1/search", query_string={"q": "Tehran", "limit": 1}).get_json()["meta"]["next_cursor"]
+    key = [rank, "2017-01-18", "event", "khamis-meets-rouhani"]
+    response = client.get("/v1/search", query_string={"q": "Tehran", "limit": 1,
+                                                      "cursor": forged(cursor, key, app.config["CURSOR_SECRET"].encode())})
+    assert response.status_code == 400 and "cursor" in response.get_json()["errors"]
+
+
 def test_issued_cursors_still_walk_every_page(app):
     client = app.test_client()
     for sort in ("id", "-date", "date"):

@@ -12,8 +12,9 @@ from models.search_index import SearchDoc
 from models.vocabulary import MAX_QUERY_LENGTH
 
 from .. import database, pagination
+from ..errors import bad_parameter
 from ..envelope import page
-from ..params import QuerySchema, StrictInteger, search_query, text
+from ..params import CURSOR_PATTERN, QuerySchema, StrictInteger, search_query, text
 from ..schemas import Base, LinksSchema, ListMetaSchema
 from .blueprints import Blueprint
 
@@ -39,7 +40,7 @@ class SearchArgs(QuerySchema):
                        metadata={"description": "Restrict to these kinds (repeatable)."})
     limit = StrictInteger(load_default=20, validate=validate.Range(1, 100),
                           metadata={"description": "Hits per page (1–100, default 20)."})
-    cursor = fields.String(validate=validate.Length(1, 600), metadata={
+    cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN, error="is not a cursor this API issued"), metadata={
         "description": "Where the next page starts: `meta.next_cursor` of the page before (signed; valid for the same "
                        "`q` and `kind`)."})
 
@@ -120,6 +121,8 @@ class Search(MethodView):
         after = None
         if args.get("cursor"):
             after = pagination.decode(_secret(), args["cursor"], request.path, ORDER, scope, len(HIT_KEY))
+            if after[0] not in ("0", "1"):  # (a rank: a cursor signed with the secret is still checked)
+                raise bad_parameter("cursor", "does not fit this sort order")
         hits = ranked_page(select, after, args["limit"] + 1)
         next_cursor = None
         if len(hits) > args["limit"]:
