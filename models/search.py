@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from peewee import SQL
+
 from . import backends
 from . import text as textnorm
 from .gazetteer import Gazetteer
@@ -234,6 +236,27 @@ class IndexWriter:
 def ranked_matches(query: Query, kinds: tuple[str, ...] = KINDS):
     """A select over SearchDoc of the matching records with a ``rank`` (lower is better)."""
     return backends.current().ranked_matches(query, kinds)
+
+
+#: a hit's place in the order of /v1/search: rank, newest first, kind, id (a cursor's key)
+HIT_KEY = ("rank", "sort_date", "kind", "record_id")
+
+
+def ranked_page(select, after: list | None, limit: int) -> list[dict]:
+    """Up to ``limit`` hits of ``select`` (:func:`ranked_matches`) in order: rank, newest first,
+    then kind and id by code point on every backend (PostgreSQL's locale collations weigh '-' and
+    '_' apart); after the hit whose :data:`HIT_KEY` is ``after`` (rank an int, the rest strings)."""
+    hits = select.alias("hits")
+    backend = backends.current()
+    rank, day = hits.c.rank, hits.c.sort_date
+    kind, record_id = (SQL(backend.bytewise(f'"hits"."{name}"')) for name in ("kind", "record_id"))
+    query = select.model.select(rank.alias("rank"), day.alias("sort_date"), SQL('"hits"."kind"').alias("kind"),
+                                SQL('"hits"."record_id"').alias("record_id")).from_(hits)
+    if after is not None:
+        r, d, k, i = after
+        query = query.where((rank > r) | ((rank == r) & (
+            (day < d) | ((day == d) & ((kind > k) | ((kind == k) & (record_id > i)))))))
+    return list(query.order_by(rank, day.desc(), kind, record_id).limit(limit).dicts())
 
 
 def matching_ids(query: Query, kind: str):

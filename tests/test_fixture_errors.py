@@ -73,3 +73,21 @@ def test_problems_name_the_record_by_id(tmp_path):
     problems = check(root)
     assert len(problems) == 1
     assert problems[0].startswith(f"fixtures/{SOURCE}/events.json: [3] (id {events[3]['id']}).status: "), problems
+
+
+@pytest.mark.parametrize("kind,index,change,says", [
+    ("participants", 0, {"id": "Imad Khamis"}, "'Imad Khamis' is not an id: 2 to 80 lower-case letters"),
+    ("participants", 0, {"actor_code": "syr"}, "'syr' is not a CAMEO actor code"),
+    ("participants", 0, {"identifiers": {"wikidata": "123", "geonames": None}}, "Q followed by digits"),
+    ("events", 0, {"cameo": "4x2"}, "'4x2' is not a CAMEO code: 2 to 4 digits"),
+    ("events", 1, {"topics": ["Astana-Talks"]}, "'Astana-Talks' is not a topic id"),
+], ids=["id", "actor-code", "wikidata", "cameo", "topic"])
+def test_a_value_of_the_wrong_form_is_a_problem_that_says_the_form(tmp_path, kind, index, change, says):
+    """(A bad id was a KeyError out of the message's formatting: the pattern's {1,79} read as a field.)"""
+    root = copy_dataset(tmp_path)
+    path = root / "fixtures" / SOURCE / f"{kind}.json"
+    records = json.loads(path.read_text(encoding="utf-8"))
+    records[index].update(change)
+    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    problems = check(root)
+    assert any(says in problem for problem in problems), problems

@@ -8,7 +8,6 @@ from marshmallow import fields, validate
 
 from models import gazetteer, queries, search
 from models.records import Event, Participant, Place, Statement
-from models.search_index import SearchDoc
 from models.vocabulary import MAX_QUERY_LENGTH
 
 from .. import database, pagination
@@ -120,14 +119,15 @@ class Search(MethodView):
         scope = {"q": args["q"], "kind": sorted(kinds)}
         after = None
         if args.get("cursor"):
-            after = pagination.decode(_secret(), args["cursor"], request.path, ORDER, scope, len(HIT_KEY))
+            after = pagination.decode(_secret(), args["cursor"], request.path, ORDER, scope, len(search.HIT_KEY))
             if after[0] not in ("0", "1"):  # (a rank: a cursor signed with the secret is still checked)
                 raise bad_parameter("cursor", "does not fit this sort order")
-        hits = ranked_page(select, after, args["limit"] + 1)
+            after = [int(after[0]), *after[1:]]
+        hits = search.ranked_page(select, after, args["limit"] + 1)
         next_cursor = None
         if len(hits) > args["limit"]:
             hits = hits[:args["limit"]]
-            key = [str(hits[-1][name]) for name in HIT_KEY]
+            key = [str(hits[-1][name]) for name in search.HIT_KEY]
             next_cursor = pagination.encode(_secret(), request.path, ORDER, scope, key)
         by_kind: dict[str, list[str]] = {}
         for hit in hits:
@@ -148,23 +148,9 @@ class Search(MethodView):
         return page(data, total, args["limit"], next_cursor)
 
 
-#: the order of hits (the cursor's sort name), and the columns of a hit's place in it
+#: the order of hits (the cursor's sort name: models.search.ranked_page)
 ORDER = "rank,-date,kind,id"
-HIT_KEY = ("rank", "sort_date", "kind", "record_id")
 
 
 def _secret() -> bytes:
     return current_app.config["CURSOR_SECRET"].encode()
-
-
-def ranked_page(select, after: list[str] | None, limit: int) -> list[dict]:
-    """Up to ``limit`` hits of ``select`` (the ranked matches, with their ``rank``) in order: rank,
-    newest first, kind, id; after the hit whose key (:data:`HIT_KEY`, as strings) is ``after``."""
-    hits = select.alias("hits")
-    rank, day, kind, record_id = (hits.c.rank, hits.c.sort_date, hits.c.kind, hits.c.record_id)
-    query = SearchDoc.select(rank, day, kind, record_id).from_(hits)
-    if after is not None:
-        r, d, k, i = int(after[0]), after[1], after[2], after[3]
-        query = query.where((rank > r) | ((rank == r) & (
-            (day < d) | ((day == d) & ((kind > k) | ((kind == k) & (record_id > i)))))))
-    return list(query.order_by(rank, day.desc(), kind, record_id).limit(limit).dicts())

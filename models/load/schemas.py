@@ -35,8 +35,18 @@ class Strict(Schema):
         unknown = RAISE
 
 
+#: (marshmallow formats a validator's message: no braces of the pattern's in it)
+ID_RULE = ("'{input}' is not an id: 2 to 80 lower-case letters a-z, digits and '-', beginning with a letter "
+           "or digit (e.g. imad-khamis)")
+
+
+CAMEO_RULE = "'{input}' is not a CAMEO code: 2 to 4 digits, such as 04 or 042 (the codebook lists them)"
+TOPIC_RULE = "'{input}' is not a topic id: lower-case letters, digits and '_', such as astana_talks"
+ACTOR_CODE_RULE = "'{input}' is not a CAMEO actor code: 1 to 4 blocks of 3 capital letters, such as SYRGOV"
+
+
 def record_id(**kwargs):
-    return fields.String(required=True, validate=validate.Regexp(ID_PATTERN, error="must match " + ID_PATTERN), **kwargs)
+    return fields.String(required=True, validate=validate.Regexp(ID_PATTERN, error=ID_RULE), **kwargs)
 
 
 class SpanSchema(Strict):
@@ -70,8 +80,8 @@ class SpanSchema(Strict):
 
 
 class Identifiers(Strict):
-    wikidata = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^Q[1-9][0-9]*$"))
-    geonames = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[1-9][0-9]*$"))
+    wikidata = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^Q[1-9][0-9]*$", error="must be a Wikidata item id: Q followed by digits (Q123), or null"))
+    geonames = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[1-9][0-9]*$", error="must be a GeoNames id: digits only (123), or null"))
 
 
 class Curated(Strict):
@@ -96,7 +106,7 @@ def inferred_list():
 
 
 def participant_ids(description: str):
-    return fields.List(fields.String(validate=validate.Regexp(ID_PATTERN)), load_default=list,
+    return fields.List(fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_RULE)), load_default=list,
                        metadata={"description": description})
 
 
@@ -120,7 +130,7 @@ class ParticipantSchema(Curated):
     country = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(ISO3, error="must be ISO 3166-1 alpha-3"))
     identifiers = fields.Nested(Identifiers, load_default=lambda: {"wikidata": None, "geonames": None})
     mentions = fields.List(fields.Nested(SpanSchema), required=True)
-    actor_code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(ACTOR_CODE_PATTERN), metadata={
+    actor_code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(ACTOR_CODE_PATTERN, error=ACTOR_CODE_RULE), metadata={
         "description": "CAMEO actor code (country or IGO code, then role codes: SYRGOV, IRNBUS, MED); each "
                        "3-letter block is in the codebook's actor codes."})
     role_at_source = fields.Nested(RoleAtSourceSchema, load_default=None, allow_none=True)
@@ -214,14 +224,14 @@ class EventSchema(Curated):
         "description": "The title in Arabic, written by the curator (as title_en is); null where not yet written."})
     summary_ar = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1), metadata={
         "description": "The summary in Arabic, written by the curator (as summary_en is); null where not yet written."})
-    cameo = fields.String(required=True, validate=validate.Regexp(CAMEO_PATTERN))
+    cameo = fields.String(required=True, validate=validate.Regexp(CAMEO_PATTERN, error=CAMEO_RULE))
     plover = fields.Nested(PloverSchema, load_default=None, allow_none=True)
     status = fields.String(required=True, validate=validate.OneOf(EVENT_STATUSES))
     date = fields.Nested(DateSchema, required=True)
     place = fields.String(load_default=None, allow_none=True)
     participants = fields.List(fields.Nested(EventParticipantSchema), required=True, metadata={
         "description": "Who takes part, with their roles; empty where the text names no one (a passive sentence)."})
-    topics = fields.List(fields.String(validate=validate.Regexp(TOPIC_PATTERN)), load_default=list)
+    topics = fields.List(fields.String(validate=validate.Regexp(TOPIC_PATTERN, error=TOPIC_RULE)), load_default=list)
     evidence = fields.List(fields.Nested(SpanSchema), required=True, validate=validate.Length(min=1))
     quantities = fields.List(fields.Nested(QuantitySchema), load_default=list)
     source_actors = participant_ids("Participant ids of the acting side (who did it); empty where the text names none.")
@@ -239,8 +249,8 @@ class StatementSchema(Curated):
     translation = fields.String(required=True, validate=validate.OneOf(TRANSLATIONS))
     mode = fields.String(required=True, validate=validate.OneOf(STATEMENT_MODES))
     attributed_via = fields.List(fields.String(), load_default=list)
-    cameo = fields.String(required=True, validate=validate.Regexp(CAMEO_PATTERN))
-    topics = fields.List(fields.String(validate=validate.Regexp(TOPIC_PATTERN)), load_default=list)
+    cameo = fields.String(required=True, validate=validate.Regexp(CAMEO_PATTERN, error=CAMEO_RULE))
+    topics = fields.List(fields.String(validate=validate.Regexp(TOPIC_PATTERN, error=TOPIC_RULE)), load_default=list)
     evidence = fields.List(fields.Nested(SpanSchema), load_default=list)
     addressees = participant_ids("Participant ids the statement is addressed to or acts upon, where the text names them.")
     date = fields.Nested(DateSchema, load_default=None, allow_none=True, metadata={
@@ -257,14 +267,14 @@ class SeedMetaSchema(Strict):
     publisher = fields.String(required=True)
     publisher_ar = fields.String(load_default=None, allow_none=True)
     published_at = fields.AwareDateTime(required=True, format="iso")
-    language = fields.String(required=True, validate=validate.Regexp(r"^[a-z]{2,3}$"))
+    language = fields.String(required=True, validate=validate.Regexp(r"^[a-z]{2,3}$", error="must be an ISO 639 language code in lower case, such as ar"))
     title = fields.String(required=True)
     url = fields.Url(load_default=None, allow_none=True)
-    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$", error="must be the sha256 of the seed text: 64 lower-case hex digits (sha256sum prints it)"))
 
 
 class CameoEntrySchema(Strict):
-    code = fields.String(required=True, validate=validate.Regexp(CAMEO_PATTERN))
+    code = fields.String(required=True, validate=validate.Regexp(CAMEO_PATTERN, error=CAMEO_RULE))
     label = fields.String(required=True)
     goldstein = fields.Float(load_default=None, allow_none=True)
     plover_type = fields.String(load_default=None, allow_none=True)
