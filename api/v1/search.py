@@ -110,25 +110,16 @@ class Search(MethodView):
         """Search every kind of record, best matches first
 
         Each hit has its kind, id, a score and a snippet whose `matches` point
-        at the matched words in the original spelling.
+        at the matched words in the original spelling. Paged like every
+        collection: `meta.next_cursor` and `links.next` lead to the last of the
+        `meta.total` hits.
         """
         query = search_query(args["q"])
         kinds = tuple(args.get("kind") or search.KINDS)
         select = search.ranked_matches(query, kinds)
         total = select.count()
-        scope = {"q": args["q"], "kind": sorted(kinds)}
-        after = None
-        if args.get("cursor"):
-            after = pagination.decode(_secret(), args["cursor"], request.path, ORDER, scope, len(search.HIT_KEY))
-            if after[0] not in ("0", "1"):  # (a rank: a cursor signed with the secret is still checked)
-                raise bad_parameter("cursor", "does not fit this sort order")
-            after = [int(after[0]), *after[1:]]
-        hits = search.ranked_page(select, after, args["limit"] + 1)
-        next_cursor = None
-        if len(hits) > args["limit"]:
-            hits = hits[:args["limit"]]
-            key = [str(hits[-1][name]) for name in search.HIT_KEY]
-            next_cursor = pagination.encode(_secret(), request.path, ORDER, scope, key)
+        hits, next_cursor = page_of_hits(select, {"q": args["q"], "kind": sorted(kinds)}, args.get("cursor"),
+                                         args["limit"])
         by_kind: dict[str, list[str]] = {}
         for hit in hits:
             by_kind.setdefault(hit["kind"], []).append(hit["record_id"])
@@ -154,3 +145,19 @@ ORDER = "rank,-date,kind,id"
 
 def _secret() -> bytes:
     return current_app.config["CURSOR_SECRET"].encode()
+
+
+def page_of_hits(select, scope: dict, cursor: str | None, limit: int) -> tuple[list[dict], str | None]:
+    """The hits of a page (after ``cursor``, a cursor of the same ``scope``: q and kinds) and the
+    cursor of the next page, None after the last."""
+    after = None
+    if cursor:
+        after = pagination.decode(_secret(), cursor, request.path, ORDER, scope, len(search.HIT_KEY))
+        if after[0] not in ("0", "1"):  # (a rank: a cursor signed with the secret is still checked)
+            raise bad_parameter("cursor", "does not fit this sort order")
+        after = [int(after[0]), *after[1:]]
+    hits = search.ranked_page(select, after, limit + 1)
+    if len(hits) <= limit:
+        return hits, None
+    key = [str(hits[limit - 1][name]) for name in search.HIT_KEY]
+    return hits[:limit], pagination.encode(_secret(), request.path, ORDER, scope, key)
