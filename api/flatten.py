@@ -83,6 +83,7 @@ def event_row(doc: dict) -> dict:
 
 def statement_row(doc: dict) -> dict:
     plover = doc.get("plover") or {}
+    date = doc.get("date") or {}
     return {
         "id": doc["id"],
         "speaker_id": doc["speaker"]["id"],
@@ -109,9 +110,9 @@ def statement_row(doc: dict) -> dict:
         "confidence": doc["confidence"],
         "source": doc["source"],
         # (after the columns CSVs had before: readers by position keep theirs)
-        "date_start": (doc.get("date") or {}).get("start"),
-        "date_end": (doc.get("date") or {}).get("end"),
-        "date_precision": (doc.get("date") or {}).get("precision"),
+        "date_start": date.get("start"),
+        "date_end": date.get("end"),
+        "date_precision": date.get("precision"),
         "evidence_ar": span_texts(doc.get("evidence") or []),
         "inferred_fields": join(entry["field"] for entry in doc["inferred"]),
         **curation_columns(doc),

@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 
 from .errors import Problem
-from .flatten import event_row
 
 BATCH = 500
 
@@ -177,9 +176,9 @@ def csv_table(header: list[str], rows) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
-def geojson_feature(doc: dict, flatten=None) -> dict | None:
+def geojson_feature(doc: dict, flatten) -> dict | None:
     """The record as a Feature at its place (None without coordinates); its properties are its CSV
-    columns (``flatten``: those of the fields asked for)."""
+    columns (``flatten``, as the CSV renderer's: those of the fields asked for)."""
     place = doc.get("place")
     if not place or place.get("lat") is None or place.get("lon") is None:
         return None
@@ -187,5 +186,5 @@ def geojson_feature(doc: dict, flatten=None) -> dict | None:
         "type": "Feature",
         "id": doc["id"],
         "geometry": {"type": "Point", "coordinates": [place["lon"], place["lat"]]},  # RFC 7946: lon, lat
-        "properties": flatten(doc) if flatten is not None else event_row(doc),
+        "properties": flatten(doc),
     }

@@ -244,8 +244,8 @@ HIT_KEY = ("rank", "sort_date", "kind", "record_id")
 
 def ranked_page(select, after: list | None, limit: int) -> list[dict]:
     """Up to ``limit`` hits of ``select`` (:func:`ranked_matches`) in order: rank, newest first,
-    then kind and id by code point on every backend (PostgreSQL's locale collations weigh '-' and
-    '_' apart); after the hit whose :data:`HIT_KEY` is ``after`` (rank an int, the rest strings)."""
+    then kind and id by code point on every backend (a PostgreSQL locale collation may weigh
+    punctuation otherwise); after the hit whose :data:`HIT_KEY` is ``after`` (rank an int, the rest strings)."""
     hits = select.alias("hits")
     backend = backends.current()
     rank, day = hits.c.rank, hits.c.sort_date

@@ -35,11 +35,10 @@ class Strict(Schema):
         unknown = RAISE
 
 
-#: (marshmallow formats a validator's message: no braces of the pattern's in it)
+#: what a value of each pattern must look like, said to the curator (marshmallow formats these
+#: messages with the value as {input}: the patterns themselves, with their {1,79}, cannot be quoted)
 ID_RULE = ("'{input}' is not an id: 2 to 80 lower-case letters a-z, digits and '-', beginning with a letter "
            "or digit (e.g. imad-khamis)")
-
-
 CAMEO_RULE = "'{input}' is not a CAMEO code: 2 to 4 digits, such as 04 or 042 (the codebook lists them)"
 TOPIC_RULE = "'{input}' is not a topic id: lower-case letters, digits and '_', such as astana_talks"
 ACTOR_CODE_RULE = "'{input}' is not a CAMEO actor code: 1 to 4 blocks of 3 capital letters, such as SYRGOV"
