@@ -16,21 +16,16 @@ from webargs.flaskparser import FlaskParser
 
 from models import filters as filter_tables
 from models import gazetteer, queries, search
-from models.vocabulary import CAMEO_PATTERN, ID_PATTERN, SOURCE_ID_PATTERN, MAX_QUERY_LENGTH, TOPIC_PATTERN
 
 from . import database
 from .errors import Problem, bad_parameter
+from .param_fields import ITEM_PATTERNS, Many, count_param, flat, format_param, value_field
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 MAX_PARAM_LENGTH = 1_000
-#: the largest release number a parameter takes (documented, so no generated value overflows a column)
-MAX_RELEASE = 999_999_999
-#: free text (q, source): anything but NUL, which no backend stores (PostgreSQL refuses it in text)
-NO_NUL = "^[^\\u0000]*$"
 #: cursors are base64url without padding
 CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
-ID_ERROR = "must be a record id: lowercase letters, digits and '-', 2 to 80 characters"
 
 
 #: query strings up to this long have their parsed arguments kept (:class:`ParsedQueries`)
@@ -179,7 +174,7 @@ class StrictParser(FlaskParser):
         for name, value in messages.items():
             if name == "_schema":
                 name = "query"
-            errors[name] = [_as_clause(m) for m in _flat(value)]
+            errors[name] = [_as_clause(m) for m in flat(value)]
         raise Problem(400, _detail(errors), errors)
 
 
@@ -244,17 +239,6 @@ def check_raw_query(query_string: bytes) -> None:
         raise Problem(400, _detail(errors), errors)
 
 
-def _flat(value):
-    if isinstance(value, dict):
-        for inner in value.values():
-            yield from _flat(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _flat(inner)
-    else:
-        yield str(value)
-
-
 #: marshmallow's own messages begin as sentences ("Must be one of: …", "Not a valid boolean."); the
 #: detail puts each after the parameter's name, as the project's own messages are written
 _SENTENCE_STARTS = ("Must ", "Not ", "Missing ", "Length ", "Shorter ", "Longer ", "Invalid ", "Field ")
@@ -274,124 +258,6 @@ def _detail(errors: dict) -> str:
     return "Invalid query parameter(s): " + "; ".join(parts)
 
 
-class CommaList(fields.List):
-    """``a,b,c`` in one parameter (and repeatable), limited to ``choices``.
-
-    Spaces around the commas and empty items are ignored. The OpenAPI document
-    gives each item the exact grammar as a ``pattern``.
-    """
-
-    def __init__(self, choices, description: str = "", **kwargs):
-        self.choices = tuple(choices)
-        description = (description + " " if description else "") + "Comma-separated; any of: " + ", ".join(self.choices) + "."
-        names = "(?:" + "|".join(re.escape(choice) for choice in self.choices) + ")"
-        pattern = f"^[ ,]*(?:{names}(?: *,[ ,]*{names})*)?[ ,]*$"
-        super().__init__(fields.String(metadata={"pattern": pattern}), metadata={"description": description}, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        items = []
-        for raw in super()._deserialize(value, attr, data, **kwargs):
-            items.extend(part.strip(" ") for part in raw.split(",") if part.strip(" "))
-        unknown = [item for item in items if item not in self.choices]
-        if unknown:
-            raise ValidationError(f"unknown value(s) {', '.join(unknown)}; allowed: {', '.join(self.choices)}")
-        return list(dict.fromkeys(items))
-
-
-#: the grammar of one value of each filter grammar, as a regular expression without anchors
-ITEM_PATTERNS = {
-    filter_tables.ID: ID_PATTERN.strip("^$"),
-    filter_tables.SOURCE: SOURCE_ID_PATTERN.strip("^$"),
-    filter_tables.ISO3: "[A-Za-z]{3}",
-    filter_tables.CAMEO: CAMEO_PATTERN.strip("^$"),
-    filter_tables.TOPIC: TOPIC_PATTERN.strip("^$"),
-}
-
-
-class Many(fields.List):
-    """A repeatable filter: repeated (``status=a&status=b``) or comma-separated (``status=a,b``), at
-    most ``max_items`` values in all, each validated by ``item``; the OpenAPI document gives the
-    grammar of one parameter as a ``pattern`` and the bound as ``maxItems``."""
-
-    def __init__(self, item: fields.Field, item_pattern: str | None, description: str, combine: str,
-                 max_items: int = filter_tables.MAX_VALUES, **kwargs):
-        self.item, self.max_items = item, max_items
-        how = "events with all of them" if combine == filter_tables.ALL else "any of them (OR)"
-        description = (f"{description} Repeat the parameter or separate values with commas: {how}; "
-                       f"at most {max_items} values.").strip()
-        # free text (a source id) is only free of NUL; the others are a comma-separated list of their grammar
-        pattern = NO_NUL if item_pattern is None else f"^ *{item_pattern}(?: *, *{item_pattern})* *$"
-        super().__init__(fields.String(metadata={"pattern": pattern}),
-                         metadata={"description": description, "maxItems": max_items}, **kwargs)
-
-    def split(self, values) -> list[str]:
-        return [part.strip(" ") for raw in values for part in str(raw).split(",")]
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        items = self.split(super()._deserialize(value, attr, data, **kwargs))
-        if "" in items:  # `country=`, `status=a,,b`: as the documented pattern says, a value is never empty
-            raise ValidationError("has an empty value; give values separated by single commas, e.g. a,b")
-        if len(items) > self.max_items:
-            raise ValidationError(f"has {len(items)} values; the most is {self.max_items}")
-        errors, out = [], []
-        for position, item in enumerate(items, 1):
-            try:
-                out.append(self.item.deserialize(item))
-            except ValidationError as error:  # by position: a value is never echoed back
-                errors.extend(f"value {position} of {len(items)}: {message}" for message in _flat(error.messages))
-        if errors:
-            raise ValidationError(errors)
-        return list(dict.fromkeys(out))
-
-
-class StrictInteger(fields.Integer):
-    """A whole number written with the ASCII digits 0-9 only: not ٥, ５, 1_0, +5 or 1e3."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,12}", value):
-            bounds = next((v for v in self.validators if isinstance(v, validate.Range)), None)
-            within = f" from {bounds.min} to {bounds.max}" if bounds is not None else ""
-            raise ValidationError(f"must be a whole number{within}, written with the digits 0-9")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class Day(fields.Date):
-    """A calendar day written YYYY-MM-DD (Python also reads 20170118 and 2017-W03-3 as days; the
-    API's answers and documentation write one form, and so do its parameters)."""
-
-    default_error_messages = {"invalid": "must be a day of the calendar written YYYY-MM-DD, e.g. 2017-01-18"}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-def count_param(default: int, low: int, high: int, description: str):
-    return StrictInteger(load_default=default, validate=validate.Range(low, high),
-                         metadata={"description": description})
-
-
-def text(max_length: int, description: str = "", **kwargs):
-    """A free-text parameter: 1 to ``max_length`` characters, no NUL (the parser rejects NUL)."""
-    metadata = {"pattern": NO_NUL, **({"description": description} if description else {})}
-    return fields.String(validate=validate.Length(1, max_length), metadata=metadata, **kwargs)
-
-
-def format_param(allowed: tuple[str, ...]):
-    return fields.String(
-        validate=validate.OneOf(allowed),
-        metadata={"description": "Response format; also chosen by the Accept header. The other formats export the "
-                                 "matching records, streamed: every one after `cursor`, or `limit` of them when it is "
-                                 "given; `fields` chooses their members (CSV: their columns)."
-                  if len(allowed) > 1 else "Response format (json only here)."},
-    )
-
-
-def record_id(description: str, **kwargs):
-    return fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_ERROR), metadata={"description": description}, **kwargs)
-
-
 class QuerySchema(Schema):
     class Meta:
         unknown = RAISE
@@ -405,34 +271,6 @@ class PageArgs(QuerySchema):
     format = format_param(("json", "csv", "ndjson"))
 
 
-def _value_field(grammar, description: str, **kwargs):
-    """A marshmallow field for one value of a filter grammar (models/filters.py)."""
-    metadata = {"description": description} if description else {}
-    if isinstance(grammar, tuple):
-        return fields.String(validate=validate.OneOf(grammar), metadata=metadata, **kwargs)
-    if grammar == filter_tables.ID:
-        return fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_ERROR), metadata=metadata, **kwargs)
-    if grammar == filter_tables.ISO3:
-        return fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="must be an ISO 3166-1 alpha-3 code, e.g. SYR"),
-                             metadata=metadata, **kwargs)
-    if grammar == filter_tables.CAMEO:
-        return fields.String(validate=validate.Regexp(CAMEO_PATTERN, error="must be a CAMEO code or prefix of 2 to 4 digits, e.g. 04 or 042"),
-                             metadata=metadata, **kwargs)
-    if grammar == filter_tables.TOPIC:
-        return fields.String(validate=validate.Regexp(TOPIC_PATTERN, error="must be a topic id such as astana_talks"),
-                             metadata=metadata, **kwargs)
-    if grammar == filter_tables.SOURCE:
-        return fields.String(validate=validate.Regexp(SOURCE_ID_PATTERN, error="must be a source id, e.g. 000_59c438f4edc17540"),
-                             metadata=metadata, **kwargs)
-    if grammar == filter_tables.SEARCH:
-        return text(MAX_QUERY_LENGTH, description, **kwargs)
-    if grammar == filter_tables.DATE:
-        return Day(metadata=metadata, **kwargs)
-    if grammar == filter_tables.RELEASE:
-        return StrictInteger(validate=validate.Range(0, MAX_RELEASE), metadata=metadata, **kwargs)
-    return fields.Boolean(load_default=False, metadata=metadata, **kwargs)
-
-
 def filter_fields(table) -> dict:
     """The query parameters of a filter table, by attribute name (``from`` is ``from_``)."""
     out = {}
@@ -442,9 +280,9 @@ def filter_fields(table) -> dict:
         if entry.many:
             choices = isinstance(entry.value, tuple)
             pattern = "(?:" + "|".join(map(re.escape, entry.value)) + ")" if choices else ITEM_PATTERNS.get(entry.value)
-            out[attribute] = Many(_value_field(entry.value, ""), pattern, entry.description, entry.many, **key)
+            out[attribute] = Many(value_field(entry.value, ""), pattern, entry.description, entry.many, **key)
         else:
-            out[attribute] = _value_field(entry.value, entry.description, **key)
+            out[attribute] = value_field(entry.value, entry.description, **key)
     return out
 
 
@@ -465,15 +303,6 @@ EventFilterArgs = filter_schema("EventFilterArgs", filter_tables.EVENT_FILTERS)
 StatementFilterArgs = filter_schema("StatementFilterArgs", filter_tables.STATEMENT_FILTERS)
 ParticipantFilterArgs = filter_schema("ParticipantFilterArgs", filter_tables.PARTICIPANT_FILTERS)
 PlaceFilterArgs = filter_schema("PlaceFilterArgs", filter_tables.PLACE_FILTERS)
-
-
-def fields_param(choices):
-    return CommaList(choices, "Sparse field set: only these fields in each record (id is always kept).", data_key="fields")
-
-
-def sort_param(sorts: tuple[str, ...], default: str, description: str = ""):
-    return fields.String(load_default=default, validate=validate.OneOf(sorts),
-                         metadata={"description": description} if description else {})
 
 
 class NoArgs(QuerySchema):

@@ -13,7 +13,7 @@ from typing import Callable
 from models import filters, queries
 from models.records import Event, Participant, Place, Source, Statement
 
-from . import flatten, params, schemas, splice
+from . import flatten, param_fields, params, schemas, splice
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,13 @@ class Resource:
 
     def list_args(self, excluded: tuple[str, ...] = ()) -> type:
         attrs = {
-            "sort": params.sort_param(self.sorts, self.default_sort, self.sort_help),
-            "format": params.format_param(self.formats),
+            "sort": param_fields.sort_param(self.sorts, self.default_sort, self.sort_help),
+            "format": param_fields.format_param(self.formats),
         }
         if self.item:
-            attrs["fields_"] = params.fields_param(self.field_names)
+            attrs["fields_"] = param_fields.fields_param(self.field_names)
         if self.embeds:
-            attrs["include"] = params.CommaList(tuple(self.embeds), self.embed_help)
+            attrs["include"] = param_fields.CommaList(tuple(self.embeds), self.embed_help)
         for name, value in params.filter_fields(self.filters).items():
             attrs[name] = value
         for name in excluded:
@@ -76,9 +76,9 @@ class Resource:
         return type(f"{self.kind.title()}ListArgs{''.join(x.title() for x in excluded)}", base, attrs)
 
     def item_args(self) -> type:
-        attrs = {"fields_": params.fields_param(self.field_names)}
+        attrs = {"fields_": param_fields.fields_param(self.field_names)}
         if self.embeds:
-            attrs["include"] = params.CommaList(tuple(self.embeds), self.embed_help)
+            attrs["include"] = param_fields.CommaList(tuple(self.embeds), self.embed_help)
         return type(f"Single{self.kind.title()}Args", (params.QuerySchema,), attrs)
 
     def page_schema(self):

@@ -6,7 +6,8 @@ from werkzeug.routing import BaseConverter, IntegerConverter
 
 from models.vocabulary import ID_PATTERN
 
-from ..params import MAX_RELEASE, StrictParser
+from ..param_fields import MAX_RELEASE
+from ..params import StrictParser
 from ..formats import RENDERERS
 
 

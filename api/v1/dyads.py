@@ -9,7 +9,8 @@ from models.buckets import INTERVALS, MAX_BUCKETS, TooManyBuckets
 
 from ..envelope import envelope
 from ..errors import Problem
-from ..params import EventFilterArgs, StrictInteger
+from ..param_fields import StrictInteger
+from ..params import EventFilterArgs
 from ..schemas import Base, MetaSchema
 from .blueprints import Blueprint
 from .stats import csv_response, event_filters, format_field, negotiated

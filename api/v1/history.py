@@ -17,7 +17,8 @@ from models.paging import SortSpec, keyset_page
 from .. import database, pagination
 from ..envelope import Stored, envelope, page
 from ..errors import Problem
-from ..params import DEFAULT_LIMIT, MAX_LIMIT, MAX_RELEASE, PageArgs, QuerySchema, StrictInteger, count_param
+from ..param_fields import MAX_RELEASE, StrictInteger, count_param
+from ..params import DEFAULT_LIMIT, MAX_LIMIT, PageArgs, QuerySchema
 from ..schemas import Base, LinksSchema, ListMetaSchema, MetaSchema, nullable_str
 from .blueprints import Blueprint
 

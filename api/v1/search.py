@@ -13,7 +13,8 @@ from models.vocabulary import MAX_QUERY_LENGTH
 from .. import database, pagination
 from ..errors import bad_parameter
 from ..envelope import page
-from ..params import CURSOR_PATTERN, QuerySchema, StrictInteger, search_query, text
+from ..param_fields import StrictInteger, text
+from ..params import CURSOR_PATTERN, QuerySchema, search_query
 from ..schemas import Base, LinksSchema, ListMetaSchema
 from .blueprints import Blueprint
 

@@ -12,7 +12,8 @@ from models import changes, queries
 
 from ..envelope import envelope, page
 from ..errors import Problem
-from ..params import NoArgs, QuerySchema, record_id
+from ..param_fields import record_id
+from ..params import NoArgs, QuerySchema
 from ..schemas import EventTypePage, SourceOne
 from .blueprints import Blueprint
 

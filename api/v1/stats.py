@@ -17,7 +17,8 @@ from models.queries import event_total
 from .. import formats
 from ..envelope import envelope
 from ..errors import Problem
-from ..params import CommaList, Day, EventFilterArgs, StrictInteger, to_filters
+from ..param_fields import CommaList, Day, StrictInteger
+from ..params import EventFilterArgs, to_filters
 from ..schemas import Base, MetaSchema
 from .blueprints import Blueprint
 from .collections import download_name
