@@ -202,10 +202,11 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
                    'snippet': {'field': 'summary_en',
                                'text': 'nian President Hassan Rouhani in Tehran. At the meeting Khamis hoped the '
                                        'coming Astana talks would reach a solution and said Syria welcomes all '
-                                       'initiatives aimed at restoring stability and security and at a Syrian-Syrian '
-                                       'dialogue with positive results, and Rouhani hoped the Astana meeting…',
+                                       'initiatives and mechanisms aimed at restoring stability and security and at '
+                                       'a Syrian-Syrian dialogue with positive results, and Rouhani hoped the Astana '
+                                       'meeting…',
                                'offset': 41,
-                               'matches': [{'start': 80, 'end': 86}, {'start': 275, 'end': 281}]}}],
+                               'matches': [{'start': 80, 'end': 86}, {'start': 290, 'end': 296}]}}],
          'meta': {'limit': 2, 'total': 12}},
     ),
     '/v1/stats/timeline': (

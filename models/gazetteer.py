@@ -92,6 +92,8 @@ class Gazetteer:
         found = [(sequence, index, marked) for index, entry in enumerate(entries)
                  for sequence, marked in _sequences(entry)]
         owners = self._collect(entries, found)
+        #: the names (not search forms) of more than one word, as token sequences (see is_name)
+        self.long_names = frozenset(sequence for sequence, _, marked in found if not marked and len(sequence) > 1)
         self._forms = self._form_index()
         # a name shared by several entities (a surname, "the minister") does not say which one a
         # text means: it is searchable as written, but adds nobody's other names
@@ -217,6 +219,10 @@ class Gazetteer:
             if len(positions) == len(self.sequences[index][number]):
                 out.setdefault(index, set()).update(positions.values())
         return out
+
+    def is_name(self, tokens: list[str]) -> bool:
+        """Whether ``tokens`` are the whole of a name of an entity (not a search form)."""
+        return tuple(tokens) in self.long_names
 
     def named_by(self, query: "Query") -> list[tuple[str, ...]]:
         """The names and search forms (token sequences) of the entities the query names:

@@ -295,10 +295,13 @@ class SourceEntity(BaseModel):
         primary_key = CompositeKey("source", "kind", "entity")
 
 
-#: Bump when a table, the shape of a stored document (documents are rendered at load) or where a
-#: load puts the rows (Meta.day_ordered) changes: the next load rebuilds everything, and a
-#: PostgreSQL reload re-creates the tables instead of emptying them. (16: rows by day)
-SCHEMA_VERSION = "16"
+#: Bump when a table, the shape of a stored document (documents are rendered at load), where a
+#: load puts the rows (Meta.day_ordered) or the terms the search index holds (models/text.py,
+#: models/stemming.py: queries are made of the same terms) change: the next load rebuilds
+#: everything, and a PostgreSQL reload re-creates the tables instead of emptying them. (16: rows
+#: by day; 17: على, ؤ and ئ as ء, ی and ک, a conjunction and a preposition before three letters,
+#: breaks between the texts of a phrase's body)
+SCHEMA_VERSION = "17"
 
 TABLES = [
     DatasetMeta,

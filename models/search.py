@@ -17,7 +17,7 @@ from peewee import SQL
 from . import backends
 from . import text as textnorm
 from .gazetteer import Gazetteer
-from .search_index import END_ONLY, STARTED, UNDATED
+from .search_index import END_ONLY, STARTED, UNDATED, body_of
 from .stemming import stems
 from .vocabulary import MAX_QUERY_LENGTH, SEARCH_KINDS
 
@@ -49,7 +49,14 @@ class Query:
         return tuple(dict.fromkeys((*stems(word), *self.entity_terms.get(word, ()))))
 
     def knowing(self, gazetteer: "Gazetteer") -> "Query":
-        """The query with the stem terms of the entities its words name (in place)."""
+        """The query with the stem terms of the entities its words name (in place). A quoted
+        phrase that is a name of an entity ("Hassan Rouhani") is read as that name, unquoted:
+        it finds the records that name the entity in any of its names, as "حسن روحاني" does,
+        and not only those whose words hold the English phrase."""
+        names = [phrase for phrase in self.phrases if gazetteer.is_name(phrase)]
+        if names:
+            self.phrases = [phrase for phrase in self.phrases if phrase not in names]
+            self.words = list(dict.fromkeys([*self.words, *(word for phrase in names for word in phrase)]))
         self.entity_terms = gazetteer.alternatives(self)
         self.compiled.clear()
         return self
@@ -165,33 +172,40 @@ class IndexWriter:
         it, so they are worked out once per key.
         """
         tokens: list[str] = []
+        pieces: list[str] = []  # the words of each text, then of each name, in ``body``
         for piece in texts:
             if piece:
-                tokens.extend(self.tokens(piece))
+                words = self.tokens(piece)
+                tokens.extend(words)
+                pieces.append(" ".join(words))
         forms = self.forms_of(tokens) + self.gazetteer.expand(tokens)
         for key, entity_names in names:
             entity = self._entities.get(key)
             if entity is None:
                 entity = self._entities[key] = self._entity_terms(entity_names)
-            tokens.extend(entity[0])
+            pieces.extend(entity[0])
             forms.extend(entity[1])
         self.rows.append({
             "kind": kind,
             "part": part,
             "record_id": record_id,
             "sort_date": sort_date,
-            "body": " " + " ".join(tokens) + " ",
+            "body": body_of(pieces),
             "forms": " ".join(dict.fromkeys(forms)),
         })
         if len(self.rows) >= self.BATCH:
             self.flush()
 
     def _entity_terms(self, names: list[str]) -> tuple[list[str], list[str]]:
+        """(the words of each name, the index terms of them all) of one entity."""
         tokens: list[str] = []
+        pieces: list[str] = []
         for name in names:
             if name:
-                tokens.extend(self.tokens(name))
-        return tokens, self.forms_of(tokens) + self.gazetteer.expand(tokens)
+                words = self.tokens(name)
+                tokens.extend(words)
+                pieces.append(" ".join(words))
+        return pieces, self.forms_of(tokens) + self.gazetteer.expand(tokens)
 
     def add_event(self, doc: dict, names: list[tuple]) -> None:
         texts = [doc["title_en"], doc["summary_en"], doc["title_ar"], doc["summary_ar"],
@@ -271,13 +285,37 @@ def matching_ids(query: Query, kind: str):
 # --------------------------------------------------------------------------- highlighting
 
 
-def highlight(text: str | None, query: Query, named: list[tuple[str, ...]] = ()) -> list[dict]:
+class Names:
+    """The names and search forms a query names (:meth:`Gazetteer.named_by`), by first token:
+    made once per request, so that marking them costs a lookup per word of a text whatever their
+    number (a short Arabic prefix such as ال names thousands of entities: looking for each of
+    their names in each text was seconds per request at 20,000 events)."""
+
+    def __init__(self, sequences=()):
+        self.by_first: dict[str, list[tuple[str, ...]]] = {}
+        for sequence in sequences:
+            self.by_first.setdefault(sequence[0], []).append(sequence)
+
+    def occurrences(self, tokens: list[str]):
+        """(position, length) of each name that starts in ``tokens`` (its first token among a
+        token's forms, the others as written)."""
+        by_first = self.by_first
+        if not by_first:
+            return
+        for position, token in enumerate(tokens):
+            for form in textnorm.index_forms(token):
+                for sequence in by_first.get(form, ()):
+                    size = len(sequence)
+                    if tuple(tokens[position + 1:position + size]) == sequence[1:]:
+                        yield position, size
+
+
+def highlight(text: str | None, query: Query, named: Names = Names()) -> list[dict]:
     """[start, end) offsets in ``text`` (original spelling) of exactly what the query matched.
 
     A word is marked when a query word is a prefix of one of its forms, or shares a stem
-    with it; a name or search form of an entity the query names (``named``, from
-    :meth:`Gazetteer.named_by`) is marked as a whole where the text uses it: the form a
-    gazetteer match came through. Nothing else is marked.
+    with it; a name or search form of an entity the query names (``named``) is marked as a
+    whole where the text uses it: the form a gazetteer match came through. Nothing else is marked.
     """
     if not text:
         return []
@@ -286,18 +324,9 @@ def highlight(text: str | None, query: Query, named: list[tuple[str, ...]] = ())
     marks = [(start, end) for token, start, end in spans
              if _word_matches(token, query) or wanted.intersection(stems(token))]
     tokens = [token for token, _, _ in spans]
-    for sequence in named:
-        for position in _occurrences(tokens, sequence):
-            marks.append((spans[position][1], spans[position + len(sequence) - 1][2]))
+    for position, size in named.occurrences(tokens):
+        marks.append((spans[position][1], spans[position + size - 1][2]))
     return [{"start": start, "end": end} for start, end in _merged(marks)]
-
-
-def _occurrences(tokens: list[str], sequence: tuple[str, ...]):
-    """Positions where ``sequence`` starts in ``tokens`` (its first token among a token's forms)."""
-    size = len(sequence)
-    for position in range(len(tokens) - size + 1):
-        if sequence[0] in textnorm.index_forms(tokens[position]) and tuple(tokens[position + 1:position + size]) == sequence[1:]:
-            yield position
 
 
 def _merged(marks: list[tuple[int, int]]) -> list[tuple[int, int]]:

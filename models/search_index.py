@@ -3,7 +3,9 @@
 Every searchable record gets a row in ``search_doc`` holding two normalised
 token strings (see :mod:`models.text`):
 
-* ``body``  - the record's words in order (used for ``"phrases"``);
+* ``body``  - the record's words in order (used for ``"phrases"``), text by text and name by
+  name with :data:`BREAK` between them, so that no phrase runs from one into the next (the
+  aliases Rouhani and Hassan Rohani do not make "Rouhani Hassan");
 * ``forms`` - every word plus its forms without Arabic proclitics (و ف ب ك ل ال …),
   so سلام finds للسلام.
 
@@ -52,6 +54,21 @@ class SearchDoc(SearchRow):
 
     class Meta:
         indexes = ((("kind", "record_id"), True),)
+
+
+#: what ``body`` holds between two texts or names: no query word can be it (words are letters,
+#: digits and marks: models/text.py tokens)
+BREAK = "|"
+
+
+def body_of(pieces: list[str]) -> str:
+    """``body`` of a record's texts and names (each its words joined by spaces)."""
+    return " " + f" {BREAK} ".join(piece for piece in pieces if piece) + " "
+
+
+def body_words(body: str) -> list[str]:
+    """The words of a ``body``, without the breaks between its texts."""
+    return [word for word in body.split() if word != BREAK]
 
 
 def with_phrases(select, query):

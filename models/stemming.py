@@ -21,7 +21,7 @@ import threading
 
 import Stemmer
 
-from .text import index_forms
+from .text import MAQSURA, index_forms
 
 #: a private-use character before every stem term (the search tokenizers keep it as a letter)
 MARK = "\ue000"
@@ -105,7 +105,9 @@ def stems(token: str) -> tuple[str, ...]:
     """The marked stem terms of a normalised token (each distinct stem of its index forms)."""
     found = _memo.get(token)
     if found is None:
-        found = tuple(dict.fromkeys(MARK + _stem(form) for form in _stemmed_forms(token)))
+        # a ى that normalisation left is the preposition على's (models/text.py): Snowball folds it
+        # into ي, and the word's stem would be the name علي's
+        found = () if MAQSURA in token else tuple(dict.fromkeys(MARK + _stem(form) for form in _stemmed_forms(token)))
         if len(_memo) >= MEMO_LIMIT:
             _memo.clear()
         _memo[token] = found

@@ -38,15 +38,16 @@ Normalisation rules, in order
      LRM/RLM U+200E/U+200F, bidi embeddings/isolates U+202A–U+202E and
      U+2066–U+2069, word joiner U+2060, BOM/ZWNBSP U+FEFF;
    * alef forms أ إ آ ٱ → ا;
-   * alef maqsura ى → ي (so على and علي fold together: a deliberate recall-over-
-     precision choice, as in most Arabic search engines);
+   * alef maqsura ى → ي, but not in the preposition على ("on", alone or after
+     و or ف): folded, it was the name علي (Ali), and a query for Ali found every
+     sentence that says "on". Cost: على for Ali, in the Egyptian manner, is
+     found only as written;
    * taa marbuta ة → ه;
-   * hamza on waw ؤ → و and hamza on yaa ئ → ي. The hamza is dropped and the
-     *carrier letter* kept (rather than folding both to a bare ء), the same
-     choice as for the alef forms: text or queries typed without the hamza sign
-     keep the carrier (مسوول, رييس), and the word keeps its letter count.
-     Known cost: the two accepted spellings مسؤول and مسئول still differ
-     (مسوول vs مسيول); folding to ء would join those but miss hamza-less text;
+   * hamza on waw ؤ and on yaa ئ → ء: regional seats of one hamza (مسؤول and
+     مسئول, شؤون and شئون) meet. Cost: text typed without the sign (مسوول,
+     رييس) does not meet it; edited news text keeps the sign;
+   * keheh ک → ك and Farsi yeh ی → ي, as a Persian keyboard types Arabic names
+     (روحانی, کازاخستان);
    * the other letters that are "letter + hamza above" (ۀ ۂ ۓ, used in
      Persian/Urdu) lose the hamza as well, which is exactly what stripping
      U+0654 from the decomposed spelling gives; without this, ه/ە + U+0654
@@ -121,10 +122,11 @@ _FOLDED: dict[str, str] = {
     "\u0625": "\u0627",  # إ alef with hamza below   -> ا
     "\u0622": "\u0627",  # آ alef with madda above   -> ا
     "\u0671": "\u0627",  # ٱ alef wasla              -> ا
-    "\u0649": "\u064A",  # ى alef maqsura            -> ي
     "\u0629": "\u0647",  # ة taa marbuta             -> ه
-    "\u0624": "\u0648",  # ؤ waw with hamza above    -> و
-    "\u0626": "\u064A",  # ئ yeh with hamza above    -> ي
+    "\u0624": "\u0621",  # ؤ waw with hamza above    -> ء
+    "\u0626": "\u0621",  # ئ yeh with hamza above    -> ء
+    "\u06A9": "\u0643",  # ک keheh (Persian kaf)     -> ك
+    "\u06CC": "\u064A",  # ی Farsi yeh               -> ي
     "\u06C0": "\u06D5",  # ۀ heh with yeh above      -> ە (= ە + U+0654)
     "\u06C2": "\u06C1",  # ۂ heh goal with hamza     -> ہ (= ہ + U+0654)
     "\u06D3": "\u06D2",  # ۓ yeh barree with hamza   -> ے (= ے + U+0654)
@@ -145,6 +147,12 @@ _REPLACEMENTS: tuple[tuple[str, str], ...] = (
 )
 del _i
 
+MAQSURA, YEH = "\u0649", "\u064A"
+#: the preposition على (alone, or after the conjunction و or ف) as a whole word of the normalised
+#: text (words as :func:`tokens` cuts them: "_" parts them too): its ى is not folded (see the
+#: module docstring)
+_ALA = re.compile(r"(?<![^\W_])[وف]?عل\u0649(?![^\W_])")
+
 _nfkc = unicodedata.normalize
 _is_normalized = unicodedata.is_normalized
 
@@ -160,16 +168,34 @@ def normalize(text: str) -> str:
     if text.isascii():
         # NFKC and the replacement table leave ASCII unchanged; casefold == lower.
         return text.lower()
-    return _nfkc("NFKC", _stage1(text))
+    text = _nfkc("NFKC", _stage1(text))
+    return _folded_maqsura(text) if MAQSURA in text else text
 
 
 def _stage1(text: str) -> str:
-    """Everything except the final NFKC (also the per-cluster step of the offsets path)."""
+    """Everything except the final NFKC and the alef maqsura (also the per-cluster step of the
+    offsets path)."""
     text = _nfkc("NFKC", text).casefold()
     for source, replacement in _REPLACEMENTS:
         if source in text:
             text = text.replace(source, replacement)
     return text
+
+
+def _folded_maqsura(text: str) -> str:
+    """Every ى folded to ي but that of the word على: the last step, on the otherwise normalised
+    text, whose words are then those a second normalisation sees (idempotence), one character
+    for one (the offsets hold). The word is told by its neighbours, which the offsets path,
+    cluster by cluster, cannot see: it folds its whole output here too."""
+    kept = [found.end() - 1 for found in _ALA.finditer(text)]
+    if not kept:
+        return text.replace(MAQSURA, YEH)
+    out, at = [], 0
+    for end in kept:
+        out += (text[at:end].replace(MAQSURA, YEH), MAQSURA)
+        at = end + 1
+    out.append(text[at:].replace(MAQSURA, YEH))
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------- offsets
@@ -320,6 +346,8 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     out, offsets = _clustered(text, None, _stage1)
     if not _is_normalized("NFKC", out):
         out, offsets = _clustered(out, offsets, _final_nfkc)
+    if MAQSURA in out:
+        out = _folded_maqsura(out)
     return out, offsets
 
 
@@ -413,6 +441,10 @@ PROCLITICS: tuple[str, ...] = (
 
 #: A proclitic is only stripped when at least this many characters remain.
 MIN_STEM = 2
+#: A conjunction and a preposition together are stripped only when three remain: a name
+#: such as وليد (Walid) is not و + ل + يد ("and for a hand"); يد, بيد and اليد are still found.
+COMPOUND_MIN_STEM = 3
+_LEFT_AFTER = {prefix: COMPOUND_MIN_STEM for prefix in ("وب", "فب", "وك", "فك", "ول", "فل")}
 
 _ARTICLE = "ال"
 _BY_FIRST: dict[str, tuple[str, ...]] = {}
@@ -431,7 +463,8 @@ def index_forms(token: str) -> list[str]:
     called for every token of every record at load time.
 
     A proclitic is stripped only when at least :data:`MIN_STEM` (2) characters
-    remain and the rest is not the bare article ال, so short words are never
+    remain (:data:`COMPOUND_MIN_STEM`, 3, after a conjunction and a preposition
+    together: وليد is not و + ل + يد) and the rest is not the bare article ال, so short words are never
     stripped to nothing (``index_forms("بال") == ["بال"]``). Stripping is
     deliberately generous (recall over precision): وزير is also indexed as زير.
 
@@ -447,7 +480,7 @@ def index_forms(token: str) -> list[str]:
     forms = [token]
     size = len(token)
     for prefix in prefixes:
-        if size - len(prefix) >= MIN_STEM and token.startswith(prefix):
+        if size - len(prefix) >= _LEFT_AFTER.get(prefix, MIN_STEM) and token.startswith(prefix):
             stem = token[len(prefix):]
             if stem != _ARTICLE and stem not in forms:
                 forms.append(stem)

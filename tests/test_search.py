@@ -272,3 +272,43 @@ def test_an_event_of_a_shared_sentence_is_found_by_its_own_clause_and_arabic_tit
     assert hit["id"] == "syria-iran-sign-cooperation-agreements" and hit["snippet"]["field"] == "title_ar"
     event = client.get("/v1/events/syria-iran-sign-cooperation-agreements").get_json()["data"]
     assert event["title_ar"] == "سوريا وإيران توقعان 5 اتفاقيات للتعاون الثنائي"
+
+
+WORDS = st.sampled_from(["حسن", "روحاني", "وروحاني", "عماد", "خميس", "hassan", "rouhani", "x"])
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(WORDS, max_size=12), st.lists(st.lists(WORDS, min_size=1, max_size=3).map(tuple), max_size=6))
+def test_names_are_found_in_a_text_as_by_looking_for_each(tokens, sequences):
+    """search.Names looks a text's words up by first token: the same places as looking for each
+    name at each position (its first token among the word's forms, the rest as written)."""
+    from models import text as textnorm
+
+    expected = sorted((position, len(sequence)) for sequence in set(sequences)
+                      for position in range(len(tokens) - len(sequence) + 1)
+                      if sequence[0] in textnorm.index_forms(tokens[position])
+                      and tuple(tokens[position + 1:position + len(sequence)]) == sequence[1:])
+    assert sorted(search.Names(set(sequences)).occurrences(tokens)) == expected
+
+
+def test_the_spelling_variants_a_reader_found_apart_now_meet(client):
+    """Hamza seats, the Persian keyboard's letters, the preposition على and the name علي, a name
+    that is not a conjunction and a preposition, and phrases that run across two names."""
+    def hits(value):
+        body = client.get(f"/v1/search?q={q(value)}&limit=100").get_json()
+        return {(hit["kind"], hit["id"]) for hit in body["data"]}
+
+    assert hits("مسئولين") == hits("مسؤولين") == hits("officials") != set()
+    assert hits("روحانی") == hits("روحاني") and hits("کازاخستان") == hits("كازاخستان") != set()
+    assert hits("علي") == hits("Ali") and ("participant", "ali-akbar-velayati") in hits("علي")
+    assert ("event", "syria-comprehensive-truce") not in hits("علي")  # "تم الاتفاق على هدنة"
+    assert ("participant", "walid-al-muallem") not in hits("يد")
+    assert hits('"Rouhani Hassan"') == hits('"Khamis Emad"') == set()
+    assert hits('"Hassan Rouhani"') == hits('"حسن روحاني"') == hits("Hassan Rouhani")
+    assert hits("أميركا") == hits("America")
+
+
+def test_kinds_are_given_as_every_list_parameter_is(client):
+    repeated = client.get(f"/v1/search?q={q('Astana')}&kind=place&kind=event&limit=100").get_json()
+    commas = client.get(f"/v1/search?q={q('Astana')}&kind=place,event&limit=100").get_json()
+    assert commas["data"] == repeated["data"] and {hit["kind"] for hit in commas["data"]} == {"place", "event"}

@@ -13,7 +13,7 @@ from models.vocabulary import MAX_QUERY_LENGTH
 from .. import database, pagination
 from ..errors import bad_parameter
 from ..envelope import page
-from ..param_fields import StrictInteger, text
+from ..param_fields import CommaList, StrictInteger, text
 from ..params import CURSOR_PATTERN, QuerySchema, search_query
 from ..schemas import Base, LinksSchema, ListMetaSchema
 from .blueprints import Blueprint
@@ -36,8 +36,7 @@ SNIPPET_RADIUS = 80
 class SearchArgs(QuerySchema):
     q = text(MAX_QUERY_LENGTH, 'Words (all must match), "a phrase", -excluded. Arabic spelling variants, '
              'harakat and proclitics (و ف ب ل ال …) are unified; words match as prefixes.', required=True)
-    kind = fields.List(fields.String(validate=validate.OneOf(search.KINDS)),
-                       metadata={"description": "Restrict to these kinds (repeatable)."})
+    kind = CommaList(search.KINDS, "Restrict to these kinds (repeatable, as every list parameter).")
     limit = StrictInteger(load_default=20, validate=validate.Range(1, 100),
                           metadata={"description": "Hits per page (1–100, default 20)."})
     cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN, error="is not a cursor this API issued"), metadata={
@@ -75,7 +74,7 @@ SearchPage = Base.from_dict({
 }, name="SearchPage")
 
 
-def snippet(doc: dict, kind: str, query: search.Query, named: list) -> dict | None:
+def snippet(doc: dict, kind: str, query: search.Query, named: search.Names) -> dict | None:
     for name in SNIPPET_FIELDS[kind]:
         value = doc.get(name)
         texts = [s["text"] for s in value] if name == "evidence" else value if isinstance(value, list) else [value]
@@ -125,7 +124,7 @@ class Search(MethodView):
         for hit in hits:
             by_kind.setdefault(hit["kind"], []).append(hit["record_id"])
         docs = {kind: queries.docs_by_id(MODELS[kind], ids) for kind, ids in by_kind.items()}
-        named = gazetteer.gazetteer_for(database.version(), queries.entity_names).named_by(query)
+        named = search.Names(gazetteer.gazetteer_for(database.version(), queries.entity_names).named_by(query))
         data = []
         for hit in hits:
             doc = docs[hit["kind"]].get(hit["record_id"])

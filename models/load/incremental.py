@@ -27,11 +27,12 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from .. import backends, daycounts, documents, dyadcounts, gazetteer, search
+from ..search_index import body_words
 from ..records import (
     CameoCode, DatasetMeta, Event, EventCountry, EventDyad, EventParticipant, EventTopic, Participant,
     Place, Source, SourceEntity, Statement, StatementDyad, StatementTopic, Topic,
 )
-from .files import LoadError, Problem
+from .files import LoadError, Problem, record_file
 from .reader import DatasetReader
 from .releases import ReleaseRecorder
 from .count_updates import apply_day_counts, apply_dyad_counts, chunks
@@ -246,25 +247,29 @@ class IncrementalWriter(DatabaseWriter):
         users = {}
         for part in chunks(gone):
             if kind == "participants":
-                selects = [Event.select(EventParticipant.participant, Event.source).join(EventParticipant)
-                           .where(EventParticipant.participant.in_(part)),
-                           Statement.select(Statement.speaker, Statement.source).where(Statement.speaker.in_(part)),
-                           Statement.select(StatementDyad.target_actor, Statement.source).join(StatementDyad)
-                           .where(StatementDyad.target_actor.in_(part))]
+                selects = [("events", Event.select(EventParticipant.participant, Event.source, Event.id)
+                            .join(EventParticipant).where(EventParticipant.participant.in_(part))),
+                           ("statements", Statement.select(Statement.speaker, Statement.source, Statement.id)
+                            .where(Statement.speaker.in_(part))),
+                           ("statements", Statement.select(StatementDyad.target_actor, Statement.source, Statement.id)
+                            .join(StatementDyad).where(StatementDyad.target_actor.in_(part)))]
             else:
-                selects = [Event.select(Event.place, Event.source).where(Event.place.in_(part))]
-            for select in selects:
-                users.update(select.tuples())
+                selects = [("events", Event.select(Event.place, Event.source, Event.id).where(Event.place.in_(part)))]
+            for records, select in selects:
+                users.update((entity_id, (source_id, records, record_id)) for entity_id, source_id, record_id in select.tuples())
         if kind == "participants" and gone:
             users.update(self.attributed_via(gone))
-        for entity_id, source_id in sorted(users.items()):
+        for entity_id, (source_id, records, record_id) in sorted(users.items()):
+            # named as check names it: the record's file and id (its position is in a file this load did not read)
+            file = record_file(self.reader.root / "fixtures" / source_id, records)
             self.reader.problems.append(Problem(
-                f"fixtures/{source_id}", "$", f"uses {kind[:-1]} {entity_id!r}, which no source defines any more; "
-                                              f"define it in a {kind}.json or remove the references"))
+                self.reader.rel(file) if file is not None else f"fixtures/{source_id}", f"(id {record_id})",
+                f"uses {kind[:-1]} {entity_id!r}, which no source defines any more; define it in a {kind}.json "
+                "or remove the references"))
 
     @staticmethod
     def attributed_via(gone: list[str]) -> dict:
-        """participant -> a source whose statement is attributed via it, among ``gone``.
+        """participant -> (source, "statements", id) of a statement attributed via it, among ``gone``.
 
         No table lists these references, so this reads every statement's document (0.6 s at
         100,000 statements; only when a load leaves participants undefined); the documents
@@ -276,12 +281,12 @@ class IncrementalWriter(DatabaseWriter):
             for entity_id in part:
                 holds = Statement.doc.contains('"id":' + json.dumps(entity_id, ensure_ascii=False))
                 named = holds if named is None else (named | holds)
-            quoted = Statement.select(Statement.source, Statement.doc).where(
+            quoted = Statement.select(Statement.source, Statement.id, Statement.doc).where(
                 Statement.doc.contains('"attributed_via":[{') & named)
-            for source_id, doc in quoted.tuples().iterator():
+            for source_id, statement_id, doc in quoted.tuples().iterator():
                 for via in json.loads(doc)["attributed_via"]:
                     if via["id"] in wanted:
-                        found[via["id"]] = source_id
+                        found[via["id"]] = (source_id, "statements", statement_id)
         return found
 
     def changed_names(self, old: dict, new: dict, rewritten: set) -> set:
@@ -310,7 +315,7 @@ class IncrementalWriter(DatabaseWriter):
             if before.get(sequence) == after.get(sequence):
                 continue
             for kind, record_id, body in backend.rows_with_terms(self.db, list(sequence)):
-                if (kind, record_id) not in rewritten and gazetteer.contains_sequence(body.split(), sequence):
+                if (kind, record_id) not in rewritten and gazetteer.contains_sequence(body_words(body), sequence):
                     found.add((kind, record_id))
         return found
 
