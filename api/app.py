@@ -71,6 +71,12 @@ class EventRecordsFlask(Flask):
         return self.async_to_sync(func) if is_async else func
 
 
+def _uncached(response):
+    """A health answer: the state of this process now, which no cache should keep."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = EventRecordsFlask(__name__)
     app.wsgi_app = Utf8TargetMiddleware(CachedAnswers(app.wsgi_app, app))
@@ -93,7 +99,7 @@ def create_app(config: dict | None = None) -> Flask:
     @needs_dataset(NONE)
     def healthz():
         """The process is up (says nothing about the database)."""
-        return jsonify({"status": "ok"})
+        return _uncached(jsonify({"status": "ok"}))
 
     @app.get("/readyz")
     @needs_dataset(OPTIONAL)
@@ -104,7 +110,7 @@ def create_app(config: dict | None = None) -> Flask:
             raise Problem(503, "The database is not reachable.", headers={"Retry-After": "5"})
         if session.version is None:
             raise Problem(503, not_served(session), headers={"Retry-After": "5"})
-        return jsonify({"status": "ready", "dataset_version": session.version})
+        return _uncached(jsonify({"status": "ready", "dataset_version": session.version}))
 
     errors.init_app(app)
     http.init_app(app)

@@ -2,7 +2,8 @@
 
 The Swagger UI bundle is 1.7 MB; compressing it on every request would cost a worker tens of
 milliseconds each time, so each asset's gzip body is made on first use and kept, keyed by the
-file's modification time and size (an edited file is compressed again).
+file's modification time and size (an edited file is compressed again), with an entity tag made
+from its bytes.
 """
 from __future__ import annotations
 
@@ -11,38 +12,41 @@ import mimetypes
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Response, abort, request, send_from_directory
+from flask import Response, abort, request
 from werkzeug.security import safe_join
 
 from . import compression
 
 
 @lru_cache(maxsize=64)
-def packed(path: str, stamp: tuple[int, int]) -> tuple[bytes, str] | None:
-    """(gzip body, its entity tag) of a file, or None when it is too small to be worth it."""
+def loaded(path: str, stamp: tuple[int, int]) -> tuple[bytes, bytes | None, str]:
+    """(body, gzip body or None when too small to be worth it, entity tag) of a file: the tag is
+    made from the bytes, so every node serving the same files gives the same tags (a file's
+    modification time differs from one checkout or image layer to the next)."""
     body = Path(path).read_bytes()
-    gzipped = compression.gzip_body(body)
-    if gzipped is None:
-        return None
-    return gzipped, '"' + hashlib.sha256(body).hexdigest()[:32] + compression.SUFFIX + '"'
+    return body, compression.gzip_body(body), '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 def send_asset(directory: Path, name: str, max_age: int = 86400) -> Response:
-    """The file, gzip-encoded when the client takes it and it is text worth compressing."""
+    """The file, gzip-encoded when the client takes it and it is text worth compressing. Each
+    encoding has its tag (the gzip one's ends in -gzip); If-None-Match with either is a 304."""
     path = safe_join(str(directory), name)
     if path is None or not Path(path).is_file():
         abort(404)
     mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
     stat = Path(path).stat()
-    encoded = packed(path, (stat.st_mtime_ns, stat.st_size)) if compression.accepts_gzip(request.headers.get("Accept-Encoding", "")) else None
-    if encoded is None or not compression.compressible(Response(mimetype=mimetype)):
-        return send_from_directory(directory, name, max_age=max_age)
-    body, etag = encoded
-    tags = {t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")}
-    response = Response(status=304) if etag in tags else Response(body, mimetype=mimetype)
+    body, gzipped, etag = loaded(path, (stat.st_mtime_ns, stat.st_size))
+    encodable = gzipped is not None and compression.compressible(Response(mimetype=mimetype))
+    encoded = encodable and compression.accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    held = {tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")}
+    fresh = bool(held & {etag, compression.variant(etag), "*"})
+    if encoded:
+        body, etag = gzipped, compression.variant(etag)
+    response = Response(status=304) if fresh else Response(body, mimetype=mimetype)
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
-    response.vary.add("Accept-Encoding")
-    if response.status_code == 200:
+    if encodable:
+        response.vary.add("Accept-Encoding")
+    if encoded and not fresh:
         response.headers["Content-Encoding"] = "gzip"
     return response

@@ -68,6 +68,8 @@ class Session:
     snapshot: object = None
     version: str | None = None
     release_number: int = 0  # the newest release (meta.release)
+    #: what the answers are made of: the dataset version and the release (see serving_key)
+    served: str | None = None
     stale_layout: str | None = None  # the table layout of a dataset loaded by another version, not served
     etag: str | None = None
     error: str | None = None  # why the database could not be reached (OPTIONAL routes)
@@ -90,7 +92,7 @@ class Session:
             self.db = self.router.connect()
             self._marker, known = self.router.known_version(self.db)
         if known is not None and reuse_known:
-            self.version = known
+            self.served = known
             return known
         self.read()
         return None
@@ -111,7 +113,8 @@ class Session:
             if self.version is not None and stored.get("schema_version") != SCHEMA_VERSION:
                 # tables and documents of another layout: answers could be wrong or fail midway
                 self.version, self.stale_layout = None, stored.get("schema_version") or "unknown"
-        self.router.remember_version(self.db, self._marker, self.version)
+        self.served = serving_key(self.version, self.release_number) if self.version is not None else None
+        self.router.remember_version(self.db, self._marker, self.served)
 
     def hand_off(self):
         """The function that releases this database, taken from the request: a streamed body
@@ -230,6 +233,28 @@ def current() -> Session:
     return g.database
 
 
+def excuse(seconds: float) -> None:
+    """Leave ``seconds`` of this request out of its database time window: work done for every
+    request (building the gazetteer after a load, or waiting for another thread's build)."""
+    session = g.get("database")
+    if session is not None and session.db is not None:
+        backends.of(session.db).excuse(seconds)
+
+
+def serving_key(version: str, release: int) -> str:
+    """What tags and keys the answers made from a snapshot: its dataset version and its release.
+    The version alone is a hash of the files, which comes back when an edit is reverted or a
+    source removed and added again, while the answers (first_release, last_release, the release
+    list) are those of a later release: a cached answer or an ETag of the earlier one must not
+    pass for them."""
+    return f"{version}.r{release}"
+
+
+def served() -> str | None:
+    """This request's snapshot as :func:`serving_key` gives it (dataset version and release)."""
+    return g.database.served
+
+
 def version() -> str | None:
     return g.database.version
 
@@ -249,12 +274,12 @@ def release() -> int:
 
 
 class KnownVersion(NamedTuple):
-    """A dataset version known without a query, with the connection and change marker it was
-    known by (see :meth:`RequestDatabase.known_version`)."""
+    """A snapshot's serving key (:func:`serving_key`) known without a query, with the connection
+    and change marker it was known by (see :meth:`RequestDatabase.known_version`)."""
 
     db: object
     marker: object
-    version: str
+    served: str
 
 
 class RequestDatabase:
@@ -331,7 +356,7 @@ class RequestDatabase:
                     if answer is not None:
                         return answer
                 session.read()
-                if session.version == known:
+                if session.served == known:
                     return None  # the version its answer was looked up for
             if session.version is None:
                 raise Problem(503, not_served(session), headers={"Retry-After": "5"})

@@ -126,8 +126,9 @@ def init_app(app: Flask) -> None:
             log.warning("time budget exceeded on %s", request.full_path)
             seconds = current_app.config.get("TIME_BUDGET")
             return problem_response(
-                503, f"The request needed more than its time budget of {seconds:g} s of database work and was "
-                     "stopped; narrow it (fewer values, a shorter date range, a more specific q) or retry later.",
+                503, f"The request needed more than its time budget ({seconds:g} s a database statement, "
+                     f"{backends.REQUEST_BUDGETS * seconds:g} s for all of them) and was stopped; narrow it (fewer "
+                     "values, a shorter date range, a more specific q) or retry later.",
                 None, {"Retry-After": BUDGET_RETRY_AFTER}, "time-budget")
         if isinstance(error, UNAVAILABLE_ERRORS):
             log.warning("database unavailable: %s", error)

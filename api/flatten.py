@@ -78,6 +78,7 @@ def event_row(doc: dict) -> dict:
         "source": doc["source"],
         "inferred_fields": join(entry["field"] for entry in doc["inferred"]),
         **curation_columns(doc),
+        "plover_context": join(plover.get("context") or []),
     }
 
 
@@ -116,6 +117,9 @@ def statement_row(doc: dict) -> dict:
         "evidence_ar": span_texts(doc.get("evidence") or []),
         "inferred_fields": join(entry["field"] for entry in doc["inferred"]),
         **curation_columns(doc),
+        "cameo_root_label": doc["cameo"]["root_label"],
+        "plover_mode": plover.get("mode"),
+        "plover_context": join(plover.get("context") or []),
     }
 
 
@@ -127,7 +131,7 @@ def participant_row(doc: dict) -> dict:
         "mention_count": doc["mention_count"], "event_count": doc["event_count"],
         "statement_count": doc["statement_count"], "confidence": doc["confidence"],
         "search_forms": join(doc.get("search_forms") or []), "actor_code": doc.get("actor_code"),
-        **curation_columns(doc),
+        **curation_columns(doc), "geonames": doc["identifiers"]["geonames"],
     }
 
 

@@ -2,6 +2,7 @@
 headers, and reuse of rendered responses for the loaded dataset version."""
 from __future__ import annotations
 
+import hashlib
 import re
 from urllib.parse import urlsplit
 
@@ -25,8 +26,9 @@ def refuse_body() -> None:
     raise Problem(400, f"A {request.method} request takes no body.", {"body": ["must be empty"]})
 
 
-def etag_for(version: str) -> str:
-    return response_cache.entity_tag(version, request.path, request.query_string, request.headers.get("Accept", ""))
+def etag_for(served: str) -> str:
+    """The tag of this request's answer made from the snapshot ``served`` (database.serving_key)."""
+    return response_cache.entity_tag(served, request.path, request.query_string, request.headers.get("Accept", ""))
 
 
 def if_none_match() -> set[str]:
@@ -52,9 +54,9 @@ def conditional_answer(session) -> Response | None:
     """A 304 for a matching If-None-Match, or the cached answer of a repeated URL, for the
     session's dataset version (called before any data query); None otherwise. Sets the
     session's ETag, which :func:`init_app`'s ``finish`` puts on the answer."""
-    if request.method not in ("GET", "HEAD") or session.version is None:
+    if request.method not in ("GET", "HEAD") or session.served is None:
         return None
-    etag = session.etag = etag_for(session.version)
+    etag = session.etag = etag_for(session.served)
     if {etag, compression.variant(etag)} & if_none_match():
         return not_modified(etag)
     cache = current_app.extensions.get("response_cache")
@@ -151,6 +153,22 @@ def stamp(headers: Headers, replaced: list, defaults: list, vary: list) -> None:
     headers.extend(kept)
 
 
+#: answers that are never cached: they report the state of this process and its database now
+UNCACHED_PATHS = ("/healthz", "/readyz")
+
+
+def tagged_by_content(response: Response) -> bool:
+    """A 200 to a GET that neither reads the dataset (whose version tags the answers that do)
+    nor tags itself: the index pages, the OpenAPI document, the docs page, CSVW metadata."""
+    return (request.method in ("GET", "HEAD") and response.status_code == 200 and "ETag" not in response.headers
+            and not response.is_streamed and not response.direct_passthrough and request.path not in UNCACHED_PATHS)
+
+
+def content_etag(body: bytes) -> str:
+    """A strong tag made from the bytes: the same on every node that serves the same code."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
 def session_etag() -> str | None:
     session = g.get("database")
     return session.etag if session is not None else None
@@ -174,10 +192,21 @@ def init_app(app: Flask) -> None:
             # and its export slot (else held until the body is collected: a 429 for the client's
             # next export, a 503 for others')
             response.close()
-            return not_modified(etag)
+            response, cacheable = not_modified(etag), False
         replaced, defaults, vary = policy_headers(app, session is not None)
         if cacheable:
             replaced += [("ETag", etag), ("Cache-Control", app.config["CACHE_CONTROL"])]
+        elif tagged_by_content(response):
+            etag = content_etag(response.get_data())
+            if {etag, compression.variant(etag), "*"} & if_none_match():
+                # with the same CORS and security headers as the answer (a browser drops a
+                # cross-origin 304 without them)
+                vary += [token.strip() for token in response.headers.get("Vary", "").split(",") if token.strip()]
+                response = not_modified(etag)
+            else:
+                replaced.append(("ETag", etag))
+                if "Cache-Control" not in response.headers:
+                    replaced.append(("Cache-Control", app.config["CACHE_CONTROL"]))
         if request.method == "OPTIONS" and response.status_code in (200, 204):
             replaced += [("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"),
                          ("Access-Control-Allow-Headers", allowed_request_headers(app)),

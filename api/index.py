@@ -12,12 +12,18 @@ from .database import NONE, needs_dataset
 from .version import VERSION
 
 RESOURCES = ("events", "statements", "participants", "places", "sources", "event-types", "search{?q}",
-             "stats/timeline", "stats/facets", "stats/dyads", "network")
+             "stats/timeline", "stats/facets", "stats/dyads", "network", "releases", "changes{?since}", "dump")
+#: what the service offers beside the resources of /v1
+PAGES = {"openapi": "/v1/openapi.json", "docs": "/docs", "dashboard": "/dashboard", "csvw": "/csvw{?url}",
+         "health": "/healthz", "ready": "/readyz"}
+
+
+def resource_links() -> dict:
+    return {name.split("{")[0]: f"/v1/{name}" for name in RESOURCES}
 
 
 def links() -> dict:
-    return {"v1": "/v1", "openapi": "/v1/openapi.json", "docs": "/docs", "dashboard": "/dashboard", "health": "/healthz", "ready": "/readyz",
-            **{name.split("{")[0]: f"/v1/{name}" for name in RESOURCES}}
+    return {"v1": "/v1", **PAGES, **resource_links()}
 
 
 def _wants_html() -> bool:
@@ -39,6 +45,12 @@ def _page(title: str, items: dict) -> Response:
     return Response(body, mimetype="text/html")
 
 
+def _negotiated(response: Response) -> Response:
+    """The page or the JSON, chosen by Accept: a shared cache must keep them apart."""
+    response.vary.add("Accept")
+    return response
+
+
 def init_app(app: Flask) -> None:
     blueprint = Blueprint("index", __name__)
 
@@ -47,17 +59,17 @@ def init_app(app: Flask) -> None:
     def root():
         """Links to everything the service offers."""
         if _wants_html():
-            return _page("event-records", links())
-        return jsonify({"name": "event-records", "version": VERSION, "links": links()})
+            return _negotiated(_page("event-records", links()))
+        return _negotiated(jsonify({"name": "event-records", "version": VERSION, "links": links()}))
 
     @blueprint.get("/v1")
     @needs_dataset(NONE)
     def version_one():
         """The resources of version 1."""
-        resources = {name.split("{")[0]: f"/v1/{name}" for name in RESOURCES} | {"openapi": "/v1/openapi.json"}
+        resources = resource_links() | PAGES
         if _wants_html():
-            return _page("event-records API v1", resources)
-        return jsonify({"version": VERSION, "links": resources})
+            return _negotiated(_page("event-records API v1", resources))
+        return _negotiated(jsonify({"version": VERSION, "links": resources}))
 
     for slashed, target in (("/v1/", "/v1"), ("/docs/", "/docs")):
         blueprint.add_url_rule(slashed, f"redirect{target.replace('/', '_')}",

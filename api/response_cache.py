@@ -1,8 +1,10 @@
 """Rendered answers kept per dataset version, and served in front of Flask (issue 20).
 
-An answer's entity tag is a hash of the dataset version, the path, the query
-string as sent and the formats the Accept header asks for (api/http.py), so a
-stored answer can never be stale: a load changes the version. An entry holds
+An answer's entity tag is a hash of the dataset version and release, the path,
+the query string as sent and the formats the Accept header asks for (api/http.py),
+so a stored answer can never be stale: a load that changes anything makes a
+release (and a reverted edit, whose files hash to an earlier version, a new
+release all the same: api.database.serving_key). An entry holds
 the finished header lists of both encodings (identity and gzip, compressed once
 when the entry is stored), so a repeated URL costs a lookup, the validity check
 and one ``start_response``.
@@ -143,11 +145,11 @@ def _cost(key: str, entry: Entry) -> int:
 # --------------------------------------------------------------------------- the tag and the encoding
 
 
-def entity_tag(version: str, path: str, query: bytes, accept: str) -> str:
-    """The answer's tag: the dataset version, the path, the query string as sent (bytes) and
-    the formats the Accept header asks for (not its spelling)."""
+def entity_tag(served: str, path: str, query: bytes, accept: str) -> str:
+    """The answer's tag: the snapshot's serving key (dataset version and release), the path, the
+    query string as sent (bytes) and the formats the Accept header asks for (not its spelling)."""
     digest = hashlib.sha256(b"\0".join((
-        version.encode(), path.encode("utf-8", "surrogatepass"), query,
+        served.encode(), path.encode("utf-8", "surrogatepass"), query,
         representation(accept).encode("utf-8", "surrogatepass"),
     ))).hexdigest()[:32]
     return f'"{digest}"'
@@ -196,12 +198,12 @@ class CachedAnswers:
         known = self.flask_app.extensions["request_database"].known_version()
         if known is None:
             return None
-        version = known.version
-        tag = entity_tag(version, environ["PATH_INFO"], environ.get("QUERY_STRING", "").encode("latin-1"),
+        served = known.served
+        tag = entity_tag(served, environ["PATH_INFO"], environ.get("QUERY_STRING", "").encode("latin-1"),
                          environ.get("HTTP_ACCEPT", ""))
         entry = cache.get(tag)
         if entry is None:
-            environ[MISSED] = (version, tag, known)
+            environ[MISSED] = (served, tag, known)
             return None
         return cache.answer(entry, tag, environ.get("HTTP_ACCEPT_ENCODING", ""))
 

@@ -10,7 +10,11 @@ MAX_BUCKETS = 2_000
 
 
 class TooManyBuckets(ValueError):
-    """The range holds more buckets of the interval than :data:`MAX_BUCKETS`."""
+    """The range holds more buckets of the interval than :data:`MAX_BUCKETS` (or the bound given)."""
+
+    def __init__(self, message: str, count: int = 0):
+        super().__init__(message)
+        self.count = count  # buckets of the range
 
 
 def bucket_start(day: dt.date, interval: str) -> dt.date:
@@ -79,7 +83,7 @@ def buckets_between(first: dt.date, last: dt.date, interval: str, max_buckets: i
     """
     n = bucket_count(first, last, interval)
     if n > max_buckets:
-        raise TooManyBuckets(f"{first.isoformat()} to {last.isoformat()} is {n} {interval} buckets; the most is {max_buckets}")
+        raise TooManyBuckets(f"{first.isoformat()} to {last.isoformat()} is {n} {interval} buckets; the most is {max_buckets}", n)
     buckets: list[Bucket] = []
     start = bucket_start(first, interval)
     while start is not None and start <= last:

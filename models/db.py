@@ -143,9 +143,10 @@ class ReadRouter:
             getattr(self._opened, "versions", {}).pop(id(db), None)
 
     def known_version(self, db) -> tuple[object, str | None]:
-        """(marker, dataset version) of this thread's connection to a file database: the version
-        last read through it if nothing was committed to the file since (the backend's change
-        marker, read before any transaction), else None. Pass the marker to :meth:`remember_version`."""
+        """(marker, version) of this thread's connection to a file database: the version (what the
+        caller remembered: api.database.serving_key) last read through it if nothing was committed
+        to the file since (the backend's change marker, read before any transaction), else None.
+        Pass the marker to :meth:`remember_version`."""
         if id(db) not in self._paths:
             return None, None
         marker = backends.of(db).change_marker(db)

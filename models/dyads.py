@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from peewee import SQL, Select, fn
 
 from . import dyadcounts
-from .buckets import BucketOf, buckets_between
+from .buckets import MAX_BUCKETS, BucketOf, buckets_between
 from .counts import _bucket_key
 from .filters import STATEMENT_FILTERS, as_list, conditions
 from .queries import event_select, overlaps
@@ -100,9 +100,12 @@ def top_dyads(filters: dict, limit: int, dyad_counts: bool = True) -> tuple[list
 
 
 def dyad_series(filters: dict, dyads: list[Dyad], interval: str, first: str | None, last: str | None,
-                dyad_counts: bool = True):
+                dyad_counts: bool = True, max_buckets: int = MAX_BUCKETS):
     """Fill each dyad's ``series`` (events per bucket of their anchor date, every bucket of the
-    range present, zeros included); returns the buckets, or [] when nothing dated matched."""
+    range present, zeros included); returns the buckets, or [] when nothing dated matched.
+    Raises TooManyBuckets (before reading a row when the range is given) past ``max_buckets``."""
+    if first and last:
+        buckets_between(dt.date.fromisoformat(first), dt.date.fromisoformat(last), interval, max_buckets)
     rows = _series_rows(filters, interval, first, last, dyad_counts)
     bucket_of = BucketOf(interval)
     days = [bucket_of[k] for _, _, k, _ in rows]
@@ -110,7 +113,7 @@ def dyad_series(filters: dict, dyads: list[Dyad], interval: str, first: str | No
     high = dt.date.fromisoformat(last) if last else (max(days) if days else None)
     if low is None or high is None:
         return []
-    buckets = buckets_between(low, high, interval)
+    buckets = buckets_between(low, high, interval, max_buckets)
     by_pair = {(d.source, d.target): d for d in dyads}
     for dyad in dyads:
         dyad.series = {b.start: 0 for b in buckets}

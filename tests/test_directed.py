@@ -217,3 +217,24 @@ def test_generated_corpus_dyads_under_dates_and_quad_class(generated_client_fact
         listed = data(client, f"/v1/events?{params}&source_actor={row['source']}&target_actor={row['target']}")
         assert listed["meta"]["total"] == row["count"], row
         assert sum(b["count"] for b in row["series"]) <= row["count"]  # anchored in the range (ranges may start before)
+
+
+def test_an_unstated_speaker_is_flagged_as_inferred(client):
+    # 'حيث اكد' and 'حيث دعا' have no subject: the speaker is the curator's reading
+    for statement in ("khamis-leadership-determined", "khamis-calls-iranian-companies-reconstruction"):
+        flags = data(client, f"/v1/statements/{statement}")["data"]["inferred"]
+        assert "speaker" in [flag["field"] for flag in flags], statement
+
+
+def test_dyad_series_are_bounded_in_all_not_only_per_dyad(client, monkeypatch):
+    from api.v1 import dyads
+
+    shown = len(data(client, "/v1/stats/dyads?limit=1000")["data"])
+    monkeypatch.setattr(dyads, "MAX_SERIES_VALUES", 2 * shown)
+    assert client.get("/v1/stats/dyads?limit=1000&interval=day&from=2017-01-17&to=2017-01-18").status_code == 200
+    response = client.get("/v1/stats/dyads?limit=1000&interval=day&from=2017-01-16&to=2017-01-18")
+    problem = response.get_json()
+    assert response.status_code == 400 and problem["type"].endswith("/too-expensive"), problem
+    assert "interval" in problem["errors"] and "lower limit" in problem["detail"]
+    # fewer dyads, the same days: within the bound
+    assert client.get("/v1/stats/dyads?limit=2&interval=day&from=2017-01-16&to=2017-01-18").status_code == 200

@@ -97,7 +97,16 @@ def test_a_csv_column_belongs_to_the_field_it_is_named_after(server):
     # a statement's sides are its speaker and its addressees; identifiers are the Wikidata column
     sides = header(get(server, "/v1/statements?format=csv&fields=addressees"))
     assert sides == ["id", "target_actor_ids", "target_actor_codes"]
-    assert header(get(server, "/v1/participants?format=csv&fields=identifiers")) == ["id", "wikidata"]
+    assert header(get(server, "/v1/participants?format=csv&fields=identifiers")) == ["id", "wikidata", "geonames"]
+
+
+@pytest.mark.parametrize("collection", ["events", "statements"])
+def test_every_member_of_the_coding_has_a_column(server, collection):
+    # a statement's PLOVER mode ("disapprove") and contexts were in its JSON only
+    assert header(get(server, f"/v1/{collection}?format=csv&fields=plover")) == \
+        ["id", "plover_type", "plover_mode", "plover_context"]
+    assert {"cameo_code", "cameo_label", "cameo_root", "cameo_root_label", "goldstein", "quad_class"} == \
+        set(header(get(server, f"/v1/{collection}?format=csv&fields=cameo"))) - {"id"}
 
 
 #: fields that are lists of spans or of per-source records: NDJSON and JSON carry them, CSV does not

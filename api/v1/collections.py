@@ -90,11 +90,12 @@ def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | 
 
 
 class TotalCache:
-    """meta.total per (dataset version, endpoint, filters), computed once per worker.
+    """meta.total per (dataset version and release, endpoint, filters), computed once per worker.
 
     Counting is the dearest part of a page on a large table, and every page of one
     listing (first, cursor, other sort order or limit) has the same total; the data
-    only changes with the dataset version, which is part of the key.
+    only changes with a release, which is part of the key (with the dataset version alone, a
+    reverted edit counted ``updated_since`` as an earlier release had).
     """
 
     def __init__(self, size: int = 20_000):
@@ -117,7 +118,7 @@ class TotalCache:
 
 def total_of(resource: Resource, query, filters: dict) -> int:
     cache = current_app.extensions.setdefault("total_cache", TotalCache())
-    key = (database.version(), request.path, pagination.fingerprint(request.path, "", filters))
+    key = (database.served(), request.path, pagination.fingerprint(request.path, "", filters))
     return cache.get_or_compute(key, lambda: resource.count(filters) if resource.count else count(query))
 
 

@@ -27,7 +27,7 @@ class Dump(MethodView):
         its collection serves it, one per line, by id), the sources' texts
         (`texts.ndjson`: each source's id and text) and `manifest.json` (the release, the
         dataset version, the records of each kind, the sha256 and size of each
-        file). Streamed in constant memory; the ETag is the dataset version's,
+        file). Streamed in constant memory; the ETag is the release's,
         so `If-None-Match` answers 304 until the next release. Keep your copy
         up to date with /v1/changes?since=<manifest release>.
         """

@@ -18,12 +18,16 @@ from .stats import csv_response, event_filters, format_field, negotiated
 blp = Blueprint("dyads", __name__, url_prefix="/v1", description="Directed dyads: who acts on whom.")
 
 MAX_DYADS = 1_000
+#: values of the series one answer may hold in all (dyads x buckets): 500 daily series over
+#: five years were a million values, 52 MB of JSON and a gigabyte of a worker's memory
+MAX_SERIES_VALUES = 100_000
 
 
 class DyadArgs(EventFilterArgs):
     interval = fields.String(validate=validate.OneOf(INTERVALS), metadata={
         "description": f"Also give each dyad a zero-filled series of its events per day, week, month or year "
-                       f"(by anchor date; at most {MAX_BUCKETS} buckets)."})
+                       f"(by anchor date; at most {MAX_BUCKETS} buckets, and {MAX_SERIES_VALUES:,} values in all: "
+                       f"dyads shown times buckets)."})
     limit = StrictInteger(load_default=100, validate=validate.Range(1, MAX_DYADS), metadata={
         "description": f"Dyads shown, most events first (1–{MAX_DYADS}, default 100)."})
     format = format_field()
@@ -58,6 +62,23 @@ DyadsResponse = Base.from_dict({"data": fields.List(fields.Nested(DyadSchema)), 
                                name="Dyads")
 
 
+def series_of(filters: dict, shown: list, interval: str) -> list:
+    """The buckets of the dyads' series (filled in), or a 400 that says what bound they pass."""
+    most = min(MAX_BUCKETS, MAX_SERIES_VALUES // max(1, len(shown)))
+    try:
+        return dyads.dyad_series(filters, shown, interval, filters.get("from"), filters.get("to"), max_buckets=most)
+    except TooManyBuckets as error:
+        if error.count > MAX_BUCKETS:
+            message = (f"the range is {error.count} {interval} buckets; the most is {MAX_BUCKETS}: use a longer "
+                       "interval or a narrower from/to")
+            raise Problem(400, f"Invalid query parameter 'interval': {message}", {"interval": [message]}) from None
+        message = (f"the range is {error.count} {interval} buckets for {len(shown)} dyads, and a series may hold at "
+                   f"most {MAX_SERIES_VALUES:,} values in all ({most} buckets for {len(shown)} dyads): use a lower "
+                   "limit, a longer interval or a narrower from/to")
+        raise Problem(400, f"Request too expensive: 'interval': {message}", {"interval": [message]},
+                      slug="too-expensive") from None
+
+
 @blp.route("/stats/dyads")
 class Dyads(MethodView):
     @blp.arguments(DyadArgs, location="query", as_kwargs=False)
@@ -83,12 +104,8 @@ class Dyads(MethodView):
         filters = event_filters({k: v for k, v in args.items() if k != "interval"})
         shown, found = dyads.top_dyads(filters, args["limit"])
         buckets = []
-        if args.get("interval"):
-            try:
-                buckets = dyads.dyad_series(filters, shown, args["interval"], filters.get("from"), filters.get("to"))
-            except TooManyBuckets as error:
-                message = f"{error}: use a longer interval or a narrower from/to"
-                raise Problem(400, f"Invalid query parameter 'interval': {message}", {"interval": [message]}) from None
+        if args.get("interval") and fmt != "csv":  # (CSV has no series)
+            buckets = series_of(filters, shown, args["interval"])
         if fmt == "csv":
             # sums rounded as in JSON: the digits past them are the float noise of the order of addition
             return csv_response("dyads", ["source", "target", "count", "goldstein_sum", "goldstein_mean"],

@@ -8,12 +8,15 @@ tables are only re-created when their layout changed). The search index is a
 """
 from __future__ import annotations
 
+import threading
+import time
+
 from peewee import Case, Cast, Expression, PostgresqlDatabase, Value, fn
 from playhouse.db_url import connect as connect_url
 
 from ..search_index import SearchDoc, with_phrases
 from ..vocabulary import SEARCH_KINDS
-from . import Backend, register, uniform_rows
+from . import Backend, register, statement_seconds, uniform_rows
 
 try:  # psycopg is optional (the ``postgres`` extra)
     import psycopg
@@ -44,10 +47,15 @@ class PostgreSQL(Backend):
     database_classes = (PostgresqlDatabase,)
     unavailable_errors = CONNECTION_ERRORS
 
+    def __init__(self):
+        self._budget = threading.local()  # this thread's request budget (a request is one thread's)
+
     def open(self, url: str, *, read_only: bool = False, create_dir: bool = False, mapped_bytes: int = 0):
         # psycopg 3 even where psycopg2 is installed too (peewee would take psycopg2): the loader
         # writes by COPY through psycopg 3's cursor (bulk_insert)
-        return connect_url(url, autoconnect=False, prefer_psycopg3=True)
+        db = connect_url(url, autoconnect=False, prefer_psycopg3=True)
+        # a server's connection tells the request's budget when each statement starts
+        return _telling_statements(db) if read_only else db
 
     def begin_snapshot(self, db):
         transaction = super().begin_snapshot(db)
@@ -60,11 +68,34 @@ class PostgreSQL(Backend):
     def start_budget(self, db, seconds: float) -> None:
         # LOCAL: for this transaction only, so a pooled connection goes back without it. It
         # bounds each statement of the request; the server cancels the statement (57014) and
-        # the backend process is free at once, whether or not the client is still there.
-        db.execute_sql(f"SET LOCAL statement_timeout = {max(1, int(seconds * 1000))}")
+        # the backend process is free at once, whether or not the client is still there. A
+        # statement that starts once the request has used a budget's time gets what is left of
+        # REQUEST_BUDGETS budgets (statement_starts): a SET only for requests that slow.
+        budget = self._budget
+        budget.seconds = 0  # (the SET is not one of the request's statements)
+        db.execute_sql(f"SET LOCAL statement_timeout = {_milliseconds(seconds)}")
+        budget.seconds, budget.first, budget.timeout = seconds, None, seconds
+
+    def statement_starts(self, db) -> None:
+        """(A server's connection, before each statement.) Tighten the statement timeout to what
+        the request has left when that is less than it (BudgetSpent when nothing is)."""
+        budget = self._budget
+        if not getattr(budget, "seconds", 0):
+            return
+        now = time.monotonic()
+        if budget.first is None:
+            budget.first = now
+        left = statement_seconds(budget.seconds, budget.first, now)
+        if left < budget.timeout and not _failed(db):  # (in a failed transaction the statement fails anyway)
+            budget.timeout = left
+            db.cursor().execute(f"SET LOCAL statement_timeout = {_milliseconds(left)}")
 
     def lift_budget(self, db) -> None:
+        self._budget.seconds = 0
         db.execute_sql("SET LOCAL statement_timeout = 0")
+
+    def end_budget(self, db) -> None:
+        self._budget.seconds = 0
 
     def is_over_budget(self, error: Exception) -> bool:
         # peewee raises its own OperationalError while handling the driver's (its __context__)
@@ -154,4 +185,29 @@ class PostgreSQL(Backend):
         return fn.STRING_AGG(fn.DISTINCT(column), ",")
 
 
-register(PostgreSQL())
+def _failed(db) -> bool:
+    """Whether the connection's transaction failed (a statement was cancelled): it takes no SET."""
+    status = db.connection().info.transaction_status
+    return status == psycopg.pq.TransactionStatus.INERROR
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+def _telling_statements(db):
+    """``db`` (plain or pooled, as the URL chose) telling the backend when each statement starts
+    (the request's time budget, :meth:`PostgreSQL.statement_starts`): its own ``_execute_cursor``,
+    in front of its class's (peewee runs every statement through it)."""
+    execute = db._execute_cursor
+
+    def told(sql, params, **cursor_options):
+        BACKEND.statement_starts(db)
+        return execute(sql, params, **cursor_options)
+
+    db._execute_cursor = told
+    return db
+
+
+BACKEND = PostgreSQL()
+register(BACKEND)

@@ -24,7 +24,7 @@ from ..paging import OrderedPart, SortSpec, page_select
 from ..records import Event
 from ..search_index import END_ONLY, STARTED, UNDATED, SearchDoc, with_phrases
 from ..vocabulary import SEARCH_KINDS
-from . import Backend, NoRoom, key_columns, register, uniform_rows
+from . import Backend, NoRoom, key_columns, register, statement_seconds, uniform_rows
 from .day_order import is_day_ordered, with_rowids
 from .sqlite_fts import SearchFTS, SearchTerms, UnorderedSearchDoc, fts5_string, fts5_term
 from .watchdog import Watchdog
@@ -147,18 +147,24 @@ class SQLite(Backend):
         # running statement fail with "interrupted". It runs between virtual-machine steps, and
         # one FTS5 lookup of a short prefix is a single step of a second or more, which only
         # sqlite3_interrupt() (the watchdog's, at the deadline) stops inside. Both, then.
+        # The request's statements together end within REQUEST_BUDGETS budgets of the first one's start.
         budget = self._budget
         self._end_ticket()
-        budget.seconds, budget.deadline = seconds, float("inf")
+        budget.seconds, budget.deadline, budget.first = seconds, float("inf"), None
         db.connection().set_progress_handler(lambda: time.monotonic() > budget.deadline, BUDGET_CHECK_STEPS)
 
     def statement_starts(self, db) -> None:
-        """(BudgetedSqliteDatabase, before each statement.) The budget's clock starts again."""
+        """(BudgetedSqliteDatabase, before each statement.) The budget's clock starts again, for
+        what the request has left (BudgetSpent when nothing is)."""
         budget = self._budget
         if getattr(budget, "seconds", 0):
             self._end_ticket()
-            budget.deadline = time.monotonic() + budget.seconds
-            budget.ticket = self.watchdog.watch(db.connection(), budget.seconds)
+            now = time.monotonic()
+            if budget.first is None:
+                budget.first = now
+            left = statement_seconds(budget.seconds, budget.first, now)
+            budget.deadline = now + left
+            budget.ticket = self.watchdog.watch(db.connection(), left)
 
     def lift_budget(self, db) -> None:
         self.end_budget(db)
