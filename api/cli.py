@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -54,8 +55,51 @@ def describe(summary: loader.Summary) -> str:
 
 
 def do_load(root: Path, url: str, full: bool = False) -> loader.Summary:
-    db = open_database(url, create_dir=True)
-    return loader.load(root, db, progress, full=full)
+    with database_errors(url):
+        db = open_database(url, create_dir=True)
+        return loader.load(root, db, progress, full=full)
+
+
+#: what the engines say when a database cannot be used, and what to do about it
+DATABASE_ADVICE = (
+    ("no backend for", "the URL's scheme is not one this program knows: sqlite:///relative/file.sqlite3, "
+                       "sqlite:////absolute/file.sqlite3, postgresql://user@host/db or postgresql+pool://…"),
+    ("unable to open database file", "no SQLite file can be opened there: the path is a directory, its directory "
+                                     "is missing or not writable, or (for a command that only reads) the file does "
+                                     "not exist yet: run `event-records load` first"),
+    ("file is not a database", "the file is not a SQLite database: give the path of the database file"),
+    ("readonly database", "the file or its directory is read-only for this user: a load writes both (the file "
+                          "and its -wal and -shm journal files)"),
+    ("no such table", "the database holds no loaded dataset: run `event-records load` first"),
+    ("disk I/O error", "the path is a directory, or the file cannot be read: give the path of the database file"),
+)
+
+
+@contextmanager
+def database_errors(url: str):
+    """A database that cannot be used is one line that says what to do (exit status 1), not a traceback."""
+    from peewee import DatabaseError
+
+    from models import backends
+
+    try:
+        yield
+    except (ValueError, DatabaseError, *backends.unavailable_errors()) as error:
+        if isinstance(error, ValueError) and "no backend for" not in str(error):
+            raise
+        said = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        advice = next((advice for marker, advice in DATABASE_ADVICE if marker in str(error)), None)
+        raise click.ClickException(f"{redact(url)}: {said}" + (f" ({advice})" if advice else "")) from None
+
+
+def refuse_a_file_that_is_not_sqlite(url: str) -> None:
+    """A server given a file that is not a SQLite database would answer every request with a 500."""
+    path = database_file(url)
+    if path is not None and path.is_file() and path.stat().st_size:
+        with path.open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\0":
+                raise click.ClickException(f"{redact(url)}: the file is not a SQLite database: give the path of "
+                                           "the database file (or a new path, and load it)")
 
 
 def describe_load(summary: loader.Summary) -> str:
@@ -133,8 +177,9 @@ def ensure_loaded(root: Path, url: str) -> None:
     was loaded with another table layout (by an older version of this code)."""
     current = loader.dataset_version(root)
     path = database_file(url)
-    stored = loader.loaded_version(open_database(url, read_only=path is not None)) if (
-        path is None or path.exists()) else None
+    with database_errors(url):
+        stored = loader.loaded_version(open_database(url, read_only=path is not None)) if (
+            path is None or path.exists()) else None
     if stored == current:
         click.echo(f"database is up to date (dataset {current})", err=True)
         return
@@ -157,6 +202,7 @@ def ensure_loaded(root: Path, url: str) -> None:
 @click.option("--no-load", is_flag=True, help="Serve the database as it is, even if it is missing or out of date.")
 def serve(host, port, workers, threads, root, database_url, no_load):
     url = database_url or database_url_from_env()
+    refuse_a_file_that_is_not_sqlite(url)
     if not no_load:
         root_path = content_root(root)
         try:
@@ -272,7 +318,8 @@ def register_commands(app) -> None:
 
 
 @main.command(help="Write the whole dataset into DIRECTORY: the files of /v1/dump (one NDJSON file per kind, "
-                   "texts/, manifest.json with the release and the sha256 of each file), read in one snapshot.")
+                   "texts.ndjson with the sources' texts, manifest.json with the release and the sha256 of each file), read "
+                   "in one snapshot.")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--database-url", envvar="DATABASE_URL", help="Default: $DATABASE_URL, else the SQLite file in ./data.")
 def dump(directory, database_url):
@@ -280,17 +327,19 @@ def dump(directory, database_url):
     from models import dump as dumping
     from .database import MODELS
 
-    db = open_database(database_url or database_url_from_env())
-    db.connect(reuse_if_open=True)
-    try:
-        with db.bind_ctx(MODELS, bind_refs=False, bind_backrefs=False):
-            snapshot = backends.of(db).begin_snapshot(db)
-            try:
-                manifest = dumping.to_directory(directory)
-            finally:
-                snapshot.__exit__(None, None, None)
-    finally:
-        db.close()
+    url = database_url or database_url_from_env()
+    with database_errors(url):
+        db = open_database(url, read_only=True)  # (a dump never creates a database)
+        db.connect(reuse_if_open=True)
+        try:
+            with db.bind_ctx(MODELS, bind_refs=False, bind_backrefs=False):
+                snapshot = backends.of(db).begin_snapshot(db)
+                try:
+                    manifest = dumping.to_directory(directory)
+                finally:
+                    snapshot.__exit__(None, None, None)
+        finally:
+            db.close()
     counts = ", ".join(f"{n} {kind}s" for kind, n in manifest["counts"].items())
     click.echo(f"{directory}: release {manifest['release']} (dataset {manifest['dataset_version']}): {counts}")
 

@@ -136,6 +136,16 @@ def test_one_broken_span_is_one_problem(tmp_path):
     assert len(lines) == 1 and "check --fix" in lines[0], lines
 
 
+def test_a_span_whose_text_is_not_in_the_source_is_not_sent_to_fix(tmp_path):
+    root = copy_dataset(tmp_path)
+    path, events = records(root, "events")
+    events[0]["evidence"][0] = {"text": "كلمات ليست في النص"}
+    write_json(path, events)
+    lines = problem_lines(run("check", "--fix", root=root, check_exit=1).stderr)
+    assert lines and all("check --fix" not in line for line in lines), lines
+    assert any("does not occur in the source" in line for line in lines), lines
+
+
 # --------------------------------------------------------------------------- spans by text
 
 TEXT = "وصل خميس إلى طهران. التقى خميس روحاني في طهران يوم الأربعاء.\nKhamis met Rouhani in Tehran.\n"
@@ -246,6 +256,36 @@ def test_new_source_takes_the_file_names_slug_and_refuses_to_overwrite(tmp_path)
     assert again.returncode == 2 and "already exists" in again.stderr
 
 
+@pytest.mark.parametrize("text, option, says", [
+    ("", (), "holds no text"),
+    (" \n", (), "holds no text"),
+    (TEXT, ("--language", "arabic"), "not an ISO 639 code"),
+    (TEXT, ("--publisher", " "), "--publisher is empty"),
+])
+def test_new_source_refuses_what_check_would_refuse_and_leaves_nothing(tmp_path, text, option, says):
+    root = copy_dataset(tmp_path)
+    text_file = root / "incoming" / "bad.txt"
+    text_file.parent.mkdir()
+    text_file.write_text(text, encoding="utf-8")
+    given = {"--publisher": "T", "--language": "ar", **dict([option] if option else [])}
+    done = run("new-source", str(text_file), "--published-at", "2017-01-18T00:00:00+00:00",
+               *(part for pair in given.items() for part in pair), root=root)
+    assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (root / "seeds" / "bad.txt").exists() and not (root / "fixtures" / "bad").exists()
+
+
+def test_new_source_drops_a_byte_order_mark(tmp_path):
+    root = copy_dataset(tmp_path)
+    text_file = root / "incoming" / "bom.txt"
+    text_file.parent.mkdir()
+    text_file.write_bytes(b"\xef\xbb\xbf" + TEXT.encode())
+    run("new-source", str(text_file), "--publisher", "T", "--published-at", "2017-01-18T00:00:00+00:00",
+        "--language", "ar", root=root, check_exit=0)
+    assert (root / "seeds" / "bom.txt").read_bytes() == TEXT.encode()
+    meta = read_json(root / "seeds" / "bom.json")
+    assert meta["title"] == TEXT.splitlines()[0] and meta["sha256"] == hashlib.sha256(TEXT.encode()).hexdigest()
+
+
 def test_show_marks_a_records_spans(tmp_path):
     shown = run("show", SOURCE, "--record", "khamis-meets-rouhani", "--no-colour", check_exit=0).stdout
     events = read_json(ROOT / "fixtures" / SOURCE / "events.json")
@@ -345,3 +385,18 @@ def test_check_refuses_wrong_directed_coding(breakage, tmp_path):
     breakage(root)
     lines = problem_lines(run("check", root=root, check_exit=1).stderr)
     assert lines and any(DIRECTED_BREAKAGES[breakage] in line for line in lines), lines
+
+
+def test_show_closes_nested_spans_innermost_first():
+    """Two spans ending at one offset: ]n closes the [ of its own span, as brackets nest."""
+    from models.load.authoring import MarkedSpan, marked_text
+
+    text = "وصل لاريجاني ثم التقى عماد خميس."
+    inner_start = text.index("عماد")
+    marks = [MarkedSpan(0, len(text) - 1, "event", "visit", "evidence"),
+             MarkedSpan(inner_start, len(text) - 1, "participant", "imad-khamis", "mentions")]
+    for ordered in (marks, marks[::-1]):
+        shown = marked_text(text, ordered, colour=False)
+        outer = 1 + ordered.index(marks[0])
+        inner = 1 + ordered.index(marks[1])
+        assert shown == f"[وصل لاريجاني ثم التقى [عماد خميس]{inner}]{outer}."

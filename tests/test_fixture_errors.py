@@ -91,3 +91,51 @@ def test_a_value_of_the_wrong_form_is_a_problem_that_says_the_form(tmp_path, kin
     path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     problems = check(root)
     assert any(says in problem for problem in problems), problems
+
+
+def _not_utf8(path):
+    path.write_bytes(path.read_bytes().replace(b'"', b'"\xff', 1))  # (inside the first string)
+
+
+def _with_bom(path):
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+
+def _nested_deep(path):
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+
+
+def _a_directory(path):
+    path.unlink()
+    path.mkdir()
+
+
+@pytest.mark.parametrize("file", ["fixtures/{source}/events.json", "fixtures/{source}/places.json",
+                                  "fixtures/codebook.json", "seeds/{source}.json"])
+@pytest.mark.parametrize("break_it, says", [(_not_utf8, "not UTF-8: byte 0x"), (_with_bom, "byte-order mark"),
+                                            (_nested_deep, "nested thousands deep"),
+                                            (_a_directory, "not a file but a directory")])
+def test_an_unreadable_file_is_one_line_that_says_how_to_fix_it(tmp_path, file, break_it, says):
+    """Not a traceback: a file that is not UTF-8, begins with a BOM, nests too deep or is a directory."""
+    root = copy_dataset(tmp_path)
+    name = file.format(source=SOURCE)
+    break_it(root / name)
+    done = subprocess.run([sys.executable, "-m", "api.cli", "check", "--root", str(root)], cwd=root,
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    problems = [line for line in done.stderr.splitlines() if line.startswith(("fixtures/", "seeds/"))]
+    assert len(problems) == 1 and problems[0].startswith(f"{name}: $: ") and says in problems[0], done.stderr
+
+
+def test_a_kind_in_two_files_is_a_problem(tmp_path):
+    root = copy_dataset(tmp_path)
+    directory = root / "fixtures" / SOURCE
+    (directory / "events.ndjson").write_text('{"id": "x", "garbage": true}\n', encoding="utf-8")
+    problems = check(root)
+    assert any(line.startswith(f"fixtures/{SOURCE}/events.ndjson: $: events.json is here too") for line in problems), problems
+
+
+def test_a_file_that_is_not_an_array_names_the_json_type(tmp_path):
+    root = copy_dataset(tmp_path)
+    (root / "fixtures" / SOURCE / "events.json").write_text("{}", encoding="utf-8")
+    assert check(root) == [f"fixtures/{SOURCE}/events.json: $: expected a JSON array of records, got an object"]

@@ -442,8 +442,8 @@ def test_removing_the_last_definition_of_a_used_participant_changes_nothing(corp
     with pytest.raises(loader.LoadError) as failed:
         loader.load(tree.path, open_database(url))
     said = [str(problem) for problem in failed.value.problems]
-    assert any(f"fixtures/{user}" in line and repr(participant) in line and "no source defines any more" in line
-               for line in said), said
+    assert any(line.startswith(f"fixtures/{user}/events.ndjson: (id {events[0]['id']}): ") and repr(participant) in line
+               and "no source defines any more" in line for line in said), said
     assert loader.loaded_version(open_database(url)) == first.dataset_version
     assert answers(url, paths) == before
     from models.history import current_release

@@ -1,11 +1,11 @@
 """The curator's files: a new source's skeleton, where a text occurs, a source with its spans marked."""
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import hashlib
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,11 +35,11 @@ def new_source(root: Path, text_file: Path, source_id: str | None, meta: dict) -
     source_id = source_id or slug(text_file.name)
     if not re.match(SOURCE_ID_PATTERN, source_id):
         raise AuthoringError(f"source id {source_id!r} must match {SOURCE_ID_PATTERN}; give one with --id")
-    raw = text_file.read_bytes()
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise AuthoringError(f"{text_file} is not UTF-8 ({error}); convert it first") from None
+    raw, text = _source_text(text_file)
+    if not re.fullmatch(r"[a-z]{2,3}", meta["language"] or ""):
+        raise AuthoringError(f"--language {meta['language']!r} is not an ISO 639 code in lower case, such as ar or en")
+    if not (meta.get("publisher") or "").strip():
+        raise AuthoringError("--publisher is empty: who published the text, in English or transliterated")
     seed, seed_meta, directory = (root / "seeds" / f"{source_id}.txt", root / "seeds" / f"{source_id}.json",
                                   root / "fixtures" / source_id)
     for existing in (seed, seed_meta, directory):
@@ -49,10 +49,10 @@ def new_source(root: Path, text_file: Path, source_id: str | None, meta: dict) -
     if published.tzinfo is None:
         raise AuthoringError("--published-at needs a UTC offset, e.g. 2017-01-18T19:04:00+02:00")
     seed.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(text_file, seed)
+    seed.write_bytes(raw)
     document = {"publisher": meta["publisher"], "publisher_ar": meta.get("publisher_ar"),
                 "published_at": published.isoformat(), "language": meta["language"],
-                "title": meta.get("title") or raw.decode("utf-8").strip().splitlines()[0][:300],
+                "title": meta.get("title") or text.strip().splitlines()[0][:300],
                 "url": meta.get("url"), "sha256": hashlib.sha256(raw).hexdigest()}
     seed_meta.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     directory.mkdir(parents=True)
@@ -62,6 +62,21 @@ def new_source(root: Path, text_file: Path, source_id: str | None, meta: dict) -
         path.write_text("[]\n", encoding="utf-8")
         written.append(path)
     return written
+
+
+def _source_text(text_file: Path) -> tuple[bytes, str]:
+    """(bytes, text) of a new source's file: UTF-8, not empty, without a byte-order mark (no
+    character of the text: it would be offset 0 and the title's first)."""
+    raw = text_file.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise AuthoringError(f"{text_file} is not UTF-8 ({error}); convert it first") from None
+    if text.startswith("\ufeff"):
+        raw, text = raw[len(codecs.BOM_UTF8):], text[1:]
+    if not text.strip():
+        raise AuthoringError(f"{text_file} holds no text; a source is the text its records point into")
+    return raw, text
 
 
 def source_text(root: Path, source_id: str) -> str:
@@ -120,6 +135,12 @@ def marked_text(text: str, marks: list[MarkedSpan], colour: bool) -> str:
     for number, mark in enumerate(marks, 1):
         opening.setdefault(mark.start, []).append(number)
         closing.setdefault(mark.end, []).append(number)
+    # nested as brackets nest: of the spans that open at one place the longest first, of those that
+    # close at one place the last opened first (the inner one), so that each ]n closes its own [
+    for numbers in opening.values():
+        numbers.sort(key=lambda n: (-marks[n - 1].end, n))
+    for numbers in closing.values():
+        numbers.sort(key=lambda n: (-marks[n - 1].start, marks[n - 1].end - marks[n - 1].start, -n))
     out, depth = [], 0
     for position, char in enumerate(text + "\0"):
         for number in closing.get(position, ()):

@@ -56,7 +56,7 @@ def source_ids(root: Path) -> list[str]:
 
 def codebook_bytes(root: Path) -> bytes:
     path = root / CODEBOOK
-    return path.read_bytes() if path.exists() else b""
+    return path.read_bytes() if path.is_file() else b""  # (the reader reports a missing one, or a directory)
 
 
 def version_of(codebook: bytes, fingerprints: dict[str, str]) -> str:

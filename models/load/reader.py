@@ -7,21 +7,20 @@ keeps nothing; ``load`` gives it the database writer (models/load/writer.py).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
-
-from marshmallow import ValidationError
 
 from . import directed, spans
 from .entities import Entity, StoredEntry
 from ..vocabulary import SOURCE_ID_PATTERN
-from .files import UNPARSABLE, Problem, id_named, dataset_version, flatten_errors, preview, record_file
+from .files import (UNPARSABLE, Problem, dataset_version, files_twice, id_named, loaded_json, preview,
+                    record_file)
 from .schemas import CodebookSchema, SeedMetaSchema
 from .validate import Prefetcher, validate_file
 
@@ -75,8 +74,9 @@ class DatasetReader:
         self.stored = stored
         self._stored_files: dict[tuple[str, str], str] = {}  # (source, kind) -> the file named in problems
         self.taken = taken
-        self._global_event_ids: set[str] = set()
-        self._global_statement_ids: set[str] = set()
+        # id -> the file that has it first (a duplicate's problem names where the other one is)
+        self._global_event_ids: dict[str, str] = {}
+        self._global_statement_ids: dict[str, str] = {}
         self.problems: list[Problem] = []
         #: files that could not be read as records: what refers to their records is not checked
         self.unparsable: set[Path] = set()
@@ -117,9 +117,13 @@ class DatasetReader:
 
     def check_span(self, path: Path, json_path: str, text: str, span: dict) -> bool:
         if span.get("start") is None:
-            where = f' (it occurs {len(spans.occurrences(text, span["text"]))} time(s) in the text)'
-            self.problem(path, json_path, f'span "{preview(span["text"])}" has no start/end{where}; run '
-                                          "`event-records check --fix` to fill them in")
+            found = len(spans.occurrences(text, span["text"]))
+            if not found:  # (--fix cannot place it either)
+                self.problem(path, json_path, f'span "{preview(span["text"])}" has no start/end and its text does not '
+                                              "occur in the source: copy the words exactly as the text writes them")
+                return False
+            self.problem(path, json_path, f'span "{preview(span["text"])}" has no start/end (it occurs {found} '
+                                          "time(s) in the text); run `event-records check --fix` to fill them in")
             return False
         actual = text[span["start"] : span["end"]]
         if span["end"] > len(text):
@@ -202,14 +206,8 @@ class DatasetReader:
         if not path.exists():
             self.problem(path, "$", "missing: the codebook lists the CAMEO codes, topics and roles records may use")
             return None
-        try:
-            codebook = CodebookSchema().load(json.loads(path.read_text(encoding="utf-8")))
-        except json.JSONDecodeError as error:
-            self.problem(path, "$", f"invalid JSON: {error.msg} at line {error.lineno}")
-            return None
-        except ValidationError as error:
-            for json_path, message in flatten_errors(error.messages, ""):
-                self.problem(path, json_path, message)
+        codebook = loaded_json(path, CodebookSchema(), partial(self.problem, path))
+        if codebook is None:
             return None
         codes = {}
         for index, entry in enumerate(codebook["cameo"]):
@@ -254,14 +252,8 @@ class DatasetReader:
             if not meta_path.exists():
                 self.problem(meta_path, "$", f"missing: every seed needs its metadata (publisher, published_at, language, title, sha256={hashlib.sha256(raw).hexdigest()})")
                 continue
-            try:
-                meta = SeedMetaSchema().load(json.loads(meta_path.read_text(encoding="utf-8")))
-            except json.JSONDecodeError as error:
-                self.problem(meta_path, "$", f"invalid JSON: {error.msg} at line {error.lineno}")
-                continue
-            except ValidationError as error:
-                for json_path, message in flatten_errors(error.messages, ""):
-                    self.problem(meta_path, json_path, message)
+            meta = loaded_json(meta_path, SeedMetaSchema(), partial(self.problem, meta_path))
+            if meta is None:
                 continue
             actual = hashlib.sha256(raw).hexdigest()
             if actual != meta["sha256"]:
@@ -275,11 +267,18 @@ class DatasetReader:
             if not (self.root / "fixtures" / source_id).is_dir():
                 self.problem(self.root / "fixtures" / source_id, "$", "missing: every seed needs a fixtures directory of the same name")
                 continue
+            self.check_one_file_per_kind(self.root / "fixtures" / source_id)
             sources[source_id] = (meta, Seed(text_path, actual))
         for directory in sorted((self.root / "fixtures").glob("*/")):
+            if directory.suffix in (".json", ".ndjson"):
+                continue  # a file's name made a directory: reported where the file is read
             if directory.is_dir() and directory.name not in sources and not (seed_dir / f"{directory.name}.txt").exists():
                 self.problem(directory, "$", f"no seed seeds/{directory.name}.txt for this fixtures directory")
         return sources
+
+    def check_one_file_per_kind(self, directory: Path) -> None:
+        for path, message in files_twice(directory, RECORD_KINDS):
+            self.problem(path, "$", message)
 
     IDENTITY = {
         "participants": ("name_en", "name_ar", "kind", "country"),
@@ -434,14 +433,21 @@ class DatasetReader:
         path = record_file(directory, kind)
         for record in records:
             if record["id"] in holders:
-                self.problem(path, "$", f"duplicate {kind[:-1]} id {record['id']}: source "
-                                                    f"{holders[record['id']]} already has it")
+                self.problem(path, f"(id {record['id']}).id", f"duplicate {kind[:-1]} id {record['id']}: source "
+                                                                  f"{holders[record['id']]} already has it; give one of "
+                                                                  "them another id")
+
+    def check_unique(self, path: Path, json_path: str, record_id: str, kind: str, seen, first_in: dict) -> None:
+        """An id used once in the dataset: a second use names the file of the first."""
+        if record_id in first_in or record_id in seen:
+            where = first_in.get(record_id, self.rel(path))
+            self.problem(path, f"{json_path}.id", f"duplicate {kind} id {record_id}: {where} has it too; give one of "
+                                                  "them another id")
+        first_in.setdefault(record_id, self.rel(path))
 
     def check_event(self, path, json_path, record, text, codebook, participants, places, seen) -> bool:
         before = len(self.problems)
-        if record["id"] in seen or record["id"] in self._global_event_ids:
-            self.problem(path, f"{json_path}.id", f"duplicate event id {record['id']}")
-        self._global_event_ids.add(record["id"])
+        self.check_unique(path, json_path, record["id"], "event", seen, self._global_event_ids)
         self.check_codebook_version(path, json_path, record, codebook)
         self.check_cameo(path, f"{json_path}.cameo", record["cameo"], codebook)
         self.check_topics(path, json_path, record["topics"], codebook)
@@ -463,9 +469,7 @@ class DatasetReader:
 
     def check_statement(self, path, json_path, record, text, codebook, participants, event_ids, seen) -> bool:
         before = len(self.problems)
-        if record["id"] in seen or record["id"] in self._global_statement_ids:
-            self.problem(path, f"{json_path}.id", f"duplicate statement id {record['id']}")
-        self._global_statement_ids.add(record["id"])
+        self.check_unique(path, json_path, record["id"], "statement", seen, self._global_statement_ids)
         self.check_codebook_version(path, json_path, record, codebook)
         self.check_cameo(path, f"{json_path}.cameo", record["cameo"], codebook)
         self.check_topics(path, json_path, record["topics"], codebook)

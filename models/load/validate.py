@@ -7,7 +7,7 @@ from pathlib import Path
 
 from marshmallow import ValidationError
 
-from .files import flatten_errors, iter_records
+from .files import flatten_errors, iter_records, json_type
 from .schemas import RECORD_SCHEMAS
 
 
@@ -22,7 +22,7 @@ def validate_file(path: Path, kind: str) -> list[tuple[bool, str, object]]:
     schema = RECORD_SCHEMAS[kind]
     for json_path, raw in iter_records(Path(path), lambda p, m: out.append((False, p, m))):
         if not isinstance(raw, dict):
-            out.append((False, json_path, f"expected an object, got {type(raw).__name__}"))
+            out.append((False, json_path, f"expected an object, got {json_type(raw)}"))
             continue
         try:
             out.append((True, json_path, schema.load(raw)))
