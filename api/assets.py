@@ -7,7 +7,6 @@ from its bytes.
 """
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +15,7 @@ from flask import Response, abort, request
 from werkzeug.security import safe_join
 
 from . import compression
+from .http import content_etag
 
 
 @lru_cache(maxsize=64)
@@ -24,7 +24,7 @@ def loaded(path: str, stamp: tuple[int, int]) -> tuple[bytes, bytes | None, str]
     made from the bytes, so every node serving the same files gives the same tags (a file's
     modification time differs from one checkout or image layer to the next)."""
     body = Path(path).read_bytes()
-    return body, compression.gzip_body(body), '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return body, compression.gzip_body(body), content_etag(body)
 
 
 def send_asset(directory: Path, name: str, max_age: int = 86400) -> Response:

@@ -2,18 +2,10 @@
 a traceback; a command that only reads never creates a database."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from .conftest import ROOT
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "EVENT_RECORDS_LOAD_JOBS": "1"}, timeout=120)
+from .test_curation import run
 
 
 @pytest.mark.parametrize("url, says", [
