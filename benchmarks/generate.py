@@ -7,6 +7,7 @@ writes, for N events,
     DIR/seeds/syn_NNNNN.txt + .json            one synthetic Arabic source text per K events (default 1,000)
     DIR/fixtures/codebook.json                 every CAMEO code of ../shared/reference (required)
     DIR/fixtures/syn_NNNNN/{participants,places,events,statements}.ndjson
+    DIR/generator.json                         written last: N, the seed and the corpus format
 
 Realistic for event data, not for its meaning: a pool of ~5,000 actors (persons with
 Arabic and English names and aliases, ministries, news agencies, international
@@ -45,7 +46,7 @@ REFERENCE = REPO.parent / "shared" / "reference"
 
 sys.path.insert(0, str(HERE))  # the bench package (run as a script: python benchmarks/generate.py)
 
-from bench.source_writer import SourceWriter  # noqa: E402
+from bench.source_writer import CORPUS_FORMAT, SourceWriter  # noqa: E402
 from bench.words import (AGENCIES, CITIES, CODEBOOK_VERSION, COUNTRIES, DIRECTIONS, FAMILY_NAMES,  # noqa: E402
                          FIRST_NAMES, GROUP_ROLES, GROUPS, IGO_CODES, INTERNATIONAL, MINISTRIES, ROLE_CODES,
                          ROOT_VERBS, TITLES)
@@ -266,6 +267,9 @@ def main(argv=None) -> int:
                 elapsed = time.perf_counter() - started
                 print(f"  {done:,}/{n_sources:,} sources, {totals[0]:,} events, {totals[1]:,} statements, "
                       f"{totals[2] / 1e6:,.0f} MB of text, {elapsed:.0f} s", flush=True)
+    # last, so that a corpus with this file is whole (the benchmark regenerates one without it)
+    (out / "generator.json").write_text(json.dumps({
+        "format": CORPUS_FORMAT, "events": args.events, "seed": args.seed, "per_source": args.per_source}) + "\n")
     print(f"done in {time.perf_counter() - started:.1f} s: {totals[0]:,} events, {totals[1]:,} statements", flush=True)
     return 0
 

@@ -367,7 +367,25 @@ def inferred_place_missing(root: Path) -> None:
     write_json(path, events)
 
 
+def date_without_words_unflagged(root: Path) -> None:
+    """A range no words of the text give, its inference flag dropped: a date the text does not give."""
+    path, events = records(root, "events")
+    event = _event(events, "khamis-meets-velayati")
+    assert event["date"]["expression"] is None and event["date"]["precision"] == "range"
+    event["inferred"] = [flag for flag in event["inferred"] if flag["field"] != "date"]
+    write_json(path, events)
+
+
+def statement_day_without_words(root: Path) -> None:
+    path, statements = records(root, "statements")
+    dated = next(s for s in statements if s["date"] and s["date"]["precision"] == "day")
+    dated["date"]["expression"] = None
+    write_json(path, statements)
+
+
 DIRECTED_BREAKAGES = {
+    date_without_words_unflagged: "khamis-meets-velayati).date.expression: the date (range) has no expression",
+    statement_day_without_words: "date.expression: the date (day) has no expression",
     host_as_source: "hassan-rouhani has only acted upon role(s) (host)",
     actor_not_in_event: "usa is not a participant of the event",
     acting_on_itself: "syria would act only on itself",

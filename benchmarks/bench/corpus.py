@@ -27,12 +27,14 @@ def ensure_database(events: int, seed: int, reload: bool = False) -> tuple[Path,
     stale = stale_layout(database)
     if stale:
         print(f"{database.name}: {stale}; loading it again", flush=True)
-    if reload or stale:
+    if reload or stale or corpus_problem(corpus, events, seed):
         facts_file.unlink(missing_ok=True)
     if database.exists() and facts_file.exists():
         return database, json.loads(facts_file.read_text())
     OUT.mkdir(parents=True, exist_ok=True)
-    if not (corpus / "fixtures" / "codebook.json").exists():  # the generator writes it last
+    stale_corpus = corpus_problem(corpus, events, seed)
+    if stale_corpus:
+        print(f"{corpus.name}: {stale_corpus}; generating it again", flush=True)
         shutil.rmtree(corpus, ignore_errors=True)
         subprocess.run([sys.executable, str(HERE / "generate.py"), str(events), "--out", str(corpus), "--seed", str(seed)],
                        check=True)
@@ -60,6 +62,20 @@ def ensure_database(events: int, seed: int, reload: bool = False) -> tuple[Path,
     }
     facts_file.write_text(json.dumps(facts, indent=1))
     return database, facts
+
+
+def corpus_problem(corpus: Path, events: int, seed: int) -> str | None:
+    """Why the cached corpus cannot be used (missing, cut short, or written by a generator of another
+    format or for another seed), or None."""
+    from .source_writer import CORPUS_FORMAT
+
+    try:
+        made = json.loads((corpus / "generator.json").read_text())
+    except (OSError, ValueError):
+        return "missing or not finished" if not corpus.exists() else "written by an older generator or cut short"
+    wanted = {"format": CORPUS_FORMAT, "events": events, "seed": seed}
+    differs = [f"{key} {made.get(key)} (wanted {value})" for key, value in wanted.items() if made.get(key) != value]
+    return ", ".join(differs) or None
 
 
 def load_steps(line: str) -> dict[str, float]:

@@ -17,6 +17,10 @@ from pathlib import Path
 from .words import (CODEBOOK_VERSION, EQUAL_ROLES, FILLERS, FIRST_DAY, LAST_DAY, MONTHS_AR, PUBLISHERS, QUOTES,
                     ROOT_VERBS, STATEMENT_ROOTS, TOPIC_PHRASES, UNDIRECTED_ROLES)
 
+#: changes whenever the records written for the same seed change (2: a date no words of the text
+#: give is flagged as inferred), so that a cached corpus of another format is made again
+CORPUS_FORMAT = 2
+
 
 class Text:
     """A source text built piece by piece, with the offset of every piece."""
@@ -192,6 +196,9 @@ class SourceWriter:
             "codebook_version": CODEBOOK_VERSION,
             "notes": None,
         }
+        if expression is None and date["precision"] != "unknown":
+            record["inferred"] = [{"field": "date", "reason": "the text gives no date words; the curator dated it "
+                                                              "from the report's publication day"}]
         if root == "04" and rng.random() < 0.3:
             record["plover"] = {"type": "CONSULT", "mode": "visit"}
         self.events.append(record)

@@ -77,7 +77,8 @@ def check_statement_actors(problem, json_path: str, record: dict, participants: 
 
 
 def check_inferred(problem, json_path: str, record: dict) -> None:
-    """An inference flag names a part the record has, once."""
+    """An inference flag names a part the record has, once; a date the text's words do not give is
+    flagged (a day, month or year no expression states is the curator's, and says so)."""
     seen = set()
     for index, flag in enumerate(record["inferred"]):
         where = f"{json_path}.inferred[{index}].field"
@@ -86,6 +87,12 @@ def check_inferred(problem, json_path: str, record: dict) -> None:
         seen.add(flag["field"])
         if flag["field"] not in record or record[flag["field"]] in (None, []):
             problem(where, f"{flag['field']} is flagged as inferred but the record gives none")
+    date = record.get("date")
+    if date and date["precision"] != "unknown" and date["expression"] is None and "date" not in seen:
+        problem(f"{json_path}.date.expression",
+                f"the date ({date['precision']}) has no expression: give the span of the text's date words, or "
+                'flag it in inferred with the reason, e.g. {"field": "date", "reason": "dated from the publication '
+                'day"}, or make its precision unknown')
 
 
 def dyads(sources: list[str], targets: list[str]) -> list[tuple[str | None, str | None]]:
