@@ -106,12 +106,6 @@ def parse_query(raw: str) -> Query:
 # --------------------------------------------------------------------------- writing
 
 
-def _word_matches(token: str, query: "Query") -> bool:
-    """A query word matches the (normalised) token as written: a prefix of one of its forms."""
-    forms = textnorm.index_forms(token)
-    return any(form.startswith(word) for form in forms for word in query.positive)
-
-
 class IndexWriter:
     """Collects search rows during a load and inserts them in batches."""
 
@@ -317,16 +311,37 @@ def highlight(text: str | None, query: Query, named: Names = Names()) -> list[di
     with it; a name or search form of an entity the query names (``named``) is marked as a
     whole where the text uses it: the form a gazetteer match came through. Nothing else is marked.
     """
+    return highlight_covering(text, query, named)[0]
+
+
+def highlight_covering(text: str | None, query: Query, named: Names = Names()) -> tuple[list[dict], int]:
+    """:func:`highlight`'s marks, and how many of the query's words (or names it names) they show:
+    what makes one field a better snippet than another."""
     if not text:
-        return []
+        return [], 0
     spans = textnorm.token_spans(text)
-    wanted = {term for word in query.positive for term in stems(word)}
-    marks = [(start, end) for token, start, end in spans
-             if _word_matches(token, query) or wanted.intersection(stems(token))]
+    words = list(dict.fromkeys(query.positive))
+    word_stems = [set(stems(word)) for word in words]
+    covered: set = set()
+    marks = []
+    for token, start, end in spans:
+        forms = textnorm.index_forms(token)
+        token_stems = None
+        for index, word in enumerate(words):
+            if any(form.startswith(word) for form in forms):
+                covered.add(index)
+            else:
+                token_stems = set(stems(token)) if token_stems is None else token_stems
+                if not word_stems[index] & token_stems:
+                    continue
+                covered.add(index)
+            if not marks or marks[-1] != (start, end):
+                marks.append((start, end))
     tokens = [token for token, _, _ in spans]
     for position, size in named.occurrences(tokens):
         marks.append((spans[position][1], spans[position + size - 1][2]))
-    return [{"start": start, "end": end} for start, end in _merged(marks)]
+        covered.add(tuple(tokens[position:position + size]))
+    return [{"start": start, "end": end} for start, end in _merged(marks)], len(covered)
 
 
 def _merged(marks: list[tuple[int, int]]) -> list[tuple[int, int]]:

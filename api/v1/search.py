@@ -1,6 +1,7 @@
 """/v1/search: one ranked search across events, statements, participants and places."""
 from __future__ import annotations
 
+import re
 
 from flask import current_app, request
 from flask.views import MethodView
@@ -22,14 +23,18 @@ blp = Blueprint("search", __name__, url_prefix="/v1",
                 description="Full-text search in Arabic and English; spelling variants and clitics unified.")
 
 MODELS = {"event": Event, "statement": Statement, "participant": Participant, "place": Place}
-# the fields of each kind whose words can be highlighted, in the order they are tried
+# the fields of each kind whose words can be highlighted: (Arabic, English, either); a query in Arabic
+# script tries the Arabic ones first, one in Latin script the English ones, so a hit's snippet is in
+# the language asked in wherever the record has it (the source's own words, the evidence, before the
+# curator's Arabic)
 SNIPPET_FIELDS = {
-    # the source's words (evidence, with offsets into the source) before the curator's Arabic
-    "event": ("title_en", "summary_en", "evidence", "title_ar", "summary_ar"),
-    "statement": ("text_ar", "text_en", "evidence"),  # evidence is indexed too (models/search.py)
-    "participant": ("name_ar", "name_en", "aliases", "search_forms", "title_en"),
-    "place": ("name_ar", "name_en", "aliases", "search_forms"),
+    "event": (("evidence", "title_ar", "summary_ar"), ("title_en", "summary_en"), ()),
+    "statement": (("text_ar", "evidence"), ("text_en",), ()),  # evidence is indexed too (models/search.py)
+    "participant": (("name_ar", "title_ar"), ("name_en", "title_en"), ("aliases", "search_forms")),
+    "place": (("name_ar",), ("name_en",), ("aliases", "search_forms")),
 }
+_ARABIC_LETTER = re.compile(r"[\u0620-\u064A\u066E-\u06D3\u06FA-\u06FF]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00C0-\u024F]")
 SNIPPET_RADIUS = 80
 
 
@@ -74,23 +79,44 @@ SearchPage = Base.from_dict({
 }, name="SearchPage")
 
 
+def snippet_fields(kind: str, query: search.Query) -> tuple[str, ...]:
+    """The fields of ``kind`` in the order their snippets are preferred for this query."""
+    arabic, english, either = SNIPPET_FIELDS[kind]
+    words = " ".join(query.positive)
+    if len(_LATIN_LETTER.findall(words)) > len(_ARABIC_LETTER.findall(words)):
+        return english + either + arabic
+    return arabic + either + english
+
+
 def snippet(doc: dict, kind: str, query: search.Query, named: search.Names) -> dict | None:
-    for name in SNIPPET_FIELDS[kind]:
+    """The excerpt around the marks of the field that shows the most of the query's words (ties: the
+    field of the query's language first), or None when no field has a mark."""
+    wanted = len(set(query.positive)) or 1
+    best = None  # (distinct words marked, field, text, marks)
+    for name in snippet_fields(kind, query):
         value = doc.get(name)
         texts = [s["text"] for s in value] if name == "evidence" else value if isinstance(value, list) else [value]
         for value_text in texts:
-            marks = search.highlight(value_text, query, named)
+            marks, shown = search.highlight_covering(value_text, query, named)
             if not marks:
                 continue
-            start = max(0, marks[0]["start"] - SNIPPET_RADIUS)
-            end = min(len(value_text), marks[-1]["end"] + SNIPPET_RADIUS)
-            return {
-                "field": name,
-                "text": value_text[start:end],
-                "offset": start,
-                "matches": [{"start": m["start"] - start, "end": m["end"] - start} for m in marks if m["end"] <= end],
-            }
-    return None
+            if best is None or shown > best[0]:
+                best = (shown, name, value_text, marks)
+            if shown >= wanted:
+                break
+        if best is not None and best[0] >= wanted:
+            break
+    if best is None:
+        return None
+    _, name, value_text, marks = best
+    start = max(0, marks[0]["start"] - SNIPPET_RADIUS)
+    end = min(len(value_text), marks[-1]["end"] + SNIPPET_RADIUS)
+    return {
+        "field": name,
+        "text": value_text[start:end],
+        "offset": start,
+        "matches": [{"start": m["start"] - start, "end": m["end"] - start} for m in marks if m["end"] <= end],
+    }
 
 
 def title_of(kind: str, doc: dict) -> str:
