@@ -330,7 +330,9 @@ def test_source_has_full_text_and_highlights(client):
     assert body["text_marked"].count("<mark>") >= 1
     listed = data(client, "/v1/sources")["data"][0]
     assert "text" not in listed
-    get(client, f"/v1/sources/{SOURCE}?highlight=nothing-like-this", 404)
+    # an unknown record is a bad parameter of a source that exists, not a missing source
+    problem = get(client, f"/v1/sources/{SOURCE}?highlight=nothing-like-this", 400).get_json()
+    assert list(problem["errors"]) == ["highlight"] and "nothing-like-this" in problem["detail"]
 
 
 def test_event_types_list_codes_in_use_with_plover(client):

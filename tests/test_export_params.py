@@ -85,6 +85,22 @@ def test_network_csv_offers_nodes_and_edges(server):
     get(server, "/v1/network?format=csv&part=both", 400)
 
 
+def test_directed_network_csv_offers_its_nodes_too(server):
+    graph = json.loads(get(server, "/v1/network?directed=true"))["data"]
+    nodes = table(get(server, "/v1/network?directed=true&format=csv&part=nodes"))
+    edges = table(get(server, "/v1/network?directed=true&format=csv"))
+    assert [(n["id"], n["actor_code"] or None, int(n["events"])) for n in nodes] == [
+        (n["id"], n["actor_code"], n["events"]) for n in graph["nodes"]]
+    assert [(e["source"], e["target"], int(e["event_count"])) for e in edges] == [
+        (e["source"], e["target"], e["event_count"]) for e in graph["edges"]]
+
+
+def test_dyads_csv_refuses_a_series_it_cannot_hold(server):
+    problem = json.loads(get(server, "/v1/stats/dyads?format=csv&interval=year", 400))
+    assert list(problem["errors"]) == ["interval"]
+    assert table(get(server, "/v1/stats/dyads?format=csv"))
+
+
 def header(body: bytes) -> list[str]:
     return next(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 

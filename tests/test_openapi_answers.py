@@ -300,7 +300,7 @@ CASES: dict[str, list[Case]] = {
         ok("highlight=imad-khamis"),  # a participant
         ok("highlight=tehran"),  # a place
         error(404, path={"source_id": UNKNOWN_IDS["source_id"]}),
-        error(404, "highlight=nothing-like-this"),
+        error(400, "highlight=nothing-like-this"),
         UNKNOWN_PARAMETER,
         error(400, "highlight=Not_An_Id"),
     ],

@@ -8,7 +8,7 @@ from models import dyads, stats
 from models.buckets import INTERVALS, MAX_BUCKETS, TooManyBuckets
 
 from ..envelope import envelope
-from ..errors import Problem
+from ..errors import Problem, bad_parameter
 from ..param_fields import StrictInteger
 from ..params import EventFilterArgs
 from ..schemas import Base, MetaSchema
@@ -98,13 +98,16 @@ class Dyads(MethodView):
         target, or no source) are not dyads. With `interval`, each dyad has a
         zero-filled `series` by the events' anchor date (as /v1/stats/timeline).
 
-        CSV: `source,target,count,goldstein_sum,goldstein_mean`.
+        CSV: `source,target,count,goldstein_sum,goldstein_mean` (no series: `interval` with CSV is a 400).
         """
         fmt = negotiated(args)
+        if fmt == "csv" and args.get("interval"):  # refused rather than dropped without a word
+            raise bad_parameter("interval", "the CSV has one row per dyad and no series; leave out interval, or "
+                                            "ask for JSON to get each dyad's series")
         filters = event_filters({k: v for k, v in args.items() if k != "interval"})
         shown, found = dyads.top_dyads(filters, args["limit"])
         buckets = []
-        if args.get("interval") and fmt != "csv":  # (CSV has no series)
+        if args.get("interval"):
             buckets = series_of(filters, shown, args["interval"])
         if fmt == "csv":
             # sums rounded as in JSON: the digits past them are the float noise of the order of addition

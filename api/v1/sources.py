@@ -11,7 +11,7 @@ from flask.views import MethodView
 from models import changes, queries
 
 from ..envelope import envelope, page
-from ..errors import Problem
+from ..errors import Problem, bad_parameter
 from ..param_fields import record_id
 from ..params import NoArgs, QuerySchema
 from ..schemas import EventTypePage, SourceOne
@@ -87,8 +87,9 @@ class SourceById(MethodView):
 def highlighted(record_id: str, source_id: str, text: str) -> dict:
     record = queries.record_spans(record_id)
     if record is None:
-        raise Problem(404, f"No event, statement, participant or place with id '{record_id}' to highlight.",
-                      {"highlight": ["no record with this id"]})
+        # a bad value of a parameter, not a missing source: a client must not take it for one
+        raise bad_parameter("highlight", f"no event, statement, participant or place has the id '{record_id}' (it "
+                                         "may have been removed in a later release); give the id of a record")
     kind, record_doc = record
     spans = spans_of(kind, record_doc, source_id)
     return {"highlight": {"kind": kind, "id": record_id}, "highlights": spans, "text_marked": marked(text, spans)}

@@ -30,6 +30,8 @@ NETWORK_PARTS = ("edges", "nodes")
 #: the CSV columns of the network's parts (the JSON keys of data.nodes / data.edges)
 NETWORK_COLUMNS = {"edges": ["source", "target", "weight", "statement_events"],
                    "nodes": ["id", "name_en", "name_ar", "kind", "country", "events"]}
+#: the directed network's nodes (data.nodes with directed=true: the actor code beside the country)
+DIRECTED_NODE_COLUMNS = ["id", "name_en", "name_ar", "kind", "country", "actor_code", "events"]
 MAX_FACET_SIZE = 1_000
 MAX_GROUPS = 200
 MAX_NODES = 500
@@ -328,7 +330,9 @@ class Network(MethodView):
         force-directed layout (d3-force takes `nodes`/`edges` as is).
 
         CSV: the edges, `source,target,weight,statement_events`, or with
-        `part=nodes` the nodes, `id,name_en,name_ar,kind,country,events`.
+        `part=nodes` the nodes, `id,name_en,name_ar,kind,country,events`; with
+        `directed=true` the edges `source,target,weight,event_count,statement_count,goldstein_sum`
+        or the nodes `id,name_en,name_ar,kind,country,actor_code,events`.
         """
         fmt = negotiated(args)
         filters = event_filters(args)
@@ -353,12 +357,15 @@ def directed_network(args: dict, filters: dict, fmt: str):
     ranked = sorted(actors, key=lambda a: (-per_actor.get(a, 0), a))
     shown = set(ranked[:args["limit"]])
     edges = [e for e in edges if e["source"] in shown and e["target"] in shown]
-    if fmt == "csv":
+    if fmt == "csv" and args["part"] == "edges":
         return csv_response("network", ["source", "target", "weight", "event_count", "statement_count", "goldstein_sum"],
                             ([e["source"], e["target"], e["weight"], e["events"], e["statements"], e["goldstein_sum"]]
                              for e in edges))
     nodes = [{**node, "events": per_actor.get(node["id"], 0)} for node in dyads.actor_nodes(shown)]
     nodes.sort(key=lambda n: (-n["events"], n["id"]))
+    if fmt == "csv":
+        columns = DIRECTED_NODE_COLUMNS
+        return csv_response("network-nodes", columns, ([node[c] for c in columns] for node in nodes))
     data_edges = [{"source": e["source"], "target": e["target"], "weight": e["weight"], "event_count": e["events"],
                    "statement_count": e["statements"], "goldstein_sum": round(e["goldstein_sum"], 4)} for e in edges]
     return envelope({"nodes": nodes, "edges": data_edges}, {
