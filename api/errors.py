@@ -24,6 +24,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     406: "Not acceptable",
+    409: "Conflict",
     413: "Request too large",
     414: "URI too long",
     429: "Too many requests",
@@ -34,12 +35,14 @@ TITLES = {
     "too-expensive": "Request too expensive",
     "time-budget": "Time budget exceeded",
     "too-many-exports": "Too many exports at once",
+    "stale-cursor": "Cursor of an earlier release",
 }
 SLUGS = {
     400: "invalid-parameters",
     404: "not-found",
     405: "method-not-allowed",
     406: "not-acceptable",
+    409: "conflict",
     413: "request-too-large",
     414: "uri-too-long",
     429: "too-many-requests",

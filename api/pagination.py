@@ -13,7 +13,7 @@ import hmac
 import json
 import re
 
-from .errors import bad_parameter
+from .errors import Problem, bad_parameter
 
 #: what a part of a sort key can be: a record id (ASCII letters, digits, ``-`` and ``_``) or a
 #: sort date (``YYYY-MM-DD``, empty for undated records). A signed cursor is checked against it
@@ -34,13 +34,17 @@ def _sign(secret: bytes, payload: bytes) -> bytes:
     return hmac.new(secret, payload, hashlib.sha256).digest()[:12]
 
 
-def encode(secret: bytes, endpoint: str, sort: str, filters: dict, key: list) -> str:
-    payload = json.dumps({"f": fingerprint(endpoint, sort, filters), "k": key}, separators=(",", ":")).encode()
+def encode(secret: bytes, endpoint: str, sort: str, filters: dict, key: list, snapshot: str | None = None) -> str:
+    """The cursor after ``key``; with ``snapshot`` (database.served: dataset version and release) it
+    is valid only while the data is that snapshot's."""
+    fields = {"f": fingerprint(endpoint, sort, filters), "k": key, **({"s": snapshot} if snapshot else {})}
+    payload = json.dumps(fields, separators=(",", ":")).encode()
     token = payload + _sign(secret, payload)
     return base64.urlsafe_b64encode(token).decode().rstrip("=")
 
 
-def decode(secret: bytes, cursor: str, endpoint: str, sort: str, filters: dict, arity: int) -> list:
+def decode(secret: bytes, cursor: str, endpoint: str, sort: str, filters: dict, arity: int,
+           snapshot: str | None = None) -> list:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload, signature = raw[:-12], raw[-12:]
@@ -52,7 +56,25 @@ def decode(secret: bytes, cursor: str, endpoint: str, sort: str, filters: dict, 
         raise bad_parameter("cursor", "is not a cursor this API issued (edited or truncated); start again from the first page")
     if data.get("f") != fingerprint(endpoint, sort, filters):
         raise bad_parameter("cursor", "was issued for another endpoint, sort order or filters; use it with the same query it came from")
+    if snapshot and isinstance(data.get("s"), str) and data["s"] != snapshot:
+        raise stale(data["s"], snapshot)
     key = data["k"]
     if len(key) != arity or not all(isinstance(part, str) and KEY_PART.fullmatch(part) for part in key):
         raise bad_parameter("cursor", "does not fit this sort order")
     return key
+
+
+def _release(snapshot: str) -> str:
+    return snapshot.rpartition(".r")[2]
+
+
+def stale(issued: str, now: str) -> Problem:
+    """A cursor of a page read from another snapshot: a load committed between the pages, and
+    going on from the old page's last key would skip a record whose sort key moved back past it
+    and repeat one that moved forward (a keyset walk is exact only within one snapshot)."""
+    then = _release(issued)
+    return Problem(409, f"This cursor comes from a page of release {then}; the data is now at release "
+                        f"{_release(now)} (a load changed it between your pages), so going on could skip or "
+                        f"repeat records. Start again from the first page (without cursor), or follow "
+                        f"/v1/changes?since={then} for what changed.",
+                   {"cursor": [f"issued at release {then}, not the current release"]}, slug="stale-cursor")

@@ -82,3 +82,31 @@ def test_a_reverted_edit_is_served_as_its_own_release(served):
         # the tag of release 1 no longer validates a copy
         status, _, _ = get(path, {"If-None-Match": first_headers["ETag"]})
         assert status == 200, path
+
+
+@pytest.mark.parametrize("first_page", ["/v1/events?limit=4&sort=date&fields=id", "/v1/search?q=Khamis&limit=3",
+                                        "/v1/participants/imad-khamis/events?limit=2"])
+def test_a_cursor_of_an_earlier_release_is_refused_not_followed(served, first_page):
+    """A keyset walk is exact within one release; after a load the next page could skip a record
+    whose sort key moved back past the cursor, so the cursor says so instead (409 stale-cursor)."""
+    root, url, get = served
+    status, _, body = get(first_page)
+    cursor_page = json.loads(body)["links"]["next"]
+    assert status == 200 and cursor_page
+    load(root, url)  # nothing changed: no release, the cursor still holds
+    status, _, body = get(cursor_page)
+    assert status == 200, body
+
+    retitle(root, "Khamis arrives in Tehran (edited)")
+    load(root, url)  # release 2
+    status, headers, body = get(cursor_page)
+    problem = json.loads(body)
+    assert status == 409 and headers["Content-Type"].startswith("application/problem+json")
+    assert problem["type"].endswith("/stale-cursor") and list(problem["errors"]) == ["cursor"]
+    assert "release 1" in problem["detail"] and "release 2" in problem["detail"]
+    assert "/v1/changes?since=1" in problem["detail"]
+    # starting again works, and the new pages' cursors do
+    status, _, body = get(first_page)
+    assert status == 200
+    status, _, _ = get(json.loads(body)["links"]["next"])
+    assert status == 200

@@ -17,13 +17,16 @@ from ..schemas import ProblemSchema
 from .blueprints import Blueprint, register_converters
 from .collections import blueprint
 
-PROBLEM_CODES = (400, 404, 406, 429, 500, 503)
+PROBLEM_CODES = (400, 404, 406, 409, 429, 500, 503)
 #: record schemas whose endpoints take ?fields=
 SPARSE_RECORDS = ("Event", "Statement", "Participant", "Place")
 PROBLEM_DESCRIPTIONS = {
     400: "A parameter is unknown, repeated or invalid; `errors` names each one.",
     404: "No record with this id.",
     406: "The Accept header asks for a representation this endpoint does not have.",
+    409: "The `cursor` comes from a page of an earlier release (`stale-cursor`): a load changed the data "
+         "between the pages, and going on could skip or repeat records. Start again from the first page, or "
+         "follow /v1/changes?since= that release.",
     429: "An export (`format=` other than json) while this client already streams as many as one client may "
          "(`too-many-exports`); see Retry-After.",
     500: "An unexpected error (logged; the body never carries a traceback).",

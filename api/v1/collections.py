@@ -132,7 +132,8 @@ def listing(resource: Resource, args: dict) -> Response:
     secret = current_app.config["CURSOR_SECRET"].encode()
     after = None
     if args.get("cursor"):  # checked for exports too: a bogus cursor is a 400 everywhere
-        after = pagination.decode(secret, args["cursor"], request.path, sort, filters, len(spec.columns))
+        after = pagination.decode(secret, args["cursor"], request.path, sort, filters, len(spec.columns),
+                                  database.served())
     if fmt != "json":
         return export(resource, fmt, query, spec, args, after)
     include, wanted = args.get("include"), args.get("fields_")
@@ -141,7 +142,8 @@ def listing(resource: Resource, args: dict) -> Response:
     utf8 = not wanted
     rows, more = keyset_page(query, spec, after, args["limit"], changes.release_columns(resource.kind, utf8_docs=utf8))
     total = total_of(resource, query, filters)
-    next_cursor = pagination.encode(secret, request.path, sort, filters, spec.key_of(rows[-1])) if more else None
+    next_cursor = (pagination.encode(secret, request.path, sort, filters, spec.key_of(rows[-1]), database.served())
+                   if more else None)
     data = splice.page(resource.kind, rows, resource.splices(include), wanted)
     return page(StoredUtf8(data) if isinstance(data, bytes) else Stored(data), total, args["limit"], next_cursor)
 
@@ -173,7 +175,7 @@ def list_view(resource: Resource, blp: Blueprint) -> type:
         return listing(resource, args)
 
     return type(f"{resource.kind.title()}List", (MethodView,), {"get": _operation(
-        blp, get, resource.list_doc, resource.list_args(), resource.page_schema(), (400, 406), _exports(resource))})
+        blp, get, resource.list_doc, resource.list_args(), resource.page_schema(), (400, 406, 409), _exports(resource))})
 
 
 def item_view(resource: Resource, blp: Blueprint) -> type:
@@ -196,7 +198,7 @@ def related_view(owner: Resource, related: Related, blp: Blueprint) -> type:
         return listing(target, {**args, related.filter: value})
 
     return type(f"{owner.kind.title()}{target.kind.title()}List", (MethodView,), {"get": _operation(
-        blp, get, related.summary, target.list_args(related.excluded), target.page_schema(), (400, 404, 406),
+        blp, get, related.summary, target.list_args(related.excluded), target.page_schema(), (400, 404, 406, 409),
         _exports(target))})
 
 

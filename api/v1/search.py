@@ -131,7 +131,7 @@ def title_of(kind: str, doc: dict) -> str:
 class Search(MethodView):
     @blp.arguments(SearchArgs, location="query", as_kwargs=False)
     @blp.response(200, SearchPage)
-    @blp.problems(400)
+    @blp.problems(400, 409)
     def get(self, args):
         """Search every kind of record, best matches first
 
@@ -178,7 +178,8 @@ def page_of_hits(select, scope: dict, cursor: str | None, limit: int) -> tuple[l
     cursor of the next page, None after the last."""
     after = None
     if cursor:
-        after = pagination.decode(_secret(), cursor, request.path, ORDER, scope, len(search.HIT_KEY))
+        after = pagination.decode(_secret(), cursor, request.path, ORDER, scope, len(search.HIT_KEY),
+                                  database.served())
         if after[0] not in ("0", "1"):  # (a rank: a cursor signed with the secret is still checked)
             raise bad_parameter("cursor", "does not fit this sort order")
         after = [int(after[0]), *after[1:]]
@@ -186,4 +187,4 @@ def page_of_hits(select, scope: dict, cursor: str | None, limit: int) -> tuple[l
     if len(hits) <= limit:
         return hits, None
     key = [str(hits[limit - 1][name]) for name in search.HIT_KEY]
-    return hits[:limit], pagination.encode(_secret(), request.path, ORDER, scope, key)
+    return hits[:limit], pagination.encode(_secret(), request.path, ORDER, scope, key, database.served())
