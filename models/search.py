@@ -87,9 +87,7 @@ def parse_query(raw: str) -> Query:
         phrase, word = match.groups()
         if phrase is not None:
             tokens = textnorm.tokens(phrase)
-            if len(tokens) == 1:
-                query.words.extend(tokens)
-            elif tokens:
+            if tokens:  # one quoted word is a phrase too: the whole word, not a prefix
                 query.phrases.append(tokens)
         elif word.startswith("-") and len(word) > 1:
             query.excluded.extend(textnorm.tokens(word[1:]))

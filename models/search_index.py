@@ -11,12 +11,16 @@ token strings (see :mod:`models.text`):
 
 A query word matches a record when some token of ``forms`` *starts with* it. The
 backends index ``forms`` their own way (models/backends/); phrases are checked on
-``body`` with the same LIKE everywhere (:func:`with_phrases`).
+``body`` with the same LIKEs everywhere (:func:`with_phrases`).
 """
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 from peewee import AutoField, CharField, Field, IntegerField, TextField
 
+from . import text as textnorm
 from .records import BaseModel
 
 #: ``part`` of a searchable record: how it is dated (see SearchDoc)
@@ -71,9 +75,29 @@ def body_words(body: str) -> list[str]:
     return [word for word in body.split() if word != BREAK]
 
 
+#: what may stand before a quoted Arabic word: nothing, a conjunction, a preposition, the article
+_BEFORE_A_QUOTED_WORD = ("", "و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال", "لل", "ول", "وب")
+
+
+def phrase_condition(phrase: list[str]):
+    """Where ``body`` holds ``phrase``: its words as whole consecutive tokens, the first one with
+    or without Arabic proclitics, as the text glues them on (a quoted دعم إيران finds ودعم ايران,
+    التعاون الثنائي finds للتعاون الثنائي). A single quoted word is the whole word: "حل" does not
+    find حلب, as an unquoted حل does."""
+    first, tail = phrase[0], "".join(" " + word for word in phrase[1:]) + " "
+    if not "\u0600" <= first[:1] <= "\u06ff":  # (normalised: Arabic words start with an Arabic letter)
+        return SearchDoc.body.contains(" " + first + tail)
+    forms = textnorm.index_forms(first)
+    core = min(forms, key=len)
+    if len(phrase) > 1 and len(core) >= 3:
+        # the first word ends a token: one LIKE for every proclitic the text may have put before it
+        return SearchDoc.body.contains(core + tail)
+    wanted = dict.fromkeys(" " + before + form + tail for form in forms for before in _BEFORE_A_QUOTED_WORD)
+    return reduce(operator.or_, (SearchDoc.body.contains(text) for text in wanted))
+
+
 def with_phrases(select, query):
     """``select`` (over SearchDoc) narrowed to the rows holding each of the query's phrases."""
     for phrase in query.phrases:
-        # body is " tok tok … ": a phrase matches whole consecutive tokens
-        select = select.where(SearchDoc.body.contains(" " + " ".join(phrase) + " "))
+        select = select.where(phrase_condition(phrase))
     return select

@@ -33,6 +33,8 @@ _ARTICLES = ("ال", "لل")
 #: what follows the nisba ي: masculine, feminine (ة, or ه as normalisation writes it), the
 #: adverb's tanween alef, the feminine and masculine plurals
 _NISBA_ENDINGS = frozenset({"", "ة", "ه", "ا", "ات", "ين", "ون"})
+#: the endings that make a word a nisba noun or adjective (ي and one of the endings above)
+_NISBA_SUFFIXES = tuple("ي" + ending for ending in _NISBA_ENDINGS if ending)
 
 _local = threading.local()  # Stemmer objects are not safe to share between threads
 _memo: dict[str, tuple[str, ...]] = {}
@@ -61,10 +63,20 @@ def _stem(token: str) -> str:
                 return before  # a root letter taken for an affix: keep the last stem of three letters
             if stem == before:
                 break
-        return _with_nisba(token, stem)
+        return _with_nisba(token, _future_prefix_restored(token, stem))
     if token.isascii() and token.isalpha():
         return english.stemWord(token)
     return token
+
+
+def _future_prefix_restored(token: str, stem: str) -> str:
+    """The stem with its first letter back where Snowball took the س of a nisba word for the
+    future prefix of a verb (سياسيا, "politically", and وسياسيا went to ياسي and so no longer met
+    سياسي): a word with a nisba ending is a noun or an adjective, and those have no future prefix."""
+    at = token.rfind(stem)
+    if at >= 1 and token[at - 1] == "س" and token.endswith(_NISBA_SUFFIXES):
+        return "س" + stem
+    return stem
 
 
 def _with_nisba(token: str, stem: str) -> str:

@@ -469,10 +469,8 @@ def index_forms(token: str) -> list[str]:
     deliberately generous (recall over precision): وزير is also indexed as زير.
 
     Words glued to the next word by a missing space (أستاناجاءت) are NOT split
-    here: no list of clitics can know where "أستانا" ends. That case is left to
-    the search layer, which matches query words as prefixes/substrings
-    (FTS5 prefix or trigram queries, PostgreSQL prefix tsquery or pg_trgm) of
-    these forms.
+    here: no list of clitics can know where "أستانا" ends: the search layer matches
+    query words as prefixes of these forms (FTS5 prefix queries, PostgreSQL prefix tsquery).
     """
     prefixes = _BY_FIRST.get(token[:1])
     if prefixes is None:
@@ -484,6 +482,8 @@ def index_forms(token: str) -> list[str]:
             stem = token[len(prefix):]
             if stem != _ARTICLE and stem not in forms:
                 forms.append(stem)
+    if token.startswith("لل") and size > 3:  # ل + ال with its alef dropped: للشؤون is also الشؤون
+        forms.append(_ARTICLE + token[2:])
     return forms
 
 

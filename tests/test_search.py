@@ -340,3 +340,34 @@ def test_a_snippet_is_in_the_language_of_the_query_where_the_record_has_it(clien
     for value, field in (("رئيس الوزراء", "title_ar"), ("prime minister", "title_en")):
         body = client.get(f"/v1/search?q={q(value)}&kind=participant").get_json()
         assert [(hit["id"], hit["snippet"]["field"]) for hit in body["data"]] == [("imad-khamis", field)]
+
+
+@pytest.mark.parametrize("quoted, written", [
+    ('"التعاون الثنائي"', "للتعاون الثنائي"),  # the article after ل (لل) in the text
+    ('"وزير الخارجية وليد المعلم"', "لوزير الخارجية وليد المعلم"),
+    ('"دعم إيران"', "ودعم ايران"),  # a conjunction glued on
+    ('"الرئيس حسن روحاني"', "والرئيس حسن روحاني"),
+])
+def test_a_quoted_arabic_phrase_finds_its_words_with_the_proclitics_the_text_glued_on(client, quoted, written):
+    body = client.get(f"/v1/search?q={q(quoted)}&limit=100").get_json()
+    assert body["data"], quoted
+    shown = " ".join(hit["snippet"]["text"] for hit in body["data"] if hit["snippet"])
+    assert written.split()[0] in shown, (quoted, shown)
+    # and the English phrase of the same words finds as many records
+    english = {'"التعاون الثنائي"': '"bilateral cooperation"', '"دعم إيران"': '"Iran\'s support"'}.get(quoted)
+    if english:
+        assert body["meta"]["total"] == client.get(f"/v1/search?q={q(english)}").get_json()["meta"]["total"]
+
+
+def test_a_quoted_word_is_the_whole_word_not_a_prefix(client):
+    loose = search_hits(client, "حل", kinds=("event", "statement", "place"))
+    whole = search_hits(client, '"حل"', kinds=("event", "statement", "place"))
+    assert ("place", "aleppo") in loose and ("place", "aleppo") not in whole  # حلب begins with حل
+    assert ("statement", "khamis-hopes-astana-solution") in whole and whole < loose
+
+
+def test_an_article_word_finds_its_form_after_the_preposition(client):
+    # the text writes للشؤون الدولية (ل + ال): الشؤون is a word of it
+    found = search_hits(client, "الشؤون", kinds=("event", "participant"))
+    assert ("participant", "ali-akbar-velayati") in found and found == search_hits(
+        client, "international affairs", kinds=("event", "participant"))

@@ -424,6 +424,8 @@ def test_index_forms_invariants_over_many_tokens():
         for form in forms[1:]:
             assert len(form) >= MIN_STEM
             assert form != "ال"
+            if token.startswith("لل") and form == "ال" + token[2:]:
+                continue  # ل + ال with its alef dropped: للسلام is also السلام
             assert token.endswith(form)
             assert token[: len(token) - len(form)] in PROCLITICS
 
@@ -442,7 +444,7 @@ def test_glued_word_is_left_to_prefix_matching_in_the_search_layer():
     "raw, expected",
     [
         ("والسلام عليكم", "والسلام سلام السلام عليكم"),
-        ("للسلام!", "للسلام سلام لسلام"),
+        ("للسلام!", "للسلام سلام لسلام السلام"),
         ("Peace, ASTANA.", "peace astana"),
         ("بال", "بال"),
         ("", ""),
