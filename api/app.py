@@ -38,6 +38,8 @@ def default_config() -> dict:
         # streamed exports one worker serves at once, and one client address of them
         "MAX_EXPORTS": int(os.environ.get("EVENT_RECORDS_MAX_EXPORTS", "2")),
         "MAX_EXPORTS_PER_CLIENT": int(os.environ.get("EVENT_RECORDS_MAX_EXPORTS_PER_CLIENT", "1")),
+        # an answer larger than this, as sent, takes an export slot while it is written (api/exports.py)
+        "LARGE_ANSWER_BYTES": int(os.environ.get("EVENT_RECORDS_LARGE_ANSWER_BYTES", str(1024 * 1024))),
         "RESPONSE_CACHE_BYTES": int(os.environ.get("EVENT_RECORDS_RESPONSE_CACHE_MB", "64")) * 1024 * 1024,
         # how much of a SQLite file a server connection reads through a memory map (0: none)
         "SQLITE_MMAP_BYTES": int(os.environ.get("EVENT_RECORDS_SQLITE_MMAP_MB", DEFAULT_SQLITE_MMAP_MB)) * 1024 * 1024,

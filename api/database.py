@@ -326,6 +326,7 @@ class RequestDatabase:
         app.extensions["request_database"] = self
         budget = float(app.config["TIME_BUDGET"])
         exports = ExportSlots(int(app.config["MAX_EXPORTS"]), int(app.config["MAX_EXPORTS_PER_CLIENT"]))
+        app.extensions["export_slots"] = exports  # large answers take them too (api/http.py)
 
         @app.before_request
         def open_database():

@@ -190,23 +190,19 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
                    'id': 'astana-talks-planned',
                    'score': 1.0,
                    'title': 'Syrian-Syrian talks in Astana scheduled under Russian-Turkish-Iranian sponsorship',
-                   'snippet': {'field': 'title_en',
-                               'text': 'Syrian-Syrian talks in Astana scheduled under Russian-Turkish-Iranian '
-                                       'sponsorship',
-                               'offset': 0,
-                               'matches': [{'start': 23, 'end': 29}]}},
+                   'snippet': {'field': 'evidence',
+                               'text': ' تعقد محادثات سورية- سورية برعاية روسية تركية إيرانية، في العاصمة '
+                                       'الكازاخستانية استانا في الـ23 من كانون الثاني الحالي.',
+                               'offset': 13,
+                               'matches': [{'start': 80, 'end': 86}]}},
                   {'kind': 'event',
                    'id': 'khamis-meets-rouhani',
                    'score': 1.0,
                    'title': 'Imad Khamis meets Iranian President Hassan Rouhani in Tehran',
-                   'snippet': {'field': 'summary_en',
-                               'text': 'nian President Hassan Rouhani in Tehran. At the meeting Khamis hoped the '
-                                       'coming Astana talks would reach a solution and said Syria welcomes all '
-                                       'initiatives and mechanisms aimed at restoring stability and security and at '
-                                       'a Syrian-Syrian dialogue with positive results, and Rouhani hoped the Astana '
-                                       'meeting…',
-                               'offset': 41,
-                               'matches': [{'start': 80, 'end': 86}, {'start': 290, 'end': 296}]}}],
+                   'snippet': {'field': 'evidence',
+                               'text': 'خلال لقائه روحاني.. خميس يأمل في توصل لقاء أستانا إلى حل بشأن سوريا',
+                               'offset': 0,
+                               'matches': [{'start': 43, 'end': 49}]}}],
          'meta': {'limit': 2, 'total': 12}},
     ),
     '/v1/stats/timeline': (

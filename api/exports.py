@@ -1,4 +1,4 @@
-"""How many streamed exports a worker serves at once, in all and per client address.
+"""How many streamed exports and large answers a worker sends at once, in all and per client address.
 
 An export (CSV, NDJSON, GeoJSON of a whole collection) is exempt from the time
 budget: it reads rows for as long as its client reads them. A client that starts
@@ -6,6 +6,11 @@ one and never reads holds a server thread and a database snapshot until the
 socket's send timeout, so their number is bounded instead: past the worker's
 limit the answer is a 503, past one client's share a 429, both with
 ``Retry-After`` and at once, before any row is read.
+
+A large answer (over ``LARGE_ANSWER_BYTES`` as sent: a daily timeline grouped by participant
+over years, say) holds a thread the same way once it no longer fits the socket's send buffer:
+it takes a slot of the same pool while it is written (api/http.py), so the threads that clients
+who never read can hold stay bounded whatever they ask for.
 """
 from __future__ import annotations
 
@@ -30,12 +35,12 @@ class ExportSlots:
         """A slot for ``client``'s export, as the function that gives it back (once)."""
         with self.lock:
             if self.running[client] >= self.per_client:
-                raise Problem(429, f"You are already downloading {self.per_client} export(s) from this server, "
-                                   "the limit per client; finish it first.",
+                raise Problem(429, f"You are already downloading {self.per_client} export(s) or large answer(s) "
+                                   "from this server, the limit per client; finish reading it first.",
                               headers={"Retry-After": RETRY_AFTER}, slug=SLUG)
             if sum(self.running.values()) >= self.per_worker:
-                raise Problem(503, f"This server is streaming {self.per_worker} export(s) already, its limit; "
-                                   "retry shortly.", headers={"Retry-After": RETRY_AFTER}, slug=SLUG)
+                raise Problem(503, f"This server is sending {self.per_worker} export(s) or large answer(s) already, "
+                                   "its limit; retry shortly.", headers={"Retry-After": RETRY_AFTER}, slug=SLUG)
             self.running[client] += 1
         given_back = []
 

@@ -10,7 +10,7 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.datastructures import Headers
 
 from . import compression, response_cache
-from .errors import Problem
+from .errors import Problem, problem_response
 
 
 def refuse_body() -> None:
@@ -169,6 +169,23 @@ def content_etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+def sent_in_turn(app: Flask, response: Response, finish) -> Response:
+    """``response``, holding one of the worker's export slots while it is written when it is larger
+    than ``LARGE_ANSWER_BYTES`` as sent (a client that never reads it would hold a thread until the
+    send timeout: api/exports.py), or the export's 429 or 503 problem when the slots are taken."""
+    size = response.content_length
+    if (response.is_streamed or response.status_code != 200 or request.method != "GET" or size is None
+            or size <= app.config["LARGE_ANSWER_BYTES"] or "export_slots" not in app.extensions):
+        return response
+    try:
+        give_back = app.extensions["export_slots"].take(request.remote_addr or "")
+    except Problem as refused:
+        response.close()
+        return finish(problem_response(refused.status, refused.detail, headers=refused.headers, slug=refused.slug))
+    response.call_on_close(give_back)
+    return response
+
+
 def session_etag() -> str | None:
     session = g.get("database")
     return session.etag if session is not None else None
@@ -180,6 +197,9 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def finish(response: Response) -> Response:
+        return sent_in_turn(app, finished(response), finished)
+
+    def finished(response: Response) -> Response:
         if "X-Cache" in response.headers:
             return response  # a stored answer: its headers are those finished here the first time
         if response.status_code in (301, 302, 307, 308):

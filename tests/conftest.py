@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,6 +34,23 @@ IN_CI = os.environ.get("CI") == "true"
 os.environ.setdefault("EVENT_RECORDS_SECRET", "test-cursor-secret")
 #: the article every test reads (seeds/<SOURCE>.txt, fixtures/<SOURCE>/)
 SOURCE = "000_59c438f4edc17540"
+
+
+class ServerLikeClient(FlaskClient):
+    """Flask's test client, closing a whole (not streamed) answer once it is read, as a WSGI server
+    does once it has written it: a large answer holds an export slot until then (api/http.py), and
+    the test client would otherwise keep it until the answer is collected. A streamed answer (an
+    export) stays open until the test closes it, and so does one asked for with ``buffered=False``."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        if "buffered" not in kwargs and "Content-Length" in response.headers:
+            response.get_data()
+            response.close()
+        return response
+
+
+Flask.test_client_class = ServerLikeClient
 
 
 def missing(reason: str):

@@ -99,3 +99,18 @@ def test_a_word_expanded_into_index_terms_matches_what_its_prefix_query_matches(
         assert expanded == prefix  # begins too many terms: left a prefix query
     elif word != "zzzznothing":
         assert expanded.startswith("(") and " OR " in expanded or expanded.count('"') == 2
+
+
+@pytest.mark.parametrize("kinds", [("event",), ("statement",), ("event", "place")])
+def test_search_of_some_kinds_reads_the_matches_first(synthetic_db, kinds):
+    """With one kind, SQLite once took the (kind, …) index as the outer loop, reading every row of
+    the kind and probing FTS for each: 1.7–3 s for a common word at 20,000 events."""
+    select = search.ranked_matches(search.parse_query("oil"), kinds)
+    sql, params = select.sql()
+    plan = [row[3] for row in synthetic_db.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]
+    first_read = next(step for step in plan if step.startswith(("SCAN", "SEARCH")))
+    assert "VIRTUAL TABLE" in first_read, plan
+    ids = {row.record_id for row in select}
+    everything = {row.record_id for row in search.ranked_matches(search.parse_query("oil"))
+                  if row.kind in kinds}
+    assert ids == everything and ids

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from peewee import SQL, Case, SqliteDatabase, Tuple, fn
+from peewee import SQL, Case, NodeList, SqliteDatabase, Tuple, fn
 
 from ..paging import OrderedPart, SortSpec, page_select
 from ..records import Event
@@ -348,7 +348,10 @@ class SQLite(Backend):
         select = (SearchDoc.select(SearchDoc, rank.alias("rank"))
                   .join(matches, on=(SearchDoc.rowid == matches.c.doc_rowid)))
         if tuple(kinds) != SEARCH_KINDS:
-            select = select.where(SearchDoc.kind.in_(list(kinds)))
+            # "+kind": not through the (kind, …) index, which for one kind SQLite would take as the
+            # outer loop, reading every row of the kind and probing FTS for each (1.7–3 s at 20,000
+            # events for a common word, against 0.01 s reading the matches first)
+            select = select.where(NodeList((SQL("+"), SearchDoc.kind)).in_(list(kinds)))
         return with_phrases(select, query)
 
     def matching_ids(self, query, kind: str):
