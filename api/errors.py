@@ -104,6 +104,14 @@ def problem_response(status: int, detail: str, errors: dict | None = None, heade
     return response
 
 
+#: how much of a path a detail repeats (``instance`` holds it whole)
+ECHOED_PATH = 120
+
+
+def echoed(path: str) -> str:
+    return path if len(path) <= ECHOED_PATH else path[:ECHOED_PATH] + "…"
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(Problem)
     def handle_problem(error: Problem):
@@ -117,9 +125,10 @@ def init_app(app: Flask) -> None:
             headers["Allow"] = ", ".join(sorted(set(valid)))
         detail = error.description or title_of(error.code or 500)
         if error.code == 404:
-            detail = f"No resource at {request.path}. The API's resources are listed at /v1/openapi.json."
+            detail = f"No resource at {echoed(request.path)}. The API's resources are listed at /v1/openapi.json."
         elif error.code == 405:
-            detail = f"{request.method} is not allowed on {request.path}; allowed: {headers['Allow']}. The API is read-only."
+            detail = (f"{request.method} is not allowed on {echoed(request.path)}; allowed: {headers['Allow']}. "
+                      "The API is read-only.")
         return problem_response(error.code or 500, detail, None, headers)
 
     @app.errorhandler(Exception)

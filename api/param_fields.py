@@ -40,11 +40,13 @@ class CommaList(fields.List):
     gives each item the exact grammar as a ``pattern``.
     """
 
-    def __init__(self, choices, description: str = "", **kwargs):
+    def __init__(self, choices, description: str = "", allow_empty: bool = True, **kwargs):
         self.choices = tuple(choices)
+        self.allow_empty = allow_empty
         description = (description + " " if description else "") + "Comma-separated; any of: " + ", ".join(self.choices) + "."
         names = "(?:" + "|".join(re.escape(choice) for choice in self.choices) + ")"
-        pattern = f"^[ ,]*(?:{names}(?: *,[ ,]*{names})*)?[ ,]*$"
+        listed = f"{names}(?: *,[ ,]*{names})*"
+        pattern = f"^[ ,]*(?:{listed})?[ ,]*$" if allow_empty else f"^[ ,]*{listed}[ ,]*$"
         super().__init__(fields.String(metadata={"pattern": pattern}), metadata={"description": description}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -54,6 +56,8 @@ class CommaList(fields.List):
         unknown = [item for item in items if item not in self.choices]
         if unknown:
             raise ValidationError(f"unknown value(s) {', '.join(unknown)}; allowed: {', '.join(self.choices)}")
+        if not items and not self.allow_empty:
+            raise ValidationError(f"names nothing; give at least one of {', '.join(self.choices)}, or leave it out")
         return list(dict.fromkeys(items))
 
 
@@ -147,8 +151,21 @@ def format_param(allowed: tuple[str, ...]):
     )
 
 
+class OneRecordId(validate.Regexp):
+    """A record id (its pattern documented as any Regexp's); a comma list of ids given where one is
+    taken is told so, not that an id is malformed."""
+
+    def __init__(self):
+        super().__init__(ID_PATTERN, error=ID_ERROR)
+
+    def __call__(self, value):
+        if "," in value and all(self.regex.match(part) for part in value.split(",")):
+            raise ValidationError("takes one record id, not a list; give one id (repeat the request for another)")
+        return super().__call__(value)
+
+
 def record_id(description: str, **kwargs):
-    return fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_ERROR), metadata={"description": description}, **kwargs)
+    return fields.String(validate=OneRecordId(), metadata={"description": description}, **kwargs)
 
 
 def value_field(grammar, description: str, **kwargs):
@@ -157,7 +174,7 @@ def value_field(grammar, description: str, **kwargs):
     if isinstance(grammar, tuple):
         return fields.String(validate=validate.OneOf(grammar), metadata=metadata, **kwargs)
     if grammar == filter_tables.ID:
-        return fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_ERROR), metadata=metadata, **kwargs)
+        return fields.String(validate=OneRecordId(), metadata=metadata, **kwargs)
     if grammar == filter_tables.ISO3:
         return fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="must be an ISO 3166-1 alpha-3 code, e.g. SYR"),
                              metadata=metadata, **kwargs)
@@ -180,7 +197,8 @@ def value_field(grammar, description: str, **kwargs):
 
 
 def fields_param(choices):
-    return CommaList(choices, "Sparse field set: only these fields in each record (id is always kept).", data_key="fields")
+    return CommaList(choices, "Sparse field set: only these fields in each record (id is always kept).", allow_empty=False,
+                     data_key="fields")
 
 
 def sort_param(sorts: tuple[str, ...], default: str, description: str = ""):

@@ -26,7 +26,8 @@ MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 MAX_PARAM_LENGTH = 1_000
 #: cursors are base64url without padding
-CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
+CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"  # (an empty cursor is no cursor: a 400, not the first page)
+CURSOR_ERROR = "is not a cursor this API issued (for the first page, leave cursor out)"
 
 
 #: query strings up to this long have their parsed arguments kept (:class:`ParsedQueries`)
@@ -92,7 +93,7 @@ class ParsedQueries:
 
 
 #: the one ``cursor`` parameter of a query string, as issued (base64url: decoded, it is the same text)
-_CURSOR_PART = re.compile(rb"(?:\A|&)cursor=([A-Za-z0-9_-]*)(?=&|\Z)")  # (\Z: $ would pass a final line feed)
+_CURSOR_PART = re.compile(rb"(?:\A|&)cursor=([A-Za-z0-9_-]+)(?=&|\Z)")  # (\Z: $ would pass a final line feed)
 #: what stands for the cursor in a kept query string (a NUL: no query string that reaches a view
 #: holds one, check_raw_query refuses it)
 _CURSOR_TAKEN_OUT = b"\0"
@@ -267,7 +268,7 @@ class QuerySchema(Schema):
 
 class PageArgs(QuerySchema):
     limit = count_param(DEFAULT_LIMIT, 1, MAX_LIMIT, f"Records per page (1–{MAX_LIMIT}, default {DEFAULT_LIMIT}).")
-    cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN, error="is not a cursor this API issued"),
+    cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN, error=CURSOR_ERROR),
                            metadata={"description": "Opaque cursor from meta.next_cursor of the previous page."})
     format = format_param(("json", "csv", "ndjson"))
 

@@ -43,6 +43,11 @@ def cursor_of(url: str) -> str:
 ROWS = [
     # ---------------------------------------------------------------- wrong types
     Row("limit-not-a-number", "/v1/events?limit=ten", param="limit"),
+    Row("cursor-empty", "/v1/events?cursor=", param="cursor"),
+    Row("cursor-empty-after-a-first-page", "/v1/sources?cursor=", param="cursor"),
+    Row("search-cursor-empty", "/v1/search?q=Khamis&cursor=", param="cursor"),
+    Row("fields-naming-nothing", "/v1/events?fields=,,,", param="fields"),
+    Row("one-id-given-a-list", "/v1/statements?event=khamis-meets-rouhani,khamis-arrives-tehran", param="event"),
     Row("limit-a-float", "/v1/events?limit=1.5", param="limit"),
     Row("limit-exponent", "/v1/participants?limit=1e3", param="limit"),
     Row("limit-empty", "/v1/places?limit=", param="limit"),

@@ -77,6 +77,15 @@ def test_unknown_paths_are_404_problems(client, url):
     assert_problem(client.get(url), 404)
 
 
+def test_a_long_unknown_path_is_repeated_once_whole():
+    """A 7,000-character path was in the detail and in the instance: a 14 KB body for any client to ask for."""
+    from api import create_app
+
+    long_path = "/v1/events/" + "a" * 7000 + "/x"
+    body = assert_problem(create_app({"DATABASE_URL": "sqlite://", "TESTING": True}).test_client().get(long_path), 404)
+    assert body["instance"] == long_path and len(body["detail"]) < 300 and body["detail"].startswith("No resource at /v1/")
+
+
 REPEATED = {
     "/v1/events": "limit=1&limit=2", "/v1/participants": "sort=id&sort=-id", "/v1/statements": "speaker=imad-khamis&speaker=iran",
     "/v1/places": "sort=id&sort=-id", "/v1/sources": "limit=1&limit=2", "/v1/search": "q=a&q=b",

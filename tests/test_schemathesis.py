@@ -46,7 +46,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "q": ("has no word to search for", "unclosed double quote", "has more than"),
     "cursor": ("is not a cursor this API issued", "was issued for another endpoint", "does not fit this sort order"),
     "from": ("is after 'to'",),
-    "interval": ("buckets",),
+    "interval": ("buckets", "the CSV has one row per dyad"),
     "since": ("is after the current release",),
 }
 #: the words of the one rule any repeatable parameter has beyond its schema (models/filters.py MAX_VALUES)

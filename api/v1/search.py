@@ -15,7 +15,7 @@ from .. import database, pagination
 from ..errors import bad_parameter
 from ..envelope import page
 from ..param_fields import CommaList, StrictInteger, text
-from ..params import CURSOR_PATTERN, QuerySchema, search_query
+from ..params import CURSOR_ERROR, CURSOR_PATTERN, QuerySchema, search_query
 from ..schemas import Base, LinksSchema, ListMetaSchema
 from .blueprints import Blueprint
 
@@ -44,7 +44,7 @@ class SearchArgs(QuerySchema):
     kind = CommaList(search.KINDS, "Restrict to these kinds (repeatable, as every list parameter).")
     limit = StrictInteger(load_default=20, validate=validate.Range(1, 100),
                           metadata={"description": "Hits per page (1–100, default 20)."})
-    cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN, error="is not a cursor this API issued"), metadata={
+    cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN, error=CURSOR_ERROR), metadata={
         "description": "Where the next page starts: `meta.next_cursor` of the page before (signed; valid for the same "
                        "`q` and `kind`)."})
 
