@@ -114,13 +114,18 @@ def test_search_pages_through_every_hit_it_counts(client, words, kinds):
 
 
 def test_a_search_cursor_serves_only_its_own_query(client):
+    from tests.conftest import count_queries
+
     cursor = client.get(f"/v1/search?q={q('Tehran')}&limit=2").get_json()["meta"]["next_cursor"]
     assert cursor
     for url in (f"/v1/search?q={q('Iran')}&limit=2&cursor={cursor}",
                 f"/v1/search?q={q('Tehran')}&kind=event&limit=2&cursor={cursor}",
                 f"/v1/search?q={q('Tehran')}&limit=2&cursor={cursor[:-3]}"):
-        response = client.get(url)
+        with count_queries() as statements:
+            response = client.get(url)
         assert response.status_code == 400 and "cursor" in response.get_json()["errors"]
+        # refused before the search runs (it counted the matches first: 0.47 s at 20,000 events)
+        assert not any("search" in statement.lower() for statement in statements), statements
 
 
 @pytest.mark.parametrize("value", ['"unclosed', "", "-only", "***", "x" * 201, "a\x00b"])

@@ -142,10 +142,11 @@ class Search(MethodView):
         """
         query = search_query(args["q"])
         kinds = tuple(args.get("kind") or search.KINDS)
+        scope = {"q": args["q"], "kind": sorted(kinds)}
+        after = position_of(args.get("cursor"), scope)  # (before any SQL: a cursor of another query is a 400 at once)
         select = search.ranked_matches(query, kinds)
         total = select.count()
-        hits, next_cursor = page_of_hits(select, {"q": args["q"], "kind": sorted(kinds)}, args.get("cursor"),
-                                         args["limit"])
+        hits, next_cursor = page_of_hits(select, scope, after, args["limit"])
         by_kind: dict[str, list[str]] = {}
         for hit in hits:
             by_kind.setdefault(hit["kind"], []).append(hit["record_id"])
@@ -173,16 +174,20 @@ def _secret() -> bytes:
     return current_app.config["CURSOR_SECRET"].encode()
 
 
-def page_of_hits(select, scope: dict, cursor: str | None, limit: int) -> tuple[list[dict], str | None]:
-    """The hits of a page (after ``cursor``, a cursor of the same ``scope``: q and kinds) and the
-    cursor of the next page, None after the last."""
-    after = None
-    if cursor:
-        after = pagination.decode(_secret(), cursor, request.path, ORDER, scope, len(search.HIT_KEY),
-                                  database.served())
-        if after[0] not in ("0", "1"):  # (a rank: a cursor signed with the secret is still checked)
-            raise bad_parameter("cursor", "does not fit this sort order")
-        after = [int(after[0]), *after[1:]]
+def position_of(cursor: str | None, scope: dict) -> list | None:
+    """Where the page after ``cursor`` starts (a cursor of the same ``scope``: q and kinds), or None."""
+    if not cursor:
+        return None
+    after = pagination.decode(_secret(), cursor, request.path, ORDER, scope, len(search.HIT_KEY),
+                              database.served())
+    if after[0] not in ("0", "1"):  # (a rank: a cursor signed with the secret is still checked)
+        raise bad_parameter("cursor", "does not fit this sort order")
+    return [int(after[0]), *after[1:]]
+
+
+def page_of_hits(select, scope: dict, after: list | None, limit: int) -> tuple[list[dict], str | None]:
+    """The hits of a page (after ``after``: :func:`position_of`) and the cursor of the next page,
+    None after the last."""
     hits = search.ranked_page(select, after, limit + 1)
     if len(hits) <= limit:
         return hits, None
