@@ -167,6 +167,14 @@ def negotiate(explicit: str | None, accept_header: str, allowed: tuple[str, ...]
                        f"{', '.join(RENDERERS[f].bare_type for f in allowed)} (or use ?format=)")
 
 
+def json_only() -> None:
+    """(An endpoint with no other representation.) A 406 when Accept rules out JSON, as the
+    endpoints with exports answer: one behaviour for every endpoint, before any work."""
+    from flask import request
+
+    negotiate(None, request.headers.get("Accept", ""), ("json",))
+
+
 def csv_table(header: list[str], rows) -> str:
     """CSV of fixed columns (for stats), same conventions as the CSV renderer."""
     buffer = io.StringIO()

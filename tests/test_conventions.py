@@ -103,6 +103,18 @@ def test_text_star_is_csv(client):
     assert client.get("/v1/sources", headers={"Accept": "text/*"}).status_code == 406
 
 
+@pytest.mark.parametrize("path", ["/v1/events/khamis-meets-rouhani", "/v1/search?q=Aleppo", "/v1/changes?since=0",
+                                  "/v1/releases", "/v1/releases/1", "/v1/sources/000_59c438f4edc17540",
+                                  "/v1/event-types", "/v1/participants/imad-khamis"])
+def test_an_endpoint_with_json_only_refuses_an_accept_without_it(client, path):
+    """As the endpoints with exports do: one behaviour for every endpoint."""
+    for accept in ("application/xml", "text/csv"):
+        response = client.get(path, headers={"Accept": accept})
+        assert response.status_code == 406 and response.mimetype == "application/problem+json", (path, accept)
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    assert client.get(path, headers={"Accept": browser}).mimetype == "application/json"
+
+
 def test_weak_and_star_validators_give_304(client):
     first = client.get("/v1/events?limit=3")
     etag = first.headers["ETag"]

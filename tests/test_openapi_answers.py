@@ -162,6 +162,7 @@ STATEMENT_LIST = [
 CASES: dict[str, list[Case]] = {
     "GET /v1/events": EVENT_LIST,
     "GET /v1/events/{event_id}": [
+        NOT_ACCEPTABLE,
         ok(),
         ok("include=statements,participants,place"),
         ok("fields=title_en,cameo"),
@@ -189,6 +190,7 @@ CASES: dict[str, list[Case]] = {
         NOT_ACCEPTABLE,
     ],
     "GET /v1/participants/{participant_id}": [
+        NOT_ACCEPTABLE,
         ok(),
         ok("fields=name_ar"),
         ok("fields=mentions,event_count,statement_count"),
@@ -228,6 +230,7 @@ CASES: dict[str, list[Case]] = {
         ok("participant=imad-khamis&participant=hassan-rouhani"),
     ],
     "GET /v1/statements/{statement_id}": [
+        NOT_ACCEPTABLE,
         ok(),
         ok("include=event,speaker"),
         ok("include=event"),
@@ -250,6 +253,7 @@ CASES: dict[str, list[Case]] = {
         NOT_ACCEPTABLE,
     ],
     "GET /v1/places/{place_id}": [
+        NOT_ACCEPTABLE,
         ok(),
         ok("fields=name_en,mentions"),
         ok(path={"place_id": "syria"}),  # a country
@@ -259,6 +263,7 @@ CASES: dict[str, list[Case]] = {
         error(400, "fields=kind,colour"),
     ],
     "GET /v1/releases": [
+        NOT_ACCEPTABLE,
         ok(),
         ok("limit=1"),
         UNKNOWN_PARAMETER,
@@ -266,11 +271,13 @@ CASES: dict[str, list[Case]] = {
         error(400, "cursor=not-a-cursor"),
     ],
     "GET /v1/releases/{number}": [
+        NOT_ACCEPTABLE,
         ok(),
         error(404, path={"number": "99"}),
         UNKNOWN_PARAMETER,
     ],
     "GET /v1/changes": [
+        error(406, "since=0", headers=(("Accept", "application/xml"),)),
         ok("since=0"),
         ok("since=0&limit=3", next_page=True),
         ok("since=1"),
@@ -293,6 +300,7 @@ CASES: dict[str, list[Case]] = {
         error(406, headers=(("Accept", "text/csv"),)),
     ],
     "GET /v1/sources/{source_id}": [
+        NOT_ACCEPTABLE,
         ok(),
         ok("highlight=khamis-meets-rouhani"),  # an event
         ok("highlight=syria-iran-sign-cooperation-agreements"),  # an event with a quantity
@@ -305,11 +313,13 @@ CASES: dict[str, list[Case]] = {
         error(400, "highlight=Not_An_Id"),
     ],
     "GET /v1/event-types": [
+        NOT_ACCEPTABLE,
         ok(),
         UNKNOWN_PARAMETER,
         error(400, "limit=5"),
     ],
     "GET /v1/search": [
+        error(406, "q=Aleppo", headers=(("Accept", "application/xml"),)),
         ok("q=خميس"),
         ok("q=Astana&kind=event"),
         ok("q=طهران&kind=participant&kind=place"),

@@ -149,6 +149,7 @@ def listing(resource: Resource, args: dict) -> Response:
 
 
 def item(resource: Resource, record_id: str, args: dict) -> Response:
+    formats.json_only()
     text = changes.one_with_releases(resource.kind, record_id, breaks=True)
     if text is None:
         raise Problem(404, f"No {resource.kind} with id '{record_id}'.")
@@ -183,7 +184,7 @@ def item_view(resource: Resource, blp: Blueprint) -> type:
         return item(resource, path[resource.id_param], args)
 
     return type(f"{resource.kind.title()}Item", (MethodView,), {"get": _operation(
-        blp, get, resource.item_doc, resource.item_args(), resource.one_schema(), (400, 404), ())})
+        blp, get, resource.item_doc, resource.item_args(), resource.one_schema(), (400, 404, 406), ())})
 
 
 def related_view(owner: Resource, related: Related, blp: Blueprint) -> type:

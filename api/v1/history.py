@@ -14,7 +14,7 @@ from models import changes
 from models.history import Release
 from models.paging import SortSpec, keyset_page
 
-from .. import database, pagination
+from .. import database, formats, pagination
 from ..envelope import Stored, envelope, page
 from ..errors import Problem
 from ..param_fields import MAX_RELEASE, StrictInteger, count_param
@@ -117,7 +117,7 @@ def _secret() -> bytes:
 class Releases(MethodView):
     @blp.arguments(ReleaseListArgs, location="query", as_kwargs=False)
     @blp.response(200, ReleasePage)
-    @blp.problems(400)
+    @blp.problems(400, 406)
     def get(self, args):
         """List releases, newest first
 
@@ -125,6 +125,7 @@ class Releases(MethodView):
         sources it added, changed and removed, and the records of each kind it
         added, changed and removed. Keyset-paged like every collection.
         """
+        formats.json_only()
         spec = SortSpec((Release.number,), descending=True)
         after = None
         if args.get("cursor"):
@@ -138,9 +139,10 @@ class Releases(MethodView):
 class ReleaseByNumber(MethodView):
     @blp.arguments(QuerySchema, location="query", as_kwargs=False)
     @blp.response(200, ReleaseOne)
-    @blp.problems(400, 404)
+    @blp.problems(400, 404, 406)
     def get(self, args, number):
         """One release"""
+        formats.json_only()
         found = changes.release(number)
         if found is None:
             raise Problem(404, f"No release {number}; the newest is {database.release()} (see /v1/releases).")
@@ -151,7 +153,7 @@ class ReleaseByNumber(MethodView):
 class Changes(MethodView):
     @blp.arguments(ChangeArgs, location="query", as_kwargs=False)
     @blp.response(200, ChangePage)
-    @blp.problems(400)
+    @blp.problems(400, 406)
     def get(self, args):
         """Records added, changed or removed since a release
 
@@ -162,6 +164,7 @@ class Changes(MethodView):
         `links.next` to the end, then keep `meta.release` of the last page as
         your next `since`.
         """
+        formats.json_only()
         since, current = args["since"], database.release()
         if since > current:
             raise Problem(400, f"Invalid query parameter 'since': release {since} is after the current release "

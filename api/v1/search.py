@@ -11,7 +11,7 @@ from models import gazetteer, queries, search
 from models.records import Event, Participant, Place, Statement
 from models.vocabulary import MAX_QUERY_LENGTH
 
-from .. import database, pagination
+from .. import database, formats, pagination
 from ..errors import bad_parameter
 from ..envelope import page
 from ..param_fields import CommaList, StrictInteger, text
@@ -131,7 +131,7 @@ def title_of(kind: str, doc: dict) -> str:
 class Search(MethodView):
     @blp.arguments(SearchArgs, location="query", as_kwargs=False)
     @blp.response(200, SearchPage)
-    @blp.problems(400, 409)
+    @blp.problems(400, 406, 409)
     def get(self, args):
         """Search every kind of record, best matches first
 
@@ -140,6 +140,7 @@ class Search(MethodView):
         collection: `meta.next_cursor` and `links.next` lead to the last of the
         `meta.total` hits.
         """
+        formats.json_only()
         query = search_query(args["q"])
         kinds = tuple(args.get("kind") or search.KINDS)
         scope = {"q": args["q"], "kind": sorted(kinds)}

@@ -10,6 +10,7 @@ from flask.views import MethodView
 
 from models import changes, queries
 
+from .. import formats
 from ..envelope import envelope, page
 from ..errors import Problem, bad_parameter
 from ..param_fields import record_id
@@ -66,13 +67,14 @@ class SourceArgs(QuerySchema):
 class SourceById(MethodView):
     @blp.arguments(SourceArgs, location="query", as_kwargs=False)
     @blp.response(200, SourceOne)
-    @blp.problems(400, 404)
+    @blp.problems(400, 404, 406)
     def get(self, args, source_id):
         """One source with its full text
 
         `?highlight=<record id>` returns that record's spans in this text
         (`data.highlights`) and the text with `<mark>` around them (`data.text_marked`).
         """
+        formats.json_only()
         found = queries.source_text(source_id)
         if found is None:
             raise Problem(404, f"No source with id '{source_id}'.")
@@ -99,8 +101,9 @@ def highlighted(record_id: str, source_id: str, text: str) -> dict:
 class EventTypes(MethodView):
     @blp.arguments(NoArgs, location="query", as_kwargs=False)
     @blp.response(200, EventTypePage)
-    @blp.problems(400)
+    @blp.problems(400, 406)
     def get(self, args):
         """The CAMEO codes in use, with labels, roots, PLOVER types and counts (for legends)"""
+        formats.json_only()
         types = queries.event_types()
         return page(types, len(types), len(types))
