@@ -64,17 +64,23 @@ def decode(secret: bytes, cursor: str, endpoint: str, sort: str, filters: dict, 
     return key
 
 
-def _release(snapshot: str) -> str:
-    return snapshot.rpartition(".r")[2]
+def _release(snapshot: str) -> int:
+    number = snapshot.rpartition(".r")[2]
+    return int(number) if number.isdigit() else 0
 
 
 def stale(issued: str, now: str) -> Problem:
     """A cursor of a page read from another snapshot: a load committed between the pages, and
     going on from the old page's last key would skip a record whose sort key moved back past it
-    and repeat one that moved forward (a keyset walk is exact only within one snapshot)."""
-    then = _release(issued)
+    and repeat one that moved forward (a keyset walk is exact only within one snapshot). A cursor
+    of a later release than this server's is a read replica behind the node that issued it: it
+    will have caught up in a moment."""
+    then, current = _release(issued), _release(now)
+    if then > current:
+        return Problem(503, f"This cursor comes from release {then}, and this server's copy of the data is still "
+                            f"at release {current}; retry in a moment.", headers={"Retry-After": "1"})
     return Problem(409, f"This cursor comes from a page of release {then}; the data is now at release "
-                        f"{_release(now)} (a load changed it between your pages), so going on could skip or "
+                        f"{current} (a load changed it between your pages), so going on could skip or "
                         f"repeat records. Start again from the first page (without cursor), or follow "
                         f"/v1/changes?since={then} for what changed.",
                    {"cursor": [f"issued at release {then}, not the current release"]}, slug="stale-cursor")

@@ -36,28 +36,29 @@ def flat(value):
 class CommaList(fields.List):
     """``a,b,c`` in one parameter (and repeatable), limited to ``choices``.
 
-    Spaces around the commas and empty items are ignored. The OpenAPI document
-    gives each item the exact grammar as a ``pattern``.
+    Spaces around the commas and empty items are ignored, but a parameter that names nothing
+    (``fields=``, ``include=,``) is a 400: it is not clear whether it means all or none. The
+    OpenAPI document gives the exact grammar as a ``pattern``.
     """
 
-    def __init__(self, choices, description: str = "", allow_empty: bool = True, **kwargs):
+    def __init__(self, choices, description: str = "", **kwargs):
         self.choices = tuple(choices)
-        self.allow_empty = allow_empty
         description = (description + " " if description else "") + "Comma-separated; any of: " + ", ".join(self.choices) + "."
         names = "(?:" + "|".join(re.escape(choice) for choice in self.choices) + ")"
         listed = f"{names}(?: *,[ ,]*{names})*"
-        pattern = f"^[ ,]*(?:{listed})?[ ,]*$" if allow_empty else f"^[ ,]*{listed}[ ,]*$"
+        pattern = f"^[ ,]*{listed}[ ,]*$"
         super().__init__(fields.String(metadata={"pattern": pattern}), metadata={"description": description}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         items = []
         for raw in super()._deserialize(value, attr, data, **kwargs):
-            items.extend(part.strip(" ") for part in raw.split(",") if part.strip(" "))
+            named = [part.strip(" ") for part in raw.split(",") if part.strip(" ")]
+            if not named:
+                raise ValidationError(f"names nothing; give at least one of {', '.join(self.choices)}, or leave it out")
+            items.extend(named)
         unknown = [item for item in items if item not in self.choices]
         if unknown:
             raise ValidationError(f"unknown value(s) {', '.join(unknown)}; allowed: {', '.join(self.choices)}")
-        if not items and not self.allow_empty:
-            raise ValidationError(f"names nothing; give at least one of {', '.join(self.choices)}, or leave it out")
         return list(dict.fromkeys(items))
 
 
@@ -197,8 +198,7 @@ def value_field(grammar, description: str, **kwargs):
 
 
 def fields_param(choices):
-    return CommaList(choices, "Sparse field set: only these fields in each record (id is always kept).", allow_empty=False,
-                     data_key="fields")
+    return CommaList(choices, "Sparse field set: only these fields in each record (id is always kept).", data_key="fields")
 
 
 def sort_param(sorts: tuple[str, ...], default: str, description: str = ""):

@@ -92,8 +92,9 @@ class ParsedQueries:
         self.parsed[key] = kept
 
 
-#: the one ``cursor`` parameter of a query string, as issued (base64url: decoded, it is the same text)
-_CURSOR_PART = re.compile(rb"(?:\A|&)cursor=([A-Za-z0-9_-]+)(?=&|\Z)")  # (\Z: $ would pass a final line feed)
+#: the one ``cursor`` parameter of a query string, as issued (base64url: decoded, it is the same text;
+#: \Z: $ would pass a final line feed)
+_CURSOR_PART = re.compile(rb"(?:\A|&)cursor=(" + CURSOR_PATTERN.strip("^$").encode() + rb")(?=&|\Z)")
 #: what stands for the cursor in a kept query string (a NUL: no query string that reaches a view
 #: holds one, check_raw_query refuses it)
 _CURSOR_TAKEN_OUT = b"\0"

@@ -188,7 +188,7 @@ class CachedAnswers:
         if answer is None:
             return self.app(environ, start_response)
         headers, body = answer
-        if len(body) > self.flask_app.config["LARGE_ANSWER_BYTES"]:
+        if environ["REQUEST_METHOD"] != "HEAD" and len(body) > self.flask_app.config["LARGE_ANSWER_BYTES"]:
             # sent by Flask, which takes the slot a large answer holds while it is written (api/http.py)
             return self.app(environ, start_response)
         start_response("200 OK", headers)

@@ -6,7 +6,10 @@ test suite checks every stored document against them.
 """
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from models.vocabulary import (CONFIDENCE, DATE_PRECISIONS, EVENT_STATUSES, PARTICIPANT_KINDS, PLACE_KINDS,
+                               PLOVER_TYPES, STATEMENT_MODES, TRANSLATIONS)
 
 
 class Base(Schema):
@@ -16,6 +19,13 @@ class Base(Schema):
 
 def nullable_str(description: str = ""):
     return fields.String(allow_none=True, metadata={"description": description} if description else {})
+
+
+def one_of(values, description: str = "", **kwargs):
+    """A string of a closed vocabulary: its values are the OpenAPI document's ``enum`` (the
+    validator is never run on an answer; it documents what the answers hold)."""
+    metadata = {"description": description} if description else {}
+    return fields.String(validate=validate.OneOf(values), metadata=metadata, **kwargs)
 
 
 class SpanSchema(Base):
@@ -37,7 +47,7 @@ class CameoSchema(Base):
 
 
 class PloverSchema(Base):
-    type = fields.String(required=True)
+    type = one_of(PLOVER_TYPES, "The PLOVER event type.", required=True)
     mode = nullable_str()
     context = fields.List(fields.String(), metadata={
         "description": "PLOVER contexts of the CAMEO code where the reference gives them (diplomatic, economic, military, …)."})
@@ -46,7 +56,7 @@ class PloverSchema(Base):
 class DateSchema(Base):
     start = nullable_str("First day (ISO date, inclusive) or null.")
     end = nullable_str("Last day (ISO date, inclusive) or null.")
-    precision = fields.String(required=True, metadata={"description": "day, month, year, range or unknown."})
+    precision = one_of(DATE_PRECISIONS, "How precisely the text dates it.", required=True)
     expression = fields.Nested(SpanSchema, allow_none=True, metadata={"description": "The words of the source that give the date."})
     resolution = fields.String(required=True, metadata={"description": "How the date was read from the text."})
 
@@ -55,7 +65,7 @@ class ParticipantSummarySchema(Base):
     id = fields.String(required=True)
     name_en = fields.String(required=True)
     name_ar = fields.String(required=True)
-    kind = fields.String(required=True)
+    kind = one_of(PARTICIPANT_KINDS, required=True)
     country = nullable_str("ISO 3166-1 alpha-3.")
     actor_code = nullable_str("CAMEO actor code (e.g. SYRGOV, IRNBUS); its blocks are listed in the README's codebook tables.")
 
@@ -88,7 +98,7 @@ class RoleSchema(Base):
 
 
 class Curated(Base):
-    confidence = fields.String(required=True, metadata={"description": "high, medium or low."})
+    confidence = one_of(CONFIDENCE, "The curator's confidence in the coding.", required=True)
     codebook_version = fields.String(required=True)
     notes = nullable_str("Curation choices where the text is ambiguous.")
 
@@ -123,7 +133,7 @@ class EventSchema(Curated):
     summary_ar = nullable_str("The summary in Arabic, the curator's; null where not written.")
     cameo = fields.Nested(CameoSchema)
     plover = fields.Nested(PloverSchema, allow_none=True)
-    status = fields.String(metadata={"description": "occurred, planned, ongoing or background."})
+    status = one_of(EVENT_STATUSES, "Whether the text reports it as done, planned, ongoing or as background.")
     date = fields.Nested(DateSchema)
     place = fields.Raw(allow_none=True, metadata={"description": "Place summary or null (with include=place: the full record without its mentions)."})
     participants = fields.List(fields.Nested(RoleSchema))
@@ -148,8 +158,8 @@ class StatementSchema(Curated):
     event_link = nullable_str("explicit or inferred.")
     text_ar = fields.String(metadata={"description": "The verbatim Arabic words."})
     text_en = fields.String(metadata={"description": "English translation."})
-    translation = fields.String(metadata={"description": "human or machine."})
-    mode = fields.String(metadata={"description": "direct or reported."})
+    translation = one_of(TRANSLATIONS, "Who translated text_en.")
+    mode = one_of(STATEMENT_MODES, "Quoted words (direct) or a reported clause (reported).")
     attributed_via = fields.List(fields.Nested(ParticipantSummarySchema))
     addressees = fields.List(fields.Nested(ParticipantSummarySchema), metadata={
         "description": "Whom the statement addresses or acts upon (its targets; the speaker is its source)."})
@@ -187,7 +197,7 @@ class PlaceSchema(PlaceSummarySchema, Curated):
     aliases = fields.List(fields.String())
     search_forms = fields.List(fields.String(), metadata={
         "description": "Spellings and demonyms that find it in search but are not its names (not mentions)."})
-    kind = fields.String()
+    kind = one_of(PLACE_KINDS)
     identifiers = fields.Nested(IdentifiersSchema)
     mentions = fields.List(fields.Nested(SpanSchema))
     mention_count = fields.Integer()

@@ -313,33 +313,42 @@ def highlight(text: str | None, query: Query, named: Names = Names()) -> list[di
 
 
 def highlight_covering(text: str | None, query: Query, named: Names = Names()) -> tuple[list[dict], int]:
-    """:func:`highlight`'s marks, and how many of the query's words (or names it names) they show:
-    what makes one field a better snippet than another."""
+    """:func:`highlight`'s marks, and how many of the query's words they show (a name the query
+    names counts once, and only where no word of it matched as written): what makes one field a
+    better snippet than another."""
     if not text:
         return [], 0
     spans = textnorm.token_spans(text)
-    words = list(dict.fromkeys(query.positive))
-    word_stems = [set(stems(word)) for word in words]
-    covered: set = set()
-    marks = []
-    for token, start, end in spans:
-        forms = textnorm.index_forms(token)
-        token_stems = None
-        for index, word in enumerate(words):
-            if any(form.startswith(word) for form in forms):
-                covered.add(index)
-            else:
-                token_stems = set(stems(token)) if token_stems is None else token_stems
-                if not word_stems[index] & token_stems:
-                    continue
-                covered.add(index)
-            if not marks or marks[-1] != (start, end):
-                marks.append((start, end))
+    covered: set[int] = set()
+    marks, matched = [], set()
+    for position, (token, start, end) in enumerate(spans):
+        found = _words_matched(token, query)
+        if found:
+            covered |= found
+            matched.add(position)
+            marks.append((start, end))
     tokens = [token for token, _, _ in spans]
+    names_shown = set()
     for position, size in named.occurrences(tokens):
         marks.append((spans[position][1], spans[position + size - 1][2]))
-        covered.add(tuple(tokens[position:position + size]))
-    return [{"start": start, "end": end} for start, end in _merged(marks)], len(covered)
+        if matched.isdisjoint(range(position, position + size)):
+            names_shown.add(tuple(tokens[position:position + size]))
+    return [{"start": start, "end": end} for start, end in _merged(marks)], len(covered) + len(names_shown)
+
+
+def _words_matched(token: str, query: Query) -> set[int]:
+    """The positions in ``query.positive`` of the words that match ``token``: as a prefix of one of
+    its forms, or through a shared stem."""
+    forms = textnorm.index_forms(token)
+    found, token_stems = set(), None
+    for index, word in enumerate(query.positive):
+        if any(form.startswith(word) for form in forms):
+            found.add(index)
+            continue
+        token_stems = set(stems(token)) if token_stems is None else token_stems
+        if token_stems.intersection(stems(word)):
+            found.add(index)
+    return found
 
 
 def _merged(marks: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -82,17 +82,15 @@ _BEFORE_A_QUOTED_WORD = ("", "و", "ف", "ب", "ل", "ك", "ال", "وال", "ف
 def phrase_condition(phrase: list[str]):
     """Where ``body`` holds ``phrase``: its words as whole consecutive tokens, the first one with
     or without Arabic proclitics, as the text glues them on (a quoted دعم إيران finds ودعم ايران,
-    التعاون الثنائي finds للتعاون الثنائي). A single quoted word is the whole word: "حل" does not
-    find حلب, as an unquoted حل does."""
+    التعاون الثنائي finds للتعاون الثنائي; مال سوريا does not find شمال سوريا). A single quoted word
+    is the whole word: "حل" does not find حلب, as an unquoted حل does. (No LIKE wildcard reaches
+    the patterns: tokens hold letters, digits and marks only, models/text.py.)"""
     first, tail = phrase[0], "".join(" " + word for word in phrase[1:]) + " "
     if not "\u0600" <= first[:1] <= "\u06ff":  # (normalised: Arabic words start with an Arabic letter)
         return SearchDoc.body.contains(" " + first + tail)
-    forms = textnorm.index_forms(first)
-    core = min(forms, key=len)
-    if len(phrase) > 1 and len(core) >= 3:
-        # the first word ends a token: one LIKE for every proclitic the text may have put before it
-        return SearchDoc.body.contains(core + tail)
-    wanted = dict.fromkeys(" " + before + form + tail for form in forms for before in _BEFORE_A_QUOTED_WORD)
+    # the first word as written, or any of its forms without proclitics after any proclitic
+    wanted = dict.fromkeys([" " + first + tail] + [" " + before + form + tail for form in textnorm.index_forms(first)
+                                                   for before in _BEFORE_A_QUOTED_WORD])
     return reduce(operator.or_, (SearchDoc.body.contains(text) for text in wanted))
 
 

@@ -47,6 +47,8 @@ ROWS = [
     Row("cursor-empty-after-a-first-page", "/v1/sources?cursor=", param="cursor"),
     Row("search-cursor-empty", "/v1/search?q=Khamis&cursor=", param="cursor"),
     Row("fields-naming-nothing", "/v1/events?fields=,,,", param="fields"),
+    Row("include-naming-nothing", "/v1/events?include=", param="include"),
+    Row("kind-naming-nothing", "/v1/search?q=Khamis&kind=event&kind=", param="kind"),
     Row("one-id-given-a-list", "/v1/statements?event=khamis-meets-rouhani,khamis-arrives-tehran", param="event"),
     Row("limit-a-float", "/v1/events?limit=1.5", param="limit"),
     Row("limit-exponent", "/v1/participants?limit=1e3", param="limit"),

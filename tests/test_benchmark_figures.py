@@ -172,7 +172,7 @@ def test_export_check():
 @pytest.fixture()
 def builder():
     keys = [(f"2015-01-{day:02d}", f"ev-{day}") for day in range(28, 0, -1)]
-    facts = DatasetFacts(keys, [k[1] for k in keys], dt.date(2010, 1, 1), dt.date(2025, 12, 31))
+    facts = DatasetFacts(keys, [k[1] for k in keys], dt.date(2010, 1, 1), dt.date(2025, 12, 31), "abc.r1")
     return Builder(facts, "events-28", b"secret")
 
 

@@ -51,4 +51,5 @@ def test_a_compressed_answer_is_counted_as_sent(client):
     assert unread.status_code == 200
     gzipped = get(client, LARGE, headers={"Accept-Encoding": "gzip"})  # ~1/5 of the size: no slot
     assert gzipped.status_code == 200 and gzipped.headers["Content-Encoding"] == "gzip"
+    assert int(gzipped.headers["Content-Length"]) <= 20_000 < int(unread.headers["Content-Length"])
     unread.close()

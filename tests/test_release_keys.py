@@ -110,3 +110,22 @@ def test_a_cursor_of_an_earlier_release_is_refused_not_followed(served, first_pa
     assert status == 200
     status, _, _ = get(json.loads(body)["links"]["next"])
     assert status == 200
+
+
+def test_a_cursor_is_judged_by_the_release_it_came_from():
+    """Older than the data: 409 stale-cursor. Newer: a read replica behind the node that issued it,
+    a 503 to retry (never a 409 that points at a change feed this replica cannot serve yet)."""
+    from api import pagination
+    from api.errors import Problem
+
+    secret, key = b"s", ["2017-01-18", "khamis-meets-rouhani"]
+    cursor = pagination.encode(secret, "/v1/events", "date", {}, key, "abc.r5")
+    assert pagination.decode(secret, cursor, "/v1/events", "date", {}, 2, "abc.r5") == key
+    for now, status in (("def.r6", 409), ("abc.r4", 503)):
+        with pytest.raises(Problem) as refused:
+            pagination.decode(secret, cursor, "/v1/events", "date", {}, 2, now)
+        assert refused.value.status == status, now
+    assert refused.value.headers["Retry-After"]
+    # a cursor of before cursors were bound to a release is taken as it always was
+    unbound = pagination.encode(secret, "/v1/events", "date", {}, key)
+    assert pagination.decode(secret, unbound, "/v1/events", "date", {}, 2, "def.r6") == key

@@ -48,6 +48,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "from": ("is after 'to'",),
     "interval": ("buckets", "the CSV has one row per dyad"),
     "since": ("is after the current release",),
+    "highlight": ("no event, statement, participant or place has the id",),  # a well-formed id of no record
 }
 #: the words of the one rule any repeatable parameter has beyond its schema (models/filters.py MAX_VALUES)
 TOO_MANY_VALUES = "values; the most is"

@@ -364,6 +364,21 @@ def test_a_quoted_arabic_phrase_finds_its_words_with_the_proclitics_the_text_glu
         assert body["meta"]["total"] == client.get(f"/v1/search?q={q(english)}").get_json()["meta"]["total"]
 
 
+def test_a_quoted_phrase_does_not_start_inside_a_word(client):
+    # التعاون الثنائي is in the text as للتعاون الثنائي; اون is the end of that word, not a word
+    assert search_hits(client, '"التعاون الثنائي"')
+    assert not search_hits(client, '"اون الثنائي"')
+
+
+def test_the_snippet_is_the_field_that_shows_most_of_the_query(client):
+    # the title names Khamis only; the summary names Khamis and Astana: a name the gazetteer marks
+    # (Imad Khamis) does not count twice for the one word
+    body = client.get(f"/v1/search?q={q('Khamis Astana')}&kind=event&limit=100").get_json()
+    hit = next(h for h in body["data"] if h["id"] == "khamis-meets-rouhani")
+    marked = {hit["snippet"]["text"][m["start"]:m["end"]].lower() for m in hit["snippet"]["matches"]}
+    assert "astana" in marked and any("khamis" in word for word in marked), hit["snippet"]
+
+
 def test_a_quoted_word_is_the_whole_word_not_a_prefix(client):
     loose = search_hits(client, "حل", kinds=("event", "statement", "place"))
     whole = search_hits(client, '"حل"', kinds=("event", "statement", "place"))

@@ -27,12 +27,13 @@ PROBLEM_DESCRIPTIONS = {
     409: "The `cursor` comes from a page of an earlier release (`stale-cursor`): a load changed the data "
          "between the pages, and going on could skip or repeat records. Start again from the first page, or "
          "follow /v1/changes?since= that release.",
-    429: "An export (`format=` other than json) while this client already streams as many as one client may "
-         "(`too-many-exports`); see Retry-After.",
+    429: "An export (`format=` other than json), or an answer over EVENT_RECORDS_LARGE_ANSWER_BYTES (1 MiB) as "
+         "sent, while this client already receives as many of them as one client may (`too-many-exports`); see "
+         "Retry-After.",
     500: "An unexpected error (logged; the body never carries a traceback).",
     503: "The database is unreachable, no dataset is loaded, the request needed more than its time budget of "
-         "database work (`time-budget`), or (exports) the server streams as many exports as it may at once "
-         "(`too-many-exports`); see Retry-After.",
+         "database work (`time-budget`), or (exports and large answers) the server sends as many of them as it "
+         "may at once (`too-many-exports`); see Retry-After.",
 }
 
 

@@ -60,9 +60,10 @@ class Blueprint(flask_smorest.Blueprint):
         return super().arguments(schema, *args, **kwargs)
 
     def problems(self, *codes: int):
-        """Document the problem+json answers an operation can give (503 and 500 always)."""
+        """Document the problem+json answers an operation can give (429, 503 and 500 always: any
+        answer may be large enough to need an export slot, api/http.py)."""
         def decorator(view):
-            for code in (*codes, 503, 500):
+            for code in dict.fromkeys((*codes, 429, 503, 500)):
                 view = self.alt_response(code, response=f"PROBLEM_{code}")(view)
             return view
         return decorator

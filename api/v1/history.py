@@ -19,7 +19,7 @@ from ..envelope import Stored, envelope, page
 from ..errors import Problem
 from ..param_fields import MAX_RELEASE, StrictInteger, count_param
 from ..params import DEFAULT_LIMIT, MAX_LIMIT, PageArgs, QuerySchema
-from ..schemas import Base, LinksSchema, ListMetaSchema, MetaSchema, nullable_str
+from ..schemas import Base, LinksSchema, ListMetaSchema, MetaSchema, nullable_str, one_of
 from .blueprints import Blueprint
 
 blp = Blueprint("history", __name__, url_prefix="/v1",
@@ -82,9 +82,9 @@ class ReleaseSchema(Base):
 
 
 class ChangeSchema(Base):
-    kind = fields.String(required=True, metadata={"description": "source, event, statement, participant or place."})
+    kind = one_of(("source", "event", "statement", "participant", "place"), required=True)
     id = fields.String(required=True)
-    change = fields.String(required=True, metadata={"description": "added, changed or removed."})
+    change = one_of(("added", "changed", "removed"), required=True)
     release = fields.Integer(required=True, metadata={"description": "The release of the record's latest change."})
     record = fields.Raw(allow_none=True, metadata={
         "description": "The record's current document, as its collection serves it; null when removed."})

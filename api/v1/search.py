@@ -16,7 +16,7 @@ from ..errors import bad_parameter
 from ..envelope import page
 from ..param_fields import CommaList, StrictInteger, text
 from ..params import CURSOR_ERROR, CURSOR_PATTERN, QuerySchema, search_query
-from ..schemas import Base, LinksSchema, ListMetaSchema
+from ..schemas import Base, LinksSchema, ListMetaSchema, one_of
 from .blueprints import Blueprint
 
 blp = Blueprint("search", __name__, url_prefix="/v1",
@@ -62,7 +62,7 @@ class SnippetSchema(Base):
 
 
 class HitSchema(Base):
-    kind = fields.String()
+    kind = one_of(search.KINDS)
     id = fields.String()
     score = fields.Float(metadata={"description": (
         "1 when every word matched as written (or as a name of an entity it names), 0.5 when some word "
@@ -88,27 +88,29 @@ def snippet_fields(kind: str, query: search.Query) -> tuple[str, ...]:
     return arabic + either + english
 
 
-def snippet(doc: dict, kind: str, query: search.Query, named: search.Names) -> dict | None:
-    """The excerpt around the marks of the field that shows the most of the query's words (ties: the
-    field of the query's language first), or None when no field has a mark."""
+def best_marks(doc: dict, kind: str, query: search.Query, named: search.Names) -> tuple | None:
+    """(field, text, marks) of the text that shows the most of the query's words (ties: the field
+    of the query's language first), or None when no field has a mark."""
     wanted = len(set(query.positive)) or 1
-    best = None  # (distinct words marked, field, text, marks)
+    best, shown_best = None, 0
     for name in snippet_fields(kind, query):
         value = doc.get(name)
         texts = [s["text"] for s in value] if name == "evidence" else value if isinstance(value, list) else [value]
         for value_text in texts:
             marks, shown = search.highlight_covering(value_text, query, named)
-            if not marks:
-                continue
-            if best is None or shown > best[0]:
-                best = (shown, name, value_text, marks)
-            if shown >= wanted:
-                break
-        if best is not None and best[0] >= wanted:
-            break
-    if best is None:
+            if marks and shown > shown_best:
+                best, shown_best = (name, value_text, marks), shown
+                if shown >= wanted:
+                    return best
+    return best
+
+
+def snippet(doc: dict, kind: str, query: search.Query, named: search.Names) -> dict | None:
+    """The excerpt around the marks of :func:`best_marks`' text, or None."""
+    found = best_marks(doc, kind, query, named)
+    if found is None:
         return None
-    _, name, value_text, marks = best
+    name, value_text, marks = found
     start = max(0, marks[0]["start"] - SNIPPET_RADIUS)
     end = min(len(value_text), marks[-1]["end"] + SNIPPET_RADIUS)
     return {

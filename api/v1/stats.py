@@ -13,13 +13,14 @@ from marshmallow import fields, validate
 from models import counts, dyads, stats
 from models.buckets import INTERVALS, MAX_BUCKETS, TooManyBuckets
 from models.queries import event_total
+from models.vocabulary import PARTICIPANT_KINDS
 
 from .. import formats
 from ..envelope import envelope
 from ..errors import Problem
 from ..param_fields import CommaList, Day, StrictInteger
 from ..params import EventFilterArgs, to_filters
-from ..schemas import Base, MetaSchema
+from ..schemas import Base, MetaSchema, one_of
 from .blueprints import Blueprint
 from .collections import download_name
 
@@ -30,8 +31,9 @@ NETWORK_PARTS = ("edges", "nodes")
 #: the CSV columns of the network's parts (the JSON keys of data.nodes / data.edges)
 NETWORK_COLUMNS = {"edges": ["source", "target", "weight", "statement_events"],
                    "nodes": ["id", "name_en", "name_ar", "kind", "country", "events"]}
-#: the directed network's nodes (data.nodes with directed=true: the actor code beside the country)
+#: the directed network's CSV columns (data.nodes and data.edges with directed=true)
 DIRECTED_NODE_COLUMNS = ["id", "name_en", "name_ar", "kind", "country", "actor_code", "events"]
+DIRECTED_EDGE_COLUMNS = ["source", "target", "weight", "event_count", "statement_count", "goldstein_sum"]
 MAX_FACET_SIZE = 1_000
 MAX_GROUPS = 200
 MAX_NODES = 500
@@ -142,7 +144,7 @@ class NetworkNodeSchema(Base):
     id = fields.String()
     name_en = fields.String()
     name_ar = fields.String()
-    kind = fields.String()
+    kind = one_of(PARTICIPANT_KINDS)
     country = fields.String(allow_none=True)
     actor_code = fields.String(allow_none=True, metadata={"description": "With directed: the CAMEO actor code."})
     events = fields.Integer(metadata={"description": "Matching events the actor takes part in (participant, or speaker of a "
@@ -358,7 +360,7 @@ def directed_network(args: dict, filters: dict, fmt: str):
     shown = set(ranked[:args["limit"]])
     edges = [e for e in edges if e["source"] in shown and e["target"] in shown]
     if fmt == "csv" and args["part"] == "edges":
-        return csv_response("network", ["source", "target", "weight", "event_count", "statement_count", "goldstein_sum"],
+        return csv_response("network", DIRECTED_EDGE_COLUMNS,
                             ([e["source"], e["target"], e["weight"], e["events"], e["statements"], e["goldstein_sum"]]
                              for e in edges))
     nodes = [{**node, "events": per_actor.get(node["id"], 0)} for node in dyads.actor_nodes(shown)]

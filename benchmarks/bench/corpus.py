@@ -133,10 +133,15 @@ class DatasetFacts:
     event_ids: list
     first_day: dt.date
     last_day: dt.date
+    snapshot: str  # what the served answers are made of (api.database.serving_key): cursors carry it
 
 
 def dataset_facts(database: Path) -> DatasetFacts:
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
         keys = db.execute("SELECT sort_date, id FROM event ORDER BY sort_date DESC, id DESC").fetchall()
         low, high = db.execute("SELECT min(sort_date), max(sort_date) FROM event WHERE sort_date != ''").fetchone()
-    return DatasetFacts(keys, [k[1] for k in keys], dt.date.fromisoformat(low), dt.date.fromisoformat(high))
+        stored = dict(db.execute("SELECT key, value FROM dataset_meta WHERE key IN ('dataset_version', 'release')"))
+    from api.database import serving_key
+
+    return DatasetFacts(keys, [k[1] for k in keys], dt.date.fromisoformat(low), dt.date.fromisoformat(high),
+                        serving_key(stored["dataset_version"], int(stored.get("release", 0))))

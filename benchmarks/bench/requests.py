@@ -80,7 +80,7 @@ class Builder:
     def cursor(self, key) -> str:
         from api import pagination
 
-        return pagination.encode(self.secret, "/v1/events", "-date", {}, list(key))
+        return pagination.encode(self.secret, "/v1/events", "-date", {}, list(key), self.facts.snapshot)
 
     def random_day(self, rng: random.Random) -> str:
         span = (self.facts.last_day - self.facts.first_day).days

@@ -80,6 +80,23 @@ def _range(rng: random.Random, day: dt.date):
             f"between {start.isoformat()} and {end.isoformat()}")
 
 
+#: the inference flag of a date no words of the text give (fixtures/FORMAT.md)
+DATE_INFERRED = {"field": "date", "reason": "the text gives no date words; the curator dated it from the report's "
+                                            "publication day"}
+
+
+def dated(date: dict, expression: dict | None) -> dict:
+    """An event's date record: the date, the span of its words and how it was read."""
+    return {**date, "expression": expression,
+            "resolution": "as written in the text" if expression else "from the publication date of the report"}
+
+
+def flag_inferred_date(record: dict) -> None:
+    """A date that no words of the text give is the curator's: flagged so (event-records check)."""
+    if record["date"]["expression"] is None and record["date"]["precision"] != "unknown":
+        record["inferred"] = [DATE_INFERRED]
+
+
 def date_record(rng: random.Random, published: dt.date, status: str):
     """(date dict without expression, Arabic date words or None, English date words)."""
     day = _day_of(rng, published, status)
@@ -184,8 +201,7 @@ class SourceWriter:
             "summary_en": what + where + (f" {date_en}" if date_en else "") + f", {topic_en}.",
             "cameo": code,
             "status": status,
-            "date": {**date, "expression": expression,
-                     "resolution": "as written in the text" if expression else "from the publication date of the report"},
+            "date": dated(date, expression),
             "place": place["id"] if place else None,
             "participants": [{"participant": a["id"], "role": first_role if i == 0 else other_role}
                              for i, a in enumerate(actors)],
@@ -196,9 +212,7 @@ class SourceWriter:
             "codebook_version": CODEBOOK_VERSION,
             "notes": None,
         }
-        if expression is None and date["precision"] != "unknown":
-            record["inferred"] = [{"field": "date", "reason": "the text gives no date words; the curator dated it "
-                                                              "from the report's publication day"}]
+        flag_inferred_date(record)
         if root == "04" and rng.random() < 0.3:
             record["plover"] = {"type": "CONSULT", "mode": "visit"}
         self.events.append(record)
