@@ -88,9 +88,9 @@ def phrase_condition(phrase: list[str]):
     first, tail = phrase[0], "".join(" " + word for word in phrase[1:]) + " "
     if not "\u0600" <= first[:1] <= "\u06ff":  # (normalised: Arabic words start with an Arabic letter)
         return SearchDoc.body.contains(" " + first + tail)
-    # the first word as written, or any of its forms without proclitics after any proclitic
-    wanted = dict.fromkeys([" " + first + tail] + [" " + before + form + tail for form in textnorm.index_forms(first)
-                                                   for before in _BEFORE_A_QUOTED_WORD])
+    # any form of the first word (as written first: index_forms) after any proclitic, or none ("")
+    wanted = dict.fromkeys(" " + before + form + tail for form in textnorm.index_forms(first)
+                           for before in _BEFORE_A_QUOTED_WORD)
     return reduce(operator.or_, (SearchDoc.body.contains(text) for text in wanted))
 
 
