@@ -52,6 +52,33 @@ def test_exports_hold_every_record(client, path, extra, fmt):
         assert any(isinstance(record["event"], dict) for record in records)
 
 
+@pytest.mark.parametrize("fmt", ["ndjson", "csv"])
+def test_a_limited_export_links_the_next_one_and_the_chunks_make_the_whole(client, fmt):
+    """A limited export that leaves records behind has a ``Link: rel="next"`` header (the body of a
+    CSV or NDJSON has no room for a cursor); following it gives every record once, in order, and
+    the last chunk has no next link."""
+    def ids_of(body: str) -> list[str]:
+        if fmt == "ndjson":
+            return [json.loads(line)["id"] for line in body.splitlines()]
+        return [row["id"] for row in csv.DictReader(io.StringIO(body.lstrip("\ufeff")))]
+
+    whole = ids_of(client.get(f"/v1/events?format={fmt}&sort=-date&include_undated=true").get_data(as_text=True))
+    url, chunks = f"/v1/events?format={fmt}&sort=-date&include_undated=true&limit=4", []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        chunks.append(ids_of(response.get_data(as_text=True)))
+        nexts = [link for link in response.headers.getlist("Link") if 'rel="next"' in link]
+        assert len(nexts) <= 1
+        url = nexts[0].split(">")[0].lstrip("<") if nexts else None
+        assert url is None or ("format=" + fmt in url and "cursor=" in url)
+        assert len(chunks) <= len(whole)
+    assert [event_id for chunk in chunks for event_id in chunk] == whole
+    assert len(whole) > 8 and all(len(chunk) == 4 for chunk in chunks[:-1]) and 1 <= len(chunks[-1]) <= 4
+    exact = client.get(f"/v1/events?format={fmt}&sort=-date&include_undated=true&limit={len(whole)}")
+    assert not [link for link in exact.headers.getlist("Link") if 'rel="next"' in link]
+
+
 def test_geojson_export_with_embedded_places(client):
     response = client.get("/v1/events?format=geojson&include=place")
     assert response.status_code == 200
