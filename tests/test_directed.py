@@ -238,3 +238,20 @@ def test_dyad_series_are_bounded_in_all_not_only_per_dyad(client, monkeypatch):
     assert "interval" in problem["errors"] and "lower limit" in problem["detail"]
     # fewer dyads, the same days: within the bound
     assert client.get("/v1/stats/dyads?limit=2&interval=day&from=2017-01-16&to=2017-01-18").status_code == 200
+
+
+def test_a_dyad_series_range_past_the_bucket_bound_is_refused_before_counting(client):
+    """With from and to given, a range of more than MAX_BUCKETS buckets is known before any dyad is
+    read: the 400 costs no dyad query (it came after summing every pair of the range before)."""
+    from models.buckets import MAX_BUCKETS
+
+    from .conftest import count_queries
+
+    years = MAX_BUCKETS // 365 + 2
+    with count_queries() as statements:
+        response = client.get(f"/v1/stats/dyads?interval=day&from=2000-01-01&to={2000 + years}-01-01")
+    problem = response.get_json()
+    assert response.status_code == 400 and "interval" in problem["errors"], problem
+    assert f"the most is {MAX_BUCKETS}" in problem["detail"]
+    assert not [s for s in statements if "dyad" in s.lower()], statements
+    assert client.get(f"/v1/stats/dyads?interval=month&from=2000-01-01&to={2000 + years}-01-01").status_code == 200

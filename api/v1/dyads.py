@@ -1,11 +1,13 @@
 """/v1/stats/dyads: who acts on whom, per directed pair (see :mod:`models.dyads`)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from models import dyads, stats
-from models.buckets import INTERVALS, MAX_BUCKETS, TooManyBuckets
+from models.buckets import INTERVALS, MAX_BUCKETS, TooManyBuckets, bucket_count
 
 from ..envelope import envelope
 from ..errors import Problem, bad_parameter
@@ -62,6 +64,21 @@ DyadsResponse = Base.from_dict({"data": fields.List(fields.Nested(DyadSchema)), 
                                name="Dyads")
 
 
+def too_many_buckets(count: int, interval: str) -> Problem:
+    message = (f"the range is {count} {interval} buckets; the most is {MAX_BUCKETS}: use a longer "
+               "interval or a narrower from/to")
+    return Problem(400, f"Invalid query parameter 'interval': {message}", {"interval": [message]})
+
+
+def check_range(filters: dict, interval: str) -> None:
+    """A from/to range of more than MAX_BUCKETS buckets is a 400 before any dyad is counted (without
+    both dates the range is the data's, known once the dyads are read)."""
+    if filters.get("from") and filters.get("to"):
+        count = bucket_count(dt.date.fromisoformat(filters["from"]), dt.date.fromisoformat(filters["to"]), interval)
+        if count > MAX_BUCKETS:
+            raise too_many_buckets(count, interval)
+
+
 def series_of(filters: dict, shown: list, interval: str) -> list:
     """The buckets of the dyads' series (filled in), or a 400 that says what bound they pass."""
     most = min(MAX_BUCKETS, MAX_SERIES_VALUES // max(1, len(shown)))
@@ -69,9 +86,7 @@ def series_of(filters: dict, shown: list, interval: str) -> list:
         return dyads.dyad_series(filters, shown, interval, filters.get("from"), filters.get("to"), max_buckets=most)
     except TooManyBuckets as error:
         if error.count > MAX_BUCKETS:
-            message = (f"the range is {error.count} {interval} buckets; the most is {MAX_BUCKETS}: use a longer "
-                       "interval or a narrower from/to")
-            raise Problem(400, f"Invalid query parameter 'interval': {message}", {"interval": [message]}) from None
+            raise too_many_buckets(error.count, interval) from None
         message = (f"the range is {error.count} {interval} buckets for {len(shown)} dyads, and a series may hold at "
                    f"most {MAX_SERIES_VALUES:,} values in all ({most} buckets for {len(shown)} dyads): use a lower "
                    "limit, a longer interval or a narrower from/to")
@@ -105,6 +120,8 @@ class Dyads(MethodView):
             raise bad_parameter("interval", "the CSV has one row per dyad and no series; leave out interval, or "
                                             "ask for JSON to get each dyad's series")
         filters = event_filters({k: v for k, v in args.items() if k != "interval"})
+        if args.get("interval"):
+            check_range(filters, args["interval"])
         shown, found = dyads.top_dyads(filters, args["limit"])
         buckets = []
         if args.get("interval"):
