@@ -30,8 +30,9 @@ class Renderer:
     def bare_type(self) -> str:
         return self.media_type.split(";")[0]
 
-    def render(self, records, *, flatten=None, meta=None):
-        """The body: ``records`` are stored JSON strings when :attr:`raw`, else dicts."""
+    def render(self, records, *, flatten=None, meta=None, columns=None):
+        """The body: ``records`` are stored JSON strings when :attr:`raw`, else dicts; ``columns()``
+        gives the CSV's header when no record comes."""
         raise NotImplementedError
 
     #: takes the stored JSON documents as they are (no decoding)
@@ -41,7 +42,7 @@ class Renderer:
 class NDJSON(Renderer):
     raw = True
 
-    def render(self, records, *, flatten=None, meta=None):
+    def render(self, records, *, flatten=None, meta=None, columns=None):
         """One JSON record per line, as stored (no re-serialisation)."""
         batch = []
         for record in records:
@@ -54,8 +55,9 @@ class NDJSON(Renderer):
 
 
 class CSV(Renderer):
-    def render(self, records, *, flatten=None, meta=None):
-        """CSV with a UTF-8 BOM (so spreadsheets read the Arabic) and a header row."""
+    def render(self, records, *, flatten=None, meta=None, columns=None):
+        """CSV with a UTF-8 BOM (so spreadsheets read the Arabic) and a header row, also when no
+        record matched (``columns()``: a reader of an empty answer still learns its columns)."""
         buffer = io.StringIO()
         writer = None
         yield "\ufeff".encode("utf-8")
@@ -69,11 +71,15 @@ class CSV(Renderer):
                 yield buffer.getvalue().encode("utf-8")
                 buffer.seek(0)
                 buffer.truncate()
+        if writer is None and columns is not None:
+            header = columns()
+            if header:
+                csv.writer(buffer, lineterminator="\r\n").writerow(header)
         yield buffer.getvalue().encode("utf-8")
 
 
 class GeoJSON(Renderer):
-    def render(self, records, *, flatten=None, meta=None):
+    def render(self, records, *, flatten=None, meta=None, columns=None):
         """An RFC 7946 FeatureCollection of the events that have coordinates."""
         yield b'{"type":"FeatureCollection","features":['
         first = True

@@ -94,6 +94,32 @@ def test_head_of_an_export_reads_nothing_and_frees_the_database(client):
     assert client.get("/v1/events?limit=1").status_code == 200
 
 
+@pytest.mark.parametrize("fmt", ["ndjson", "csv", "geojson"])
+def test_a_head_of_an_export_takes_no_export_slot(client, fmt):
+    """A HEAD's headers go out before the server closes the answer: a GET of the same URL right
+    after it was a 429 (this client's one export) while the HEAD's answer was not yet closed."""
+    import threading
+
+    url = f"/v1/events?format={fmt}"
+    heads = [client.head(url, buffered=False) for _ in range(3)]  # (left open: a server that has not closed them yet)
+    assert all(head.status_code == 200 and "attachment" in head.headers["Content-Disposition"] for head in heads)
+    answers = []  # from another server thread (a thread's next request closes what it left open)
+
+    def download():
+        response = client.get(url, buffered=False)
+        answers.append((response.status_code, response.headers["Content-Type"], response.get_data(as_text=True)))
+        response.close()  # (read and closed in its thread, as a server does)
+
+    thread = threading.Thread(target=download)
+    thread.start()
+    thread.join(30)
+    for head in heads:
+        head.close()
+    status, content_type, body = answers[0]
+    assert status == 200, body[:300]
+    assert content_type == heads[0].headers["Content-Type"]
+
+
 def test_export_bodies_never_closed_or_closed_elsewhere_do_not_spoil_the_next_requests(backend, request, tmp_path,
                                                                                        tmp_path_factory):
     """An export holds the request's connection (in its read snapshot) until its body is
@@ -127,3 +153,17 @@ def test_export_bodies_never_closed_or_closed_elsewhere_do_not_spoil_the_next_re
     lines = client.get("/v1/events?format=ndjson&include_undated=true").get_data(as_text=True).splitlines()
     assert len(lines) == total(client, "/v1/events")
     assert abandoned  # (kept alive until here)
+
+
+@pytest.mark.parametrize("path", ["/v1/events", "/v1/statements", "/v1/participants", "/v1/places",
+                                  "/v1/participants/imad-khamis/events", "/v1/events?fields=title_en,date"])
+def test_a_csv_that_matched_nothing_still_has_its_header(client, path):
+    """A filter that matches nothing is common on a dashboard: the CSV is its header row alone (it
+    was the BOM alone, which pandas refuses as empty), the same header as a CSV with rows."""
+    joiner = "&" if "?" in path else "?"
+    full = client.get(f"{path}{joiner}format=csv&limit=2").get_data(as_text=True).lstrip("\ufeff")
+    empty = client.get(f"{path}{joiner}format=csv&q=zzqqxxnothing").get_data(as_text=True)
+    assert empty.startswith("\ufeff")
+    header = next(csv.reader(io.StringIO(full)))
+    assert len(header) > 1 and empty.lstrip("\ufeff") == ",".join(header) + "\r\n"
+    assert list(csv.DictReader(io.StringIO(empty.lstrip("\ufeff")))) == []

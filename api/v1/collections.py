@@ -47,18 +47,23 @@ def stream(kind: str, fmt: str, body) -> Response:
     """A streamed export. Its body is read after the view has returned, so it takes the
     request's database (connection, binding, snapshot) and releases it when the body is
     done or the client is gone (WSGI close()), in the thread that serves it. Flask's
-    stream_with_context would run the request teardown, which releases them, first."""
-    close = database.current().hand_off()
-
-    def chunks():
-        try:
-            yield from body
-        finally:
-            close()
-
+    stream_with_context would run the request teardown, which releases them, first.
+    A HEAD reads nothing and takes no export slot (held until gunicorn closed the answer,
+    after its headers had gone out, the slot made a GET of the same URL right after it a 429)."""
     renderer = formats.RENDERERS[fmt]
-    response = Response(chunks(), mimetype=renderer.bare_type)
-    response.call_on_close(close)
+    if request.method == "HEAD":
+        response = Response(iter(()), mimetype=renderer.bare_type)
+    else:
+        close = database.current().hand_off()
+
+        def chunks():
+            try:
+                yield from body
+            finally:
+                close()
+
+        response = Response(chunks(), mimetype=renderer.bare_type)
+        response.call_on_close(close)
     response.headers["Content-Type"] = renderer.media_type
     response.headers["Content-Disposition"] = f'attachment; filename="{download_name(kind, fmt)}"'
     return response
@@ -88,7 +93,13 @@ def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | 
     if flatten is not None and wanted:
         choice = ColumnChoice(resource.kind, wanted, resource.field_names)
         flatten = lambda doc: choice(resource.flatten(doc))  # noqa: E731
-    return linked(stream(resource.name, fmt, renderer.render(docs, flatten=flatten, meta=meta())), next_url)
+    def columns() -> list[str]:
+        # (a CSV that matched nothing still has its header: the columns of any one record of the kind)
+        rows, _ = keyset_page(resource.model.select(), spec, None, 1, changes.release_columns(resource.kind))
+        return next((list(flatten(doc)) for doc in decoded(rows, resource, include, None)), [])
+
+    body = renderer.render(docs, flatten=flatten, meta=meta(), columns=columns)
+    return linked(stream(resource.name, fmt, body), next_url)
 
 
 def linked(response: Response, next_url: str | None) -> Response:
