@@ -113,16 +113,15 @@ MEDIA_TYPES = {name: renderer.media_type for name, renderer in RENDERERS.items()
 
 
 _QVALUE = re.compile(r"^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$")
-#: media ranges every endpoint answers with JSON
-ANYTHING = ("*/*", "application/*", "")
-#: the only text/* type served
-TEXT_ANY = "text/*"
+#: media ranges that match every type (an empty one, as in ``Accept: ,``, is taken as ``*/*``)
+ANYTHING = ("*/*", "")
 
 
-def accepted(accept_header: str) -> list[str]:
-    """The media ranges of an Accept header, best first; q=0 and malformed qvalues (q=nan, q=1e999,
-    q=2) are not acceptable (RFC 9110 12.4.2: a qvalue is 0 to 1 with at most three decimals)."""
-    choices = []
+def _ranges(accept_header: str) -> list[tuple[str, float, int]]:
+    """(media range, qvalue, position) of an Accept header, q=0 ones included: a more specific range
+    with q=0 rules a type out however a wildcard rates it (RFC 9110 12.5.1). A malformed qvalue
+    (q=nan, q=1e999, q=2) counts 0 (12.4.2: 0 to 1 with at most three decimals)."""
+    ranges = []
     for position, part in enumerate(accept_header.split(",")[:20]):
         media, _, params = part.strip().partition(";")
         quality = 1.0
@@ -130,32 +129,45 @@ def accepted(accept_header: str) -> list[str]:
             key, _, value = param.strip().partition("=")
             if key.strip().lower() == "q":
                 quality = float(value) if _QVALUE.match(value.strip()) else 0.0
-        if quality > 0:
-            choices.append((-quality, position, media.strip().lower()))
-    return [media for _, _, media in sorted(choices)]
+        ranges.append((media.strip().lower(), quality, position))
+    return ranges
 
 
-def _name_of(media: str) -> str | None:
-    """The format a media range chooses: json for anything, csv for text/*, else by media type."""
-    if media in ANYTHING:
-        return "json"
-    if media == TEXT_ANY:
-        return "csv"
-    return next((name for name, renderer in RENDERERS.items() if media in renderer.accepts), None)
+def accepted(accept_header: str) -> list[str]:
+    """The acceptable media ranges of an Accept header (q > 0), best first."""
+    return [media for media, quality, position in sorted(_ranges(accept_header), key=lambda r: (-r[1], r[2]))
+            if quality > 0]
+
+
+def _rating(renderer: Renderer, ranges: list) -> tuple[float, int] | None:
+    """(qvalue, position) of the most specific range matching the renderer's types (its exact type,
+    then its ``type/*``, then ``*/*``), or None when no range matches it."""
+    wildcard = renderer.bare_type.split("/")[0] + "/*"
+    for matches in (lambda media: media in renderer.accepts, lambda media: media == wildcard,
+                    lambda media: media in ANYTHING):
+        rated = [(quality, position) for media, quality, position in ranges if matches(media)]
+        if rated:
+            return max(rated, key=lambda rating: (rating[0], -rating[1]))
+    return None
 
 
 def preference(accept_header: str) -> str:
-    """The formats an Accept header asks for, in order, up to JSON (which every endpoint serves):
-    all that negotiation can depend on, whatever the header's spelling or length."""
+    """The formats an Accept header makes acceptable, best first, up to JSON (which every endpoint
+    serves): all that negotiation can depend on, whatever the header's spelling or length. Ties go
+    to the range named first, then to the registry's order (JSON first: what ``*/*`` gets)."""
     if not accept_header:
         return "json"
+    ranges = _ranges(accept_header)
+    rated = []
+    for order, (name, renderer) in enumerate(RENDERERS.items()):
+        rating = _rating(renderer, ranges)
+        if rating is not None and rating[0] > 0:
+            rated.append((-rating[0], rating[1], order, name))
     names = []
-    for media in accepted(accept_header):
-        name = _name_of(media)
-        if name is not None and name not in names:
-            names.append(name)
-            if name == "json":
-                break
+    for *_, name in sorted(rated):
+        names.append(name)
+        if name == "json":
+            break
     return ",".join(names) or "none"
 
 

@@ -51,6 +51,27 @@ def test_accept_header_chooses_the_format(client):
     assert response.headers["Content-Type"].startswith("application/x-ndjson")
 
 
+@pytest.mark.parametrize("accept,chosen", [
+    ("application/json;q=0, */*", "text/csv"),  # the specific range's q=0 rules JSON out (RFC 9110 12.5.1)
+    ("*/*;q=0.1, application/json;q=0", "text/csv"),
+    ("application/*;q=0, */*", "text/csv"),
+    ("text/csv;q=0.5, */*", "application/json"),  # */* rates JSON 1, the CSV 0.5
+    ("text/csv, application/json", "text/csv"),  # a tie: the range named first
+    ("application/geo+json;q=0.5, text/csv;q=0.9", "text/csv"),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "application/json"),  # a browser
+    ("application/*", "application/json"),
+])
+def test_the_most_specific_media_range_rates_a_format(client, accept, chosen):
+    response = client.get("/v1/events?limit=1", headers={"Accept": accept})
+    assert response.status_code == 200 and response.mimetype == chosen, (accept, response.status_code)
+
+
+@pytest.mark.parametrize("accept", ["application/json;q=0, */*", "text/csv;q=0, text/*", "application/*;q=0, */*;q=0"])
+def test_a_range_that_rules_json_out_is_a_406_where_json_is_all_there_is(client, accept):
+    response = client.get("/v1/events/khamis-meets-rouhani", headers={"Accept": accept})
+    assert response.status_code == 406 and response.mimetype == "application/problem+json", accept
+
+
 def test_geojson_is_a_valid_feature_collection_in_lon_lat_order(client):
     response = client.get("/v1/events?format=geojson&include_undated=true")
     assert response.status_code == 200
