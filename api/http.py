@@ -41,12 +41,18 @@ def wants_gzip() -> bool:
     return response_cache.wants_gzip(request.headers.get("Accept-Encoding", ""))
 
 
-def not_modified(etag: str) -> Response:
-    """A 304 with the tag the client holds (either encoding's: both name the same data)."""
+#: what a data answer varies with, 200 or 304 (a 304 is made before the view: it cannot tell a zip from JSON)
+DATA_VARY = "Accept, Accept-Encoding"
+
+
+def not_modified(etag: str, vary: str = DATA_VARY) -> Response:
+    """A 304 with the tag the client holds (either encoding's: both name the same data), and the
+    Vary its 200 has (RFC 9110 15.4.5: a cache updates the stored answer's headers from it)."""
     response = Response(status=304)
     response.headers["ETag"] = compression.variant(etag) if compression.variant(etag) in if_none_match() else etag
     response.headers["Cache-Control"] = current_app.config["CACHE_CONTROL"]
-    response.headers["Vary"] = "Accept, Accept-Encoding"
+    if vary:
+        response.headers["Vary"] = vary
     return response
 
 
@@ -216,13 +222,16 @@ def init_app(app: Flask) -> None:
         replaced, defaults, vary = policy_headers(app, session is not None)
         if cacheable:
             replaced += [("ETag", etag), ("Cache-Control", app.config["CACHE_CONTROL"])]
+            vary += DATA_VARY.split(", ")  # as its 304 has it, compressed or not (the dump's zip)
         elif tagged_by_content(response):
             etag = content_etag(response.get_data())
             if {etag, compression.variant(etag), "*"} & if_none_match():
                 # with the same CORS and security headers as the answer (a browser drops a
-                # cross-origin 304 without them)
+                # cross-origin 304 without them), and the same Vary
                 vary += [token.strip() for token in response.headers.get("Vary", "").split(",") if token.strip()]
-                response = not_modified(etag)
+                if compression.compressible(response):
+                    vary.append("Accept-Encoding")
+                response = not_modified(etag, vary="")
             else:
                 replaced.append(("ETag", etag))
                 if "Cache-Control" not in response.headers:

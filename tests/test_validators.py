@@ -22,6 +22,16 @@ def test_either_encodings_tag_revalidates_with_the_answers_headers(client, path)
             assert answer.status_code == 304, (tag, encoding)
             assert answer.headers["Access-Control-Allow-Origin"] == "*" and answer.headers["X-Content-Type-Options"] == "nosniff"
             assert not answer.data
+            # the Vary of the 200 it stands for (RFC 9110 15.4.5: a cache updates the stored headers from it)
+            assert answer.headers.get("Vary") == (packed if encoding else plain).headers.get("Vary"), (tag, encoding)
+
+
+def test_the_dumps_304_varies_as_its_200(client):
+    """(the dump is a zip, never compressed; its 304 is made before the view reads anything)"""
+    answer = client.get("/v1/dump")
+    again = client.get("/v1/dump", headers={"If-None-Match": answer.headers["ETag"]})
+    assert answer.status_code == 200 and again.status_code == 304
+    assert again.headers["Vary"] == answer.headers["Vary"]
 
 
 def test_a_tag_made_from_bytes_is_the_same_from_another_app(client, app):
