@@ -50,11 +50,13 @@ def link_value(url: str) -> str:
 
 def header_of(url: str) -> list[str]:
     """The header row of the CSV at ``url`` (read from the app itself; only its first bytes)."""
-    response = current_app.test_client().get(url, buffered=False, headers={"Accept": "text/csv"})
+    # as a CSVW processor dereferences it: no Accept (the URL itself must choose the CSV)
+    response = current_app.test_client().get(url, buffered=False)
     try:
         if response.status_code != 200 or response.mimetype != "text/csv":
-            raise Problem(400, f"'{url}' is not a CSV this API serves (it answers {response.status_code}).",
-                          {"url": ["must be the URL of a CSV answer of this API"]})
+            raise Problem(400, f"'{url}' is not a CSV this API serves (it answers {response.status_code} "
+                               f"{response.mimetype}): the URL must ask for the CSV itself, with format=csv.",
+                          {"url": ["must be the URL of a CSV answer of this API (with format=csv)"]})
         first = b""
         for chunk in response.response:
             first += chunk
