@@ -47,6 +47,7 @@ from .accept_balance import (
     AcceptTable,
 )
 from .collector import FreezeSchedule
+from .liveness import ProbeAnswer, probe_of
 
 #: seconds a client has to send a whole request head (request line and headers)
 HEADER_TIMEOUT = float(os.environ.get("EVENT_RECORDS_HEADER_TIMEOUT", "10"))
@@ -78,6 +79,7 @@ class SlowClientSafeWorker(ThreadWorker):
         if self.accept_slot is None:
             self.log.warning("the accept table is full: worker %s accepts as gunicorn would", self.age)
         self.over_share = False  # not accepting only because another worker holds fewer
+        self.probe_answer = ProbeAnswer(lambda: self.wsgi)  # /healthz, answered in the loop (api/liveness.py)
         self.queued_since = None  # since when connections wait on the socket while this one stood back
         self.turned_at, self.published_conns, self.turn_due = 0.0, -1, True  # its last look at the table
 
@@ -192,9 +194,39 @@ class SlowClientSafeWorker(ThreadWorker):
         if len(conn.head) > MAX_HEAD_BYTES or any(end in conn.head for end in HEAD_ENDS):
             self.poller.unregister(conn.sock)
             del self.reading_heads[conn]
+            if self._answered_probe(conn):
+                return
             conn.data_ready = True
             conn.sock.setblocking(True)
             self._to_thread(conn)
+
+    def _answered_probe(self, conn) -> bool:
+        """A plain liveness probe answered here, whatever the threads are doing (api/liveness.py)."""
+        probe = probe_of(conn.head)
+        if probe is None:
+            return False
+        keep_alive = probe.keep_alive and self.alive and self.cfg.keepalive > 0
+        try:
+            answer = self.probe_answer.answer(probe, keep_alive)
+        except Exception:  # noqa: BLE001 - the app's own path answers it (and logs what is wrong)
+            self.log.exception("the liveness answer could not be made in the event loop")
+            return False
+        try:
+            complete = conn.sock.send(answer) == len(answer)  # (a few hundred bytes: one send)
+        except OSError:
+            complete = False
+        if complete and keep_alive:  # as gthread keeps a connection after a request (finish_request)
+            conn.head = None
+            conn.set_timeout()
+            self.keepalived_conns.append(conn)
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn))
+            return True
+        self.nr_conns -= 1
+        if complete:
+            self._linger(conn)
+        else:
+            conn.close()
+        return True
 
     def _drop(self, conn) -> None:
         try:

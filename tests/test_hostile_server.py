@@ -122,6 +122,78 @@ def test_a_head_not_finished_in_time_is_dropped_and_a_slow_but_finished_one_serv
         server.stop()
 
 
+def test_liveness_is_answered_while_the_only_thread_is_held(synthetic_sqlite_url):
+    """/healthz answers from the worker's event loop: a client that starts an export and never
+    reads holds the only thread, an ordinary request waits for it, and the probe is answered at
+    once, with the very headers and body the app gives it (it waited with the others before)."""
+    server = Gunicorn(synthetic_sqlite_url, "--threads", "1", workers=1,
+                      env={"EVENT_RECORDS_SEND_TIMEOUT": "20"}).wait("/readyz")
+    holder = socket.socket()
+    try:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # (fills at once: the thread blocks)
+        holder.connect(("127.0.0.1", server.port))
+        holder.sendall(b"GET /v1/events?format=ndjson&include=participants,statements,place HTTP/1.1\r\n"
+                       b"Host: 127.0.0.1\r\n\r\n")
+        time.sleep(1.0)
+        with pytest.raises(TimeoutError):  # the app's path: no thread for it
+            fetch(server.base + "/v1/events?limit=1", timeout=1.5)
+        probes = {}
+        for method in ("GET", "HEAD"):
+            started = time.monotonic()
+            probes[method] = fetch(server.base + "/healthz", timeout=PROBE_TIMEOUT, method=method)
+            assert probes[method][0] == 200 and time.monotonic() - started < 1.0, method
+        assert probes["GET"][2] == b'{"status":"ok"}\n' and probes["HEAD"][2] == b""
+    finally:
+        holder.close()
+    try:
+        # the app's own answer (a header the loop leaves to it), now that the thread is free
+        status, headers, body = fetch(server.base + "/healthz", {"X-Probe": "app"}, timeout=PROBE_TIMEOUT)
+        assert status == 200 and body == probes["GET"][2]
+        own = {"date", "connection"}
+        for method in ("GET", "HEAD"):
+            loop_headers = sorted((k.lower(), v) for k, v in probes[method][1].items() if k.lower() not in own)
+            assert loop_headers == sorted((k.lower(), v) for k, v in headers.items() if k.lower() not in own)
+        assert probes["GET"][1]["Server"] == "event-records" and probes["GET"][1]["Date"]
+    finally:
+        server.stop()
+
+
+def test_only_a_plain_probe_is_answered_by_the_loop():
+    from api.liveness import probe_of
+
+    assert probe_of(b"GET /healthz HTTP/1.1\r\nHost: x\r\nUser-Agent: kube-probe/1.30\r\nAccept: */*\r\n"
+                    b"Connection: close\r\n\r\n") == (b"GET", False)
+    assert probe_of(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") == (b"GET", True)
+    assert probe_of(b"HEAD /healthz HTTP/1.0\r\n\r\n") == (b"HEAD", False)
+    assert probe_of(b"HEAD /healthz HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n") == (b"HEAD", True)
+    for head in (b"GET /healthz?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n",
+                 b"POST /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n",
+                 b"GET /healthz HTTP/1.1\r\nOrigin: http://a\r\n\r\n",  # answers may vary by it
+                 b"GET /healthz HTTP/1.1\r\nContent-Length: 1\r\n\r\nx",  # a body: the app refuses it
+                 b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n",  # pipelined
+                 b"GET /healthz HTTP/1.1\r\nHost : x\r\n\r\n", b"GET /healthz HTTP/1.1\nHost: x\n\n",
+                 b"GET  /healthz HTTP/1.1\r\n\r\n"):
+        assert probe_of(head) is None, head
+
+
+def test_a_probe_answered_by_the_loop_keeps_its_connection_alive(sqlite_url):
+    """Kept alive as gunicorn keeps one: the next requests on it, a probe and an ordinary one, are answered."""
+    import http.client
+
+    server = Gunicorn(sqlite_url, workers=1).wait("/readyz")
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=PROBE_TIMEOUT)
+        for path in ("/healthz", "/healthz", "/v1/events?limit=1", "/healthz"):
+            connection.request("GET", path)
+            response = connection.getresponse()
+            assert response.status == 200 and response.read(), path
+            assert response.getheader("Connection", "keep-alive").lower() == "keep-alive", path
+        assert connection.sock is not None  # one connection all along
+        connection.close()
+    finally:
+        server.stop()
+
+
 # --------------------------------------------------------------------------- gunicorn's own refusals
 
 

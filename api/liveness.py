@@ -1,0 +1,98 @@
+"""``/healthz`` answered in the worker's event loop, without a server thread.
+
+``/healthz`` says the process is up. Served by the app, a probe waits for a free
+thread like any request: with every thread of a worker busy (heavy requests,
+clients that read slowly) it took 2–4 s, past the 1–3 s timeout an orchestrator
+gives a liveness probe, which then restarts a server that is only busy.
+
+The worker's event loop already reads each request head (api/worker.py). A
+plain probe's head is answered there, with the bytes the app itself gives for
+``GET /healthz`` (asked once per worker, so the two cannot drift apart), plus
+``Server``, ``Date`` and ``Connection``, as gunicorn writes them; a kept-alive connection goes back to waiting for the
+client's next request as gunicorn's own keep-alive does. A plain probe is ``GET`` or ``HEAD`` of
+``/healthz`` (no query) in HTTP/1.0 or 1.1, nothing sent after its head, and only
+headers that cannot change the answer (:data:`PLAIN_HEADERS`: what curl, Docker's
+and Kubernetes' probes and load balancers send). Anything else (an ``Origin``, a
+validator, a body, a pipelined request) goes to the app as every request does.
+Probes answered here are not in the access log.
+"""
+from __future__ import annotations
+
+import io
+import sys
+from email.utils import formatdate
+from typing import NamedTuple
+
+from gunicorn.http import wsgi as gunicorn_wsgi
+
+PATH = b"/healthz"
+METHODS = (b"GET", b"HEAD")
+VERSIONS = (b"HTTP/1.1", b"HTTP/1.0")
+#: request headers that leave the answer as it is (lower case)
+PLAIN_HEADERS = frozenset({b"host", b"user-agent", b"accept", b"accept-encoding", b"accept-language",
+                           b"connection", b"cache-control", b"pragma"})
+#: response headers the loop writes itself
+OWN_HEADERS = frozenset({"date", "connection", "server"})
+
+
+class Probe(NamedTuple):
+    method: bytes  # GET or HEAD
+    keep_alive: bool  # the client keeps the connection for its next request (RFC 9112 9.3)
+
+
+def probe_of(head: bytes) -> Probe | None:
+    """The probe ``head`` (a request head and what came after it) is, or None when it is not a plain
+    probe of /healthz."""
+    end = head.find(b"\r\n\r\n")
+    if end < 0 or end + 4 != len(head):
+        return None
+    line, *fields = head[:end].split(b"\r\n")
+    parts = line.split(b" ")
+    if len(parts) != 3 or parts[0] not in METHODS or parts[1] != PATH or parts[2] not in VERSIONS:
+        return None
+    options = set()
+    for field in fields:
+        name, colon, value = field.partition(b":")
+        if not colon or name.lower() not in PLAIN_HEADERS:  # (a name with spaces is the parser's to refuse)
+            return None
+        if name.lower() == b"connection":
+            options |= {option.strip().lower() for option in value.split(b",")}
+    keep_alive = b"keep-alive" in options if parts[2] == b"HTTP/1.0" else b"close" not in options
+    return Probe(parts[0], keep_alive)
+
+
+class ProbeAnswer:
+    """The bytes of the app's answer to ``GET /healthz``, made the first time a probe needs them."""
+
+    def __init__(self, app_of):
+        self.app_of = app_of  # () -> the worker's WSGI app (loaded after the worker is made)
+        self.head: bytes | None = None
+        self.body = b""
+
+    def _render(self) -> None:
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": PATH.decode(), "QUERY_STRING": "", "SCRIPT_NAME": "",
+                   "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "0", "SERVER_PROTOCOL": "HTTP/1.1",
+                   "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http",
+                   "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
+                   "wsgi.multithread": True, "wsgi.multiprocess": True, "wsgi.run_once": False}
+        started = []
+        chunks = self.app_of()(environ, lambda status, headers, exc_info=None: started.extend((status, headers)))
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        status, headers = started
+        lines = [f"HTTP/1.1 {status}", *(f"{name}: {value}" for name, value in headers
+                                         if name.lower() not in OWN_HEADERS)]
+        self.head, self.body = "\r\n".join(lines).encode("latin-1"), body
+
+    def answer(self, probe: Probe, keep_alive: bool) -> bytes:
+        """The bytes to send: ``keep_alive`` when the connection is kept for the client's next request."""
+        if self.head is None:
+            self._render()
+        connection = "keep-alive" if keep_alive else "close"
+        # (the Server header gunicorn writes on every answer: api/server.py names it)
+        own = f"\r\nServer: {gunicorn_wsgi.SERVER}\r\nDate: {formatdate(usegmt=True)}\r\nConnection: {connection}\r\n\r\n"
+        head = self.head + own.encode("latin-1")
+        return head + self.body if probe.method == b"GET" else head
