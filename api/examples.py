@@ -4,8 +4,18 @@ the dataset version and links left out). tests/test_openapi_examples.py checks e
 the live answer, so the examples cannot drift from the data.
 
 Each entry: the operation's path → (its parameters, path and query, by name; the JSON answer).
+:func:`whole` adds what an abbreviation may not leave out (the envelope's required members), so
+that each example is valid under its operation's schema.
 """
 from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+#: what changes with every load, shown by an illustrative value (the test compares its form)
+DATASET_VERSION = "5f0c2a9e71d4b836"
+LOADED_AT = "2026-12-04T09:00:00Z"
+#: the cursor of an example's next link (a signed value of the server that made it)
+CURSOR = "…"
 
 # The answers hold the article's Arabic verbatim; lines are long where the texts are.
 EXAMPLES: dict[str, tuple[dict, dict]] = {
@@ -259,6 +269,8 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
     '/v1/releases': (
         {'limit': '1'},
         {'data': [{'number': 1,
+                   'dataset_version': DATASET_VERSION,
+                   'loaded_at': LOADED_AT,
                    'mode': 'full',
                    'sources': {'added': ['000_59c438f4edc17540'], 'changed': [], 'removed': []},
                    'counts': {'sources': 1, 'participants': 20, 'places': 6, 'events': 15, 'statements': 12},
@@ -268,9 +280,12 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
     '/v1/releases/{number}': (
         {'number': '1'},
         {'data': {'number': 1,
+                  'dataset_version': DATASET_VERSION,
+                  'loaded_at': LOADED_AT,
                   'mode': 'full',
                   'sources': {'added': ['000_59c438f4edc17540'], 'changed': [], 'removed': []},
-                  'counts': {'sources': 1, 'participants': 20, 'places': 6, 'events': 15, 'statements': 12}},
+                  'counts': {'sources': 1, 'participants': 20, 'places': 6, 'events': 15, 'statements': 12},
+                  'changes': {'event': {'added': 15, 'changed': 0, 'removed': 0}}},
          'meta': {'release': 1}},
     ),
     '/v1/changes': (
@@ -305,3 +320,27 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
          'meta': {'release': 1, 'dyads': 6, 'limit': 2, 'truncated': True, 'interval': None}},
     ),
 }
+
+
+def example_url(path: str, params: dict) -> str:
+    """The example's request: its path parameters in the path, the others in the query."""
+    query = []
+    for name, value in params.items():
+        if "{" + name + "}" in path:
+            path = path.replace("{" + name + "}", quote(value))
+        else:
+            query.append((name, value))
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def whole(path: str, params: dict, answer: dict, links: bool) -> dict:
+    """``answer`` with the envelope members an abbreviation may not leave out: ``meta``'s dataset
+    version and release, and (``links``: a collection) ``links``, whose next link is there when
+    the page does not hold every record (a feed, which has no total, always has one)."""
+    meta = {"dataset_version": DATASET_VERSION, "release": 1, **answer.get("meta", {})}
+    completed = {**answer, "meta": meta}
+    if links and "links" not in answer:
+        url = example_url(path, params)
+        more = meta["total"] > meta["limit"] if "total" in meta else True
+        completed["links"] = {"self": url, "next": f"{url}&cursor={CURSOR}" if more else None}
+    return completed

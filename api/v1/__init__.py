@@ -11,7 +11,7 @@ from models.documents import dumps
 
 from ..database import NONE, needs_dataset
 from ..envelope import json_response
-from ..examples import EXAMPLES
+from ..examples import EXAMPLES, whole
 from ..resources import RESOURCES
 from ..schemas import ProblemSchema
 from .blueprints import Blueprint, register_converters
@@ -80,7 +80,14 @@ def add_examples(spec: dict) -> None:
                 many = parameter.get("schema", {}).get("type") == "array"
                 parameter["example"] = value.split(",") if many else value
         content = operation["responses"]["200"]["content"]["application/json"]
-        content["example"] = answer
+        content["example"] = whole(path, params, answer, "links" in _required(spec, content["schema"]))
+
+
+def _required(spec: dict, schema: dict) -> list[str]:
+    """The required members of a schema of the document (followed through its $ref)."""
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema.get("required", [])
 
 
 def openapi_document(api: Api) -> dict:
