@@ -62,14 +62,17 @@ def probe_of(head: bytes) -> Probe | None:
 
 
 class ProbeAnswer:
-    """The bytes of the app's answer to ``GET /healthz``, made the first time a probe needs them."""
+    """The bytes of the app's answer to ``GET /healthz``, made as the worker starts (or when a probe first needs them)."""
 
     def __init__(self, app_of):
         self.app_of = app_of  # () -> the worker's WSGI app (loaded after the worker is made)
         self.head: bytes | None = None
         self.body = b""
 
-    def _render(self) -> None:
+    def render(self) -> None:
+        """Ask the app now. The worker does it before it serves anything: its response cache is
+        empty then, so the request reads nothing (later, the cache's lookup would connect to the
+        database, and a database that does not answer would hold up the event loop)."""
         environ = {"REQUEST_METHOD": "GET", "PATH_INFO": PATH.decode(), "QUERY_STRING": "", "SCRIPT_NAME": "",
                    "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "0", "SERVER_PROTOCOL": "HTTP/1.1",
                    "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http",
@@ -90,7 +93,7 @@ class ProbeAnswer:
     def answer(self, probe: Probe, keep_alive: bool) -> bytes:
         """The bytes to send: ``keep_alive`` when the connection is kept for the client's next request."""
         if self.head is None:
-            self._render()
+            self.render()
         connection = "keep-alive" if keep_alive else "close"
         # (the Server header gunicorn writes on every answer: api/server.py names it)
         own = f"\r\nServer: {gunicorn_wsgi.SERVER}\r\nDate: {formatdate(usegmt=True)}\r\nConnection: {connection}\r\n\r\n"

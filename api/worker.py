@@ -83,6 +83,13 @@ class SlowClientSafeWorker(ThreadWorker):
         self.queued_since = None  # since when connections wait on the socket while this one stood back
         self.turned_at, self.published_conns, self.turn_due = 0.0, -1, True  # its last look at the table
 
+    def run(self):
+        try:
+            self.probe_answer.render()  # (before any request: api/liveness.py says why)
+        except Exception:  # noqa: BLE001 - made when the first probe comes instead
+            self.log.exception("the liveness answer could not be made before serving")
+        super().run()
+
     # ------------------------------------------------------------------ accepting, shared evenly
 
     def init_signals(self):
