@@ -173,15 +173,27 @@ def redact(url: str) -> str:
 
 
 def ensure_loaded(root: Path, url: str) -> None:
-    """Load when the database is missing, holds another dataset version than the files, or
-    was loaded with another table layout (by an older version of this code)."""
+    """Load a SQLite file when it is missing, holds another dataset version than the files, or
+    was loaded with another table layout (by an older version of this code). A server database
+    (PostgreSQL) is loaded only when it holds nothing: other nodes may be serving it, and a node
+    whose files differ (another commit, a rolling upgrade) must not replace what they all serve."""
     current = loader.dataset_version(root)
     path = database_file(url)
     with database_errors(url):
-        stored = loader.loaded_version(open_database(url, read_only=path is not None)) if (
-            path is None or path.exists()) else None
+        db = open_database(url, read_only=path is not None)
+        if path is None:  # (unreachable is said as such, not taken for "nothing loaded")
+            db.connect()
+            db.close()
+        stored_meta = loader.loaded_meta(db) if path is None or path.exists() else {}
+    stored = stored_meta.get("dataset_version") if stored_meta.get("schema_version") == loader.SCHEMA_VERSION else None
     if stored == current:
         click.echo(f"database is up to date (dataset {current})", err=True)
+        return
+    if path is None and stored_meta:
+        click.echo(f"the database holds dataset {stored_meta.get('dataset_version')} (table layout "
+                   f"{stored_meta.get('schema_version')}); these files are dataset {current} (layout "
+                   f"{loader.SCHEMA_VERSION}). serve does not load into a server database other nodes may serve: "
+                   f"run `event-records load --database-url …` from one place. Serving what it holds.", err=True)
         return
     click.echo("database is missing, or was loaded by another version of event-records; loading…" if stored is None
                else f"dataset changed ({stored} → {current}); reloading…", err=True)

@@ -288,6 +288,8 @@ class RequestDatabase:
         committed since it last read it): the validity check of a cached answer served before
         Flask (api.response_cache). None when it must be read, or the database cannot be reached.
         The connection stays this thread's (a file database's is kept from request to request)."""
+        if not self.router.tracks_versions():  # (PostgreSQL: a connection made for nothing)
+            return None
         close_unclosed()
         try:
             db = self.router.connect()

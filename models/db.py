@@ -7,7 +7,6 @@ stays for the thread's next request, and code outside a request binds with ``bin
 """
 from __future__ import annotations
 
-import itertools
 import os
 import threading
 import time
@@ -106,7 +105,7 @@ class ReadRouter:
         self.replicas = [open_database(url, read_only=True, mapped_bytes=mapped_bytes) for url in (replica_urls or [])]
         self.cooldown = cooldown
         self._down_until: dict[int, float] = {}
-        self._cycle = itertools.cycle(range(len(self.replicas))) if self.replicas else None
+        self._next_replica = 0  # where the next request starts its round of the replicas
         self._lock = threading.Lock()
         urls = [primary_url, *(replica_urls or [])]
         self._paths = {id(db): str(database_file(url)) for db, url in zip([self.primary, *self.replicas], urls)
@@ -170,14 +169,22 @@ class ReadRouter:
         close_database(db)
 
     def candidates(self):
+        """The replicas in turn, each request starting one further along (round-robin), then the
+        primary; a replica left out for its cooldown is passed over."""
         now = time.monotonic()
-        if self._cycle is not None:
+        count = len(self.replicas)
+        if count:
             with self._lock:
-                order = [next(self._cycle) for _ in self.replicas]
-            for index in order:
+                start, self._next_replica = self._next_replica, (self._next_replica + 1) % count
+            for index in [(start + step) % count for step in range(count)]:
                 if self._down_until.get(index, 0) <= now:
                     yield index, self.replicas[index]
         yield None, self.primary
+
+    def tracks_versions(self) -> bool:
+        """Whether a connection can tell the dataset version without a query (a file database's
+        change marker: :meth:`known_version`); else connecting to ask is wasted."""
+        return bool(self._paths)
 
     def connect(self):
         """Connect (in this thread) to the first database that answers and return it."""

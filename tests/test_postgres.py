@@ -53,6 +53,29 @@ def test_cli_load_and_serve_on_postgresql(pg_server, gunicorn_factory, tmp_path)
     assert status == 200 and [e["id"] for e in body["data"]] == ["khamis-meets-velayati"]
 
 
+def test_serve_loads_a_shared_database_only_when_it_holds_nothing(pg_server, tmp_path, capsys):
+    """A node whose files differ (another commit, a rolling upgrade) started without --no-load
+    replaced the dataset every node serves; it now serves what the database holds and says how to
+    load. An empty database is still loaded (a first start), and one that cannot be reached is
+    said to be unreachable, not "missing"."""
+    from api.cli import ensure_loaded
+
+    url = new_pg_database(pg_server)
+    ensure_loaded(ROOT, url)  # nothing loaded: loaded
+    assert loader.loaded_version(open_database(url)) == loader.dataset_version(ROOT)
+    other = content_copy(tmp_path, drop_event=DROPPABLE)
+    capsys.readouterr()
+    ensure_loaded(other, url)
+    said = capsys.readouterr().err
+    assert "does not load" in said and "event-records load --database-url" in said, said
+    assert loader.loaded_version(open_database(url)) == loader.dataset_version(ROOT)  # unchanged
+    import click
+
+    with pytest.raises(click.ClickException) as refused:
+        ensure_loaded(ROOT, "postgresql://nobody@127.0.0.1:1/events")
+    assert "missing" not in capsys.readouterr().err and "127.0.0.1:1" in str(refused.value.message)
+
+
 def test_pooled_url_serves_the_api(pg_server):
     from api import create_app
 

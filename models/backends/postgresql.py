@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from urllib.parse import parse_qs, urlsplit
 
 from peewee import Case, Cast, Expression, PostgresqlDatabase, Value, fn
 from playhouse.db_url import connect as connect_url
@@ -27,6 +28,8 @@ except ImportError:  # pragma: no cover - depends on the installed extras
 
 #: SQLSTATE of a statement cancelled by statement_timeout (query_canceled)
 QUERY_CANCELED = "57014"
+#: seconds a connection may take to be made, unless the URL's ``connect_timeout`` says otherwise
+CONNECT_TIMEOUT = 5
 
 
 TSV_UPDATE = "UPDATE search_doc SET tsv = array_to_tsvector(string_to_array(forms, ' '))"
@@ -53,7 +56,12 @@ class PostgreSQL(Backend):
     def open(self, url: str, *, read_only: bool = False, create_dir: bool = False, mapped_bytes: int = 0):
         # psycopg 3 even where psycopg2 is installed too (peewee would take psycopg2): the loader
         # writes by COPY through psycopg 3's cursor (bulk_insert)
-        db = connect_url(url, autoconnect=False, prefer_psycopg3=True)
+        # a server that accepts the connection and never answers (a hung host, a partition) held the
+        # thread without end: connecting gives up after CONNECT_TIMEOUT seconds (the URL may say
+        # otherwise), and a replica that does so is skipped for the primary (models.db.ReadRouter)
+        given = "connect_timeout" in parse_qs(urlsplit(url).query)
+        db = connect_url(url, autoconnect=False, prefer_psycopg3=True,
+                         **({} if given else {"connect_timeout": CONNECT_TIMEOUT}))
         # a server's connection tells the request's budget when each statement starts
         return _telling_statements(db) if read_only else db
 

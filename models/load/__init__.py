@@ -169,16 +169,22 @@ def stored_counts(db) -> Counter:
         ("statements", Statement))})
 
 
-def loaded_version(db) -> str | None:
-    """The dataset_version stored in ``db``, or None when it holds no loaded dataset or one
-    loaded with another table layout (an older version of this code: it must be loaded again)."""
+def loaded_meta(db) -> dict[str, str]:
+    """``dataset_version`` and ``schema_version`` (the table layout) as stored in ``db``; empty when
+    it holds no loaded dataset."""
     try:
         db.connect(reuse_if_open=True)
         with db.bind_ctx([DatasetMeta]):
-            stored = dict(DatasetMeta.select(DatasetMeta.key, DatasetMeta.value).where(
+            return dict(DatasetMeta.select(DatasetMeta.key, DatasetMeta.value).where(
                 DatasetMeta.key.in_(["dataset_version", "schema_version"])).tuples())
-        return stored.get("dataset_version") if stored.get("schema_version") == SCHEMA_VERSION else None
     except Exception:  # a missing file or table means "not loaded"
-        return None
+        return {}
     finally:
         db.close()
+
+
+def loaded_version(db) -> str | None:
+    """The dataset_version stored in ``db``, or None when it holds no loaded dataset or one
+    loaded with another table layout (an older version of this code: it must be loaded again)."""
+    stored = loaded_meta(db)
+    return stored.get("dataset_version") if stored.get("schema_version") == SCHEMA_VERSION else None

@@ -1,0 +1,110 @@
+"""models.db.ReadRouter: which database a request reads from (round-robin over the replicas, a
+replica that does not answer passed over for the primary). Replicas here are SQLite files and a
+PostgreSQL address that accepts connections and never answers; the streaming standby itself is
+tests/test_postgres.py's."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from models.db import ReadRouter
+
+
+def files(tmp_path, count: int) -> list[str]:
+    return [f"sqlite:///{tmp_path / f'replica{n}.sqlite3'}" for n in range(count)]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_each_request_starts_at_the_next_replica(tmp_path, count):
+    """Every replica takes its share of the reads: with two listed, the first took every one (each
+    request advanced the shared cycle by the number of replicas, so each began where the last did)."""
+    router = ReadRouter(f"sqlite:///{tmp_path / 'primary.sqlite3'}", files(tmp_path, count))
+    firsts = [next(router.candidates())[0] for _ in range(3 * count)]
+    assert firsts == [n % count for n in range(3 * count)]
+    order = [index for index, _ in router.candidates()]
+    assert sorted(order[:-1]) == list(range(count)) and order[-1] is None  # each replica once, then the primary
+
+
+def test_a_replica_in_its_cooldown_is_passed_over(tmp_path):
+    router = ReadRouter(f"sqlite:///{tmp_path / 'primary.sqlite3'}", files(tmp_path, 3))
+    router._down_until[1] = time.monotonic() + 60
+    rounds = [[index for index, _ in router.candidates()] for _ in range(3)]
+    assert all(1 not in order and order[-1] is None for order in rounds)
+    assert [order[0] for order in rounds] == [0, 2, 2]  # (the round that would start at 1 starts at 2)
+
+
+@pytest.fixture()
+def silent_server():
+    """A TCP port that accepts connections and never answers (a hung host, a partition)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held, stop = [], threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join(5)
+    for sock in held:
+        sock.close()
+    listener.close()
+
+
+def test_a_replica_that_never_answers_is_given_up_for_the_primary(tmp_path, silent_server):
+    """Connecting to it held the request's thread without end (every thread, in time); now it gives
+    up after the connect timeout and the primary serves the read."""
+    import sqlite3
+
+    pytest.importorskip("psycopg")
+    sqlite3.connect(tmp_path / "primary.sqlite3").close()  # (an empty file: the primary only has to answer)
+    primary = f"sqlite:///{tmp_path / 'primary.sqlite3'}"
+    router = ReadRouter(primary, [f"postgresql://reader@127.0.0.1:{silent_server}/events?connect_timeout=1"])
+    started = time.monotonic()
+    db = router.connect()
+    assert db is router.primary and time.monotonic() - started < 5
+    router.release(db, reusable=False)
+    assert router._down_until[0] > time.monotonic()  # left out for its cooldown: the next requests do not wait
+
+
+def test_a_postgresql_url_without_a_connect_timeout_gets_one(tmp_path):
+    pytest.importorskip("psycopg")
+    from models.backends import postgresql
+    from models.db import open_database
+
+    assert open_database("postgresql://reader@127.0.0.1:1/events").connect_params["connect_timeout"] == \
+        postgresql.CONNECT_TIMEOUT
+    given = open_database("postgresql://reader@127.0.0.1:1/events?connect_timeout=17")
+    assert str(given.connect_params["connect_timeout"]) == "17"
+
+
+def test_only_a_file_database_is_asked_for_its_version_before_the_request(tmp_path, silent_server):
+    """The response cache's check connects only where the connection can tell the version without
+    a query (a SQLite file): on PostgreSQL it opened a connection per request for nothing, and to a
+    server that never answers it waited with no bound."""
+    pytest.importorskip("psycopg")
+    from flask import Flask
+
+    from api.database import RequestDatabase
+
+    assert ReadRouter(f"sqlite:///{tmp_path / 'events.sqlite3'}").tracks_versions()
+    app = Flask(__name__)
+    app.config.update(DATABASE_URL=f"postgresql://reader@127.0.0.1:{silent_server}/events", DATABASE_REPLICA_URLS=[],
+                      SQLITE_MMAP_BYTES=0, SQLITE_FILE_CHECK_SECONDS=1.0, TIME_BUDGET=2.0, MAX_EXPORTS=2,
+                      MAX_EXPORTS_PER_CLIENT=1)
+    requests = RequestDatabase()
+    requests.init_app(app)
+    assert not requests.router.tracks_versions()
+    started = time.monotonic()
+    assert requests.known_version() is None and time.monotonic() - started < 0.5
