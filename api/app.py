@@ -6,9 +6,9 @@ from inspect import iscoroutinefunction
 
 from flask import Flask, g, jsonify, request
 
-from models.db import FILE_CHECK_SECONDS, database_url_from_env
+from models.db import database_url_from_env
 
-from . import csvw, dashboard, docs, errors, http, index, v1
+from . import csvw, dashboard, docs, errors, http, index, settings, v1
 from .database import NONE, OPTIONAL, RequestDatabase, needs_dataset, not_served
 from .errors import Problem
 from .params import check_raw_query
@@ -22,11 +22,8 @@ def _env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
-#: how much of a SQLite file a server connection maps by default (EVENT_RECORDS_SQLITE_MMAP_MB)
-DEFAULT_SQLITE_MMAP_MB = 2048
-
-
 def default_config() -> dict:
+    """The settings from the environment (the numeric ones checked: api/settings.py)."""
     return {
         "DATABASE_URL": database_url_from_env(),
         "DATABASE_REPLICA_URLS": _env_list("DATABASE_REPLICA_URLS"),
@@ -34,18 +31,17 @@ def default_config() -> dict:
         "CORS_ORIGINS": os.environ.get("EVENT_RECORDS_CORS_ORIGINS", "*"),
         "CORS_ALLOW_HEADERS": os.environ.get("EVENT_RECORDS_CORS_ALLOW_HEADERS", "*"),
         # seconds of database work a request may take (0: unbounded); exports are exempt
-        "TIME_BUDGET": float(os.environ.get("EVENT_RECORDS_TIME_BUDGET", "2")),
+        "TIME_BUDGET": settings.value("EVENT_RECORDS_TIME_BUDGET"),
         # streamed exports one worker serves at once, and one client address of them
-        "MAX_EXPORTS": int(os.environ.get("EVENT_RECORDS_MAX_EXPORTS", "2")),
-        "MAX_EXPORTS_PER_CLIENT": int(os.environ.get("EVENT_RECORDS_MAX_EXPORTS_PER_CLIENT", "1")),
+        "MAX_EXPORTS": settings.value("EVENT_RECORDS_MAX_EXPORTS"),
+        "MAX_EXPORTS_PER_CLIENT": settings.value("EVENT_RECORDS_MAX_EXPORTS_PER_CLIENT"),
         # an answer larger than this, as sent, takes an export slot while it is written (api/exports.py)
-        "LARGE_ANSWER_BYTES": int(os.environ.get("EVENT_RECORDS_LARGE_ANSWER_BYTES", str(1024 * 1024))),
-        "RESPONSE_CACHE_BYTES": int(os.environ.get("EVENT_RECORDS_RESPONSE_CACHE_MB", "64")) * 1024 * 1024,
+        "LARGE_ANSWER_BYTES": settings.value("EVENT_RECORDS_LARGE_ANSWER_BYTES"),
+        "RESPONSE_CACHE_BYTES": settings.value("EVENT_RECORDS_RESPONSE_CACHE_MB") * 1024 * 1024,
         # how much of a SQLite file a server connection reads through a memory map (0: none)
-        "SQLITE_MMAP_BYTES": int(os.environ.get("EVENT_RECORDS_SQLITE_MMAP_MB", DEFAULT_SQLITE_MMAP_MB)) * 1024 * 1024,
+        "SQLITE_MMAP_BYTES": settings.value("EVENT_RECORDS_SQLITE_MMAP_MB") * 1024 * 1024,
         # how often a server thread looks whether the SQLite file was removed or renamed (models.db)
-        "SQLITE_FILE_CHECK_SECONDS": float(os.environ.get("EVENT_RECORDS_SQLITE_FILE_CHECK_SECONDS",
-                                                          FILE_CHECK_SECONDS)),
+        "SQLITE_FILE_CHECK_SECONDS": settings.value("EVENT_RECORDS_SQLITE_FILE_CHECK_SECONDS"),
         "MAX_CONTENT_LENGTH": 1024,
         "JSON_AS_ASCII": False,
         # flask-smorest: the OpenAPI document it builds, served by api.docs

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from models import backends
 from models import load as loader
 from models.db import database_file, database_url_from_env, open_database
 from models.load import authoring, editor_schemas, spans
@@ -19,6 +20,8 @@ from models.load.fix import fix_tree
 
 from .version import VERSION
 
+DATABASE_HELP = ("Default: $DATABASE_URL, else the SQLite file event-records.sqlite3 in $EVENT_RECORDS_DATA_DIR "
+                 "(default ./data).")
 ROOT_HELP = ("Directory holding seeds/ and fixtures/ (default: $EVENT_RECORDS_ROOT, else the current "
              "directory, else the directory this package was installed from).")
 
@@ -152,6 +155,12 @@ def check(root, fix):
 @click.option("--full", is_flag=True, help="Rebuild every table from the files (the release history is kept; the "
                                            "rebuild is itself a release).")
 def load(root, database_url, full):
+    from . import settings
+
+    try:
+        settings.value("EVENT_RECORDS_LOAD_JOBS")
+    except settings.SettingError as error:
+        raise click.ClickException(str(error)) from None
     root_path = content_root(root)
     url = database_url or database_url_from_env()
     try:
@@ -202,18 +211,34 @@ def ensure_loaded(root: Path, url: str) -> None:
 
 
 @main.command(help="Load the data if needed, then serve the API with gunicorn (gthread workers that read request "
-                   "heads without a thread, api/worker.py). "
-                   "Also possible directly: gunicorn 'api:create_app()'.")
+                   "heads without a thread, api/worker.py). A SQLite file is loaded when it is missing or older "
+                   "than the files; a PostgreSQL database only when it holds nothing. "
+                   "Also possible directly: gunicorn 'api:create_app()'.\n\n"
+                   "Settings from the environment (README, Configuration): DATABASE_REPLICA_URLS, "
+                   "EVENT_RECORDS_SECRET (required with PostgreSQL or replicas), EVENT_RECORDS_TIME_BUDGET, "
+                   "EVENT_RECORDS_MAX_EXPORTS, EVENT_RECORDS_MAX_EXPORTS_PER_CLIENT, EVENT_RECORDS_HEADER_TIMEOUT, "
+                   "EVENT_RECORDS_SEND_TIMEOUT, EVENT_RECORDS_RESPONSE_CACHE_MB, EVENT_RECORDS_CORS_ORIGINS, … "
+                   "Each number is checked before the server starts.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0 for every interface).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--workers", default=lambda: int(os.environ.get("WEB_CONCURRENCY", "2")), type=click.IntRange(1, 64),
-              help="Worker processes [default: $WEB_CONCURRENCY or 2].")
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes [default: $WEB_CONCURRENCY or 2].")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Threads per worker.")
 @click.option("--root", type=click.Path(file_okay=False), help=ROOT_HELP)
-@click.option("--database-url", envvar="DATABASE_URL", help="Default: $DATABASE_URL, else the SQLite file in ./data.")
+@click.option("--database-url", envvar="DATABASE_URL", help=DATABASE_HELP)
 @click.option("--no-load", is_flag=True, help="Serve the database as it is, even if it is missing or out of date.")
 def serve(host, port, workers, threads, root, database_url, no_load):
+    from . import settings
+
+    try:  # every numeric setting, said in one line before anything starts (not a traceback per worker)
+        settings.check_all()
+    except settings.SettingError as error:
+        raise click.ClickException(str(error)) from None
+    workers = workers or settings.value("WEB_CONCURRENCY")
     url = database_url or database_url_from_env()
+    replicas = [u.strip() for u in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip()]
+    for each in (url, *replicas):  # a scheme no backend knows: one line, not a traceback per worker
+        with database_errors(each):
+            backends.for_url(each)
     refuse_a_file_that_is_not_sqlite(url)
     if not no_load:
         root_path = content_root(root)
@@ -226,7 +251,7 @@ def serve(host, port, workers, threads, root, database_url, no_load):
     from .secret import SecretMissing, cursor_secret
 
     try:  # said here, in one line, rather than as a traceback of every worker
-        cursor_secret(url, [u.strip() for u in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip()])
+        cursor_secret(url, replicas)
     except SecretMissing as error:
         raise click.ClickException(str(error)) from None
     from .server import run
@@ -333,7 +358,7 @@ def register_commands(app) -> None:
                    "texts.ndjson with the sources' texts, manifest.json with the release and the sha256 of each file), read "
                    "in one snapshot.")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--database-url", envvar="DATABASE_URL", help="Default: $DATABASE_URL, else the SQLite file in ./data.")
+@click.option("--database-url", envvar="DATABASE_URL", help=DATABASE_HELP)
 def dump(directory, database_url):
     from models import backends
     from models import dump as dumping

@@ -46,13 +46,14 @@ from .accept_balance import (
     TURN_SECONDS,
     AcceptTable,
 )
+from . import settings
 from .collector import FreezeSchedule
 from .liveness import ProbeAnswer, probe_of
 
 #: seconds a client has to send a whole request head (request line and headers)
-HEADER_TIMEOUT = float(os.environ.get("EVENT_RECORDS_HEADER_TIMEOUT", "10"))
+HEADER_TIMEOUT = settings.value("EVENT_RECORDS_HEADER_TIMEOUT")
 #: seconds a response may wait for its client to take more bytes
-SEND_TIMEOUT = float(os.environ.get("EVENT_RECORDS_SEND_TIMEOUT", "30"))
+SEND_TIMEOUT = settings.value("EVENT_RECORDS_SEND_TIMEOUT")
 #: a head longer than this is handed to the parser, which refuses it (431/414)
 MAX_HEAD_BYTES = 128 * 1024
 HEAD_ENDS = (b"\r\n\r\n", b"\n\n")

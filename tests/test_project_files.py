@@ -51,3 +51,24 @@ def test_readme_lists_every_code_topic_and_role_of_the_codebook():
         assert f"| `{entry['code']}` | {entry['label']} |" in readme, entry["code"]
     for entry in codebook["topics"] + codebook["roles"]:
         assert f"| `{entry['id']}` |" in readme, entry["id"]
+
+
+def test_the_build_context_leaves_out_what_the_image_never_needs():
+    """`docker build .` sends the whole directory before the Dockerfile picks from it: the history,
+    local databases and the benchmark's (gigabytes at 1M events) stay out, what COPY names stays in."""
+    import fnmatch
+
+    patterns = [line.strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith("#")]
+
+    def ignored(path: str) -> bool:
+        parts = path.split("/")
+        return any(fnmatch.fnmatch(path, p) or path.startswith(p + "/")
+                   or (p.startswith("**/") and any(fnmatch.fnmatch(part, p[3:]) for part in parts)) for p in patterns)
+
+    for path in (".git", "data/event-records.sqlite3", "benchmarks/out/events-1000000.sqlite3",
+                 "api/__pycache__/app.cpython-311.pyc"):
+        assert ignored(path), path
+    for value in [value for keyword, value in instructions() if keyword == "COPY"]:
+        for source in value.split()[:-1]:  # (the last is the destination)
+            assert not ignored(source), source
