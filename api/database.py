@@ -73,6 +73,7 @@ class Session:
     stale_layout: str | None = None  # the table layout of a dataset loaded by another version, not served
     etag: str | None = None
     error: str | None = None  # why the database could not be reached (OPTIONAL routes)
+    replica: bool = False  # read from a replica, which may be behind the primary
     _marker: object = field(default=None, repr=False)
     _closer: object = field(default=None, repr=False)
 
@@ -91,6 +92,7 @@ class Session:
         else:
             self.db = self.router.connect()
             self._marker, known = self.router.known_version(self.db)
+        self.replica = self.router.is_replica(self.db)
         if known is not None and reuse_known:
             self.served = known
             return known
@@ -226,7 +228,15 @@ def not_served(session: Session) -> str:
         return (f"The database holds a dataset loaded by another version of event-records (table layout "
                 f"{session.stale_layout}; this one reads {SCHEMA_VERSION}): run `event-records load`, "
                 "which rebuilds it from the files.")
+    if session.replica:
+        return ("This server reads a replica that holds no dataset yet (a new standby, or one still replaying the "
+                "primary's first load); retry in a moment, and if it lasts, look at the replication.")
     return "No dataset is loaded yet; run `event-records load`."
+
+
+def reads_replica() -> bool:
+    """Whether this request reads from a read replica (which may be behind the primary)."""
+    return g.database.replica
 
 
 def current() -> Session:

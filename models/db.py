@@ -181,6 +181,9 @@ class ReadRouter:
                     yield index, self.replicas[index]
         yield None, self.primary
 
+    def is_replica(self, db) -> bool:
+        return any(db is replica for replica in self.replicas)
+
     def tracks_versions(self) -> bool:
         """Whether a connection can tell the dataset version without a query (a file database's
         change marker: :meth:`known_version`); else connecting to ask is wasted."""

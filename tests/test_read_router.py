@@ -108,3 +108,44 @@ def test_only_a_file_database_is_asked_for_its_version_before_the_request(tmp_pa
     assert not requests.router.tracks_versions()
     started = time.monotonic()
     assert requests.known_version() is None and time.monotonic() - started < 0.5
+
+
+def test_a_replica_behind_or_empty_says_to_retry(tmp_path):
+    """Read through a replica that is behind (release 1 while the primary is at 2): the change feed
+    of release 2 is a 503 to retry, as a cursor of a later release is (it was a 400, which a client
+    keeping a copy takes for its own error); a replica with no dataset yet says that, not "run
+    event-records load" (the operator did)."""
+    import json
+    import sqlite3
+
+    from api import create_app
+    from models import load as loader
+    from models.db import open_database
+
+    from .conftest import ROOT, SOURCE, copy_dataset
+
+    replica, primary = tmp_path / "replica.sqlite3", tmp_path / "primary.sqlite3"
+    loader.load(ROOT, open_database(f"sqlite:///{replica}"))
+    loader.load(ROOT, open_database(f"sqlite:///{primary}"))
+    edited = copy_dataset(tmp_path / "edited")
+    events = edited / "fixtures" / SOURCE / "events.json"
+    kept = [e for e in json.loads(events.read_text(encoding="utf-8")) if e["id"] != "iran-political-support-syria"]
+    events.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
+    loader.load(edited, open_database(f"sqlite:///{primary}"))  # release 2 on the primary only
+
+    behind = create_app({"DATABASE_URL": f"sqlite:///{primary}", "DATABASE_REPLICA_URLS": [f"sqlite:///{replica}"],
+                         "CURSOR_SECRET": "s" * 32, "RESPONSE_CACHE_BYTES": 0}).test_client()
+    assert behind.get("/v1/events?limit=1").get_json()["meta"]["release"] == 1  # (read from the replica)
+    answer = behind.get("/v1/changes?since=2")
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "1", answer.get_json()
+    assert behind.get("/v1/changes?since=1").status_code == 200
+    alone = create_app({"DATABASE_URL": f"sqlite:///{replica}", "RESPONSE_CACHE_BYTES": 0}).test_client()
+    assert alone.get("/v1/changes?since=2").status_code == 400  # no replica: the client's own error
+
+    empty = tmp_path / "empty.sqlite3"
+    sqlite3.connect(empty).close()
+    fresh = create_app({"DATABASE_URL": f"sqlite:///{primary}", "DATABASE_REPLICA_URLS": [f"sqlite:///{empty}"],
+                        "CURSOR_SECRET": "s" * 32, "RESPONSE_CACHE_BYTES": 0}).test_client()
+    answer = fresh.get("/v1/events")
+    assert answer.status_code == 503 and "replica" in answer.get_json()["detail"]
+    assert "event-records load" not in answer.get_json()["detail"]

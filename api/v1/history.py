@@ -166,6 +166,9 @@ class Changes(MethodView):
         """
         formats.json_only()
         since, current = args["since"], database.release()
+        if since > current and database.reads_replica():  # (as a cursor of a later release: api/pagination.py)
+            raise Problem(503, f"Release {since} is not here yet: this server reads a replica whose copy of the data "
+                               f"is at release {current}; retry in a moment.", headers={"Retry-After": "1"})
         if since > current:
             raise Problem(400, f"Invalid query parameter 'since': release {since} is after the current release "
                                f"{current}; ask with since={current} or less.",
