@@ -128,24 +128,21 @@ def test_liveness_is_answered_while_the_only_thread_is_held(synthetic_sqlite_url
     once, with the very headers and body the app gives it (it waited with the others before)."""
     server = Gunicorn(synthetic_sqlite_url, "--threads", "1", workers=1,
                       env={"EVENT_RECORDS_SEND_TIMEOUT": "20"}).wait("/readyz")
-    holder = socket.socket()
     try:
-        holder.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # (fills at once: the thread blocks)
-        holder.connect(("127.0.0.1", server.port))
-        holder.sendall(b"GET /v1/events?format=ndjson&include=participants,statements,place HTTP/1.1\r\n"
-                       b"Host: 127.0.0.1\r\n\r\n")
-        time.sleep(1.0)
-        with pytest.raises(TimeoutError):  # the app's path: no thread for it
-            fetch(server.base + "/v1/events?limit=1", timeout=1.5)
         probes = {}
-        for method in ("GET", "HEAD"):
-            started = time.monotonic()
-            probes[method] = fetch(server.base + "/healthz", timeout=PROBE_TIMEOUT, method=method)
-            assert probes[method][0] == 200 and time.monotonic() - started < 1.0, method
-        assert probes["GET"][2] == b'{"status":"ok"}\n' and probes["HEAD"][2] == b""
-    finally:
-        holder.close()
-    try:
+        with socket.socket() as holder:
+            holder.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # (fills at once: the thread blocks)
+            holder.connect(("127.0.0.1", server.port))
+            holder.sendall(b"GET /v1/events?format=ndjson&include=participants,statements,place HTTP/1.1\r\n"
+                           b"Host: 127.0.0.1\r\n\r\n")
+            time.sleep(1.0)
+            with pytest.raises(TimeoutError):  # the app's path: no thread for it
+                fetch(server.base + "/v1/events?limit=1", timeout=1.5)
+            for method in ("GET", "HEAD"):
+                started = time.monotonic()
+                probes[method] = fetch(server.base + "/healthz", timeout=PROBE_TIMEOUT, method=method)
+                assert probes[method][0] == 200 and time.monotonic() - started < 1.0, method
+            assert probes["GET"][2] == b'{"status":"ok"}\n' and probes["HEAD"][2] == b""
         # the app's own answer (a header the loop leaves to it), now that the thread is free
         status, headers, body = fetch(server.base + "/healthz", {"X-Probe": "app"}, timeout=PROBE_TIMEOUT)
         assert status == 200 and body == probes["GET"][2]
@@ -183,12 +180,14 @@ def test_a_probe_answered_by_the_loop_keeps_its_connection_alive(sqlite_url):
     server = Gunicorn(sqlite_url, workers=1).wait("/readyz")
     try:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=PROBE_TIMEOUT)
+        sockets = set()  # (http.client opens a new one when the server closed the last)
         for path in ("/healthz", "/healthz", "/v1/events?limit=1", "/healthz"):
             connection.request("GET", path)
+            sockets.add(id(connection.sock))
             response = connection.getresponse()
             assert response.status == 200 and response.read(), path
             assert response.getheader("Connection", "keep-alive").lower() == "keep-alive", path
-        assert connection.sock is not None  # one connection all along
+        assert len(sockets) == 1 and connection.sock is not None  # one connection all along
         connection.close()
     finally:
         server.stop()

@@ -184,8 +184,10 @@ def compare_answers(builder: Builder, cells, running: dict, args) -> dict:
     for cell in cells:
         samples = checks.samples_of(cell, args.seed, range(1, args.rounds + 1), args.samples)
         if cell.key == "first":  # the plain first page too: the repeated cell and the floor serve it
-            plain = builder.page_variants("", EMBED_PARTICIPANTS, ("doc", "participants"), {})
+            plain = builder.page_variants("", EMBED_PARTICIPANTS, {})
             samples.append(Sample(REPEATED_PATH, plain, {"to": None}))
+        if cell.key == "search":
+            samples += builder.every_search_word()
         found, late = checks.check_cell(cell, samples, running["ours"], running.get("datasette"))
         problems, over_time, compared = problems + found, over_time + late, compared + len(samples)
     # all events, two ranges of the dyads cell (up to 5 years) and two single months

@@ -134,6 +134,7 @@ class DatasetFacts:
     first_day: dt.date
     last_day: dt.date
     snapshot: str  # what the served answers are made of (api.database.serving_key): cursors carry it
+    matches: dict  # search word -> the FTS5 expression our server matches it by (sql.fts_expressions)
 
 
 def dataset_facts(database: Path) -> DatasetFacts:
@@ -143,5 +144,9 @@ def dataset_facts(database: Path) -> DatasetFacts:
         stored = dict(db.execute("SELECT key, value FROM dataset_meta WHERE key IN ('dataset_version', 'release')"))
     from api.database import serving_key
 
+    from .requests import WORDS
+    from .sql import fts_expressions
+
     return DatasetFacts(keys, [k[1] for k in keys], dt.date.fromisoformat(low), dt.date.fromisoformat(high),
-                        serving_key(stored["dataset_version"], int(stored.get("release", 0))))
+                        serving_key(stored["dataset_version"], int(stored.get("release", 0))),
+                        fts_expressions(database, WORDS))

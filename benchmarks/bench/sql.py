@@ -26,9 +26,11 @@ DATED_OVERLAP = ("(e.date_start IS NOT NULL OR e.date_end IS NOT NULL) "
                  "AND (e.date_start IS NULL OR e.date_start <= :to) AND (e.date_end IS NULL OR e.date_end >= :from)")
 #: the same with only ``to=``
 DATED_BEFORE = "(e.date_start IS NOT NULL OR e.date_end IS NOT NULL) AND (e.date_start IS NULL OR e.date_start <= :to)"
-#: the events with a search row matching the FTS5 expression :q
-MATCHING = ("e.id IN (SELECT d.record_id FROM search_doc d WHERE d.kind = 'event' AND d.rowid IN "
-            "(SELECT rowid FROM search_fts WHERE search_fts MATCH :q))")
+#: the events whose search row matches the FTS5 expression :q: a plain join (one search row per
+#: event), which Datasette answered in ~0.7 of the time of an ``IN`` of subqueries (a reviewer's
+#: reading, 2026-12-04)
+SEARCH_FROM = ("search_fts f JOIN search_doc d ON d.rowid = f.rowid JOIN event e ON e.id = d.record_id "
+               "WHERE search_fts MATCH :q AND d.kind = 'event'")
 KEYSET = "(e.sort_date, e.id) < (:after_date, :after_id)"
 
 
@@ -41,6 +43,16 @@ def page_sql(where: str = "", embed: str = EMBED_PARTICIPANTS, keyset: bool = Fa
     if total:
         columns.append(f"(SELECT count(*) FROM event e{(' WHERE ' + where) if where else ''}) AS total")
     return f"SELECT {', '.join(columns)} FROM event e{clause} ORDER BY e.sort_date DESC, e.id DESC LIMIT 50"
+
+
+def search_sql(where: str, total: bool = True) -> str:
+    """A search page of 50 events newest first (ids and documents) among those ``where`` keeps,
+    and (with ``total``) how many match."""
+    columns = ["e.id", "e.doc", "NULL AS participants"]
+    if total:
+        columns.append(f"(SELECT count(*) FROM {SEARCH_FROM} AND {where}) AS total")
+    return (f"SELECT {', '.join(columns)} FROM {SEARCH_FROM} AND {where} "
+            "ORDER BY e.sort_date DESC, e.id DESC LIMIT 50")
 
 
 ONE_EVENT_SQL = (f"SELECT e.id, e.doc, {EMBED_PARTICIPANTS}, {EMBED_STATEMENTS}, {EMBED_PLACE} "
@@ -74,12 +86,19 @@ DYAD_SQL = (
     "FROM pairs x ORDER BY x.n DESC, x.source_actor, x.target_actor LIMIT 100")
 
 
-def fts_expression(word: str) -> str:
-    """The query's words as FTS5 prefix queries, normalised as models.search does: what a
-    Datasette user would write (our API ORs the index terms each word begins instead, which
-    matches the same records; the checks compare the answers)."""
-    from models import search
-    from models.backends.sqlite_fts import fts5_string
+def fts_expressions(database, words) -> dict[str, str]:
+    """Each word's FTS5 expression exactly as our server matches it (the index terms the word
+    begins and its stems, OR-ed: models.backends' match_expression, read from this database's
+    vocabulary), so that Datasette's statement selects the same events. A plain ``"word"*`` found
+    other sets (الاتفاق: 0 events against our 11,744 at 100,000; cooperation 12,640 against
+    18,481), which the checks missed when no sampled URL drew those words."""
+    from models import backends, search
+    from models.backends.sqlite_fts import SearchTerms
+    from models.db import open_database
 
-    query = search.parse_query(word)
-    return " AND ".join(fts5_string(t) + "*" for t in query.positive)
+    db = open_database(f"sqlite:///{database}", read_only=True)
+    try:
+        with db.bind_ctx([SearchTerms]):
+            return {word: backends.of(db).match_expression(search.parse_query(word)) for word in words}
+    finally:
+        db.close()
