@@ -230,7 +230,7 @@ def serve(host, port, workers, threads, root, database_url, no_load):
     from . import settings
 
     try:  # every numeric setting, said in one line before anything starts (not a traceback per worker)
-        settings.check_all()
+        settings.check_all(loading=not no_load)
     except settings.SettingError as error:
         raise click.ClickException(str(error)) from None
     workers = workers or settings.value("WEB_CONCURRENCY")

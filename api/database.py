@@ -228,15 +228,20 @@ def not_served(session: Session) -> str:
         return (f"The database holds a dataset loaded by another version of event-records (table layout "
                 f"{session.stale_layout}; this one reads {SCHEMA_VERSION}): run `event-records load`, "
                 "which rebuilds it from the files.")
-    if session.replica:
+    if session.replica and session.router.primary_release() is not None:
         return ("This server reads a replica that holds no dataset yet (a new standby, or one still replaying the "
                 "primary's first load); retry in a moment, and if it lasts, look at the replication.")
     return "No dataset is loaded yet; run `event-records load`."
 
 
-def reads_replica() -> bool:
-    """Whether this request reads from a read replica (which may be behind the primary)."""
-    return g.database.replica
+def replica_behind(release: int) -> bool:
+    """Whether ``release``, later than this request's, is one the primary already holds while this
+    request reads a replica: the replica is behind (a 503 to retry), not the client wrong (a 400)."""
+    session = g.database
+    if not session.replica:
+        return False
+    newest = session.router.primary_release()
+    return newest is not None and newest >= release
 
 
 def current() -> Session:

@@ -224,18 +224,7 @@ def init_app(app: Flask) -> None:
             replaced += [("ETag", etag), ("Cache-Control", app.config["CACHE_CONTROL"])]
             vary += DATA_VARY.split(", ")  # as its 304 has it, compressed or not (the dump's zip)
         elif tagged_by_content(response):
-            etag = content_etag(response.get_data())
-            if {etag, compression.variant(etag), "*"} & if_none_match():
-                # with the same CORS and security headers as the answer (a browser drops a
-                # cross-origin 304 without them), and the same Vary
-                vary += [token.strip() for token in response.headers.get("Vary", "").split(",") if token.strip()]
-                if compression.compressible(response):
-                    vary.append("Accept-Encoding")
-                response = not_modified(etag, vary="")
-            else:
-                replaced.append(("ETag", etag))
-                if "Cache-Control" not in response.headers:
-                    replaced.append(("Cache-Control", app.config["CACHE_CONTROL"]))
+            response = tagged(response, replaced, vary)
         if request.method == "OPTIONS" and response.status_code in (200, 204):
             replaced += [("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"),
                          ("Access-Control-Allow-Headers", allowed_request_headers(app)),
@@ -247,6 +236,21 @@ def init_app(app: Flask) -> None:
         if cacheable and cache is not None and not response.is_streamed and request.method == "GET":
             return store_and_encode(response, compressible)
         return compression.encode(response, wants_gzip())
+
+    def tagged(response: Response, replaced: list, vary: list) -> Response:
+        """An answer tagged by its bytes, or its 304, with the same CORS and security headers (a
+        browser drops a cross-origin 304 without them) and the same Vary (``replaced`` and ``vary``
+        are extended for :func:`stamp`)."""
+        etag = content_etag(response.get_data())
+        if {etag, compression.variant(etag), "*"} & if_none_match():
+            vary += [token.strip() for token in response.headers.get("Vary", "").split(",") if token.strip()]
+            if compression.compressible(response):
+                vary.append("Accept-Encoding")
+            return not_modified(etag, vary="")
+        replaced.append(("ETag", etag))
+        if "Cache-Control" not in response.headers:
+            replaced.append(("Cache-Control", app.config["CACHE_CONTROL"]))
+        return response
 
     def store_and_encode(response: Response, compressible: bool) -> Response:
         """Cache the answer and send it in the encoding asked for (gzip made once per entry: here

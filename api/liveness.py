@@ -19,6 +19,7 @@ Probes answered here are not in the access log.
 from __future__ import annotations
 
 import io
+import re
 import sys
 from email.utils import formatdate
 from typing import NamedTuple
@@ -35,9 +36,14 @@ PLAIN_HEADERS = frozenset({b"host", b"user-agent", b"accept", b"accept-encoding"
 OWN_HEADERS = frozenset({"date", "connection", "server"})
 
 
+#: bytes a header value may not hold (gunicorn 27: RFC 9110 5.5, and a bare CR)
+_UNSAFE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 class Probe(NamedTuple):
     method: bytes  # GET or HEAD
     keep_alive: bool  # the client keeps the connection for its next request (RFC 9112 9.3)
+    version: bytes = b"HTTP/1.1"  # the request's, which the answer's status line echoes (as gunicorn does)
 
 
 def probe_of(head: bytes) -> Probe | None:
@@ -50,19 +56,23 @@ def probe_of(head: bytes) -> Probe | None:
     parts = line.split(b" ")
     if len(parts) != 3 or parts[0] not in METHODS or parts[1] != PATH or parts[2] not in VERSIONS:
         return None
-    options = set()
+    options, seen = set(), set()
     for field in fields:
         name, colon, value = field.partition(b":")
-        if not colon or name.lower() not in PLAIN_HEADERS:  # (a name with spaces is the parser's to refuse)
+        name = name.lower()
+        # what gunicorn's parser refuses (a name with spaces, a repeated field, a control character
+        # or a bare CR in a value: a request-smuggling vector) is left to it, never answered here
+        if not colon or name not in PLAIN_HEADERS or name in seen or _UNSAFE.search(value):
             return None
-        if name.lower() == b"connection":
+        seen.add(name)
+        if name == b"connection":
             options |= {option.strip().lower() for option in value.split(b",")}
     keep_alive = b"keep-alive" in options if parts[2] == b"HTTP/1.0" else b"close" not in options
-    return Probe(parts[0], keep_alive)
+    return Probe(parts[0], keep_alive, parts[2])
 
 
 class ProbeAnswer:
-    """The bytes of the app's answer to ``GET /healthz``, made as the worker starts (or when a probe first needs them)."""
+    """The bytes of the app's answer to ``GET /healthz``, made as the worker starts."""
 
     def __init__(self, app_of):
         self.app_of = app_of  # () -> the worker's WSGI app (loaded after the worker is made)
@@ -86,16 +96,16 @@ class ProbeAnswer:
             if hasattr(chunks, "close"):
                 chunks.close()
         status, headers = started
-        lines = [f"HTTP/1.1 {status}", *(f"{name}: {value}" for name, value in headers
-                                         if name.lower() not in OWN_HEADERS)]
-        self.head, self.body = "\r\n".join(lines).encode("latin-1"), body
+        lines = [f" {status}", *(f"{name}: {value}" for name, value in headers if name.lower() not in OWN_HEADERS)]
+        self.head, self.body = "\r\n".join(lines).encode("latin-1"), body  # (after the version: Probe.version)
 
-    def answer(self, probe: Probe, keep_alive: bool) -> bytes:
-        """The bytes to send: ``keep_alive`` when the connection is kept for the client's next request."""
+    def answer(self, probe: Probe, keep_alive: bool) -> bytes | None:
+        """The bytes to send (``keep_alive``: the connection is kept for the client's next request),
+        or None when the app's answer could not be made at the start (the app's path answers then)."""
         if self.head is None:
-            self.render()
+            return None
         connection = "keep-alive" if keep_alive else "close"
         # (the Server header gunicorn writes on every answer: api/server.py names it)
         own = f"\r\nServer: {gunicorn_wsgi.SERVER}\r\nDate: {formatdate(usegmt=True)}\r\nConnection: {connection}\r\n\r\n"
-        head = self.head + own.encode("latin-1")
+        head = probe.version + self.head + own.encode("latin-1")
         return head + self.body if probe.method == b"GET" else head

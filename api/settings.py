@@ -44,14 +44,16 @@ SETTINGS: dict[str, Setting] = {
     "EVENT_RECORDS_HEADER_TIMEOUT": Setting("10", float, 0.001, unit="seconds"),
     "EVENT_RECORDS_SEND_TIMEOUT": Setting("30", float, 0.001, unit="seconds"),
     "WEB_CONCURRENCY": Setting("2", int, 1, unit="worker processes", high=64),
-    # (read by the loader, models/load/validate.py; checked by `event-records load`)
-    "EVENT_RECORDS_LOAD_JOBS": Setting(str(os.cpu_count() or 1), int, 1, unit="validating processes"),
+}
+#: read by the loader (models/load/validate.py), checked by the commands that load
+LOAD_SETTINGS: dict[str, Setting] = {
+    "EVENT_RECORDS_LOAD_JOBS": Setting(str(os.cpu_count() or 1), int, 1, "no parallel validation", "processes"),
 }
 
 
 def value(name: str) -> int | float:
     """The setting's value from the environment (its default when unset or empty), or SettingError."""
-    setting = SETTINGS[name]
+    setting = SETTINGS.get(name) or LOAD_SETTINGS[name]
     text = os.environ.get(name, "").strip() or setting.default
     try:
         number = setting.kind(text)
@@ -74,7 +76,8 @@ def accepted(setting: Setting) -> str:
     return f"must be {what} {span}{unit}{zero}; the default is {setting.default}"
 
 
-def check_all() -> None:
-    """Every setting parsed (the first that is wrong raises SettingError): what a server reads."""
-    for name in SETTINGS:
+def check_all(loading: bool = False) -> None:
+    """Every setting a server reads (and, ``loading``, the loader's) parsed: the first that is
+    wrong raises SettingError."""
+    for name in [*SETTINGS, *(LOAD_SETTINGS if loading else ())]:
         value(name)

@@ -54,6 +54,10 @@ from .liveness import ProbeAnswer, probe_of
 HEADER_TIMEOUT = settings.value("EVENT_RECORDS_HEADER_TIMEOUT")
 #: seconds a response may wait for its client to take more bytes
 SEND_TIMEOUT = settings.value("EVENT_RECORDS_SEND_TIMEOUT")
+#: a full thread pool that has finished no request for this long is stuck (a deadlock, a hung socket):
+#: the loop stops answering liveness probes for it (longer than anything a thread may rightly take but
+#: an export to a client that reads, and exports hold at most EVENT_RECORDS_MAX_EXPORTS threads)
+STUCK_SECONDS = 2 * SEND_TIMEOUT
 #: a head longer than this is handed to the parser, which refuses it (431/414)
 MAX_HEAD_BYTES = 128 * 1024
 HEAD_ENDS = (b"\r\n\r\n", b"\n\n")
@@ -81,6 +85,7 @@ class SlowClientSafeWorker(ThreadWorker):
             self.log.warning("the accept table is full: worker %s accepts as gunicorn would", self.age)
         self.over_share = False  # not accepting only because another worker holds fewer
         self.probe_answer = ProbeAnswer(lambda: self.wsgi)  # /healthz, answered in the loop (api/liveness.py)
+        self.last_finished = time.monotonic()  # when a server thread last finished a request
         self.queued_since = None  # since when connections wait on the socket while this one stood back
         self.turned_at, self.published_conns, self.turn_due = 0.0, -1, True  # its last look at the table
 
@@ -209,15 +214,17 @@ class SlowClientSafeWorker(ThreadWorker):
             self._to_thread(conn)
 
     def _answered_probe(self, conn) -> bool:
-        """A plain liveness probe answered here, whatever the threads are doing (api/liveness.py)."""
+        """A plain liveness probe answered here while the threads make progress (api/liveness.py).
+        A pool that is full and has finished nothing for STUCK_SECONDS (a deadlock, a hung
+        socket) leaves the probe to the app's path, where it waits and times out: the worker is
+        reported as not live, as it is."""
         probe = probe_of(conn.head)
-        if probe is None:
+        if probe is None or self._threads_stuck():
             return False
-        keep_alive = probe.keep_alive and self.alive and self.cfg.keepalive > 0
-        try:
-            answer = self.probe_answer.answer(probe, keep_alive)
-        except Exception:  # noqa: BLE001 - the app's own path answers it (and logs what is wrong)
-            self.log.exception("the liveness answer could not be made in the event loop")
+        keep_alive = (probe.keep_alive and self.alive and self.cfg.keepalive > 0
+                      and len(self.keepalived_conns) < self.max_keepalived)  # (gthread's own rule)
+        answer = self.probe_answer.answer(probe, keep_alive)
+        if answer is None:
             return False
         try:
             complete = conn.sock.send(answer) == len(answer)  # (a few hundred bytes: one send)
@@ -235,6 +242,10 @@ class SlowClientSafeWorker(ThreadWorker):
         else:
             conn.close()
         return True
+
+    def _threads_stuck(self) -> bool:
+        return (self.in_flight >= self.cfg.threads
+                and time.monotonic() - self.last_finished > STUCK_SECONDS)
 
     def _drop(self, conn) -> None:
         try:
@@ -259,6 +270,7 @@ class SlowClientSafeWorker(ThreadWorker):
         """(In the event loop.) A connection that is done closes through the poller; the rest
         (kept alive, deferred) goes on as gthread does it."""
         self.in_flight -= 1
+        self.last_finished = time.monotonic()
         try:
             result = fs.result() if not fs.cancelled() else False
         except Exception:  # noqa: BLE001 - as gthread: the connection is closed

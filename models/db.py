@@ -102,7 +102,8 @@ class ReadRouter:
                  mapped_bytes: int = 0, file_check_seconds: float = FILE_CHECK_SECONDS):
         self.primary_url = primary_url
         self.primary = open_database(primary_url, read_only=True, mapped_bytes=mapped_bytes)
-        self.replicas = [open_database(url, read_only=True, mapped_bytes=mapped_bytes) for url in (replica_urls or [])]
+        self.replica_urls = list(replica_urls or [])
+        self.replicas = [open_database(url, read_only=True, mapped_bytes=mapped_bytes) for url in self.replica_urls]
         self.cooldown = cooldown
         self._down_until: dict[int, float] = {}
         self._next_replica = 0  # where the next request starts its round of the replicas
@@ -182,7 +183,22 @@ class ReadRouter:
         yield None, self.primary
 
     def is_replica(self, db) -> bool:
-        return any(db is replica for replica in self.replicas)
+        """Whether ``db`` is one of the replicas (a replica URL that is the primary's own is not)."""
+        return any(db is replica and url != self.primary_url for replica, url in zip(self.replicas, self.replica_urls))
+
+    def primary_release(self) -> int | None:
+        """The newest release the primary holds (None: no dataset, or it does not answer): what a
+        replica's answer is compared with before telling a client that the replica is behind."""
+        try:
+            self.primary.connect(reuse_if_open=True)
+            try:
+                row = self.primary.execute_sql("SELECT value FROM dataset_meta WHERE key = 'release'").fetchone()
+            finally:
+                if id(self.primary) not in self._paths:
+                    self.primary.close()
+        except Exception:  # noqa: BLE001 - unreachable, no table: nothing to compare with
+            return None
+        return int(row[0]) if row else None
 
     def tracks_versions(self) -> bool:
         """Whether a connection can tell the dataset version without a query (a file database's

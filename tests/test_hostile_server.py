@@ -159,18 +159,40 @@ def test_only_a_plain_probe_is_answered_by_the_loop():
     from api.liveness import probe_of
 
     assert probe_of(b"GET /healthz HTTP/1.1\r\nHost: x\r\nUser-Agent: kube-probe/1.30\r\nAccept: */*\r\n"
-                    b"Connection: close\r\n\r\n") == (b"GET", False)
-    assert probe_of(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") == (b"GET", True)
-    assert probe_of(b"HEAD /healthz HTTP/1.0\r\n\r\n") == (b"HEAD", False)
-    assert probe_of(b"HEAD /healthz HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n") == (b"HEAD", True)
+                    b"Connection: close\r\n\r\n")[:2] == (b"GET", False)
+    assert probe_of(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")[:2] == (b"GET", True)
+    assert probe_of(b"HEAD /healthz HTTP/1.0\r\n\r\n")[:2] == (b"HEAD", False)
+    assert probe_of(b"HEAD /healthz HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")[:2] == (b"HEAD", True)
     for head in (b"GET /healthz?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n",
                  b"POST /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n",
                  b"GET /healthz HTTP/1.1\r\nOrigin: http://a\r\n\r\n",  # answers may vary by it
                  b"GET /healthz HTTP/1.1\r\nContent-Length: 1\r\n\r\nx",  # a body: the app refuses it
                  b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n",  # pipelined
                  b"GET /healthz HTTP/1.1\r\nHost : x\r\n\r\n", b"GET /healthz HTTP/1.1\nHost: x\n\n",
-                 b"GET  /healthz HTTP/1.1\r\n\r\n"):
+                 b"GET  /healthz HTTP/1.1\r\n\r\n",
+                 # what gunicorn's parser refuses with a 400 (a smuggling vector): never answered here
+                 b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", b"GET /healthz HTTP/1.1\r\nHost: a\x01b\r\n\r\n",
+                 b"GET /healthz HTTP/1.1\r\nHost: a\rContent-Length: 46\r\n\r\n"):
         assert probe_of(head) is None, head
+    assert probe_of(b"GET /healthz HTTP/1.0\r\n\r\n").version == b"HTTP/1.0"  # (echoed, as gunicorn does)
+
+
+def test_a_pool_that_finishes_nothing_is_not_reported_live():
+    """The loop answers probes while the threads make progress: a full pool that has finished
+    nothing for STUCK_SECONDS (a deadlock, a hung socket) leaves the probe to the app's path,
+    where it waits and times out, and an orchestrator restarts the worker."""
+    from types import SimpleNamespace
+
+    from api import worker
+
+    def state(in_flight, idle_seconds):
+        return SimpleNamespace(in_flight=in_flight, cfg=SimpleNamespace(threads=4),
+                               last_finished=time.monotonic() - idle_seconds)
+
+    stuck = worker.SlowClientSafeWorker._threads_stuck
+    assert stuck(state(4, worker.STUCK_SECONDS + 1)) and stuck(state(9, worker.STUCK_SECONDS + 1))
+    assert not stuck(state(4, 1.0))  # busy, and finishing
+    assert not stuck(state(3, worker.STUCK_SECONDS + 1))  # a thread free: nothing waits on the stuck ones
 
 
 def test_a_probe_answered_by_the_loop_keeps_its_connection_alive(sqlite_url):

@@ -139,8 +139,18 @@ def test_a_replica_behind_or_empty_says_to_retry(tmp_path):
     answer = behind.get("/v1/changes?since=2")
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "1", answer.get_json()
     assert behind.get("/v1/changes?since=1").status_code == 200
+    assert behind.get("/v1/changes?since=99").status_code == 400  # the primary has no such release either
+    # a cursor of the feed issued by a node reading the primary, followed here
+    ahead = create_app({"DATABASE_URL": f"sqlite:///{primary}", "CURSOR_SECRET": "s" * 32,
+                        "RESPONSE_CACHE_BYTES": 0}).test_client()
+    following = ahead.get("/v1/changes?since=1&limit=1").get_json()["links"]["next"]
+    answer = behind.get(following)
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "1", answer.get_json()
     alone = create_app({"DATABASE_URL": f"sqlite:///{replica}", "RESPONSE_CACHE_BYTES": 0}).test_client()
     assert alone.get("/v1/changes?since=2").status_code == 400  # no replica: the client's own error
+    itself = create_app({"DATABASE_URL": f"sqlite:///{replica}", "DATABASE_REPLICA_URLS": [f"sqlite:///{replica}"],
+                         "CURSOR_SECRET": "s" * 32, "RESPONSE_CACHE_BYTES": 0}).test_client()
+    assert itself.get("/v1/changes?since=2").status_code == 400  # the primary listed as a replica is no replica
 
     empty = tmp_path / "empty.sqlite3"
     sqlite3.connect(empty).close()
@@ -149,3 +159,8 @@ def test_a_replica_behind_or_empty_says_to_retry(tmp_path):
     answer = fresh.get("/v1/events")
     assert answer.status_code == 503 and "replica" in answer.get_json()["detail"]
     assert "event-records load" not in answer.get_json()["detail"]
+    nothing = tmp_path / "nothing.sqlite3"  # a first deployment: nothing loaded anywhere
+    sqlite3.connect(nothing).close()
+    first = create_app({"DATABASE_URL": f"sqlite:///{nothing}", "DATABASE_REPLICA_URLS": [f"sqlite:///{empty}"],
+                        "CURSOR_SECRET": "s" * 32, "RESPONSE_CACHE_BYTES": 0}).test_client()
+    assert "event-records load" in first.get("/v1/events").get_json()["detail"]

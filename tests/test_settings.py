@@ -17,6 +17,8 @@ from .conftest import ROOT
     ("EVENT_RECORDS_TIME_BUDGET", "0.5", 0.5), ("EVENT_RECORDS_TIME_BUDGET", "0", 0.0),  # 0: unbounded
     ("EVENT_RECORDS_RESPONSE_CACHE_MB", "0", 0), ("EVENT_RECORDS_MAX_EXPORTS", "3", 3),
     ("WEB_CONCURRENCY", "64", 64), ("EVENT_RECORDS_HEADER_TIMEOUT", "", 10.0),  # empty: the default
+    ("EVENT_RECORDS_SQLITE_MMAP_MB", "0", 0), ("EVENT_RECORDS_SQLITE_FILE_CHECK_SECONDS", "0", 0.0),
+    ("EVENT_RECORDS_LOAD_JOBS", "0", 0),  # the documented zeros keep their meaning
 ])
 def test_values_that_serve(monkeypatch, name, text, expected):
     monkeypatch.setenv(name, text)

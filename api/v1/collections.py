@@ -43,18 +43,19 @@ def download_name(kind: str, fmt: str) -> str:
     return f"{kind}-{database.version()}.{formats.RENDERERS[fmt].extension}"
 
 
-def stream(kind: str, fmt: str, body) -> Response:
+def stream(kind: str, fmt: str, body, taken=None) -> Response:
     """A streamed export. Its body is read after the view has returned, so it takes the
     request's database (connection, binding, snapshot) and releases it when the body is
     done or the client is gone (WSGI close()), in the thread that serves it. Flask's
     stream_with_context would run the request teardown, which releases them, first.
     A HEAD reads nothing and takes no export slot (held until gunicorn closed the answer,
-    after its headers had gone out, the slot made a GET of the same URL right after it a 429)."""
+    after its headers had gone out, the slot made a GET of the same URL right after it a 429).
+    ``taken``: the database already handed off (its slot taken before the view read rows)."""
     renderer = formats.RENDERERS[fmt]
     if request.method == "HEAD":
         response = Response(iter(()), mimetype=renderer.bare_type)
     else:
-        close = database.current().hand_off()
+        close = taken or database.current().hand_off()
 
         def chunks():
             try:
@@ -75,17 +76,24 @@ def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | 
     export that leaves records behind links the next one (``Link: rel="next"``, the cursor of its
     last record: ``cursor_of(key)``), as a page does; the body has no room for it."""
     renderer = formats.RENDERERS[fmt]
-    next_url = None
+    next_url, taken = None, None
     if "limit" in request.args:
-        # one page read as a JSON page reads it (at most MAX_LIMIT rows): its last key is the next cursor
-        rows, more = keyset_page(query, spec, after, args["limit"], changes.release_columns(resource.kind))
+        # the export slot first (a refusal comes before any row is read: api/exports.py), then one page
+        # read as a JSON page reads it (at most MAX_LIMIT rows): its last key is the next cursor
+        taken = database.current().hand_off() if request.method != "HEAD" else None
+        try:
+            rows, more = keyset_page(query, spec, after, args["limit"], changes.release_columns(resource.kind))
+        except BaseException:
+            if taken is not None:
+                taken()  # (the slot and the database back: no body will do it)
+            raise
         next_url = page_url(cursor=cursor_of(spec.key_of(rows[-1]))) if more else None
     else:
         rows = iterate_all(query, spec, after=after, extra=changes.release_columns(resource.kind))
     include, wanted = args.get("include"), args.get("fields_")
     if renderer.raw:
         texts = assembled(rows, resource, include, wanted)
-        return linked(stream(resource.name, fmt, renderer.render(texts)), next_url)
+        return linked(stream(resource.name, fmt, renderer.render(texts), taken), next_url)
     # CSV columns and GeoJSON properties are computed from whole records (a feature's point from
     # its place, a date column from its date): fields= keeps their columns, not the record's members
     docs = decoded(rows, resource, include, None)
@@ -94,12 +102,14 @@ def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | 
         choice = ColumnChoice(resource.kind, wanted, resource.field_names)
         flatten = lambda doc: choice(resource.flatten(doc))  # noqa: E731
     def columns() -> list[str]:
-        # (a CSV that matched nothing still has its header: the columns of any one record of the kind)
-        rows, _ = keyset_page(resource.model.select(), spec, None, 1, changes.release_columns(resource.kind))
+        # (a CSV that matched nothing still has its header: the columns of any one record of the
+        # kind, the first by id, one index step)
+        rows, _ = keyset_page(resource.model.select(), sort_spec(resource.model, "id"), None, 1,
+                              changes.release_columns(resource.kind))
         return next((list(flatten(doc)) for doc in decoded(rows, resource, include, None)), [])
 
     body = renderer.render(docs, flatten=flatten, meta=meta(), columns=columns)
-    return linked(stream(resource.name, fmt, body), next_url)
+    return linked(stream(resource.name, fmt, body, taken), next_url)
 
 
 def linked(response: Response, next_url: str | None) -> Response:

@@ -109,6 +109,11 @@ ChangePage = Base.from_dict({"data": fields.List(fields.Nested(ChangeSchema), re
 # --------------------------------------------------------------------------- views
 
 
+def behind(release: int, current: int) -> Problem:
+    return Problem(503, f"Release {release} is not here yet: this server reads a replica whose copy of the data is "
+                        f"at release {current}, behind the primary; retry in a moment.", headers={"Retry-After": "1"})
+
+
 def _secret() -> bytes:
     return current_app.config["CURSOR_SECRET"].encode()
 
@@ -166,9 +171,8 @@ class Changes(MethodView):
         """
         formats.json_only()
         since, current = args["since"], database.release()
-        if since > current and database.reads_replica():  # (as a cursor of a later release: api/pagination.py)
-            raise Problem(503, f"Release {since} is not here yet: this server reads a replica whose copy of the data "
-                               f"is at release {current}; retry in a moment.", headers={"Retry-After": "1"})
+        if since > current and database.replica_behind(since):  # (as a cursor of a later release: api/pagination.py)
+            raise behind(since, current)
         if since > current:
             raise Problem(400, f"Invalid query parameter 'since': release {since} is after the current release "
                                f"{current}; ask with since={current} or less.",
@@ -177,6 +181,8 @@ class Changes(MethodView):
         after = None
         if args.get("cursor"):
             after = pagination.decode(_secret(), args["cursor"], request.path, "release", filters, 3)
+            if int(after[0]) > current and database.replica_behind(int(after[0])):
+                raise behind(int(after[0]), current)
             if int(after[0]) > current:  # the database was rebuilt from nothing: its history is not the one paged
                 raise Problem(400, "Invalid query parameter 'cursor': it points past the current release "
                                    f"{current}; this database's history was started again: take a new dump.",

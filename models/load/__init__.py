@@ -171,14 +171,17 @@ def stored_counts(db) -> Counter:
 
 def loaded_meta(db) -> dict[str, str]:
     """``dataset_version`` and ``schema_version`` (the table layout) as stored in ``db``; empty when
-    it holds no loaded dataset."""
+    it holds no loaded dataset (no such table). Any other error is raised: a server database that
+    failed to answer must not be taken for an empty one, which a load would then fill."""
     try:
         db.connect(reuse_if_open=True)
         with db.bind_ctx([DatasetMeta]):
             return dict(DatasetMeta.select(DatasetMeta.key, DatasetMeta.value).where(
                 DatasetMeta.key.in_(["dataset_version", "schema_version"])).tuples())
-    except Exception:  # a missing file or table means "not loaded"
-        return {}
+    except Exception as error:
+        if backends.of(db).is_missing_table(error):
+            return {}
+        raise
     finally:
         db.close()
 
@@ -186,5 +189,8 @@ def loaded_meta(db) -> dict[str, str]:
 def loaded_version(db) -> str | None:
     """The dataset_version stored in ``db``, or None when it holds no loaded dataset or one
     loaded with another table layout (an older version of this code: it must be loaded again)."""
-    stored = loaded_meta(db)
+    try:
+        stored = loaded_meta(db)
+    except Exception:  # a missing file, an unreadable one: not loaded (a caller that must tell: loaded_meta)
+        return None
     return stored.get("dataset_version") if stored.get("schema_version") == SCHEMA_VERSION else None
