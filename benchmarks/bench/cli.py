@@ -26,7 +26,7 @@ NOTES = {
     "first": "varied: newest first up to a random day (to=)",
     "event": "varied: random ids; include=participants,statements,place",
     "deep": "varied: random depths 30-70 % of the events (cursor signed as the API signs it)",
-    "search": "varied: a word of 40 (20 Arabic, 20 English), to= a random day; Datasette: FTS5 prefix query",
+    "search": "varied: a word of 40 (20 Arabic, 20 English), to= a random day; Datasette: the FTS5 expression ours matches the word by",
     "dyads": "Datasette: GROUP BY source_actor, target_actor over event_dyad (its copy of the dates), names by subquery",
     "repeated": "ours against the floor, alternating, same body",
 }
