@@ -26,10 +26,12 @@ DATED_OVERLAP = ("(e.date_start IS NOT NULL OR e.date_end IS NOT NULL) "
                  "AND (e.date_start IS NULL OR e.date_start <= :to) AND (e.date_end IS NULL OR e.date_end >= :from)")
 #: the same with only ``to=``
 DATED_BEFORE = "(e.date_start IS NOT NULL OR e.date_end IS NOT NULL) AND (e.date_start IS NULL OR e.date_start <= :to)"
-#: the events whose search row matches the FTS5 expression :q, as ``IN`` subqueries: with the
-#: expression our server matches by (fts_expressions) this cost Datasette's SQL 42–44 ms per page at
-#: 100,000 events against 45–47 as a plain join (60 words and days, 2026-12-04), and a total through
-#: the join 0.6–1.3 s (SQLite probed the FTS index for every row of the kind)
+#: the events whose search row matches the FTS5 expression :q: a plain join (one search row per
+#: event) for the page, and ``IN`` subqueries for the total, each the kinder to Datasette (served at
+#: 100,000 events, 2026-12-04: pages 28.0 ms of its CPU joined against 35.2 through IN; a total
+#: through the join 0.6–1.3 s, SQLite probing the FTS index for every row of the kind)
+SEARCH_FROM = ("search_fts f JOIN search_doc d ON d.rowid = f.rowid JOIN event e ON e.id = d.record_id "
+               "WHERE search_fts MATCH :q AND d.kind = 'event'")
 MATCHING_IDS = ("e.id IN (SELECT d.record_id FROM search_doc d WHERE d.kind = 'event' AND d.rowid IN "
                 "(SELECT rowid FROM search_fts WHERE search_fts MATCH :q))")
 KEYSET = "(e.sort_date, e.id) < (:after_date, :after_id)"
@@ -49,7 +51,11 @@ def page_sql(where: str = "", embed: str = EMBED_PARTICIPANTS, keyset: bool = Fa
 def search_sql(where: str, total: bool = True) -> str:
     """A search page of 50 events newest first (ids and documents) among those ``where`` keeps,
     and (with ``total``) how many match."""
-    return page_sql(f"{MATCHING_IDS} AND {where}", NO_EMBED, total=total)
+    columns = ["e.id", "e.doc", NO_EMBED]
+    if total:
+        columns.append(f"(SELECT count(*) FROM event e WHERE {MATCHING_IDS} AND {where}) AS total")
+    return (f"SELECT {', '.join(columns)} FROM {SEARCH_FROM} AND {where} "
+            "ORDER BY e.sort_date DESC, e.id DESC LIMIT 50")
 
 
 ONE_EVENT_SQL = (f"SELECT e.id, e.doc, {EMBED_PARTICIPANTS}, {EMBED_STATEMENTS}, {EMBED_PLACE} "
