@@ -238,7 +238,9 @@ def profile_cell(args, cells, setup: rounds.Setup) -> dict:
 def print_document(document: dict) -> int:
     print(f"\n# event-records benchmark, started {document['started']}")
     print(f"command: {document['command']}")
-    print(f"machine: {document['machine']}; load average now {os.getloadavg()[0]:.2f}")
+    before = document.get("load_average_before")
+    print(f"machine: {document['machine']}; load average before the run {before[0] if before else '?'}, "
+          f"now {os.getloadavg()[0]:.2f}")
     print(f"versions: {document['versions']}")
     for events, size in document["sizes"].items():
         report.print_size(int(events), size, TITLES, NOTES, document["settings"])

@@ -26,13 +26,24 @@ def environment(wrk: str, datasette: str | None) -> dict:
     from importlib.metadata import version
 
     return {
-        "machine": f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
-                   f"{platform.platform()}",
+        "machine": f"{os.cpu_count()} cores ({cpu_model()}), "
+                   f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, {platform.platform()}",
+        # other work on the machine before the run began (the run's own load comes after)
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
         "versions": f"Python {platform.python_version()}, Flask {version('flask')}, gunicorn {version('gunicorn')}, "
                     f"peewee {version('peewee')}, marshmallow {version('marshmallow')}, SQLite {sqlite3.sqlite_version}, "
                     f"{version_of([datasette, '--version']) if datasette else 'no Datasette'}, "
                     f"{version_of([wrk, '--version'])}",
     }
+
+
+def cpu_model() -> str:
+    """The processor's name as the kernel gives it (rates differ between machines of one kind)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            return next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "unknown CPU")
+    except OSError:
+        return "unknown CPU"
 
 
 def usable(figures: dict | None) -> bool:
