@@ -130,6 +130,12 @@ class Backend:
             budget.first += seconds
 
     # -- loading
+    def load_lock(self, db, progress):
+        """A context manager held by a load from its first read of ``db`` (the plan) past its commit:
+        a second load of the same database waits for it (saying so once through ``progress``)
+        and then plans against what the first committed (models/backends/load_lock.py)."""
+        raise NotImplementedError
+
     def prepare_load(self, db) -> None:
         """Per-connection settings for a bulk load."""
 

@@ -18,6 +18,7 @@ from playhouse.db_url import connect as connect_url
 from ..search_index import SearchDoc, with_phrases
 from ..vocabulary import SEARCH_KINDS
 from . import Backend, register, statement_seconds, uniform_rows
+from .load_lock import advisory_lock
 
 try:  # psycopg is optional (the ``postgres`` extra)
     import psycopg
@@ -64,6 +65,10 @@ class PostgreSQL(Backend):
                          **({} if given else {"connect_timeout": CONNECT_TIMEOUT}))
         # a server's connection tells the request's budget when each statement starts
         return _telling_statements(db) if read_only else db
+
+
+    def load_lock(self, db, progress):
+        return advisory_lock(db, progress)
 
     def begin_snapshot(self, db):
         transaction = super().begin_snapshot(db)

@@ -26,6 +26,7 @@ from ..search_index import END_ONLY, STARTED, UNDATED, SearchDoc, with_phrases
 from ..vocabulary import SEARCH_KINDS
 from . import Backend, NoRoom, key_columns, register, statement_seconds, uniform_rows
 from .day_order import is_day_ordered, with_rowids
+from .load_lock import file_lock
 from .sqlite_fts import SearchFTS, SearchTerms, UnorderedSearchDoc, fts5_string, fts5_term
 from .watchdog import Watchdog
 
@@ -196,6 +197,10 @@ class SQLite(Backend):
         return "interrupted" in str(error)
 
     # -- loading
+    def load_lock(self, db, progress):
+        memory = db.database in ("", ":memory:")  # (no other process can load it)
+        return file_lock(None if memory else Path(db.database), progress)
+
     def prepare_load(self, db) -> None:
         db.execute_sql(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
         db.execute_sql(f"PRAGMA threads = {os.cpu_count() or 1}")  # helper threads for the index builds' sorts

@@ -108,32 +108,33 @@ def load(root: Path, db, progress=None, full: bool = False) -> Summary:
     db.connect(reuse_if_open=True)
     backend.prepare_load(db)
     try:
-        with db.bind_ctx(table_models(db) + HISTORY_TABLES + WORK_TABLES):
-            plan = plan_load(root, db, full)
-            if plan.unchanged:
-                return Summary(plan.version, stored_counts(db), time.perf_counter() - started, "unchanged",
-                               current_release(db), plan)
-            reason = plan.full_reason
-            if reason is None:
-                progress(f"applying the difference: {plan.describe()}")
-                try:
-                    with db.atomic():
-                        summary = incremental.apply(root, db, plan, progress)
-                    summary.seconds = time.perf_counter() - started
-                    return summary
-                except (incremental.FullRequired, backends.NoRoom) as why:
-                    reason = str(why)
-            progress(f"rebuilding everything: {reason}")
-            advice = backend.storage_advice(db)
-            if advice:
-                progress(advice)
-            steps = Steps(progress)
-            with db.atomic() as transaction:
-                summary = full_load(root, db, plan, progress, transaction, steps)
-                steps("committing", "commit")
-        steps("optimising the search index", "optimise")
-        backend.after_load(db)
-        steps.finish()
+        with backend.load_lock(db, progress):  # (a second load waits, then plans against what this one committed)
+            with db.bind_ctx(table_models(db) + HISTORY_TABLES + WORK_TABLES):
+                plan = plan_load(root, db, full)
+                if plan.unchanged:
+                    return Summary(plan.version, stored_counts(db), time.perf_counter() - started, "unchanged",
+                                   current_release(db), plan)
+                reason = plan.full_reason
+                if reason is None:
+                    progress(f"applying the difference: {plan.describe()}")
+                    try:
+                        with db.atomic():
+                            summary = incremental.apply(root, db, plan, progress)
+                        summary.seconds = time.perf_counter() - started
+                        return summary
+                    except (incremental.FullRequired, backends.NoRoom) as why:
+                        reason = str(why)
+                progress(f"rebuilding everything: {reason}")
+                advice = backend.storage_advice(db)
+                if advice:
+                    progress(advice)
+                steps = Steps(progress)
+                with db.atomic() as transaction:
+                    summary = full_load(root, db, plan, progress, transaction, steps)
+                    steps("committing", "commit")
+            steps("optimising the search index", "optimise")
+            backend.after_load(db)
+            steps.finish()
     finally:
         db.close()
     summary.seconds, summary.full_reason = time.perf_counter() - started, reason

@@ -1,0 +1,117 @@
+"""One load at a time per database (models/backends/load_lock.py), through the real command line
+on both engines: loads started while another holds the lock say they wait, change nothing while
+they wait, and then plan against what was committed before them: two loads of the same files
+make one release, not two (nor an engine error: a duplicate type, a deadlock, "database is locked",
+as they did without the lock)."""
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from models import backends
+from models.backends.load_lock import lock_file_of
+from models.db import open_database
+
+from .conftest import ROOT, new_pg_database
+
+ENV = {**os.environ, "EVENT_RECORDS_LOAD_JOBS": "1"}
+WAITING = "another load of this database is running"
+
+
+def empty_url(backend: str, tmp_path, request) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'db' / 'events.sqlite3'}"
+    return new_pg_database(request.getfixturevalue("pg_server"))
+
+
+class Load:
+    """``event-records load`` of the repository's files into ``url``, its output read as it comes."""
+
+    def __init__(self, url: str):
+        self.process = subprocess.Popen([sys.executable, "-m", "api.cli", "load", "--database-url", url],
+                                        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: queue.Queue = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, text: str, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.process.poll() is not None and self.lines.empty():
+                    break
+                continue
+            self.output.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no line with {text!r} in {timeout} s: {''.join(self.output)}")
+
+    def finish(self, timeout: float = 120.0) -> str:
+        self.process.wait(timeout=timeout)
+        time.sleep(0.2)  # (the reader thread's last lines)
+        while not self.lines.empty():
+            self.output.append(self.lines.get())
+        return "".join(self.output)
+
+
+def releases(url: str) -> list[tuple]:
+    db = open_database(url)
+    try:
+        db.connect()
+        return list(db.execute_sql("SELECT number, mode FROM release ORDER BY number").fetchall())
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_loads_started_together_wait_and_make_one_release(backend, tmp_path, request):
+    url = empty_url(backend, tmp_path, request)
+    holder = open_database(url, create_dir=True)
+    holder.connect()
+    said: list[str] = []
+    try:
+        with backends.of(holder).load_lock(holder, said.append):
+            assert said == []  # (nobody else held it)
+            loads = [Load(url), Load(url)]
+            waiting = [load.wait_for(WAITING) for load in loads]
+            if backend == "postgresql":
+                pid = holder.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+                assert all(f"server process {pid}" in line for line in waiting), waiting
+            else:
+                assert all(str(lock_file_of(backends.of(holder).file_path(url))) in line for line in waiting), waiting
+            time.sleep(1.0)
+            assert [load.process.poll() for load in loads] == [None, None]  # still waiting
+            with pytest.raises(Exception) as nothing_yet:
+                releases(url)
+            assert backends.of(holder).is_missing_table(nothing_yet.value)
+    finally:
+        holder.close()
+    outputs = [load.finish() for load in loads]
+    assert [load.process.returncode for load in loads] == [0, 0], outputs
+    assert sum("release 1: 1 source(s) added" in output for output in outputs) == 1, outputs
+    assert sum("nothing changed since release 1" in output for output in outputs) == 1, outputs
+    assert releases(url) == [(1, "full")]
+
+
+def test_a_load_alone_neither_waits_nor_leaves_its_lock_held(tmp_path):
+    url = f"sqlite:///{tmp_path / 'events.sqlite3'}"
+    first = Load(url)
+    output = first.finish()
+    assert first.process.returncode == 0 and WAITING not in output, output
+    db = open_database(url)
+    said: list[str] = []
+    with backends.of(db).load_lock(db, said.append):  # taken at once: the load let it go
+        pass
+    assert said == []
