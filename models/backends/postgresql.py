@@ -17,7 +17,7 @@ from playhouse.db_url import connect as connect_url
 
 from ..search_index import SearchDoc, with_phrases
 from ..vocabulary import SEARCH_KINDS
-from . import Backend, register, statement_seconds, uniform_rows
+from . import REQUEST_BUDGETS, Backend, register, statement_seconds, uniform_rows
 from .load_lock import advisory_lock
 
 try:  # psycopg is optional (the ``postgres`` extra)
@@ -31,6 +31,13 @@ except ImportError:  # pragma: no cover - depends on the installed extras
 QUERY_CANCELED = "57014"
 #: seconds a connection may take to be made, unless the URL's ``connect_timeout`` says otherwise
 CONNECT_TIMEOUT = 5
+#: seconds past a request's own bound (REQUEST_BUDGETS budgets) before this side stops waiting for
+#: the server: its statement_timeout answers long before, unless the server process or the network
+#: is gone; generous, so that a request slowed down by a busy machine is never cut
+CLIENT_GRACE = 10.0
+#: this thread's request deadline (``time.monotonic()``) for every wait on the server, or None
+#: (models/backends/postgresql_waits.py)
+DEADLINE = threading.local()
 
 
 TSV_UPDATE = "UPDATE search_doc SET tsv = array_to_tsvector(string_to_array(forms, ' '))"
@@ -63,6 +70,10 @@ class PostgreSQL(Backend):
         given = "connect_timeout" in parse_qs(urlsplit(url).query)
         db = connect_url(url, autoconnect=False, prefer_psycopg3=True,
                          **({} if given else {"connect_timeout": CONNECT_TIMEOUT}))
+        if read_only:  # a server's: its waits for an answer end at the request's deadline (watch_request)
+            from .postgresql_waits import BoundedAdapter
+
+            db._adapter = BoundedAdapter()
         # a server's connection tells the request's budget when each statement starts
         return _telling_statements(db) if read_only else db
 
@@ -103,9 +114,25 @@ class PostgreSQL(Backend):
             budget.timeout = left
             db.cursor().execute(f"SET LOCAL statement_timeout = {_milliseconds(left)}")
 
+    def watch_request(self, seconds: float) -> None:
+        # statement_timeout is the server's: a server process that hangs (stopped, swapping, a
+        # bug) or a network that drops everything never sends its cancel, and the thread waited
+        # for an answer without end (a pooled connection's check before the request too, holding
+        # the pool's lock, so every thread of the worker waited with it)
+        DEADLINE.at = time.monotonic() + seconds * REQUEST_BUDGETS + CLIENT_GRACE
+
+    def end_watch(self) -> None:
+        DEADLINE.at = None
+
+    def excuse(self, seconds: float) -> None:
+        super().excuse(seconds)
+        if getattr(DEADLINE, "at", None) is not None:  # (the gazetteer's build is not the request's own time)
+            DEADLINE.at += seconds
+
     def lift_budget(self, db) -> None:
         self._budget.seconds = 0
         db.execute_sql("SET LOCAL statement_timeout = 0")
+        self.end_watch()  # (after the SET, which the watch covered)
 
     def end_budget(self, db) -> None:
         self._budget.seconds = 0
