@@ -57,10 +57,10 @@ def describe(summary: loader.Summary) -> str:
             f"(dataset {summary.dataset_version}, {summary.seconds:.1f} s)")
 
 
-def do_load(root: Path, url: str, full: bool = False) -> loader.Summary:
+def do_load(root: Path, url: str, full: bool = False, only_if_empty: bool = False) -> loader.Summary:
     with database_errors(url):
         db = open_database(url, create_dir=True)
-        return loader.load(root, db, progress, full=full)
+        return loader.load(root, db, progress, full=full, only_if_empty=only_if_empty)
 
 
 #: what the engines say when a database cannot be used, and what to do about it
@@ -199,15 +199,29 @@ def ensure_loaded(root: Path, url: str) -> None:
         click.echo(f"database is up to date (dataset {current})", err=True)
         return
     if path is None and stored_meta:
-        click.echo(f"the database holds dataset {stored_meta.get('dataset_version')} (table layout "
-                   f"{stored_meta.get('schema_version')}); these files are dataset {current} (layout "
-                   f"{loader.SCHEMA_VERSION}). serve does not load into a server database other nodes may serve: "
-                   f"run `event-records load --database-url …` from one place. Serving what it holds.", err=True)
+        say_not_loading_into(url, stored_meta, current)
         return
     click.echo("database is missing, or was loaded by another version of event-records; loading…" if stored is None
                else f"dataset changed ({stored} → {current}); reloading…", err=True)
-    summary = do_load(root, url)
+    try:
+        # (a server database again once this load has its turn: another node may have filled it meanwhile)
+        summary = do_load(root, url, only_if_empty=path is None)
+    except loader.NotEmpty:
+        with database_errors(url):
+            stored_meta = loader.loaded_meta(open_database(url, read_only=True))
+        if stored_meta.get("dataset_version") == current and stored_meta.get("schema_version") == loader.SCHEMA_VERSION:
+            click.echo(f"another node loaded it meanwhile: the database is up to date (dataset {current})", err=True)
+        else:
+            say_not_loading_into(url, stored_meta, current)
+        return
     click.echo(describe_load(summary), err=True)
+
+
+def say_not_loading_into(url: str, stored_meta: dict, current: str) -> None:
+    click.echo(f"the database holds dataset {stored_meta.get('dataset_version')} (table layout "
+               f"{stored_meta.get('schema_version')}); these files are dataset {current} (layout "
+               f"{loader.SCHEMA_VERSION}). serve does not load into a server database other nodes may serve: "
+               f"run `event-records load --database-url …` from one place. Serving what it holds.", err=True)
 
 
 @main.command(help="Load the data if needed, then serve the API with gunicorn (gthread workers that read request "

@@ -87,13 +87,13 @@ class Session:
         used as they are (connecting again and reading the marker again cost a file check and a
         statement, ~6 % of one event by id). A commit since then makes the marker stale, which
         only means the version is read again at the next request."""
-        if self.budget:  # (before connecting: a pooled connection is checked with a statement)
-            backends.of(self.router.primary).watch_request(self.budget)
         if looked_up is not None and reuse_known and not looked_up.db.is_closed():
             self.db, self._marker, known = looked_up
         else:
             self.db = self.router.connect()
             self._marker, known = self.router.known_version(self.db)
+        if self.budget:  # (from here: connecting has bounds of its own, and the replicas tried take what they take)
+            backends.of(self.db).watch_request(self.budget)
         self.replica = self.router.is_replica(self.db)
         if known is not None and reuse_known:
             self.served = known
@@ -138,9 +138,11 @@ class Session:
         return close
 
     def release(self) -> None:
-        if self._closer is None and self.db is not None:
-            _closer(self)()
-        backends.of(self.router.primary).end_watch()  # (also when connecting failed: no closer ran)
+        try:
+            if self._closer is None and self.db is not None:
+                _closer(self)()
+        finally:
+            backends.of(self.router.primary).end_watch()  # (also when no closer ran)
 
 
 #: what the models are bound to outside any binding (records.database, a proxy)

@@ -115,3 +115,69 @@ def test_a_load_alone_neither_waits_nor_leaves_its_lock_held(tmp_path):
     with backends.of(db).load_lock(db, said.append):  # taken at once: the load let it go
         pass
     assert said == []
+
+
+def test_a_server_starting_on_a_database_another_node_is_filling_serves_what_that_one_loaded(tmp_path, request, capsys):
+    """`serve` loads a PostgreSQL database only when it holds nothing (api/cli.py: ensure_loaded).
+    Found empty while another node's load was running, it waited for that load and then loaded
+    its own files over it (another commit's: the rule is there so that it never does). It looks
+    again once it has its turn, and serves what it finds."""
+    import json
+    import shutil
+
+    from api import cli
+    from models import load as loader
+
+    from .conftest import SOURCE, copy_dataset
+
+    url = empty_url("postgresql", tmp_path, request)
+    other = copy_dataset(tmp_path / "other-commit")  # a node of another commit: one summary differs
+    events_file = other / "fixtures" / SOURCE / "events.json"
+    events = json.loads(events_file.read_text(encoding="utf-8"))
+    events[0]["summary_en"] += " (edited on another branch)"
+    events_file.write_text(json.dumps(events, ensure_ascii=False, indent=2), encoding="utf-8")
+    assert loader.dataset_version(other) != loader.dataset_version(ROOT)
+
+    started, go = threading.Event(), threading.Event()
+
+    def first_node_progress(message: str) -> None:  # the first node's load, paused once it holds the lock
+        if "rebuilding everything" in message:
+            started.set()
+            go.wait(60)
+
+    first = threading.Thread(target=lambda: loader.load(ROOT, open_database(url, create_dir=True), first_node_progress))
+    first.start()
+    assert started.wait(60)
+    second = threading.Thread(target=lambda: cli.ensure_loaded(other, url))
+    second.start()
+    said = ""
+    deadline = time.monotonic() + 60
+    while WAITING not in said and time.monotonic() < deadline:
+        time.sleep(0.1)
+        said += capsys.readouterr().err
+    go.set()
+    first.join(120)
+    second.join(120)
+    said += capsys.readouterr().err
+    assert WAITING in said, said
+    assert "Serving what it holds" in said and f"holds dataset {loader.dataset_version(ROOT)}" in said, said
+    assert releases(url) == [(1, "full")]
+    shutil.rmtree(other)
+
+
+def test_a_link_to_the_file_is_the_same_database(tmp_path):
+    """SQLite follows a link to the database file; so does the lock (it was named from the path as given)."""
+    from models.backends.load_lock import file_lock
+
+    real = tmp_path / "events.sqlite3"
+    real.touch()
+    link = tmp_path / "alias.sqlite3"
+    link.symlink_to(real)
+    said: list[str] = []
+    with file_lock(link, said.append):
+        waiting = threading.Thread(target=lambda: file_lock(real, said.append).__enter__(), daemon=True)
+        waiting.start()
+        waiting.join(1.0)
+        assert waiting.is_alive() and len(said) == 1 and WAITING in said[0], said
+    waiting.join(10)
+    assert not waiting.is_alive()

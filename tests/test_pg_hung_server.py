@@ -18,6 +18,7 @@ from models.backends import REQUEST_BUDGETS, postgresql, postgresql_waits
 from models.db import open_database
 
 from .conftest import loaded_url
+from .test_read_router import silent_server  # noqa: F401  (a fixture: a port that accepts and never answers)
 
 BUDGET, GRACE = 0.2, 1.0
 
@@ -110,3 +111,18 @@ def test_a_kept_connection_whose_server_process_hangs_is_replaced(url, pg_server
     response, elapsed = outcome
     assert response.status_code == 200, response.get_data(as_text=True)
     assert postgresql_waits.POOL_CHECK_SECONDS <= elapsed < postgresql_waits.POOL_CHECK_SECONDS + 3.0, elapsed
+
+
+def test_the_time_spent_on_a_replica_that_never_answers_is_not_the_requests(url, silent_server, monkeypatch):  # noqa: F811
+    """Connecting has bounds of its own (connect_timeout): a request whose watch began before it
+    reached the primary only after its deadline, and was a 503 where the primary was there."""
+    from api import create_app
+
+    monkeypatch.setattr(postgresql, "CLIENT_GRACE", 0.3)  # (the request's bound, 0.7 s, shorter than the connect's 1 s)
+    replica = f"postgresql://reader@127.0.0.1:{silent_server}/events?connect_timeout=1"
+    client = create_app({"DATABASE_URL": url, "DATABASE_REPLICA_URLS": [replica], "TESTING": True,
+                         "TIME_BUDGET": BUDGET, "RESPONSE_CACHE_BYTES": 0}).test_client()
+    started = time.monotonic()
+    response = client.get("/v1/events?limit=1")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert 1.0 <= time.monotonic() - started < 5.0  # (the replica's connect timeout, then the primary)

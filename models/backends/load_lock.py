@@ -10,8 +10,11 @@ committed just before the second started writing, by applying a plan made agains
 release before (a changed source replaced a second time).
 
 A waiting load says so once and then waits as long as the other takes (a full load of a
-large dataset takes minutes); both locks are freed by the operating system or the server
-when the process that holds them ends, however it ends.
+large dataset takes minutes). SQLite's lock ends with the process that holds it, however it
+ends; PostgreSQL's with its connection, which the server ends when the process is gone (and
+its running statement, if any, is done; a client host that crashed or was cut off is noticed
+only when TCP keepalive gives up). A pooler in transaction mode (PgBouncer) cannot keep a
+session lock: loads connect to the server itself.
 """
 from __future__ import annotations
 
@@ -41,9 +44,12 @@ def file_lock(database_file: Path | None, progress):
     if database_file is None:
         yield
         return
-    path = lock_file_of(database_file)
+    path = lock_file_of(database_file.resolve())  # (a link to the file is the same database)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except PermissionError:  # another user's lock file: flock needs no more than reading it
+        descriptor = os.open(path, os.O_RDONLY)
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -66,7 +72,16 @@ def advisory_lock(db, progress):
             "(SELECT oid FROM pg_database WHERE datname = current_database()) "
             "AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = %s", (ADVISORY_KEY,)).fetchone()
         progress(WAITING.format(holder=f"server process {holder[0]}" if holder else "on this server"))
-        db.execute_sql("SELECT pg_advisory_lock(%s)", (ADVISORY_KEY,))
+        # as long as the other load takes: not cut short by a lock_timeout or statement_timeout that
+        # the role or database sets (for this wait only; the load's own statements keep them)
+        timeouts = db.execute_sql("SELECT current_setting('lock_timeout'), current_setting('statement_timeout')").fetchone()
+        db.execute_sql("SET lock_timeout = 0")
+        db.execute_sql("SET statement_timeout = 0")
+        try:
+            db.execute_sql("SELECT pg_advisory_lock(%s)", (ADVISORY_KEY,))
+        finally:
+            db.execute_sql("SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
+                           timeouts)
     try:
         yield
     finally:

@@ -26,15 +26,21 @@ class BoundedConnection(psycopg.Connection):
         deadline = getattr(DEADLINE, "at", None)
         if deadline is None or timeout is not None:
             return super().wait(gen, interval, timeout)
+        left = deadline - time.monotonic()
+        if left <= 0:  # (nothing is sent past the deadline)
+            raise self._given_up()
         try:
-            return super().wait(gen, interval, max(deadline - time.monotonic(), 0.001))
+            return super().wait(gen, interval, left)
         except psycopg.OperationalError as error:
             if time.monotonic() < deadline:
                 raise
-            self.pgconn.finish()
-            raise psycopg.OperationalError(
-                "the database server did not answer within the request's bound (a hung server process or a lost "
-                "network); the connection was closed") from error
+            raise self._given_up() from error
+
+    def _given_up(self) -> psycopg.OperationalError:
+        self.pgconn.finish()
+        return psycopg.OperationalError(
+            "the database server did not answer within the request's bound (a hung server process or a lost "
+            "network); the connection was closed")
 
 
 class BoundedAdapter(Psycopg3Adapter):

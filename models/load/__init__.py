@@ -26,7 +26,7 @@ from .releases import WORK_TABLES, ReleaseRecorder
 from .steps import Steps
 from .writer import DatabaseWriter
 
-__all__ = ["LoadError", "Problem", "Summary", "check", "dataset_version", "load", "loaded_version"]
+__all__ = ["LoadError", "NotEmpty", "Problem", "Summary", "check", "dataset_version", "load", "loaded_version"]
 
 
 @dataclass
@@ -92,13 +92,19 @@ def _unindexed_key(field) -> bool:
     return isinstance(field, ForeignKeyField) and not field.index
 
 
-def load(root: Path, db, progress=None, full: bool = False) -> Summary:
+class NotEmpty(Exception):
+    """A load asked only into an empty database found one filled (by a load it waited for)."""
+
+
+def load(root: Path, db, progress=None, full: bool = False, only_if_empty: bool = False) -> Summary:
     """Bring ``db`` up to date with the files in one transaction, as a new release.
 
     Only the difference is applied (sources added, changed or removed: see
     models/load/incremental.py) unless ``full``, a change of table layout or a
     codebook change other than added entries asks for a rebuild; an unchanged tree
-    changes nothing. Raises :class:`LoadError` (after rolling back) if any record is wrong.
+    changes nothing. Raises :class:`LoadError` (after rolling back) if any record is wrong, and
+    with ``only_if_empty`` :class:`NotEmpty` (changing nothing) when the database holds a dataset
+    once this load has its turn (a server's first start: models/backends/load_lock.py).
     """
     from . import incremental
 
@@ -110,6 +116,8 @@ def load(root: Path, db, progress=None, full: bool = False) -> Summary:
     try:
         with backend.load_lock(db, progress):  # (a second load waits, then plans against what this one committed)
             with db.bind_ctx(table_models(db) + HISTORY_TABLES + WORK_TABLES):
+                if only_if_empty and stored_schema_version(db) is not None:
+                    raise NotEmpty()
                 plan = plan_load(root, db, full)
                 if plan.unchanged:
                     return Summary(plan.version, stored_counts(db), time.perf_counter() - started, "unchanged",
