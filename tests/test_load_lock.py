@@ -181,3 +181,24 @@ def test_a_link_to_the_file_is_the_same_database(tmp_path):
         assert waiting.is_alive() and len(said) == 1 and WAITING in said[0], said
     waiting.join(10)
     assert not waiting.is_alive()
+
+
+def test_a_timeout_the_database_sets_does_not_cut_the_wait_short(tmp_path, request):
+    """A lock_timeout or statement_timeout set on the database (or role) applies to the load's
+    `pg_advisory_lock` too: the waiting load failed with "canceling statement due to lock timeout"."""
+    url = empty_url("postgresql", tmp_path, request)
+    holder = open_database(url)
+    holder.connect()
+    name = url.rsplit("/", 1)[1]
+    holder.execute_sql(f"ALTER DATABASE \"{name}\" SET lock_timeout = '200ms'")
+    holder.execute_sql(f"ALTER DATABASE \"{name}\" SET statement_timeout = '300ms'")
+    try:
+        with backends.of(holder).load_lock(holder, lambda message: None):
+            load = Load(url)
+            load.wait_for(WAITING)
+            time.sleep(1.5)  # well past both timeouts
+            assert load.process.poll() is None, load.finish()
+    finally:
+        holder.close()
+    output = load.finish()
+    assert load.process.returncode == 0 and "release 1" in output, output
