@@ -194,7 +194,7 @@ def ensure_loaded(root: Path, url: str) -> None:
             db.connect()
             db.close()
         stored_meta = loader.loaded_meta(db) if path is None or path.exists() else {}
-    stored = stored_meta.get("dataset_version") if stored_meta.get("schema_version") == loader.SCHEMA_VERSION else None
+    stored = servable_version(stored_meta)
     if stored == current:
         click.echo(f"database is up to date (dataset {current})", err=True)
         return
@@ -209,12 +209,17 @@ def ensure_loaded(root: Path, url: str) -> None:
     except loader.NotEmpty:
         with database_errors(url):
             stored_meta = loader.loaded_meta(open_database(url, read_only=True))
-        if stored_meta.get("dataset_version") == current and stored_meta.get("schema_version") == loader.SCHEMA_VERSION:
+        if servable_version(stored_meta) == current:
             click.echo(f"another node loaded it meanwhile: the database is up to date (dataset {current})", err=True)
         else:
             say_not_loading_into(url, stored_meta, current)
         return
     click.echo(describe_load(summary), err=True)
+
+
+def servable_version(stored_meta: dict) -> str | None:
+    """The dataset version a database holds, when this code reads its table layout."""
+    return stored_meta.get("dataset_version") if stored_meta.get("schema_version") == loader.SCHEMA_VERSION else None
 
 
 def say_not_loading_into(url: str, stored_meta: dict, current: str) -> None:

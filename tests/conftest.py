@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -96,6 +97,32 @@ def new_pg_database(pg_server) -> str:
         with psycopg.connect(url_of("postgres"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     return url_of(name)
+
+
+@pytest.fixture()
+def silent_server():
+    """A TCP port that accepts connections and never answers (a hung host, a partition)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held, stop = [], threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join(5)
+    for sock in held:
+        sock.close()
+    listener.close()
 
 
 # --------------------------------------------------------------------------- content

@@ -18,7 +18,6 @@ from models.backends import REQUEST_BUDGETS, postgresql, postgresql_waits
 from models.db import open_database
 
 from .conftest import loaded_url
-from .test_read_router import silent_server  # noqa: F401  (a fixture: a port that accepts and never answers)
 
 BUDGET, GRACE = 0.2, 1.0
 
@@ -113,7 +112,7 @@ def test_a_kept_connection_whose_server_process_hangs_is_replaced(url, pg_server
     assert postgresql_waits.POOL_CHECK_SECONDS <= elapsed < postgresql_waits.POOL_CHECK_SECONDS + 3.0, elapsed
 
 
-def test_the_time_spent_on_a_replica_that_never_answers_is_not_the_requests(url, silent_server, monkeypatch):  # noqa: F811
+def test_the_time_spent_on_a_replica_that_never_answers_is_not_the_requests(url, silent_server, monkeypatch):
     """Connecting has bounds of its own (connect_timeout): a request whose watch began before it
     reached the primary only after its deadline, and was a 503 where the primary was there."""
     from api import create_app

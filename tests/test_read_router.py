@@ -4,8 +4,6 @@ PostgreSQL address that accepts connections and never answers; the streaming sta
 tests/test_postgres.py's."""
 from __future__ import annotations
 
-import socket
-import threading
 import time
 
 import pytest
@@ -34,32 +32,6 @@ def test_a_replica_in_its_cooldown_is_passed_over(tmp_path):
     rounds = [[index for index, _ in router.candidates()] for _ in range(3)]
     assert all(1 not in order and order[-1] is None for order in rounds)
     assert [order[0] for order in rounds] == [0, 2, 2]  # (the round that would start at 1 starts at 2)
-
-
-@pytest.fixture()
-def silent_server():
-    """A TCP port that accepts connections and never answers (a hung host, a partition)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    held, stop = [], threading.Event()
-
-    def accept():
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join(5)
-    for sock in held:
-        sock.close()
-    listener.close()
 
 
 def test_a_replica_that_never_answers_is_given_up_for_the_primary(tmp_path, silent_server):

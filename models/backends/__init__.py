@@ -112,11 +112,10 @@ class Backend:
         database, not only in the worker, and frees both."""
 
     def watch_request(self, seconds: float) -> None:
-        """Bound on this side how long this thread's request may wait for the engine, from before
-        it connects (a pooled connection is checked with a statement) until :meth:`end_watch`,
-        where the engine's own bound cannot come back (a server process that hangs, a network
-        that drops everything): the request's bound for ``seconds`` of budget, and a grace.
-        Engines without that failure (a file) need nothing."""
+        """Bound on this side how long this thread's request may wait for the engine, from when it
+        has its connection until :meth:`end_watch`, where the engine's own bound cannot come back
+        (a server process that hangs, a network that drops everything): the request's bound for
+        ``seconds`` of budget, and a grace. Engines without that failure (a file) need nothing."""
 
     def end_watch(self) -> None:
         """This thread's request waits for the engine without a bound again (its end, an export)."""

@@ -77,7 +77,6 @@ class PostgreSQL(Backend):
         # a server's connection tells the request's budget when each statement starts
         return _telling_statements(db) if read_only else db
 
-
     def load_lock(self, db, progress):
         return advisory_lock(db, progress)
 
@@ -117,8 +116,8 @@ class PostgreSQL(Backend):
     def watch_request(self, seconds: float) -> None:
         # statement_timeout is the server's: a server process that hangs (stopped, swapping, a
         # bug) or a network that drops everything never sends its cancel, and the thread waited
-        # for an answer without end (a pooled connection's check before the request too, holding
-        # the pool's lock, so every thread of the worker waited with it)
+        # for an answer without end (a pool's check of a kept connection has its own, shorter
+        # bound: models/backends/postgresql_waits.py)
         DEADLINE.at = time.monotonic() + seconds * REQUEST_BUDGETS + CLIENT_GRACE
 
     def end_watch(self) -> None:
