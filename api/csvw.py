@@ -18,10 +18,12 @@ from .database import NONE, needs_dataset
 from .errors import Problem
 
 MEDIA_TYPE = "application/csvm+json"
-#: columns that hold numbers; every other column is a string (codes, ids, dates of any precision)
+#: columns that hold numbers or calendar days; every other column is a string (codes, ids)
 INTEGERS = {"count", "ranged", "weight", "statement_events", "events", "mention_count", "statement_count",
             "event_count", "span_start", "span_end", "first_release", "last_release", "quad_class"}
 NUMBERS = {"goldstein", "place_lat", "place_lon", "lat", "lon"}
+#: whole ISO days (YYYY-MM-DD) or empty: a date's precision is its own column, never a shorter value
+DATES = {"date_start", "date_end", "reported_on", "bucket_start", "bucket_end"}
 
 
 #: the timeline's columns after these are counts per group value (named by the value)
@@ -33,6 +35,8 @@ def datatype(column: str, path: str = "") -> str:
         return "integer"
     if column in NUMBERS:
         return "number"
+    if column in DATES:
+        return "date"
     return "string"
 
 

@@ -74,6 +74,7 @@ class Timeline:
     group_by: str | None = None
     groups: list[tuple[str, int]] = field(default_factory=list)  # the groups shown, most frequent first
     groups_total: int = 0  # distinct group values in the range
+    undated_groups: dict = field(default_factory=dict)  # the undated events per group shown
 
 
 def buckets_between(first: dt.date, last: dt.date, interval: str, max_buckets: int = MAX_BUCKETS) -> list[Bucket]:

@@ -84,6 +84,10 @@ class Counting:
         """((bucket key, value, events) rows for the top ``limit`` values, distinct values)."""
         raise NotImplementedError
 
+    def undated_groups(self, group: str, values: list) -> dict:
+        """Events with no date at all per value of ``group``, for ``values`` (date filters ignored)."""
+        raise NotImplementedError
+
     def facet(self, name: str) -> FacetResult:
         raise NotImplementedError
 
@@ -121,6 +125,9 @@ class RowCounts(Counting):
     def groups(self, first, last, interval, group, limit):
         return timeline_group_rows(_undated_filters(self.filters), interval, first, last, group, limit)
 
+    def undated_groups(self, group, values):
+        return undated_group_counts(_undated_filters(self.filters), group, values)
+
     def facet(self, name: str) -> FacetResult:
         return FacetResult.of(_facet_rows(self.filters, name))
 
@@ -147,6 +154,10 @@ class DayCounts(Counting):
     def groups(self, first, last, interval, group, limit):
         rows = list(daycounts.group_anchors(group, first, last))
         return rows, len({value for _, value, n in rows if n})
+
+    def undated_groups(self, group, values):
+        found = daycounts.undated_groups(group)
+        return {value: found.get(value, 0) for value in values}
 
     def facet(self, name: str) -> FacetResult:
         found = daycounts.facet(self.filters, name)
@@ -216,6 +227,24 @@ def timeline_span(filters: dict) -> tuple[str, str] | None:
 
 def undated_count(filters: dict) -> int:
     return count(event_select(filters, columns=(Event.id,)).where(Event.sort_date == ""))
+
+
+def undated_group_counts(filters: dict, group: str, values: list) -> dict:
+    """Events under ``filters`` with no date at all per value of ``group``, for ``values``."""
+    if not values:
+        return {}
+    undated = Event.sort_date == ""
+    if group in MULTI_VALUED:
+        table, column = MULTI_VALUED[group]
+        n = fn.COUNT(fn.DISTINCT(Event.id)) if group == "participant" else fn.COUNT(SQL("*"))
+        rows = (event_select(filters, columns=(column, n)).join(table, JOIN.CROSS)
+                .where((table.event == Event.id) & undated & column.in_(values)).group_by(column).tuples())
+    else:  # a few values: every one, rolled up to CAMEO roots where asked
+        column = Event.cameo_code if group == "cameo_root" else SINGLE_VALUED[group]
+        rows = _rolled_up(group, event_select(filters, columns=(column, fn.COUNT(SQL("*"))))
+                          .where(undated).group_by(column).tuples())
+    found = dict(rows)
+    return {value: found.get(value, 0) for value in values}
 
 
 def _bucket_key(interval: str, column=Event.sort_date):
@@ -307,6 +336,7 @@ def timeline(filters: dict, interval: str, first: dt.date | None = None, last: d
     if group_by:
         rows, result.groups_total = counts.groups(*bounds, interval, group_by, group_limit)
         _fill_groups(result, rows, group_limit, bucket_of)
+        result.undated_groups = counts.undated_groups(group_by, [value for value, _ in result.groups])
     return result
 
 

@@ -243,3 +243,10 @@ def anchor_span(key: tuple[str, str]) -> tuple[str, str] | None:
 
 def undated(key: tuple[str, str]) -> int:
     return Select(columns=[_cum(key[0], "undated", key[1], None)]).bind(EventDayCount._meta.database).scalar()
+
+
+def undated_groups(group_by: str) -> dict[str, int]:
+    """Events with no date at all per value of a timeline group (its one ``undated`` row each)."""
+    query = (EventDayCount.select(EventDayCount.value, EventDayCount.cum)
+             .where((EventDayCount.dimension == FACET_DIMENSIONS[group_by]) & (EventDayCount.edge == "undated")))
+    return {value: n for value, n in query.tuples() if n}

@@ -198,13 +198,15 @@ def test_timeline_groups(client, events, group_by):
             return {p["participant"]["id"] for p in event["participants"]}
         return set(event["topics"])
 
-    expected = defaultdict(Counter)
+    expected, undated = defaultdict(Counter), Counter()
     for event in events:
         if anchor(event):
             day = dt.date.fromisoformat(anchor(event))
             week = (day - dt.timedelta(days=day.weekday())).isoformat()
             for value in values(event):
                 expected[week][value] += 1
+        else:
+            undated.update(values(event))
     shown = [g["value"] for g in body["meta"]["groups"]]
     assert body["meta"]["groups_total"] == len(shown) == len({v for c in expected.values() for v in c})
     for bucket in body["data"]:
@@ -216,6 +218,9 @@ def test_timeline_groups(client, events, group_by):
     for counts in expected.values():
         totals.update(counts)
     assert {g["value"]: g["count"] for g in body["meta"]["groups"]} == dict(totals)
+    # the undated events of each value shown, apart from the buckets
+    assert {g["value"]: g["undated"] for g in body["meta"]["groups"]} == {v: undated[v] for v in shown}
+    assert sum(undated.values()), "the article has undated events of the groups shown"
 
 
 def test_timeline_group_labels_and_limit(client, events):
@@ -227,11 +232,12 @@ def test_timeline_group_labels_and_limit(client, events):
     assert len(body["meta"]["groups"]) == 2 < body["meta"]["groups_total"]
     counts = [g["count"] for g in body["meta"]["groups"]]
     assert counts == sorted(counts, reverse=True)
-    assert body["meta"]["groups"][0] == {"value": "imad-khamis", "label": "Imad Khamis", "count": counts[0]}
+    assert body["meta"]["groups"][0] == {"value": "imad-khamis", "label": "Imad Khamis", "count": counts[0],
+                                         "undated": body["meta"]["groups"][0]["undated"]}
     assert all(len(b["groups"]) == 2 for b in body["data"])
 
 
-def test_timeline_csv(client):
+def test_timeline_csv(client, events):
     body = get_json(client, "/v1/stats/timeline", {"interval": "week", "group_by": "status"})
     response = client.get("/v1/stats/timeline?interval=week&group_by=status&format=csv")
     assert response.status_code == 200
@@ -242,7 +248,10 @@ def test_timeline_csv(client):
     assert rows[0] == ["bucket_start", "bucket_end", "count", "ranged", *groups]
     assert rows[1:-1] == [[b["start"], b["end"], str(b["count"]), str(b["ranged"]), *(str(b["groups"][g]) for g in groups)]
                           for b in body["data"]]
-    assert rows[-1][:3] == ["", "", str(body["meta"]["undated"])]  # the undated events, in no bucket
+    # the undated events, in no bucket, in all and per group value
+    assert rows[-1] == ["", "", str(body["meta"]["undated"]), "0", *(str(g["undated"]) for g in body["meta"]["groups"])]
+    undated = Counter(e["status"] for e in events if not anchor(e))
+    assert rows[-1][4:] == [str(undated[g]) for g in groups] and any(undated[g] for g in groups)
     # chosen by Accept too
     response = client.get("/v1/stats/timeline?interval=month", headers={"Accept": "text/csv"})
     assert response.status_code == 200 and csv_rows(response)[0] == ["bucket_start", "bucket_end", "count", "ranged"]

@@ -13,6 +13,7 @@ from tests.conftest import fetch
 
 CSVS = [
     "/v1/events?format=csv", "/v1/events?format=csv&fields=cameo,title_en", "/v1/statements?format=csv",
+    "/v1/participants/imad-khamis/statements?format=csv",
     "/v1/participants?format=csv", "/v1/places?format=csv", "/v1/stats/timeline?format=csv&group_by=status",
     "/v1/stats/facets?format=csv", "/v1/network?format=csv&part=nodes", "/v1/network?format=csv",
 ]
@@ -45,14 +46,18 @@ def test_csv_links_metadata_naming_its_columns(server, url):
     columns = document["tableSchema"]["columns"]
     assert [column["name"] for column in columns] == rows[0]
     types = {column["name"]: column["datatype"] for column in columns}
-    for name in ("cameo_code", "cameo_root", "id", "value", "date_start", "bucket_start"):
+    for name in ("cameo_code", "cameo_root", "id", "value"):
         assert types.get(name, "string") == "string", name
+    for name in ("date_start", "date_end", "reported_on", "bucket_start", "bucket_end"):
+        assert types.get(name, "date") == "date", name
     for index, column in enumerate(columns):  # the typed columns hold what their type says
         for row in rows[1:]:
             if row[index] and column["datatype"] == "integer":
                 int(row[index])
             elif row[index] and column["datatype"] == "number":
                 float(row[index])
+            elif row[index] and column["datatype"] == "date":  # an xsd:date as CSVW reads it by default
+                assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", row[index]), (column["name"], row[index])
     if "goldstein" in types:  # a score such as 4.4: not an integer
         assert types["goldstein"] == "number"
 

@@ -106,6 +106,10 @@ class StatsValueSchema(Base):
     count = fields.Integer(metadata={"description": "Matching events with this value."})
 
 
+class TimelineGroupSchema(StatsValueSchema):
+    undated = fields.Integer(metadata={"description": "Matching events with this value and no date at all (in no bucket, not in count)."})
+
+
 class TimelineBucketSchema(Base):
     start = fields.String(metadata={"description": "First day of the bucket (ISO)."})
     end = fields.String(metadata={"description": "Last day of the bucket (ISO, inclusive)."})
@@ -124,7 +128,8 @@ class TimelineMetaSchema(MetaSchema):
     total = fields.Integer(metadata={"description": "Events counted in the buckets."})
     ranged = fields.Integer(metadata={"description": "Of those, events whose date precision is not day (counted by their anchor date)."})
     undated = fields.Integer(metadata={"description": "Matching events with no date at all (in no bucket)."})
-    groups = fields.List(fields.Nested(StatsValueSchema), metadata={"description": "With group_by: the group values shown, with their totals."})
+    groups = fields.List(fields.Nested(TimelineGroupSchema), metadata={
+        "description": "With group_by: the group values shown, with their totals in the buckets and their undated events."})
     groups_total = fields.Integer(metadata={"description": "With group_by: distinct group values in the range."})
 
 
@@ -234,7 +239,8 @@ class Timeline(MethodView):
         frequent values over the range, listed in `meta.groups`.
 
         CSV: `bucket_start,bucket_end,count,ranged` and one column per group value;
-        a last row with no bucket dates counts the undated events.
+        a last row with no bucket dates counts the undated events (and, per group
+        value, those of each value: `meta.groups[].undated`).
         """
         fmt = negotiated(args)
         group_by = args.get("group_by")
@@ -249,7 +255,7 @@ class Timeline(MethodView):
             rows = [[b.start.isoformat(), b.end.isoformat(), b.count, b.ranged, *(b.groups.get(v, 0) for v in group_values)]
                     for b in result.buckets]
             # the undated events, in no bucket: a last row with no bucket dates (counts sum to total + undated)
-            rows.append(["", "", result.undated, 0, *("" for _ in group_values)])
+            rows.append(["", "", result.undated, 0, *(result.undated_groups.get(v, 0) for v in group_values)])
             return csv_response("timeline", ["bucket_start", "bucket_end", "count", "ranged", *group_values], rows)
         data = []
         for bucket in result.buckets:
@@ -260,7 +266,8 @@ class Timeline(MethodView):
         extra = {}
         if group_by:
             names = stats.labels(group_by, group_values)
-            extra = {"groups": [{"value": v, "label": names.get(v, v), "count": n} for v, n in result.groups],
+            extra = {"groups": [{"value": v, "label": names.get(v, v), "count": n, "undated": result.undated_groups.get(v, 0)}
+                                for v, n in result.groups],
                      "groups_total": result.groups_total}
         return envelope(data, {"interval": result.interval, "group_by": group_by,
                                "from": result.first.isoformat() if result.first else None,
