@@ -237,8 +237,10 @@ def undated_group_counts(filters: dict, group: str, values: list) -> dict:
     if group in MULTI_VALUED:
         table, column = MULTI_VALUED[group]
         n = fn.COUNT(fn.DISTINCT(Event.id)) if group == "participant" else fn.COUNT(SQL("*"))
+        # ``|| ''`` keeps SQLite off the (value, event) index, which it would probe once per value
+        # and undated event (0.68 s at 1M): it reads each undated event's links by the primary key
         rows = (event_select(filters, columns=(column, n)).join(table, JOIN.CROSS)
-                .where((table.event == Event.id) & undated & column.in_(values)).group_by(column).tuples())
+                .where((table.event == Event.id) & undated & column.concat("").in_(values)).group_by(column).tuples())
     else:  # a few values: every one, rolled up to CAMEO roots where asked
         column = Event.cameo_code if group == "cameo_root" else SINGLE_VALUED[group]
         rows = _rolled_up(group, event_select(filters, columns=(column, fn.COUNT(SQL("*"))))
