@@ -88,7 +88,11 @@ def test_loads_started_together_wait_and_make_one_release(backend, tmp_path, req
             waiting = [load.wait_for(WAITING) for load in loads]
             if backend == "postgresql":
                 pid = holder.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
-                assert all(f"server process {pid}" in line for line in waiting), waiting
+                # named as pg_stat_activity shows it: the holder connected as a load does
+                assert all(f"server process {pid}: 'event-records load', from 127.0.0.1" in line for line in waiting), waiting
+                names = {row[0] for row in holder.execute_sql(
+                    "SELECT application_name FROM pg_stat_activity WHERE datname = current_database()")}
+                assert "event-records load" in names, names
             else:
                 assert all(str(lock_file_of(backends.of(holder).file_path(url))) in line for line in waiting), waiting
             time.sleep(1.0)

@@ -67,11 +67,7 @@ def advisory_lock(db, progress):
     duration (freed by the server if the connection ends first)."""
     taken = db.execute_sql("SELECT pg_try_advisory_lock(%s)", (ADVISORY_KEY,)).fetchone()[0]
     if not taken:
-        holder = db.execute_sql(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
-            "(SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = %s", (ADVISORY_KEY,)).fetchone()
-        progress(WAITING.format(holder=f"server process {holder[0]}" if holder else "on this server"))
+        progress(WAITING.format(holder=_holder(db)))
         # as long as the other load takes: not cut short by a lock_timeout or statement_timeout that
         # the role or database sets (for this wait only; the load's own statements keep them)
         timeouts = db.execute_sql("SELECT current_setting('lock_timeout'), current_setting('statement_timeout')").fetchone()
@@ -89,3 +85,22 @@ def advisory_lock(db, progress):
             db.execute_sql("SELECT pg_advisory_unlock(%s)", (ADVISORY_KEY,))
         except Exception:  # noqa: BLE001 - a broken connection: its end frees the lock (and the load's own error goes on)
             pass
+
+
+def _holder(db) -> str:
+    """Who holds the load's advisory lock, as an operator finds it in pg_stat_activity (and can
+    end it with pg_terminate_backend, if its host is gone and keepalive has not noticed yet)."""
+    row = db.execute_sql(
+        "SELECT l.pid, a.application_name, a.client_addr::text, "
+        "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
+        "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND l.objsubid = 1 AND ((l.classid::bigint << 32) | l.objid::bigint) = %s", (ADVISORY_KEY,)).fetchone()
+    if row is None:  # (it finished in between: the wait below takes the lock at once)
+        return "it has just finished"
+    pid, application, address, since = row
+    described = ", ".join(part for part in (
+        application and f"'{application}'", f"from {address}" if address else "on the server's host",
+        since and f"connected {since} UTC") if part)
+    return f"server process {pid}: {described}"

@@ -52,6 +52,17 @@ def ts_term(token: str) -> str:
     return ts_lexeme(token) + ":*"
 
 
+def _defaults(url: str, application: str) -> dict:
+    """Connection parameters the URL does not give: a bound on connecting (CONNECT_TIMEOUT), a
+    name operators see in pg_stat_activity, and TCP keepalives that notice a lost client or
+    server in about two minutes rather than the system's two hours (a load's advisory lock ends
+    only when the server notices its client is gone)."""
+    given = parse_qs(urlsplit(url).query)
+    defaults = {"connect_timeout": CONNECT_TIMEOUT, "application_name": application,
+                "keepalives_idle": 60, "keepalives_interval": 10, "keepalives_count": 6}
+    return {name: value for name, value in defaults.items() if name not in given}
+
+
 class PostgreSQL(Backend):
     name = "postgresql"
     schemes = ("postgresql", "postgres")
@@ -67,9 +78,8 @@ class PostgreSQL(Backend):
         # a server that accepts the connection and never answers (a hung host, a partition) held the
         # thread without end: connecting gives up after CONNECT_TIMEOUT seconds (the URL may say
         # otherwise), and a replica that does so is skipped for the primary (models.db.ReadRouter)
-        given = "connect_timeout" in parse_qs(urlsplit(url).query)
         db = connect_url(url, autoconnect=False, prefer_psycopg3=True,
-                         **({} if given else {"connect_timeout": CONNECT_TIMEOUT}))
+                         **_defaults(url, "event-records serve" if read_only else "event-records load"))
         if read_only:  # a server's: its waits for an answer end at the request's deadline (watch_request)
             from .postgresql_waits import BoundedAdapter
 

@@ -10,6 +10,9 @@ from peewee import Psycopg3Adapter
 
 from .postgresql import DEADLINE
 
+#: what psycopg raises when a wait given a timeout ends without the server's answer
+_WAIT_TIMEOUT = getattr(psycopg.errors, "_WaitTimeout", psycopg.OperationalError)
+
 #: seconds the pool's check of a kept connection may take (``SELECT 1``: a round trip). It runs
 #: under the pool's lock, which every thread of the worker takes to connect: a kept connection
 #: whose server process hangs is given up after this long and replaced by a new one.
@@ -31,9 +34,11 @@ class BoundedConnection(psycopg.Connection):
             raise self._given_up()
         try:
             return super().wait(gen, interval, left)
-        except psycopg.OperationalError as error:
-            if time.monotonic() < deadline:
-                raise
+        except _WAIT_TIMEOUT as error:
+            # only psycopg's own timeout: a server's error that arrives at the deadline (a
+            # statement_timeout's cancel) stays what it is, for the budget's 503 to recognise
+            if _WAIT_TIMEOUT is psycopg.OperationalError and time.monotonic() < deadline:
+                raise  # (a psycopg without _WaitTimeout: a server's error before the deadline)
             raise self._given_up() from error
 
     def _given_up(self) -> psycopg.OperationalError:
