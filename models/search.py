@@ -67,10 +67,16 @@ class Query:
 
 
 _PART = re.compile(r'"([^"]*)"|(\S+)')
+#: quotation marks an Arabic keyboard or a word processor types, read as the plain double quote
+_QUOTES = str.maketrans({mark: '"' for mark in "«»“”„‟"})
+#: what may be typed for the minus of an excluded word: the hyphen, or a dash or minus sign
+#: that autocorrect puts in its place (dropped as punctuation, it made the word a required one)
+_MINUS = ("-", "\u2010", "\u2012", "\u2013", "\u2014", "\u2212", "\ufe63", "\uff0d")
 
 
 def parse_query(raw: str) -> Query:
-    """Plain words (all must match), "quoted phrases", and -word to exclude.
+    """Plain words (all must match), "quoted phrases" (also in « » or “ ”), and -word to exclude
+    (also after a dash or minus sign).
 
     Anything else (operators, ``*``, ``:``, brackets, SQL) is only text: it is
     normalised away with the punctuation. Raises QueryError for a query that is
@@ -80,16 +86,16 @@ def parse_query(raw: str) -> Query:
         raise QueryError(f"is {len(raw)} characters long; the limit is {MAX_QUERY_LENGTH}")
     if "\x00" in raw:
         raise QueryError("contains a NUL character")
-    if raw.count('"') % 2:
-        raise QueryError('has an unclosed double quote; close it to search for a phrase, or remove it')
+    if raw.translate(_QUOTES).count('"') % 2:
+        raise QueryError('has an unclosed quotation mark (" « » “ ”); close it to search for a phrase, or remove it')
     query = Query(raw=raw)
-    for match in _PART.finditer(raw):
+    for match in _PART.finditer(raw.translate(_QUOTES)):
         phrase, word = match.groups()
         if phrase is not None:
             tokens = textnorm.tokens(phrase)
             if tokens:  # one quoted word is a phrase too: the whole word, not a prefix
                 query.phrases.append(tokens)
-        elif word.startswith("-") and len(word) > 1:
+        elif word.startswith(_MINUS) and len(word) > 1:
             query.excluded.extend(textnorm.tokens(word[1:]))
         else:
             query.words.extend(textnorm.tokens(word))

@@ -15,10 +15,8 @@ backends index ``forms`` their own way (models/backends/); phrases are checked o
 """
 from __future__ import annotations
 
-import operator
-from functools import reduce
 
-from peewee import AutoField, CharField, Field, IntegerField, TextField
+from peewee import AutoField, CharField, Field, IntegerField, NodeList, TextField
 
 from . import text as textnorm
 from .records import BaseModel
@@ -82,16 +80,51 @@ _BEFORE_A_QUOTED_WORD = ("", "و", "ف", "ب", "ل", "ك", "ال", "وال", "ف
 def phrase_condition(phrase: list[str]):
     """Where ``body`` holds ``phrase``: its words as whole consecutive tokens, the first one with
     or without Arabic proclitics, as the text glues them on (a quoted دعم إيران finds ودعم ايران,
-    التعاون الثنائي finds للتعاون الثنائي; مال سوريا does not find شمال سوريا). A single quoted word
+    التعاون الثنائي finds للتعاون الثنائي; مال سوريا does not find شمال سوريا), the next two with
+    or without the article (:func:`_tails`). A single quoted word
     is the whole word: "حل" does not find حلب, as an unquoted حل does. (No LIKE wildcard reaches
     the patterns: tokens hold letters, digits and marks only, models/text.py.)"""
-    first, tail = phrase[0], "".join(" " + word for word in phrase[1:]) + " "
-    if not "\u0600" <= first[:1] <= "\u06ff":  # (normalised: Arabic words start with an Arabic letter)
-        return SearchDoc.body.contains(" " + first + tail)
+    first, tails = phrase[0], _tails(phrase[1:])
+    if not _arabic(first):
+        return _any_of([" " + first + tail for tail in tails])
     # any form of the first word (as written first: index_forms) after any proclitic, or none ("")
-    wanted = dict.fromkeys(" " + before + form + tail for form in textnorm.index_forms(first)
-                           for before in _BEFORE_A_QUOTED_WORD)
-    return reduce(operator.or_, (SearchDoc.body.contains(text) for text in wanted))
+    return _any_of(list(dict.fromkeys(" " + before + form + tail for tail in tails
+                                      for form in textnorm.index_forms(first) for before in _BEFORE_A_QUOTED_WORD)))
+
+
+def _any_of(texts: list[str]):
+    """Where ``body`` holds any of ``texts``: one flat OR (nested two by two, a few hundred
+    patterns overflowed SQLite's parser stack)."""
+    if len(texts) == 1:
+        return SearchDoc.body.contains(texts[0])
+    return NodeList([SearchDoc.body.contains(text) for text in texts], glue=" OR ", parens=True)
+
+
+def _arabic(word: str) -> bool:
+    return "\u0600" <= word[:1] <= "\u06ff"  # (normalised: Arabic words start with an Arabic letter)
+
+
+#: the article and the shortest word it may be taken off (السلام is سلام; الي, إلى, keeps it)
+_ARTICLE, _AFTER_THE_ARTICLE = "ال", 3
+#: the words after a phrase's first whose article may come and go (each doubles the patterns)
+_ARTICLE_WORDS = 2
+
+
+def _tails(words: list[str]) -> list[str]:
+    """The text after a phrase's first word, as written and, for its next Arabic words, with the
+    article added or taken off: Arabic puts the article on the second word of an adjective phrase
+    or a construct as the sentence needs (هدنة شاملة, الهدنة الشاملة; إعادة الإعمار, إعادة إعمار;
+    وزير الخارجية, وزير خارجية), where English says the same words either way."""
+    tails = [""]
+    for number, word in enumerate(words):
+        forms = [word]
+        if number < _ARTICLE_WORDS and _arabic(word):
+            if not word.startswith(_ARTICLE):
+                forms.append(_ARTICLE + word)
+            elif len(word) - len(_ARTICLE) >= _AFTER_THE_ARTICLE:
+                forms.append(word[len(_ARTICLE):])
+        tails = [tail + " " + form for tail in tails for form in forms]
+    return [tail + " " for tail in tails]
 
 
 def with_phrases(select, query):

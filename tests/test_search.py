@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import search
+from models import text as textnorm
 from models.gazetteer import Gazetteer
 
 ASTANA = ["أستانا", "آستانا", "استانا", "Astana", "astana", "ASTANA", "أَسْتَانَا", "آستانة", "أستانة"]
@@ -209,13 +210,27 @@ def test_inflected_forms_find_each_other(client):
 
 
 def test_words_as_written_rank_above_stem_matches(client):
-    body = client.get(f"/v1/search?q={q('المفاوضات')}&limit=100").get_json()
+    body = client.get(f"/v1/search?q={q('أمله')}&limit=100").get_json()  # "his hope"
     scores = [hit["score"] for hit in body["data"]]
     assert scores == sorted(scores, reverse=True) and set(scores) == {1.0, 0.5}
     for hit in body["data"]:
-        if hit["score"] == 1.0:
-            marked = [hit["snippet"]["text"][m["start"]:m["end"]] for m in hit["snippet"]["matches"]]
-            assert any("المفاوضات" in word for word in marked), hit
+        marked = [hit["snippet"]["text"][m["start"]:m["end"]] for m in hit["snippet"]["matches"]]
+        # as written (امله, أمله) above the stem's other forms (وأمل)
+        assert any(textnorm.tokens(word)[0].startswith("امله") for word in marked) == (hit["score"] == 1.0), hit
+
+
+@pytest.mark.parametrize("typed, bare", [("المفاوضات", "مفاوضات"), ("وروحاني", "روحاني"), ("بطهران", "طهران"),
+                                         ("الأمل", "أمل")])
+def test_a_word_typed_with_its_proclitics_ranks_as_the_bare_word(client, typed, bare):
+    """The article or a conjunction or preposition typed on a query word (the text's word is
+    what was asked for) does not send every hit below the words as written."""
+    def ranked(word):
+        return [(hit["kind"], hit["id"], hit["score"])
+                for hit in client.get(f"/v1/search?q={q(word)}&limit=100").get_json()["data"]]
+    with_them = ranked(typed)
+    assert with_them and any(score == 1.0 for _, _, score in with_them), with_them
+    found = {(kind, record): score for kind, record, score in ranked(bare)}
+    assert all(found.get((kind, record)) == score for kind, record, score in with_them if score == 1.0)
 
 
 def test_highlights_mark_only_what_matched(client):
@@ -391,3 +406,47 @@ def test_an_article_word_finds_its_form_after_the_preposition(client):
     found = search_hits(client, "الشؤون", kinds=("event", "participant"))
     assert ("participant", "ali-akbar-velayati") in found and found == search_hits(
         client, "international affairs", kinds=("event", "participant"))
+
+
+@pytest.mark.parametrize("quoted, english", [
+    ('"إعادة الإعمار"', '"reconstruction"'),  # the text: إعادة إعمار (the article taken off the second word)
+    ('"الهدنة الشاملة"', '"comprehensive truce"'),  # the texts: الهدنة الشاملة and هدنة شاملة
+    ('"هدنة شاملة"', '"comprehensive truce"'),
+])
+def test_the_article_comes_and_goes_on_a_quoted_phrase_s_next_words(client, quoted, english):
+    found = search_hits(client, quoted)  # (the English texts say "rebuilding" too: Arabic may find more)
+    assert search_hits(client, english) <= found, (found, search_hits(client, english))
+    assert found <= search_hits(client, quoted.strip('"'))  # a phrase finds no more than its words
+
+
+def test_arabic_and_typographic_quotation_marks_quote(client):
+    plain = search_hits(client, '"حل"')
+    assert plain
+    for marks in ("«حل»", "“حل”", "„حل“"):
+        assert search_hits(client, marks) == plain, marks
+    assert search_hits(client, "«هدنة شاملة»") == search_hits(client, '"هدنة شاملة"')
+    response = client.get(f"/v1/search?q={q('«هدنة شاملة')}")
+    assert response.status_code == 400 and "«" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize("minus", ["\u2013", "\u2014", "\u2212"])
+def test_a_dash_or_minus_sign_before_a_word_excludes_it(client, minus):
+    hyphen = search_hits(client, "أستانا -روحاني")
+    assert hyphen and all("rouhani" not in record for _, record in hyphen)
+    assert search_hits(client, f"أستانا {minus}روحاني") == hyphen
+
+
+@pytest.mark.parametrize("english, arabic", [("Rouhani", "روحاني"), ("Velayati", "ولايتي"), ("Tehran", "طهران")])
+def test_a_quoted_one_word_name_is_read_as_the_name(client, english, arabic):
+    """As a quoted name of two words is: the records that name the entity in any of its names."""
+    named = search_hits(client, english)
+    assert named and search_hits(client, f'"{english}"') == named == search_hits(client, f'"{arabic}"')
+
+
+def test_a_quoted_word_that_is_no_name_stays_a_whole_word(client):
+    assert not search.parse_query('"حل"').words
+    gazetteer = Gazetteer([("Hassan Rouhani", "حسن روحاني", "Rouhani"), ("Imad Khamis", "عماد خميس"),
+                           ("Khamis Ali", "خميس علي")])
+    assert gazetteer.is_name(["rouhani"]) and gazetteer.is_name(["hassan", "rouhani"])
+    assert not gazetteer.is_name(["hassan"])  # a word of a name, not a name
+    assert not gazetteer.is_name(["حل"])

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import text as textnorm
+
 
 class NoRoom(Exception):
     """An incremental change the stored structures cannot take in place (the load rebuilds)."""
@@ -215,7 +217,14 @@ class Backend:
         mode = "exact" if exact else "broad"
         if mode not in query.compiled:
             def term(word):
-                return self.word_term(word, () if exact else query.stems(word))
+                if not exact:
+                    return self.word_term(word, query.stems(word))
+                # as written: the word, or the word without the proclitics it was typed with
+                # (وروحاني, بطهران: the text's روحاني, طهران are what was asked for)
+                forms = textnorm.index_forms(word)
+                if len(forms) == 1:
+                    return self.word_term(word, ())
+                return "(" + self.any_of([self.word_term(form, ()) for form in forms]) + ")"
             expression = self.all_of([term(word) for word in query.positive])
             if query.excluded:
                 expression = self.but_not(expression, self.any_of([term(word) for word in query.excluded]))

@@ -288,31 +288,8 @@ class SQLite(Backend):
             SearchFTS.rebuild()
 
     def place_search_rows(self, db, rows: list[dict]) -> None:
-        order = ("kind", "part", "sort_date", "record_id")
-        rows = sorted(rows, key=lambda row: tuple(row[c] for c in order))
-        key = ", ".join(f'"{c}"' for c in order)
-        marks = ", ".join("?" * len(order))
-        descending = ", ".join(f'"{c}" DESC' for c in order)
-        before = f'SELECT "rowid" FROM "search_doc" WHERE ({key}) < ({marks}) ORDER BY {descending} LIMIT 1'
-        after = f'SELECT "rowid" FROM "search_doc" WHERE ({key}) > ({marks}) ORDER BY {key} LIMIT 1'
-        gaps: dict[tuple, list[dict]] = {}
-        for row in rows:
-            values = [row[c] for c in order]
-            low = db.execute_sql(before, values).fetchone()
-            high = db.execute_sql(after, values).fetchone()
-            gaps.setdefault((low[0] if low else None, high[0] if high else None), []).append(row)
-        numbered = []
-        for (low, high), group in gaps.items():
-            k = len(group) + 1
-            if low is None:
-                low = (high if high is not None else 0) - ROWID_GAP * k
-            if high is None:
-                high = low + ROWID_GAP * k
-            step = (high - low) // k
-            if step < 1:
-                raise NoRoom("the search index has no room left between two rows")
-            numbered.extend((low + step * (i + 1), row) for i, row in enumerate(group))
-        columns = ("rowid", *order, "body", "forms")
+        numbered = _numbered_in_gaps(_gaps_of(db, rows))
+        columns = ("rowid", *SEARCH_ORDER, "body", "forms")
         names = ", ".join(f'"{c}"' for c in columns)
         db.cursor().executemany(
             f'INSERT INTO "search_doc" ({names}) VALUES ({", ".join("?" * len(columns))})',
@@ -462,3 +439,41 @@ class SearchOrderedPart(OrderedPart):
 
 
 BACKEND = register(SQLite())
+
+
+#: the list order of the search rows, which their rowids follow (SQLite.place_search_rows)
+SEARCH_ORDER = ("kind", "part", "sort_date", "record_id")
+
+
+def _gaps_of(db, rows: list[dict]) -> dict[tuple, list[dict]]:
+    """The new search rows in list order, grouped by the gap they go in: (rowid before, rowid
+    after), None where no row is on that side."""
+    key = ", ".join(f'"{c}"' for c in SEARCH_ORDER)
+    marks = ", ".join("?" * len(SEARCH_ORDER))
+    descending = ", ".join(f'"{c}" DESC' for c in SEARCH_ORDER)
+    before = f'SELECT "rowid" FROM "search_doc" WHERE ({key}) < ({marks}) ORDER BY {descending} LIMIT 1'
+    after = f'SELECT "rowid" FROM "search_doc" WHERE ({key}) > ({marks}) ORDER BY {key} LIMIT 1'
+    gaps: dict[tuple, list[dict]] = {}
+    for row in sorted(rows, key=lambda row: tuple(row[c] for c in SEARCH_ORDER)):
+        values = [row[c] for c in SEARCH_ORDER]
+        low = db.execute_sql(before, values).fetchone()
+        high = db.execute_sql(after, values).fetchone()
+        gaps.setdefault((low[0] if low else None, high[0] if high else None), []).append(row)
+    return gaps
+
+
+def _numbered_in_gaps(gaps: dict[tuple, list[dict]]) -> list[tuple[int, dict]]:
+    """(rowid, row) of each gap's rows, spread evenly between its bounds (past the last row, or
+    before the first, ROWID_GAP apart)."""
+    numbered = []
+    for (low, high), group in gaps.items():
+        k = len(group) + 1
+        if low is None:
+            low = (high if high is not None else 0) - ROWID_GAP * k
+        if high is None:
+            high = low + ROWID_GAP * k
+        step = (high - low) // k
+        if step < 1:
+            raise NoRoom("the search index has no room left between two rows")
+        numbered.extend((low + step * (i + 1), row) for i, row in enumerate(group))
+    return numbered

@@ -54,26 +54,11 @@ def apply_day_counts(removed: daycounts.DayCounter, added: daycounts.DayCounter)
 def apply_dyad_counts(removed: dyadcounts.DyadCounter, added: dyadcounts.DyadCounter) -> None:
     """Bring DyadCount to what a full load would write: the stored rows of every key whose
     counts change, plus the added and minus the removed events; a row of no events dropped."""
-    delta = defaultdict(lambda: [0, 0])
-    for counter, sign in ((removed, -1), (added, 1)):
-        for key, (n, goldstein) in counter.counts.items():
-            delta[key][0] += sign * n
-            delta[key][1] += sign * goldstein
-    changed = {key: change for key, change in delta.items() if change != [0, 0]}
-    d = DyadCount
-    db = d._meta.database
+    changed = _dyad_delta(removed, added)
+    db = DyadCount._meta.database
     mark = db.param
-    where = " AND ".join(f'"{c}" = {mark}' for c in ("date_start", "date_end", "source_actor", "target_actor",
-                                                      "quad_class"))
-    stored = {}
-    # each changed key looked up by the primary key (a start day's rows were ~140 at 1M events,
-    # read whole for a few of them: 0.7 s of a 5 s load)
-    for part in chunks(sorted(changed), 200):
-        for *key, n, goldstein in db.execute_sql(
-                'SELECT "date_start", "date_end", "source_actor", "target_actor", "quad_class", "n", "goldstein_e4" '
-                f'FROM "dyad_count" WHERE {" OR ".join([f"({where})"] * len(part))}',
-                [value for key in part for value in key]):
-            stored[tuple(key)] = (n, goldstein)
+    where = " AND ".join(f'"{c}" = {mark}' for c in DYAD_KEY)
+    stored = _stored_dyads(db, where, sorted(changed))
     deleted, updated, inserted = [], [], []
     for key, (dn, dg) in sorted(changed.items()):
         n, goldstein = stored.get(key, (0, 0))
@@ -91,7 +76,35 @@ def apply_dyad_counts(removed: dyadcounts.DyadCounter, added: dyadcounts.DyadCou
     if updated:
         cursor.executemany(f'UPDATE "dyad_count" SET "n" = {mark}, "goldstein_e4" = {mark} WHERE {where}', updated)
     for part in chunks(inserted, 2_000):
-        backends.of(db).bulk_insert(db, d, part)
+        backends.of(db).bulk_insert(db, DyadCount, part)
+
+
+#: the primary key of a dyad_count row
+DYAD_KEY = ("date_start", "date_end", "source_actor", "target_actor", "quad_class")
+
+
+def _dyad_delta(removed: dyadcounts.DyadCounter, added: dyadcounts.DyadCounter) -> dict[tuple, list[int]]:
+    """key -> [events, Goldstein sum] added less removed, for the keys whose counts change."""
+    delta = defaultdict(lambda: [0, 0])
+    for counter, sign in ((removed, -1), (added, 1)):
+        for key, (n, goldstein) in counter.counts.items():
+            delta[key][0] += sign * n
+            delta[key][1] += sign * goldstein
+    return {key: change for key, change in delta.items() if change != [0, 0]}
+
+
+def _stored_dyads(db, where: str, keys: list[tuple]) -> dict[tuple, tuple[int, int]]:
+    """key -> (events, Goldstein sum) of the stored rows of ``keys``, each looked up by the
+    primary key (a start day's rows were ~140 at 1M events, read whole for a few of them:
+    0.7 s of a 5 s load)."""
+    stored, columns = {}, ", ".join(f'"{c}"' for c in DYAD_KEY)
+    for part in chunks(keys, 200):
+        for *key, n, goldstein in db.execute_sql(
+                f'SELECT {columns}, "n", "goldstein_e4" '
+                f'FROM "dyad_count" WHERE {" OR ".join([f"({where})"] * len(part))}',
+                [value for key in part for value in key]):
+            stored[tuple(key)] = (n, goldstein)
+    return stored
 
 
 class DayCountWrites:

@@ -91,17 +91,22 @@ def codebook_change(stored: str | None, current: bytes) -> str:
         return "same"
     if not isinstance(old, dict) or not isinstance(new, dict):
         return "other"
-    keys = {"cameo": "code", "topics": "id", "roles": "id"}
-    if {k: v for k, v in old.items() if k not in keys} != {k: v for k, v in new.items() if k not in keys}:
+    if {k: v for k, v in old.items() if k not in LISTS} != {k: v for k, v in new.items() if k not in LISTS}:
         return "other"
-    for name, key in keys.items():
-        try:
-            entries = {entry[key]: entry for entry in new.get(name, [])}
-            if any(entries.get(entry[key]) != entry for entry in old.get(name, [])):
-                return "other"
-        except (TypeError, KeyError):
-            return "other"
-    return "added"
+    return "added" if all(_entries_kept(old, new, name, key) for name, key in LISTS.items()) else "other"
+
+
+#: the codebook's lists a load may add entries to and stay incremental, with each entry's key
+LISTS = {"cameo": "code", "topics": "id", "roles": "id"}
+
+
+def _entries_kept(old: dict, new: dict, name: str, key: str) -> bool:
+    """Whether every entry of the list ``name`` in ``old`` is in ``new`` as it was."""
+    try:
+        entries = {entry[key]: entry for entry in new.get(name, [])}
+        return all(entries.get(entry[key]) == entry for entry in old.get(name, []))
+    except (TypeError, KeyError):
+        return False
 
 
 @dataclass

@@ -69,31 +69,40 @@ class StoredEntities:
             if not stored:
                 reader.merge_read(merged, *entry)
                 continue
-            _, kind, entity_id, digest, count = entry
-            entity = merged[kind].get(entity_id)
-            have = len(entity.mentions) if entity is not None else 0
-            mentions = self.mentions(source_id, kind, entity_id) if have < documents.MENTIONS_INLINE else []
-            key = (kind, entity_id, digest)
+            key = self._merge_row(reader, merged, source_id, entry, records)
             row_entries[key] += 1
-            row_mentions[key] += count
-            parsed = records.get(key)
-            if parsed is None:
-                parsed = records[key] = self.entry_column("record", source_id, kind, entity_id)
-                reader.merge_stored(merged[kind], StoredEntry(kind, parsed, mentions, count), source_id)
-            else:  # its names and lists are in the entity already: checked, and its mentions counted
-                reader.merge_stored(merged[kind], StoredEntry(kind, parsed, mentions, count), source_id,
-                                    lists=False)
+            row_mentions[key] += entry[4]
         for key, (entries, mention_count) in texts.items():
-            kind, entity_id, _ = key
             if entries > row_entries[key]:  # the entity's inline list was full before these
-                merged[kind][entity_id].skipped += mention_count - row_mentions[key]
-                if not reader.same_identity(kind, merged[kind][entity_id].record, records[key]):
-                    self.report_rest(reader, merged[kind], key, records[key],
-                                     {row[0] for row in rows if tuple(row[1:4]) == key})
+                self._count_the_rest(reader, merged, key, mention_count - row_mentions[key], records[key], rows)
         for kind, served in self.served.items():
             for entity_id, (doc, count) in served.items():
                 if entity_id not in self.merged[kind]:
                     merged[kind][entity_id] = Entity(doc, "", [], count)
+
+    def _merge_row(self, reader, merged: dict, source_id: str, entry: tuple, records: dict) -> tuple:
+        """One stored entry (source, kind, entity, digest, mention count) merged: its text parsed
+        and merged whole the first time, later only its mentions and count. Its text's key."""
+        _, kind, entity_id, digest, count = entry
+        entity = merged[kind].get(entity_id)
+        have = len(entity.mentions) if entity is not None else 0
+        mentions = self.mentions(source_id, kind, entity_id) if have < documents.MENTIONS_INLINE else []
+        key = (kind, entity_id, digest)
+        parsed = records.get(key)
+        if parsed is None:
+            parsed = records[key] = self.entry_column("record", source_id, kind, entity_id)
+            reader.merge_stored(merged[kind], StoredEntry(kind, parsed, mentions, count), source_id)
+        else:  # its names and lists are in the entity already: checked, and its mentions counted
+            reader.merge_stored(merged[kind], StoredEntry(kind, parsed, mentions, count), source_id, lists=False)
+        return key
+
+    def _count_the_rest(self, reader, merged: dict, key: tuple, mention_count: int, record: dict, rows: list) -> None:
+        """The entries of one text not merged row by row (read after the entity's inline list was
+        full): their mentions counted, their names checked against the entity's."""
+        kind, entity_id, _ = key
+        merged[kind][entity_id].skipped += mention_count
+        if not reader.same_identity(kind, merged[kind][entity_id].record, record):
+            self.report_rest(reader, merged[kind], key, record, {row[0] for row in rows if tuple(row[1:4]) == key})
 
     def entries(self) -> tuple[dict, list]:
         """The stored entries of ``self.merged``, from the index on (kind, entity, source,
