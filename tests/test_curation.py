@@ -108,8 +108,41 @@ def span_without_offsets(root: Path) -> None:
     write_json(path, events)
 
 
+def codebook_duplicates(root: Path) -> None:
+    """A topic, a role and an actor block given twice, with other meanings: which would the records have?"""
+    path = root / "fixtures" / "codebook.json"
+    codebook = read_json(path)
+    for name in ("topics", "roles", "actors"):
+        codebook[name].append({**codebook[name][0], **({"label": "another"} if name != "roles" else
+                                                      {"description": "another"})})
+    write_json(path, codebook)
+
+
+def misnamed_record_file(root: Path) -> None:
+    """statements.json renamed statement.json: without a word, every statement would be dropped."""
+    directory = root / "fixtures" / SOURCE
+    (directory / "statements.json").rename(directory / "statement.json")
+
+
+def past_event_after_its_source(root: Path) -> None:
+    """A year typed wrong: an event the source reports as done, dated after the report."""
+    path, events = records(root, "events")
+    event = next(e for e in events if e["status"] == "occurred" and e["date"]["start"])
+    event["date"]["start"] = event["date"]["end"] = "2018" + event["date"]["start"][4:]
+    write_json(path, events)
+
+
 BROKEN = [bad_json, unknown_reference, unknown_code, span_mismatch, duplicate_id, hash_mismatch, codebook_gap,
-          participant_defined_twice, span_without_offsets]
+          participant_defined_twice, span_without_offsets, codebook_duplicates, misnamed_record_file,
+          past_event_after_its_source]
+#: what check says of a breakage (each one line), besides what the test compares with load
+SAYS = {
+    codebook_duplicates: ["fixtures/codebook.json: topics[", "fixtures/codebook.json: roles[",
+                          "fixtures/codebook.json: actors["],
+    misnamed_record_file: [f"fixtures/{SOURCE}/statements.json: $: missing:",
+                           f"fixtures/{SOURCE}/statement.json: $: not a record file: did you mean statements.json?"],
+    past_event_after_its_source: ["is after the source's publication day 2017-01-18, but the event's status is occurred"],
+}
 
 
 @pytest.mark.parametrize("breakage", BROKEN, ids=[b.__name__ for b in BROKEN])
@@ -123,6 +156,8 @@ def test_load_reports_what_check_reports_and_changes_nothing(breakage, backend, 
         assert "Traceback" not in output, output
     expected = problem_lines(checked.stderr)
     assert expected, checked.stderr
+    for says in SAYS.get(breakage, []):
+        assert sum(says in line for line in expected) == 1, (says, expected)
     assert problem_lines(loaded.stderr) == expected
     assert "nothing was loaded" in loaded.stderr
     # the database still holds the good dataset

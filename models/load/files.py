@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import codecs
+import difflib
 import json
 import re
 from dataclasses import dataclass
@@ -51,6 +52,19 @@ def files_twice(directory: Path, kinds) -> Iterator[tuple[Path, str]]:
             yield directory / f"{kind}.ndjson", (f"{kind}.json is here too: a source's {kind} are in one file, a "
                                                  "JSON array (.json) or one record a line (.ndjson); merge them into "
                                                  "one and remove the other")
+
+
+def unknown_files(directory: Path, kinds) -> Iterator[tuple[Path, str]]:
+    """(file, problem) for each entry of a source's directory that is not one of its record files
+    (hidden files apart: .gitkeep, .DS_Store)."""
+    names = [f"{kind}{suffix}" for kind in kinds for suffix in (".json", ".ndjson")]
+    for path in sorted(directory.iterdir()):
+        if path.name.startswith(".") or path.name in names:
+            continue
+        close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}? " if close and not path.name.startswith(close[0]) else ""
+        yield path, (f"not a record file: {hint}a source's directory holds only {', '.join(names[::2])} "
+                     "(or .ndjson); rename it, or move it out of fixtures/")
 
 
 #: how a problem message starts when the file itself could not be read as records

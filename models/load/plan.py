@@ -97,7 +97,8 @@ def codebook_change(stored: str | None, current: bytes) -> str:
 
 
 #: the codebook's lists a load may add entries to and stay incremental, with each entry's key
-LISTS = {"cameo": "code", "topics": "id", "roles": "id"}
+#: (actor blocks only validate actor codes: no stored record depends on one it did not use)
+LISTS = {"cameo": "code", "topics": "id", "roles": "id", "actors": "code"}
 
 
 def _entries_kept(old: dict, new: dict, name: str, key: str) -> bool:

@@ -20,7 +20,7 @@ from . import directed, spans
 from .entities import Entity, StoredEntry
 from ..vocabulary import SOURCE_ID_PATTERN
 from .files import (UNPARSABLE, Problem, dataset_version, files_twice, id_named, loaded_json, preview,
-                    record_file)
+                    record_file, unknown_files)
 from .schemas import CodebookSchema, SeedMetaSchema
 from .validate import Prefetcher, validate_file
 
@@ -176,7 +176,8 @@ class DatasetReader:
                 text = self.seed_text(seed)
                 if text is None:
                     continue
-                events, statements = self.read_source_records(source_id, text, codebook, participants, places)
+                events, statements = self.read_source_records(source_id, text, codebook, participants, places,
+                                                              meta["published_at"].date())
                 self.sink_for(sink).source(source_id, meta, text, events, statements)
                 self.counts["sources"] += 1
                 if number % self.PROGRESS_EVERY == 0 or number == len(read_now):
@@ -209,11 +210,9 @@ class DatasetReader:
         codebook = loaded_json(path, CodebookSchema(), partial(self.problem, path))
         if codebook is None:
             return None
-        codes = {}
-        for index, entry in enumerate(codebook["cameo"]):
-            if entry["code"] in codes:
-                self.problem(path, f"cameo[{index}].code", f"duplicate code {entry['code']}")
-            codes[entry["code"]] = entry
+        codes = self.unique_entries(path, codebook, "cameo", "code")
+        for name, key in (("topics", "id"), ("roles", "id"), ("actors", "code")):
+            self.unique_entries(path, codebook, name, key)
         for index, entry in enumerate(codebook["cameo"]):
             if entry["code"][:2] not in codes:
                 self.problem(path, f"cameo[{index}].code", f"the root {entry['code'][:2]} of {entry['code']} is not in the codebook")
@@ -222,6 +221,20 @@ class DatasetReader:
         codebook["role_ids"] = {r["id"] for r in codebook["roles"]}
         codebook["actor_blocks"] = directed.actor_blocks(codebook)
         return codebook
+
+    def unique_entries(self, path: Path, codebook: dict, name: str, key: str) -> dict:
+        """The entries of the codebook's list ``name`` by ``key``; a problem for each key given twice
+        (which of two labels or meanings would the records have?)."""
+        entries: dict = {}
+        for index, entry in enumerate(codebook.get(name, [])):
+            value = entry[key]
+            if value in entries:
+                first = next(i for i, e in enumerate(codebook[name]) if e[key] == value)
+                self.problem(path, f"{name}[{index}].{key}", f"duplicate {key} {value}: {name}[{first}] has it "
+                                                             "already; keep one entry and remove the other")
+            else:
+                entries[value] = entry
+        return entries
 
     def seed_text(self, seed: Seed) -> str | None:
         """The text of a checked seed; None (and a problem) when the file changed since its check."""
@@ -267,7 +280,7 @@ class DatasetReader:
             if not (self.root / "fixtures" / source_id).is_dir():
                 self.problem(self.root / "fixtures" / source_id, "$", "missing: every seed needs a fixtures directory of the same name")
                 continue
-            self.check_one_file_per_kind(self.root / "fixtures" / source_id)
+            self.check_record_files(self.root / "fixtures" / source_id)
             sources[source_id] = (meta, Seed(text_path, actual))
         for directory in sorted((self.root / "fixtures").glob("*/")):
             if directory.suffix in (".json", ".ndjson"):
@@ -276,8 +289,17 @@ class DatasetReader:
                 self.problem(directory, "$", f"no seed seeds/{directory.name}.txt for this fixtures directory")
         return sources
 
-    def check_one_file_per_kind(self, directory: Path) -> None:
+    def check_record_files(self, directory: Path) -> None:
+        """A source's directory holds its four record files, each once, and nothing else: a file
+        missing or misnamed (statement.json) would drop every record of its kind from the
+        dataset without a word."""
         for path, message in files_twice(directory, RECORD_KINDS):
+            self.problem(path, "$", message)
+        for kind in RECORD_KINDS:
+            if record_file(directory, kind) is None:
+                self.problem(directory / f"{kind}.json", "$", f"missing: a source's {kind} are in {kind}.json (or "
+                                                             f".ndjson); write [] there if the source has none")
+        for path, message in unknown_files(directory, RECORD_KINDS):
             self.problem(path, "$", message)
 
     IDENTITY = {
@@ -395,7 +417,7 @@ class DatasetReader:
             if topic not in codebook["topic_ids"]:
                 self.problem(path, f"{json_path}.topics[{index}]", f"unknown topic {topic!r}; topics in the codebook: {', '.join(sorted(codebook['topic_ids']))}")
 
-    def read_source_records(self, source_id, text, codebook, participants, places):
+    def read_source_records(self, source_id, text, codebook, participants, places, published=None):
         directory = self.root / "fixtures" / source_id
         events: list[dict] = []
         statements: list[dict] = []
@@ -407,7 +429,8 @@ class DatasetReader:
         path = record_file(directory, "events")
         if path is not None:
             for json_path, record in self.validated(path, "events", event_ids):
-                if self.check_event(path, json_path, record, text, codebook, participants, places, event_ids):
+                if self.check_event(path, json_path, record, text, codebook, participants, places, event_ids) \
+                        and self.check_reported_past(path, json_path, record, published):
                     events.append(record)
                 event_ids.add(record["id"])
             if path in self.unparsable:
@@ -466,6 +489,20 @@ class DatasetReader:
             self.check_span(path, f"{json_path}.quantities[{index}].span", text, quantity["span"])
         directed.check_event_actors(lambda where, message: self.problem(path, where, message), json_path, record)
         return len(self.problems) == before
+
+    #: statuses of what the source reports as having happened (by its publication day)
+    PAST = ("occurred", "background")
+
+    def check_reported_past(self, path, json_path, record, published) -> bool:
+        """An event the source reports as having happened starts no later than the source's day
+        (a year typed wrong, 2018 for 2017, is otherwise served as a fact)."""
+        start = record["date"]["start"]
+        if published is None or record["status"] not in self.PAST or start is None or start <= published:
+            return True
+        self.problem(path, f"{json_path}.date.start", f"{start.isoformat()} is after the source's publication day "
+                                                      f"{published.isoformat()}, but the event's status is "
+                                                      f"{record['status']}: correct the date, or the status (planned)")
+        return False
 
     def check_statement(self, path, json_path, record, text, codebook, participants, event_ids, seen) -> bool:
         before = len(self.problems)
