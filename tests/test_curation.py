@@ -132,15 +132,29 @@ def past_event_after_its_source(root: Path) -> None:
     write_json(path, events)
 
 
+def codebook_off_the_scales(root: Path) -> None:
+    """A Goldstein score past +10 and a PLOVER type misspelt, in the codebook and in an event's own plover."""
+    path = root / "fixtures" / "codebook.json"
+    codebook = read_json(path)
+    codebook["cameo"][3]["goldstein"] = 12.5
+    codebook["cameo"][4]["plover_type"] = "CONSULTT"
+    write_json(path, codebook)
+    path, events = records(root, "events")
+    events[1]["plover"] = {"type": "CONSULTT", "mode": "visit"}
+    write_json(path, events)
+
+
 BROKEN = [bad_json, unknown_reference, unknown_code, span_mismatch, duplicate_id, hash_mismatch, codebook_gap,
           participant_defined_twice, span_without_offsets, codebook_duplicates, misnamed_record_file,
-          past_event_after_its_source]
+          past_event_after_its_source, codebook_off_the_scales]
 #: what check says of a breakage (each one line), besides what the test compares with load
 SAYS = {
     codebook_duplicates: ["fixtures/codebook.json: topics[", "fixtures/codebook.json: roles[",
                           "fixtures/codebook.json: actors["],
     misnamed_record_file: [f"fixtures/{SOURCE}/statements.json: $: missing:",
                            f"fixtures/{SOURCE}/statement.json: $: not a record file: did you mean statements.json?"],
+    codebook_off_the_scales: ["cameo[3].goldstein: must be a Goldstein score, from -10 to 10",
+                              "cameo[4].plover_type: must be a PLOVER event type", ".plover.type: must be a PLOVER event type"],
     past_event_after_its_source: ["is after the source's publication day 2017-01-18, but the event's status is occurred"],
 }
 

@@ -23,6 +23,7 @@ from ..vocabulary import (
     INFERABLE,
     ISO3,
     PARTICIPANT_KINDS,
+    PLOVER_TYPES,
     PLACE_KINDS,
     STATEMENT_MODES,
     TOPIC_PATTERN,
@@ -196,8 +197,16 @@ def _calendar_problem(start, end, precision: str) -> tuple[str, str] | None:
     return None
 
 
+#: the Goldstein scale's bounds (cameo_goldstein.tsv: -10 for the most conflictual, +10)
+GOLDSTEIN = validate.Range(min=-10, max=10, error="must be a Goldstein score, from -10 to 10 (as in cameo_goldstein.tsv)")
+
+
+def plover_type_field(**kwargs):
+    return fields.String(validate=validate.OneOf(PLOVER_TYPES, error="must be a PLOVER event type: {choices}"), **kwargs)
+
+
 class PloverSchema(Strict):
-    type = fields.String(required=True)
+    type = plover_type_field(required=True)
     mode = fields.String(load_default=None, allow_none=True)
 
 
@@ -272,22 +281,22 @@ class SeedMetaSchema(Strict):
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$", error="must be the sha256 of the seed text: 64 lower-case hex digits (sha256sum prints it)"))
 
 
-class CameoEntrySchema(Strict):
-    code = fields.String(required=True, validate=validate.Regexp(CAMEO_PATTERN, error=CAMEO_RULE))
-    label = fields.String(required=True)
-    goldstein = fields.Float(load_default=None, allow_none=True)
-    plover_type = fields.String(load_default=None, allow_none=True)
-    plover_mode = fields.String(load_default=None, allow_none=True)
-    plover_context = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list, metadata={
-        "description": "PLOVER contexts of the code from cameo_to_plover.tsv (its plover_context, split at ';')."})
-    plover_override = fields.Nested(lambda: PloverOverrideSchema(), load_default=None, allow_none=True, metadata={
-        "description": "Where plover_type/plover_mode differ from the draft CAMEO→PLOVER table: what it says and why not."})
-
-
 class PloverOverrideSchema(Strict):
     reference_type = fields.String(load_default=None, allow_none=True)
     reference_mode = fields.String(load_default=None, allow_none=True)
     reason = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class CameoEntrySchema(Strict):
+    code = fields.String(required=True, validate=validate.Regexp(CAMEO_PATTERN, error=CAMEO_RULE))
+    label = fields.String(required=True)
+    goldstein = fields.Float(load_default=None, allow_none=True, validate=GOLDSTEIN)
+    plover_type = plover_type_field(load_default=None, allow_none=True)
+    plover_mode = fields.String(load_default=None, allow_none=True)
+    plover_context = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list, metadata={
+        "description": "PLOVER contexts of the code from cameo_to_plover.tsv (its plover_context, split at ';')."})
+    plover_override = fields.Nested(PloverOverrideSchema, load_default=None, allow_none=True, metadata={
+        "description": "Where plover_type/plover_mode differ from the draft CAMEO→PLOVER table: what it says and why not."})
 
 
 class ActorCodeSchema(Strict):
