@@ -28,11 +28,14 @@ Here the half-closed connection waits in the poller for the client's end instead
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import select
 import selectors
 import signal
 import socket
+import struct
+import termios
 import time
 from functools import partial
 
@@ -68,6 +71,31 @@ LINGER_BYTES = 64 * 1024
 #: so a stray one harms nothing; gunicorn uses it for nothing)
 WAKE_SIGNAL = signal.SIGURG
 
+#: unsent bytes of earlier answers on a connection past which its next request waits in the loop
+MAX_UNSENT = 256 * 1024
+#: how often the loop looks at connections waiting for their client to read (while there are any)
+SEND_POLL_SECONDS = 0.05
+
+
+def _whole_head(head: bytes) -> bool:
+    """Whether ``head`` holds a whole request head (or more than one may have: the parser refuses it)."""
+    return len(head) > MAX_HEAD_BYTES or any(end in head for end in HEAD_ENDS)
+
+
+def _announces_body(req) -> bool:
+    return any((name == "CONTENT-LENGTH" and value.strip() != "0") or name == "TRANSFER-ENCODING"
+               for name, value in req.headers)
+
+
+def unsent_bytes(sock) -> int:
+    """Bytes written to ``sock`` that its peer has not taken yet (Linux's SIOCOUTQ; 0 where the
+    system cannot say)."""
+    try:
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0]
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
 #: made when gunicorn's master imports this module, before it forks any worker: shared by them all
 ACCEPT_TABLE = AcceptTable()
 
@@ -78,6 +106,7 @@ class SlowClientSafeWorker(ThreadWorker):
         self.freezing = FreezeSchedule()  # what the worker holds out of the collector's sight (api/collector.py)
         self.in_flight = 0  # connections handed to the thread pool and not yet finished
         self.reading_heads: dict = {}  # connection -> the time its head must be complete by
+        self.waiting_to_send: dict = {}  # connection -> the time its client must have read by (_to_thread)
         self.lingering: dict = {}  # half-closed connection -> the time it is closed by in any case
         # (in the master, which makes the worker and then forks it) the worker's row of the table
         self.accept_slot = ACCEPT_TABLE.reserve(time.monotonic(), self.age)
@@ -119,12 +148,18 @@ class SlowClientSafeWorker(ThreadWorker):
         """(Each turn of gthread's loop.) Accept or not by the table, then wait; a worker that
         stopped for its share looks again soon even if nothing wakes it."""
         self.freezing.run(busy=self.in_flight > 0, now=time.monotonic())
+        if self.waiting_to_send and self.accept_slot is None:
+            self._send_waits(time.monotonic())
+            timeout = min(timeout, SEND_POLL_SECONDS)
         if self.accept_slot is None:
             return super().wait_for_and_dispatch_events(timeout)
         if not self.alive:  # shutting down: no longer counted, and no longer accepting
             ACCEPT_TABLE.leave(self.accept_slot, self.age)
             return super().wait_for_and_dispatch_events(timeout)
         now = time.monotonic()
+        if self.waiting_to_send:
+            self._send_waits(now)
+            timeout = min(timeout, SEND_POLL_SECONDS)
         # a look costs a few microseconds and the loop turns several times per request: look when
         # this worker's count changed, when woken for it, and otherwise every TURN_SECONDS
         if self.turn_due or self.nr_conns != self.published_conns or now - self.turned_at >= TURN_SECONDS:
@@ -179,19 +214,45 @@ class SlowClientSafeWorker(ThreadWorker):
         return not self.cfg.is_ssl and not negotiation.prior_knowledge_allowed(self.cfg, conn.client)
 
     def enqueue_req(self, conn):
-        """A connection with a request to read: first its head, in the event loop."""
-        read_ahead = conn.parser is not None and conn.parser.unreader.buf.getvalue()  # (pipelined)
-        if getattr(conn, "head", None) is None and not read_ahead and self._buffers_heads(conn):
-            conn.head = b""
-            conn.sock.setblocking(False)
-            self.reading_heads[conn] = time.monotonic() + HEADER_TIMEOUT
-            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_head_bytes, conn))
-            return
+        """A connection with a request to read: first its head, in the event loop. Bytes of it the
+        parser read ahead (pipelined behind the previous request) are its start: a head that is
+        not complete there is read on here too (in a thread, the rest would be read without end
+        by a client sending a byte a second)."""
+        if getattr(conn, "head", None) is None and self._buffers_heads(conn):
+            read_ahead = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
+            if not _whole_head(read_ahead):
+                conn.head = read_ahead
+                conn.sock.setblocking(False)
+                self.reading_heads[conn] = time.monotonic() + HEADER_TIMEOUT
+                self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_head_bytes, conn))
+                return
+            conn.parser.unreader.unread(read_ahead)
         self._to_thread(conn)
 
     def _to_thread(self, conn) -> None:
+        """To a server thread, once the answers before on this connection have mostly left: a
+        client that pipelines requests and reads no answer would otherwise hold a thread per
+        connection, blocked writing, for the send timeout (answers under the large-answer
+        threshold take no slot). It waits here, in the loop, without a thread."""
+        if unsent_bytes(conn.sock) > MAX_UNSENT:
+            conn.sock.setblocking(False)
+            self.waiting_to_send[conn] = time.monotonic() + SEND_TIMEOUT
+            return
         self.in_flight += 1  # finish_request counts it back
         super().enqueue_req(conn)
+
+    def _send_waits(self, now: float) -> None:
+        """The connections waiting for their client to read: on to a thread once it has, closed
+        once it has read nothing for the send timeout."""
+        for conn, deadline in list(self.waiting_to_send.items()):
+            if unsent_bytes(conn.sock) <= MAX_UNSENT:
+                del self.waiting_to_send[conn]
+                self._to_thread(conn)
+            elif deadline <= now:
+                del self.waiting_to_send[conn]
+                self.log.info("dropped %s: it read nothing for %.0f s", conn.client, SEND_TIMEOUT)
+                self.nr_conns -= 1
+                conn.close()
 
     def on_head_bytes(self, conn, client):
         try:
@@ -204,7 +265,7 @@ class SlowClientSafeWorker(ThreadWorker):
             self._drop(conn)
             return
         conn.head += data
-        if len(conn.head) > MAX_HEAD_BYTES or any(end in conn.head for end in HEAD_ENDS):
+        if _whole_head(conn.head):
             self.poller.unregister(conn.sock)
             del self.reading_heads[conn]
             if self._answered_probe(conn):
@@ -324,6 +385,11 @@ class SlowClientSafeWorker(ThreadWorker):
         return super().handle(conn)
 
     def handle_request(self, req, conn):
+        if _announces_body(req):
+            # the API reads no request body (every method it answers takes none): the answer
+            # closes the connection, where keeping it would make the thread wait up to 5 s for
+            # a body that a hostile client announces and never sends
+            req.force_close()
         # blocking writes, but never for longer than SEND_TIMEOUT without progress
         conn.sock.settimeout(SEND_TIMEOUT)
         try:

@@ -312,3 +312,79 @@ def test_the_dockerfile_installs_the_pinned_versions():
     pins = [line for line in (ROOT / "constraints.txt").read_text("utf-8").splitlines() if line and line[0] != "#"]
     assert all(re.fullmatch(r"[a-z0-9-]+==[\w.+-]+", pin) for pin in pins), pins
     assert {"flask", "gunicorn", "peewee", "psycopg"} <= {pin.split("==")[0] for pin in pins}
+
+
+def probe_within(server, seconds: float = PROBE_TIMEOUT) -> None:
+    """A data request on a fresh connection is answered, and in time."""
+    started = time.monotonic()
+    status, _, _ = fetch(server.base + "/v1/events?limit=1", timeout=seconds)
+    assert status == 200 and time.monotonic() - started < seconds
+
+
+def test_a_pipelined_request_whose_head_dribbles_holds_no_thread(one_worker):
+    """A whole request and, behind it, the start of a second one, then a byte a second: the rest
+    of the second head was read in a server thread without a bound, so six such connections held
+    the worker's four threads for as long as they dribbled."""
+    stop = threading.Event()
+
+    def pipelined_dribble():
+        try:
+            with socket.create_connection(("127.0.0.1", one_worker.port), timeout=10) as sock:
+                sock.sendall(b"GET /healthz?x=1 HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/events HTTP/1.1\r\nX-Slow: ")
+                while not stop.is_set():
+                    sock.sendall(b"s")
+                    time.sleep(0.5)
+        except OSError:
+            pass
+
+    threads = [threading.Thread(target=pipelined_dribble) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1.5)
+        for _ in range(3):
+            probe_within(one_worker)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(15)
+
+
+def test_a_request_announcing_a_body_is_answered_and_closed_at_once(one_worker):
+    """The API reads no body: the refusal closes the connection. Kept alive, the thread waited up
+    to 5 s for the body (gunicorn drains it), and 16 such connections kept everyone else waiting."""
+    for extra in (b"Content-Length: 1000\r\n", b"Transfer-Encoding: chunked\r\n"):
+        with socket.create_connection(("127.0.0.1", one_worker.port), timeout=10) as sock:
+            started = time.monotonic()
+            sock.sendall(b"GET /v1/events?limit=1 HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\n")  # … no body
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+            assert time.monotonic() - started < 2.0, extra
+        head = answer.split(b"\r\n\r\n", 1)[0].lower()
+        assert head.startswith((b"http/1.1 400", b"http/1.1 413")) and b"connection: close" in head, head
+        assert b"application/problem+json" in head
+
+
+def test_pipelined_answers_a_client_does_not_read_hold_no_thread(synthetic_sqlite_url):
+    """Six clients that pipeline forty requests for answers of some hundred KB (each under the
+    large-answer threshold) and read none: each thread blocked writing for the send timeout."""
+    server = Gunicorn(synthetic_sqlite_url, workers=1).wait("/readyz")
+    holders = []
+    try:
+        status, _, body = fetch(server.base + "/v1/places?limit=500")
+        assert status == 200 and 100_000 < len(body) < 1_000_000  # (under EVENT_RECORDS_LARGE_ANSWER_BYTES)
+        for _ in range(6):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.settimeout(10)
+            sock.connect(("127.0.0.1", server.port))
+            sock.sendall(b"GET /v1/places?limit=500 HTTP/1.1\r\nHost: x\r\n\r\n" * 40)
+            holders.append(sock)  # never read
+        time.sleep(2.0)
+        for _ in range(3):
+            probe_within(server)
+    finally:
+        for sock in holders:
+            sock.close()
+        server.stop()
