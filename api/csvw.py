@@ -55,8 +55,14 @@ def link_value(url: str) -> str:
 def header_of(url: str) -> list[str]:
     """The header row of the CSV at ``url`` (read from the app itself; only its first bytes)."""
     # as a CSVW processor dereferences it: no Accept (the URL itself must choose the CSV)
-    response = current_app.test_client().get(url, buffered=False)
+    # as this client: its own export slot, and the inner answer's time budget, are its own
+    response = current_app.test_client().get(url, buffered=False,
+                                             environ_overrides={"REMOTE_ADDR": request.remote_addr or ""})
     try:
+        if response.status_code in (429, 503):  # (busy, or over the time budget: as the CSV itself would be)
+            detail = (response.get_json(silent=True) or {}).get("detail", "")
+            raise Problem(response.status_code, f"The CSV at '{url}' could not be read to describe it: {detail}",
+                          None, {"Retry-After": response.headers.get("Retry-After", "5")})
         if response.status_code != 200 or response.mimetype != "text/csv":
             raise Problem(400, f"'{url}' is not a CSV this API serves (it answers {response.status_code} "
                                f"{response.mimetype}): the URL must ask for the CSV itself, with format=csv.",

@@ -120,19 +120,23 @@ class Session:
         self.served = serving_key(self.version, self.release_number) if self.version is not None else None
         self.router.remember_version(self.db, self._marker, self.served)
 
-    def hand_off(self):
+    def hand_off(self, keep_budget: bool = False):
         """The function that releases this database, taken from the request: a streamed body
         calls it when it is finished or closed, so the rows it reads after the view returned
         come from the same connection and snapshot. Teardown then releases nothing.
 
         A streamed export is exempt from the time budget (it reads every matching row, for as
         long as the client reads) but takes one of the worker's export slots, given back with
-        the database: beyond the limits, a 503 (the worker's) or a 429 (this client's)."""
+        the database: beyond the limits, a 503 (the worker's) or a 429 (this client's). With
+        ``keep_budget`` the budget still holds until the function's ``lift()`` is called (once
+        the body's first bytes are made: api/v1/collections.py stream)."""
         if self._closer is None:
             slot = self.exports.take(request.remote_addr or "") if self.exports is not None else None
-            if self.budget and self.db is not None:
-                backends.of(self.db).lift_budget(self.db)
             self._closer = _closer(self, slot)
+            lift = _budget_lifter(self.db) if self.budget and self.db is not None else (lambda: None)
+            if not keep_budget:
+                lift()
+            self._closer.lift = lift
         close = self._closer
         self.db = self.snapshot = None
         return close
@@ -219,6 +223,17 @@ def _closer(session: Session, slot=None):
         _unclosed.closers = []
     _unclosed.closers.append(close)
     return close
+
+
+def _budget_lifter(db):
+    """Lifts the time budget of ``db``'s request, once (the first call)."""
+    lifted = []
+
+    def lift() -> None:
+        if not lifted:
+            lifted.append(True)
+            backends.of(db).lift_budget(db)
+    return lift
 
 
 def close_unclosed() -> None:

@@ -323,15 +323,16 @@ BATCH = 2_000
 
 
 def iterate_all(select, spec: SortSpec, batch: int = BATCH, after: list | None = None,
-                extra: RowColumns | None = None):
+                extra: RowColumns | None = None, first_batch: int | None = None):
     """Every row of ``select`` (after the key ``after``) in keyset batches, with the ``extra``
-    columns when given: bounded memory on any backend."""
+    columns when given: bounded memory on any backend. ``first_batch``: the size of the first."""
+    size = first_batch or batch
     while True:
-        rows, more = keyset_page(select, spec, after, batch, extra)
+        rows, more = keyset_page(select, spec, after, size, extra)
         yield from rows
         if not more:
             return
-        after = spec.key_of(rows[-1])
+        after, size = spec.key_of(rows[-1]), batch
 
 
 def count(select) -> int:
