@@ -221,7 +221,7 @@ class SlowClientSafeWorker(ThreadWorker):
         if getattr(conn, "head", None) is None and self._buffers_heads(conn):
             read_ahead = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
             if not _whole_head(read_ahead):
-                conn.head = read_ahead
+                conn.head = bytearray(read_ahead)  # (appended to in place: a head in many pieces)
                 conn.sock.setblocking(False)
                 self.reading_heads[conn] = time.monotonic() + HEADER_TIMEOUT
                 self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_head_bytes, conn))
@@ -264,8 +264,11 @@ class SlowClientSafeWorker(ThreadWorker):
         if not data:  # the client went away before sending a whole head
             self._drop(conn)
             return
+        # only the new bytes (and the three before them) can complete the head: looking through
+        # all of it again for each piece made a head sent in small pieces cost its square
+        tail = conn.head[-3:] + data
         conn.head += data
-        if _whole_head(conn.head):
+        if len(conn.head) > MAX_HEAD_BYTES or any(end in tail for end in HEAD_ENDS):
             self.poller.unregister(conn.sock)
             del self.reading_heads[conn]
             if self._answered_probe(conn):
@@ -279,7 +282,7 @@ class SlowClientSafeWorker(ThreadWorker):
         A pool that is full and has finished nothing for STUCK_SECONDS (a deadlock, a hung
         socket) leaves the probe to the app's path, where it waits and times out: the worker is
         reported as not live, as it is."""
-        probe = probe_of(conn.head)
+        probe = probe_of(bytes(conn.head))
         if probe is None or self._threads_stuck():
             return False
         keep_alive = (probe.keep_alive and self.alive and self.cfg.keepalive > 0
@@ -381,7 +384,7 @@ class SlowClientSafeWorker(ThreadWorker):
             conn.head = None
             conn.sock.setblocking(True)
             conn.init()  # (once per connection) the parser, reading from the socket
-            conn.parser.unreader.unread(head)
+            conn.parser.unreader.unread(bytes(head))
         return super().handle(conn)
 
     def handle_request(self, req, conn):
