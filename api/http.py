@@ -32,9 +32,10 @@ def etag_for(served: str) -> str:
 
 
 def if_none_match() -> set[str]:
-    """The entity tags of If-None-Match, compared weakly (RFC 9110 13.1.2): W/"x" is "x"."""
+    """The entity tags of If-None-Match, compared weakly (RFC 9110 13.1.2): W/"x" is "x". (``W/*``
+    is no tag: ``*`` stands alone, so it matches nothing rather than everything.)"""
     tags = {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",") if tag.strip()}
-    return {tag[2:] if tag.startswith("W/") else tag for tag in tags}
+    return {tag[2:] if tag.startswith('W/"') else tag for tag in tags}
 
 
 def wants_gzip() -> bool:

@@ -122,6 +122,8 @@ def test_weak_and_star_validators_give_304(client):
     assert client.get("/v1/events?limit=3", headers={"If-None-Match": f'"other", W/{etag}'}).status_code == 304
     assert client.get("/v1/events/khamis-meets-rouhani", headers={"If-None-Match": "*"}).status_code == 304
     assert client.get("/v1/events/no-such-event", headers={"If-None-Match": "*"}).status_code == 404
+    # W/* is no entity tag (* stands alone): it matches nothing
+    assert client.get("/v1/events/khamis-meets-rouhani", headers={"If-None-Match": "W/*"}).status_code == 200
     assert client.get("/v1/events?limit=3", headers={"If-None-Match": '"other"'}).status_code == 200
 
 
