@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import os
 import subprocess
 import sys
@@ -467,3 +468,26 @@ def test_show_closes_nested_spans_innermost_first():
         outer = 1 + ordered.index(marks[0])
         inner = 1 + ordered.index(marks[1])
         assert shown == f"[وصل لاريجاني ثم التقى [عماد خميس]{inner}]{outer}."
+
+
+def test_check_fix_keeps_the_files_line_endings_and_tabs(tmp_path):
+    """A file indented with tabs and ended with CRLF (an editor on Windows): the completed span is
+    written in its layout, and no other byte changes."""
+    root = copy_dataset(tmp_path)
+    new_source(root)
+    directory = root / "fixtures" / "tehran-visit"
+    place = {"id": "tehran-visit-city", "name_en": "Tehran", "name_ar": "طهران", "kind": "city",
+             "confidence": "high", "codebook_version": "1", "notes": None,
+             "mentions": [{"start": TEXT.index("طهران"), "end": TEXT.index("طهران") + 5, "text": "طهران"},
+                          {"text": "Tehran"}]}
+    written = json.dumps([place], ensure_ascii=False, indent="\t").replace("\n", "\r\n")
+    (directory / "places.json").write_bytes(written.encode("utf-8"))
+    run("check", "--fix", root=root, check_exit=0)
+    after = (directory / "places.json").read_bytes().decode("utf-8")
+    assert "\n" not in after.replace("\r\n", "") and after.count("\r\n") == written.count("\r\n") + 2
+    assert not re.search(r"^ ", after, re.MULTILINE)  # tabs only, as the rest of the file
+    start = TEXT.index("Tehran")
+    expected = written.replace('{\r\n\t\t\t\t"text": "Tehran"\r\n\t\t\t}',
+                               f'{{\r\n\t\t\t\t"start": {start},\r\n\t\t\t\t"end": {start + 6},\r\n'
+                               '\t\t\t\t"text": "Tehran"\r\n\t\t\t}')
+    assert expected != written and after == expected

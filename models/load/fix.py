@@ -107,12 +107,15 @@ def _render(span: dict, start: int, original: str, raw: str, at: int) -> str:
     completed.update((k, v) for k, v in span.items() if k not in completed)
     if "\n" not in original:
         return json.dumps(completed, ensure_ascii=False, separators=(", ", ": "))
+    # the file's own line ending and indentation (spaces or tabs), as its other lines have them
+    newline = "\r\n" if "\r\n" in original else "\n"
     line_start = raw.rfind("\n", 0, at) + 1
-    indent = len(raw[line_start:at]) - len(raw[line_start:at].lstrip(" "))
-    inner = re.search(r"\n( +)\S", original)
-    step = (len(inner.group(1)) - indent) if inner else 2
-    text = json.dumps(completed, ensure_ascii=False, indent=max(step, 1))
-    return text.replace("\n", "\n" + " " * indent)
+    before = raw[line_start:at]
+    indent = before[:len(before) - len(before.lstrip(" \t"))]
+    inner = re.search(r"\n([ \t]+)\S", original)
+    step = inner.group(1)[len(indent):] if inner and inner.group(1).startswith(indent) else ""
+    text = json.dumps(completed, ensure_ascii=False, indent=step or "  ")
+    return text.replace("\n", newline + indent)
 
 
 @dataclass
@@ -123,7 +126,7 @@ class FixReport:
 
 def fix_file(path: Path, relative: str, source_text: str, report: FixReport) -> None:
     """Complete the spans of one fixture file (rewritten only when something changed)."""
-    raw = path.read_text(encoding="utf-8")
+    raw = path.read_bytes().decode("utf-8")  # (as it is: its line endings are kept, not translated)
     try:
         objects = located_objects(raw, path.suffix == ".ndjson")
     except (ValueError, IndexError):
@@ -143,7 +146,7 @@ def fix_file(path: Path, relative: str, source_text: str, report: FixReport) -> 
         return
     for start, end, text in sorted(patches, reverse=True):
         raw = raw[:start] + text + raw[end:]
-    path.write_text(raw, encoding="utf-8")
+    path.write_bytes(raw.encode("utf-8"))
     report.fixed[relative] = len(patches)
 
 
