@@ -139,3 +139,19 @@ def test_a_file_that_is_not_an_array_names_the_json_type(tmp_path):
     root = copy_dataset(tmp_path)
     (root / "fixtures" / SOURCE / "events.json").write_text("{}", encoding="utf-8")
     assert check(root) == [f"fixtures/{SOURCE}/events.json: $: expected a JSON array of records, got an object"]
+
+
+def test_a_bad_day_or_code_says_what_was_written_and_the_form_it_takes(tmp_path):
+    root = copy_dataset(tmp_path)
+    path = root / "fixtures" / SOURCE / "events.json"
+    events = json.loads(path.read_text(encoding="utf-8"))
+    events[0]["date"]["start"], events[1]["date"]["end"] = "2017-02-30", "16/01/2017"
+    path.write_text(json.dumps(events, ensure_ascii=False), encoding="utf-8")
+    codebook_path = root / "fixtures" / "codebook.json"
+    codebook = json.loads(codebook_path.read_text(encoding="utf-8"))
+    codebook["roles"].append({"id": "zz-test-role", "description": "a role"})
+    codebook_path.write_text(json.dumps(codebook, ensure_ascii=False), encoding="utf-8")
+    problems = check(root)
+    assert any("date.start: '2017-02-30' is not a day: write a calendar date as YYYY-MM-DD" in p for p in problems)
+    assert any("date.end: '16/01/2017' is not a day" in p for p in problems)
+    assert any("roles[14].id: 'zz-test-role' is not a role id" in p for p in problems), problems

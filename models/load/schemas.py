@@ -42,6 +42,9 @@ ID_RULE = ("'{input}' is not an id: 2 to 80 lower-case letters a-z, digits and '
            "or digit (e.g. imad-khamis)")
 CAMEO_RULE = "'{input}' is not a CAMEO code: 2 to 4 digits, such as 04 or 042 (the codebook lists them)"
 TOPIC_RULE = "'{input}' is not a topic id: lower-case letters, digits and '_', such as astana_talks"
+ROLE_RULE = "'{input}' is not a role id: lower-case letters, digits and '_', such as visitor or signatory"
+#: a day as the fixtures write it (marshmallow's own message named neither the value nor the form)
+DAY_ERRORS = {"invalid": "'{input}' is not a day: write a calendar date as YYYY-MM-DD (2017-01-18)"}
 ACTOR_CODE_RULE = "'{input}' is not a CAMEO actor code: 1 to 4 blocks of 3 capital letters, such as SYRGOV"
 
 
@@ -115,7 +118,7 @@ class RoleAtSourceSchema(Strict):
 
     title_en = fields.String(required=True, validate=validate.Length(min=1))
     title_ar = fields.String(load_default=None, allow_none=True)
-    as_of = fields.Date(required=True, metadata={"description": "The day the source describes (its publication day)."})
+    as_of = fields.Date(required=True, error_messages=DAY_ERRORS, metadata={"description": "The day the source describes (its publication day)."})
 
 
 class ParticipantSchema(Curated):
@@ -156,8 +159,8 @@ class PlaceSchema(Curated):
 
 
 class DateSchema(Strict):
-    start = fields.Date(load_default=None, allow_none=True)
-    end = fields.Date(load_default=None, allow_none=True)
+    start = fields.Date(load_default=None, allow_none=True, error_messages=DAY_ERRORS)
+    end = fields.Date(load_default=None, allow_none=True, error_messages=DAY_ERRORS)
     precision = fields.String(required=True, validate=validate.OneOf(DATE_PRECISIONS))
     expression = fields.Nested(SpanSchema, load_default=None, allow_none=True)
     resolution = fields.String(required=True, validate=validate.Length(min=1))
@@ -274,7 +277,9 @@ class StatementSchema(Curated):
 class SeedMetaSchema(Strict):
     publisher = fields.String(required=True)
     publisher_ar = fields.String(load_default=None, allow_none=True)
-    published_at = fields.AwareDateTime(required=True, format="iso")
+    published_at = fields.AwareDateTime(required=True, format="iso", error_messages={
+        "invalid": "'{input}' is not a date and time: write it in ISO 8601 with its UTC offset, 2017-01-18T10:05:00+03:00",
+        "invalid_awareness": "has no UTC offset: add the one the publisher's clock had, 2017-01-18T10:05:00+03:00"})
     language = fields.String(required=True, validate=validate.Regexp(r"^[a-z]{2,3}$", error="must be an ISO 639 language code in lower case, such as ar"))
     title = fields.String(required=True)
     url = fields.Url(load_default=None, allow_none=True)
@@ -300,19 +305,20 @@ class CameoEntrySchema(Strict):
 
 
 class ActorCodeSchema(Strict):
-    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    code = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Z]{3}$", error="'{input}' is not an actor block: three capital letters, such as IRN, GOV or MED"))
     kind = fields.String(required=True, validate=validate.OneOf(ACTOR_CODE_KINDS))
     label = fields.String(required=True, validate=validate.Length(min=1))
 
 
 class TopicSchema(Strict):
-    id = fields.String(required=True, validate=validate.Regexp(TOPIC_PATTERN))
+    id = fields.String(required=True, validate=validate.Regexp(TOPIC_PATTERN, error=TOPIC_RULE))
     label = fields.String(required=True)
     description = fields.String(required=True)
 
 
 class RoleSchema(Strict):
-    id = fields.String(required=True, validate=validate.Regexp(TOPIC_PATTERN))
+    id = fields.String(required=True, validate=validate.Regexp(TOPIC_PATTERN, error=ROLE_RULE))
     description = fields.String(required=True)
 
 
