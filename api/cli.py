@@ -57,10 +57,11 @@ def describe(summary: loader.Summary) -> str:
             f"(dataset {summary.dataset_version}, {summary.seconds:.1f} s)")
 
 
-def do_load(root: Path, url: str, full: bool = False, only_if_empty: bool = False) -> loader.Summary:
+def do_load(root: Path, url: str, full: bool = False, only_if_empty: bool = False,
+            rehash: bool = False) -> loader.Summary:
     with database_errors(url):
         db = open_database(url, create_dir=True)
-        return loader.load(root, db, progress, full=full, only_if_empty=only_if_empty)
+        return loader.load(root, db, progress, full=full, only_if_empty=only_if_empty, rehash=rehash)
 
 
 #: what the engines say when a database cannot be used, and what to do about it
@@ -108,7 +109,9 @@ def refuse_a_file_that_is_not_sqlite(url: str) -> None:
 def describe_load(summary: loader.Summary) -> str:
     """What a load did: nothing, the difference, or a rebuild (and why)."""
     if summary.mode == "unchanged":
-        return f"nothing changed since release {summary.release} (dataset {summary.dataset_version}); the database is as it was"
+        return (f"nothing changed since release {summary.release} (dataset {summary.dataset_version}); the database is "
+                "as it was (files whose size and modification time are as at that load were not read again: "
+                "`load --rehash` reads them all)")
     plan = summary.plan
     what = plan.describe() if plan is not None else ""
     how = "applied the difference" if summary.mode == "incremental" else f"rebuilt everything ({summary.full_reason})"
@@ -154,7 +157,10 @@ def check(root, fix):
 @click.option("--database-url", envvar="DATABASE_URL", help="sqlite:///path, postgresql://… or postgresql+pool://… (default: $DATABASE_URL).")
 @click.option("--full", is_flag=True, help="Rebuild every table from the files (the release history is kept; the "
                                            "rebuild is itself a release).")
-def load(root, database_url, full):
+@click.option("--rehash", is_flag=True, help="Read and hash every file to find what changed, also those whose size "
+                                             "and modification time are as at the last load (a copy that kept the "
+                                             "times, an edit that restored them); slower on a large tree.")
+def load(root, database_url, full, rehash):
     from . import settings
 
     try:
@@ -164,7 +170,7 @@ def load(root, database_url, full):
     root_path = content_root(root)
     url = database_url or database_url_from_env()
     try:
-        summary = do_load(root_path, url, full)
+        summary = do_load(root_path, url, full, rehash=rehash)
     except loader.LoadError as error:
         report_problems(error)
         sys.exit(1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import re
 import shutil
@@ -356,6 +357,26 @@ def test_an_unchanged_tree_changes_nothing(corpus, tmp_path):
     again = loader.load(tree.path, db)
     assert (again.mode, again.release, again.dataset_version) == ("unchanged", first.release, first.dataset_version)
     assert create_app({"DATABASE_URL": url, "TESTING": True}).test_client().get("/v1/events?limit=5").headers["ETag"] == etag
+
+
+def test_an_edit_that_keeps_size_and_time_is_found_by_rehash(corpus, tmp_path):
+    """Size and modification time vouch for a file's content (so an unchanged tree is not read);
+    a copy that kept the times can hide an edit from them: --rehash reads every file."""
+    tree = Tree(corpus, tmp_path / "tree")
+    db = open_database(f"sqlite:///{tmp_path / 'db' / 'events.sqlite3'}", create_dir=True)
+    first = loader.load(tree.path, db)
+    path = sorted((tree.path / "fixtures").glob("*/events.*"))[0]
+    before = path.stat()
+    text = path.read_text(encoding="utf-8")
+    at = text.index('"title_en": "') + len('"title_en": "')
+    edited = text[:at] + ("X" if text[at] != "X" else "Y") + text[at + 1:]  # a letter of a title: as many bytes
+    assert edited != text and len(edited.encode()) == len(text.encode())
+    path.write_text(edited, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert loader.load(tree.path, db).mode == "unchanged"  # what the times say
+    again = loader.load(tree.path, db, rehash=True)
+    assert again.mode == "incremental" and again.release == first.release + 1
+    assert again.plan.changed == [path.parent.name]
 
 
 def test_a_killed_load_leaves_the_previous_release_served(corpus, tmp_path):

@@ -96,7 +96,8 @@ class NotEmpty(Exception):
     """A load asked only into an empty database found one filled (by a load it waited for)."""
 
 
-def load(root: Path, db, progress=None, full: bool = False, only_if_empty: bool = False) -> Summary:
+def load(root: Path, db, progress=None, full: bool = False, only_if_empty: bool = False,
+         rehash: bool = False) -> Summary:
     """Bring ``db`` up to date with the files in one transaction, as a new release.
 
     Only the difference is applied (sources added, changed or removed: see
@@ -104,7 +105,8 @@ def load(root: Path, db, progress=None, full: bool = False, only_if_empty: bool 
     codebook change other than added entries asks for a rebuild; an unchanged tree
     changes nothing. Raises :class:`LoadError` (after rolling back) if any record is wrong, and
     with ``only_if_empty`` :class:`NotEmpty` (changing nothing) when the database holds a dataset
-    once this load has its turn (a server's first start: models/backends/load_lock.py).
+    once this load has its turn (a server's first start: models/backends/load_lock.py). With
+    ``rehash`` every file is read and hashed, whatever its size and modification time say.
     """
     from . import incremental
 
@@ -118,7 +120,7 @@ def load(root: Path, db, progress=None, full: bool = False, only_if_empty: bool 
             with db.bind_ctx(table_models(db) + HISTORY_TABLES + WORK_TABLES):
                 if only_if_empty and stored_schema_version(db) is not None:
                     raise NotEmpty()
-                plan = plan_load(root, db, full)
+                plan = plan_load(root, db, full, rehash)
                 if plan.unchanged:
                     return Summary(plan.version, stored_counts(db), time.perf_counter() - started, "unchanged",
                                    current_release(db), plan)

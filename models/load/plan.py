@@ -69,7 +69,7 @@ def version_of(codebook: bytes, fingerprints: dict[str, str]) -> str:
 
 def fingerprints(root: Path, known: dict[str, tuple[str, str]] | None = None) -> dict[str, tuple[str, str]]:
     """source id -> (stat signature, content fingerprint), re-hashing only what ``known``
-    (the same, as the database holds it) does not vouch for."""
+    (the same, as the database holds it) does not vouch for (``None``: everything)."""
     known = known or {}
     found = {}
     for source_id in source_ids(root):
@@ -155,9 +155,9 @@ def stored_state(db) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
     return meta, known
 
 
-def plan_load(root: Path, db, full: bool = False) -> Plan:
+def plan_load(root: Path, db, full: bool = False, rehash: bool = False) -> Plan:
     meta, known = stored_state(db)
-    found = fingerprints(root, known)
+    found = fingerprints(root, None if rehash else known)
     codebook = codebook_bytes(root)
     plan = Plan(version_of(codebook, {s: f for s, (_, f) in found.items()}), found, codebook)
     plan.codebook_change = codebook_change(meta.get("codebook"), codebook)
