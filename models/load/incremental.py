@@ -237,8 +237,8 @@ class IncrementalWriter(DatabaseWriter):
         else:
             summary, old_summary = documents.place_summary(entity.record), documents.place_summary(doc)
         if summary != old_summary:
-            raise FullRequired(f"the short form of {kind[:-1]} {entity_id} changed: records of other sources "
-                               "embed it")
+            raise FullRequired(f"the short form (names, kind, country) of {kind[:-1]} {entity_id} changed: the "
+                               "records that embed it, in any source, are rewritten with everything")
         names = ("name_en", "name_ar", "aliases", "search_forms", "title_en", "title_ar")
         return any(doc.get(n) != entity.record.get(n) for n in names if n in doc)
 
