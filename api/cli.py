@@ -169,6 +169,9 @@ def load(root, database_url, full, rehash):
         raise click.ClickException(str(error)) from None
     root_path = content_root(root)
     url = database_url or database_url_from_env()
+    path = database_file(url)
+    if path is not None and not path.exists():  # (a typo in the path makes a new database: say so)
+        click.echo(f"no database at {path} yet: creating it", err=True)
     try:
         summary = do_load(root_path, url, full, rehash=rehash)
     except loader.LoadError as error:
