@@ -60,6 +60,9 @@ def describe(summary: loader.Summary) -> str:
 def do_load(root: Path, url: str, full: bool = False, only_if_empty: bool = False,
             rehash: bool = False) -> loader.Summary:
     with database_errors(url):
+        path = database_file(url)
+        if path is not None and not path.exists():  # (a typo in the path makes a new database: say so)
+            click.echo(f"no database at {path} yet: creating it", err=True)
         db = open_database(url, create_dir=True)
         return loader.load(root, db, progress, full=full, only_if_empty=only_if_empty, rehash=rehash)
 
@@ -169,9 +172,6 @@ def load(root, database_url, full, rehash):
         raise click.ClickException(str(error)) from None
     root_path = content_root(root)
     url = database_url or database_url_from_env()
-    path = database_file(url)
-    if path is not None and not path.exists():  # (a typo in the path makes a new database: say so)
-        click.echo(f"no database at {path} yet: creating it", err=True)
     try:
         summary = do_load(root_path, url, full, rehash=rehash)
     except loader.LoadError as error:
