@@ -67,6 +67,15 @@ class Query:
 
 
 _PART = re.compile(r'"([^"]*)"|(\S+)')
+#: what a user of other search engines types between words (in capitals), and what it gets here: a
+#: 400 that says what to do instead of a search for the word "or" that finds nothing (None: dropped)
+_OPERATORS = {
+    "AND": None,
+    "OR": "has OR between words, which is not an operator here: every word must match; search for each "
+          "alternative on its own (or quote \"OR\" to find the word)",
+    "NOT": "has NOT before a word, which is not an operator here: put a minus sign before a word to "
+           "exclude it (-word)",
+}
 #: quotation marks an Arabic keyboard or a word processor types, read as the plain double quote
 _QUOTES = str.maketrans({mark: '"' for mark in "«»“”„‟"})
 #: what may be typed for the minus of an excluded word: the hyphen, or a dash or minus sign
@@ -89,8 +98,13 @@ def parse_query(raw: str) -> Query:
     if raw.translate(_QUOTES).count('"') % 2:
         raise QueryError('has an unclosed quotation mark (" « » “ ”); close it to search for a phrase, or remove it')
     query = Query(raw=raw)
-    for match in _PART.finditer(raw.translate(_QUOTES)):
+    parts = list(_PART.finditer(raw.translate(_QUOTES)))
+    for match in parts:
         phrase, word = match.groups()
+        if word in _OPERATORS and len(parts) > 1:
+            if _OPERATORS[word]:
+                raise QueryError(_OPERATORS[word])
+            continue  # AND: every word must match already
         if phrase is not None:
             tokens = textnorm.tokens(phrase)
             if tokens:  # one quoted word is a phrase too: the whole word, not a prefix

@@ -136,6 +136,20 @@ def test_unsearchable_queries_are_400(client, value):
     assert "q" in response.get_json()["errors"]
 
 
+def test_or_and_not_in_capitals_say_what_to_do_instead(client):
+    """Typed as in other search engines, they found nothing without a word (the word "or" was
+    looked for): a 400 that says what to do; AND is what every search does already."""
+    for value, says in (("Rouhani OR Velayati", "search for each alternative on its own"),
+                        ("Astana NOT Rouhani", "put a minus sign before a word to exclude it")):
+        response = client.get(f"/v1/search?q={q(value)}")
+        assert response.status_code == 400 and says in response.get_json()["errors"]["q"][0], response.get_json()
+    assert ids(client, f"/v1/events?q={q('Astana AND Rouhani')}&limit=500") == ids(
+        client, f"/v1/events?q={q('Astana Rouhani')}&limit=500")
+    assert client.get(f"/v1/search?q={q('OR')}").status_code == 200  # alone, or quoted, it is a word
+    quoted = q('Rouhani "OR"')
+    assert client.get(f"/v1/search?q={quoted}").status_code == 200
+
+
 @pytest.mark.parametrize("value", ["NEAR(a b)", "a AND b", "a OR b", "col:value", "(a)", "'; DROP TABLE event; --",
                                    "a*", "^a", "{a b}", "a + b", "\\"])
 def test_fts_syntax_is_only_text(client, value):
