@@ -221,10 +221,9 @@ class Gazetteer:
         return out
 
     def is_name(self, tokens: list[str]) -> bool:
-        """Whether ``tokens`` are the whole of a name of an entity (not a search form); one word
-        only when it names one entity alone (Rouhani, روحاني; not a surname two people share)."""
-        if len(tokens) == 1:
-            return any(not marked for _, marked in self._singles.get(tokens[0], ()))
+        """Whether ``tokens`` are the whole of a name of an entity (not a search form), of more than
+        one word: a quoted name of one word stays a whole word (read as the name, unquoted, it
+        became a prefix: "UN" found every "United")."""
         return tuple(tokens) in self.long_names
 
     def named_by(self, query: "Query") -> list[tuple[str, ...]]:
