@@ -109,12 +109,13 @@ def refuse_a_file_that_is_not_sqlite(url: str) -> None:
                                            "the database file (or a new path, and load it)")
 
 
-def describe_load(summary: loader.Summary) -> str:
+def describe_load(summary: loader.Summary, rehashed: bool = False) -> str:
     """What a load did: nothing, the difference, or a rebuild (and why)."""
     if summary.mode == "unchanged":
+        unread = ("every file read" if rehashed else "files whose size and modification time are as at that load "
+                  "were not read again: `load --rehash` reads them all")
         return (f"nothing changed since release {summary.release} (dataset {summary.dataset_version}); the database is "
-                "as it was (files whose size and modification time are as at that load were not read again: "
-                "`load --rehash` reads them all)")
+                f"as it was ({unread})")
     plan = summary.plan
     what = plan.describe() if plan is not None else ""
     how = "applied the difference" if summary.mode == "incremental" else f"rebuilt everything ({summary.full_reason})"
@@ -177,7 +178,7 @@ def load(root, database_url, full, rehash):
     except loader.LoadError as error:
         report_problems(error)
         sys.exit(1)
-    click.echo(f"{redact(url)}: " + describe_load(summary))
+    click.echo(f"{redact(url)}: " + describe_load(summary, rehashed=rehash))
 
 
 def redact(url: str) -> str:

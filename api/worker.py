@@ -106,7 +106,8 @@ class SlowClientSafeWorker(ThreadWorker):
         self.freezing = FreezeSchedule()  # what the worker holds out of the collector's sight (api/collector.py)
         self.in_flight = 0  # connections handed to the thread pool and not yet finished
         self.reading_heads: dict = {}  # connection -> the time its head must be complete by
-        self.waiting_to_send: dict = {}  # connection -> the time its client must have read by (_to_thread)
+        # connection -> (the time its client must have read more by, the bytes then unsent) (_to_thread)
+        self.waiting_to_send: dict = {}
         self.lingering: dict = {}  # half-closed connection -> the time it is closed by in any case
         # (in the master, which makes the worker and then forks it) the worker's row of the table
         self.accept_slot = ACCEPT_TABLE.reserve(time.monotonic(), self.age)
@@ -148,7 +149,7 @@ class SlowClientSafeWorker(ThreadWorker):
         """(Each turn of gthread's loop.) Accept or not by the table, then wait; a worker that
         stopped for its share looks again soon even if nothing wakes it."""
         self.freezing.run(busy=self.in_flight > 0, now=time.monotonic())
-        if self.waiting_to_send and self.accept_slot is None:
+        if self.waiting_to_send:
             self._send_waits(time.monotonic())
             timeout = min(timeout, SEND_POLL_SECONDS)
         if self.accept_slot is None:
@@ -157,9 +158,6 @@ class SlowClientSafeWorker(ThreadWorker):
             ACCEPT_TABLE.leave(self.accept_slot, self.age)
             return super().wait_for_and_dispatch_events(timeout)
         now = time.monotonic()
-        if self.waiting_to_send:
-            self._send_waits(now)
-            timeout = min(timeout, SEND_POLL_SECONDS)
         # a look costs a few microseconds and the loop turns several times per request: look when
         # this worker's count changed, when woken for it, and otherwise every TURN_SECONDS
         if self.turn_due or self.nr_conns != self.published_conns or now - self.turned_at >= TURN_SECONDS:
@@ -234,9 +232,10 @@ class SlowClientSafeWorker(ThreadWorker):
         client that pipelines requests and reads no answer would otherwise hold a thread per
         connection, blocked writing, for the send timeout (answers under the large-answer
         threshold take no slot). It waits here, in the loop, without a thread."""
-        if unsent_bytes(conn.sock) > MAX_UNSENT:
+        unsent = unsent_bytes(conn.sock)
+        if unsent > MAX_UNSENT and self.alive:
             conn.sock.setblocking(False)
-            self.waiting_to_send[conn] = time.monotonic() + SEND_TIMEOUT
+            self.waiting_to_send[conn] = (time.monotonic() + SEND_TIMEOUT, unsent)
             return
         self.in_flight += 1  # finish_request counts it back
         super().enqueue_req(conn)
@@ -244,10 +243,19 @@ class SlowClientSafeWorker(ThreadWorker):
     def _send_waits(self, now: float) -> None:
         """The connections waiting for their client to read: on to a thread once it has, closed
         once it has read nothing for the send timeout."""
-        for conn, deadline in list(self.waiting_to_send.items()):
-            if unsent_bytes(conn.sock) <= MAX_UNSENT:
+        for conn, (deadline, before) in list(self.waiting_to_send.items()):
+            unsent = unsent_bytes(conn.sock)
+            if unsent <= MAX_UNSENT or not self.alive:
+                # (stopping: the request, not begun, is served or closed by the shutdown; the answers
+                # already written still reach the client after the close)
                 del self.waiting_to_send[conn]
-                self._to_thread(conn)
+                if self.alive:
+                    self._to_thread(conn)
+                else:
+                    self.nr_conns -= 1
+                    conn.close()
+            elif unsent < before:  # a slow reader, but a reader: the bound is on no progress, as for a thread's send
+                self.waiting_to_send[conn] = (now + SEND_TIMEOUT, unsent)
             elif deadline <= now:
                 del self.waiting_to_send[conn]
                 self.log.info("dropped %s: it read nothing for %.0f s", conn.client, SEND_TIMEOUT)
@@ -283,7 +291,8 @@ class SlowClientSafeWorker(ThreadWorker):
         socket) leaves the probe to the app's path, where it waits and times out: the worker is
         reported as not live, as it is."""
         probe = probe_of(bytes(conn.head))
-        if probe is None or self._threads_stuck():
+        # (answered with one non-blocking send: not behind earlier answers still in the socket)
+        if probe is None or self._threads_stuck() or unsent_bytes(conn.sock):
             return False
         keep_alive = (probe.keep_alive and self.alive and self.cfg.keepalive > 0
                       and len(self.keepalived_conns) < self.max_keepalived)  # (gthread's own rule)

@@ -388,3 +388,50 @@ def test_pipelined_answers_a_client_does_not_read_hold_no_thread(synthetic_sqlit
         for sock in holders:
             sock.close()
         server.stop()
+
+
+#: an answer of some 440 KB at 5,000 events: more than the 256 KiB of unsent answers a request waits behind
+LARGE_PAGE = "/v1/events?limit=100&include=participants,statements,place"
+
+
+def small_window_connection(port: int) -> socket.socket:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(10)
+    sock.connect(("127.0.0.1", port))
+    return sock
+
+
+def test_a_slow_but_steady_reader_of_pipelined_answers_is_served(synthetic_sqlite_url):
+    """A request waiting behind unread answers is dropped only when its client reads nothing for
+    the send timeout, not when the wait as a whole is longer (a steady 32 KB/s reader was dropped)."""
+    server = Gunicorn(synthetic_sqlite_url, workers=1, env={"EVENT_RECORDS_SEND_TIMEOUT": "1"}).wait("/readyz")
+    try:
+        assert len(fetch(server.base + LARGE_PAGE)[2]) > 300_000
+        sock = small_window_connection(server.port)
+        sock.sendall(f"GET {LARGE_PAGE} HTTP/1.1\r\nHost: x\r\n\r\n"
+                     f"GET {LARGE_PAGE} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        received, slow_until = b"", time.monotonic() + 3.0  # three send timeouts, reading all along
+        while time.monotonic() < slow_until:
+            received += sock.recv(8192)
+            time.sleep(0.25)
+        while chunk := sock.recv(65536):
+            received += chunk
+        sock.close()
+        assert received.count(b"HTTP/1.1 200 OK") == 2, received.count(b"HTTP/1.1 200 OK")
+    finally:
+        server.stop()
+
+
+def test_a_request_waiting_behind_unread_answers_does_not_hold_up_the_shutdown(synthetic_sqlite_url):
+    server = Gunicorn(synthetic_sqlite_url, workers=1).wait("/readyz")
+    sock = small_window_connection(server.port)
+    try:
+        sock.sendall(f"GET {LARGE_PAGE} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * 10)  # never read
+        time.sleep(2.0)
+        started = time.monotonic()
+        server.stop()
+        assert time.monotonic() - started < 10, "the worker waited for the client that reads nothing"
+    finally:
+        sock.close()
+        server.stop()

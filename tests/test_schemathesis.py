@@ -43,7 +43,7 @@ schema = schemathesis.openapi.from_wsgi("/v1/openapi.json", document_app)
 
 # parameter -> words of the only 400 messages that a schema-valid value may get
 RULES_BEYOND_THE_SCHEMA = {
-    "q": ("has no word to search for", "unclosed double quote", "has more than"),
+    "q": ("has no word to search for", "unclosed quotation mark", "has more than", "is not an operator here"),
     "cursor": ("is not a cursor this API issued", "was issued for another endpoint", "does not fit this sort order"),
     "from": ("is after 'to'",),
     "interval": ("buckets", "the CSV has one row per dyad"),

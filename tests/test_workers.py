@@ -64,10 +64,30 @@ def gunicorn_master(server) -> int:
 
 
 def running_workers(server, count: int) -> tuple[int, list[int]]:
+    """The master and its ``count`` workers, once each has taken connections: a worker's process
+    exists before its loop runs and takes its turn at the accept table, and until then the other
+    takes every connection (one run in five of these tests on a slow machine)."""
     master = gunicorn_master(server)
     deadline = time.monotonic() + 20
     while len(workers_of(master)) < count and time.monotonic() < deadline:
         time.sleep(0.1)
+    while time.monotonic() < deadline:
+        sockets = connect_at_once(server.port, 2 * count)
+        try:
+            for sock in sockets:
+                sock.setblocking(True)
+                sock.settimeout(10)
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            for sock in sockets:
+                sock.recv(65536)
+            taking = [pid for pid, inodes in held_by_worker(server.port, master, ESTABLISHED).items() if inodes]
+        finally:
+            for sock in sockets:
+                sock.close()
+        if len(taking) >= count:
+            break
+        time.sleep(0.2)
+    wait_until_closed(server, master)
     return master, workers_of(master)
 
 
