@@ -21,7 +21,8 @@ from .entities import Entity, StoredEntry
 from ..vocabulary import SOURCE_ID_PATTERN
 from .files import (UNPARSABLE, Problem, dataset_version, files_twice, id_named, loaded_json, preview,
                     record_file, unknown_files)
-from .schemas import CodebookSchema, SeedMetaSchema
+from .codebook import read_codebook
+from .schemas import SeedMetaSchema
 from .validate import Prefetcher, validate_file
 
 RECORD_KINDS = ("participants", "places", "events", "statements")
@@ -203,38 +204,7 @@ class DatasetReader:
         return order
 
     def read_codebook(self) -> dict | None:
-        path = self.root / "fixtures" / "codebook.json"
-        if not path.exists():
-            self.problem(path, "$", "missing: the codebook lists the CAMEO codes, topics and roles records may use")
-            return None
-        codebook = loaded_json(path, CodebookSchema(), partial(self.problem, path))
-        if codebook is None:
-            return None
-        codes = self.unique_entries(path, codebook, "cameo", "code")
-        for name, key in (("topics", "id"), ("roles", "id"), ("actors", "code")):
-            self.unique_entries(path, codebook, name, key)
-        for index, entry in enumerate(codebook["cameo"]):
-            if entry["code"][:2] not in codes:
-                self.problem(path, f"cameo[{index}].code", f"the root {entry['code'][:2]} of {entry['code']} is not in the codebook")
-        codebook["codes"] = codes
-        codebook["topic_ids"] = {t["id"] for t in codebook["topics"]}
-        codebook["role_ids"] = {r["id"] for r in codebook["roles"]}
-        codebook["actor_blocks"] = directed.actor_blocks(codebook)
-        return codebook
-
-    def unique_entries(self, path: Path, codebook: dict, name: str, key: str) -> dict:
-        """The entries of the codebook's list ``name`` by ``key``; a problem for each key given twice
-        (which of two labels or meanings would the records have?)."""
-        entries: dict = {}
-        for index, entry in enumerate(codebook.get(name, [])):
-            value = entry[key]
-            if value in entries:
-                first = next(i for i, e in enumerate(codebook[name]) if e[key] == value)
-                self.problem(path, f"{name}[{index}].{key}", f"duplicate {key} {value}: {name}[{first}] has it "
-                                                             "already; keep one entry and remove the other")
-            else:
-                entries[value] = entry
-        return entries
+        return read_codebook(self.root / "fixtures" / "codebook.json", self.problem)
 
     def seed_text(self, seed: Seed) -> str | None:
         """The text of a checked seed; None (and a problem) when the file changed since its check."""
