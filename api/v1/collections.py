@@ -88,14 +88,13 @@ def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | 
     given, after ``cursor`` when it is given (the same parameters as a JSON page). A limited
     export that leaves records behind links the next one (``Link: rel="next"``, the cursor of its
     last record: ``cursor_of(key)``), as a page does; the body has no room for it."""
-    renderer = formats.RENDERERS[fmt]
-    next_url = None
     # the export slot first (a refusal comes before any row is read: api/exports.py); then the
     # first rows under the request's time budget, as a page reads them: an export whose query
     # finds its first rows only after seconds (a pathological search: 3.5-4.5 s of CPU at 20,000
     # events before its first byte) is stopped as its page is (a 503); then it streams unbounded
     taken = database.current().hand_off(keep_budget=True) if request.method != "HEAD" else None
     try:
+        next_url = None
         if "limit" in request.args:
             # one page read as a JSON page reads it (at most MAX_LIMIT rows): its last key is the next cursor
             rows, more = keyset_page(query, spec, after, args["limit"], changes.release_columns(resource.kind))
@@ -107,14 +106,19 @@ def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | 
                 rows = started(rows)
         if taken is not None:
             taken.lift()
+        return linked(stream(resource.name, fmt, rendered(resource, fmt, rows, args), taken), next_url)
     except BaseException:
         if taken is not None:
             taken()  # (the slot and the database back: no body will do it)
         raise
+
+
+def rendered(resource: Resource, fmt: str, rows, args: dict):
+    """The body of an export of ``rows`` (read as it is sent)."""
+    renderer = formats.RENDERERS[fmt]
     include, wanted = args.get("include"), args.get("fields_")
     if renderer.raw:
-        texts = assembled(rows, resource, include, wanted)
-        return linked(stream(resource.name, fmt, renderer.render(texts), taken), next_url)
+        return renderer.render(assembled(rows, resource, include, wanted))
     # CSV columns and GeoJSON properties are computed from whole records (a feature's point from
     # its place, a date column from its date): fields= keeps their columns, not the record's members
     docs = decoded(rows, resource, include, None)
@@ -122,6 +126,7 @@ def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | 
     if flatten is not None and wanted:
         choice = ColumnChoice(resource.kind, wanted, resource.field_names)
         flatten = lambda doc: choice(resource.flatten(doc))  # noqa: E731
+
     def columns() -> list[str]:
         # (a CSV that matched nothing still has its header: the columns of any one record of the
         # kind, the first by id, one index step)
@@ -129,8 +134,7 @@ def export(resource: Resource, fmt: str, query, spec, args: dict, after: list | 
                               changes.release_columns(resource.kind))
         return next((list(flatten(doc)) for doc in decoded(rows, resource, include, None)), [])
 
-    body = renderer.render(docs, flatten=flatten, meta=meta(), columns=columns)
-    return linked(stream(resource.name, fmt, body, taken), next_url)
+    return renderer.render(docs, flatten=flatten, meta=meta(), columns=columns)
 
 
 def linked(response: Response, next_url: str | None) -> Response:
