@@ -77,9 +77,13 @@ MAX_UNSENT = 256 * 1024
 SEND_POLL_SECONDS = 0.05
 
 
-def _whole_head(head: bytes) -> bool:
-    """Whether ``head`` holds a whole request head (or more than one may have: the parser refuses it)."""
-    return len(head) > MAX_HEAD_BYTES or any(end in head for end in HEAD_ENDS)
+def _whole_head(head: bytes, new: int | None = None) -> bool:
+    """Whether ``head`` holds a whole request head (or more than one may have: the parser refuses it).
+    ``new``: how many of its bytes just came, the only ones (with the three before them) that can
+    end it: looking through all of it again for each piece made a head sent in small pieces cost
+    its square."""
+    searched = head if new is None else head[-(new + 3):]
+    return len(head) > MAX_HEAD_BYTES or any(end in searched for end in HEAD_ENDS)
 
 
 def _announces_body(req) -> bool:
@@ -252,15 +256,13 @@ class SlowClientSafeWorker(ThreadWorker):
                 if self.alive:
                     self._to_thread(conn)
                 else:
-                    self.nr_conns -= 1
-                    conn.close()
+                    self._drop(conn)
             elif unsent < before:  # a slow reader, but a reader: the bound is on no progress, as for a thread's send
                 self.waiting_to_send[conn] = (now + SEND_TIMEOUT, unsent)
             elif deadline <= now:
                 del self.waiting_to_send[conn]
                 self.log.info("dropped %s: it read nothing for %.0f s", conn.client, SEND_TIMEOUT)
-                self.nr_conns -= 1
-                conn.close()
+                self._drop(conn)
 
     def on_head_bytes(self, conn, client):
         try:
@@ -272,11 +274,8 @@ class SlowClientSafeWorker(ThreadWorker):
         if not data:  # the client went away before sending a whole head
             self._drop(conn)
             return
-        # only the new bytes (and the three before them) can complete the head: looking through
-        # all of it again for each piece made a head sent in small pieces cost its square
-        tail = conn.head[-3:] + data
         conn.head += data
-        if len(conn.head) > MAX_HEAD_BYTES or any(end in tail for end in HEAD_ENDS):
+        if _whole_head(conn.head, len(data)):
             self.poller.unregister(conn.sock)
             del self.reading_heads[conn]
             if self._answered_probe(conn):

@@ -95,10 +95,11 @@ def parse_query(raw: str) -> Query:
         raise QueryError(f"is {len(raw)} characters long; the limit is {MAX_QUERY_LENGTH}")
     if "\x00" in raw:
         raise QueryError("contains a NUL character")
-    if raw.translate(_QUOTES).count('"') % 2:
+    quoted = raw.translate(_QUOTES)
+    if quoted.count('"') % 2:
         raise QueryError('has an unclosed quotation mark (" « » “ ”); close it to search for a phrase, or remove it')
     query = Query(raw=raw)
-    parts = list(_PART.finditer(raw.translate(_QUOTES)))
+    parts = list(_PART.finditer(quoted))
     for match in parts:
         phrase, word = match.groups()
         if word in _OPERATORS and len(parts) > 1:

@@ -56,19 +56,17 @@ def download_name(kind: str, fmt: str) -> str:
     return f"{kind}-{database.version()}.{formats.RENDERERS[fmt].extension}"
 
 
-def stream(kind: str, fmt: str, body, taken=None) -> Response:
-    """A streamed export. Its body is read after the view has returned, so it takes the
-    request's database (connection, binding, snapshot) and releases it when the body is
-    done or the client is gone (WSGI close()), in the thread that serves it. Flask's
-    stream_with_context would run the request teardown, which releases them, first.
+def stream(kind: str, fmt: str, body, close=None) -> Response:
+    """A streamed export. Its body is read after the view has returned, so it holds the
+    request's database (connection, binding, snapshot), handed off as ``close``, and releases
+    it when the body is done or the client is gone (WSGI close()), in the thread that serves
+    it. Flask's stream_with_context would run the request teardown, which releases them, first.
     A HEAD reads nothing and takes no export slot (held until gunicorn closed the answer,
-    after its headers had gone out, the slot made a GET of the same URL right after it a 429).
-    ``taken``: the database already handed off (its slot taken before the view read rows)."""
+    after its headers had gone out, the slot made a GET of the same URL right after it a 429)."""
     renderer = formats.RENDERERS[fmt]
     if request.method == "HEAD":
         response = Response(iter(()), mimetype=renderer.bare_type)
     else:
-        close = taken or database.current().hand_off()
 
         def chunks():
             try:
