@@ -213,7 +213,7 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
                                'text': 'خلال لقائه روحاني.. خميس يأمل في توصل لقاء أستانا إلى حل بشأن سوريا',
                                'offset': 0,
                                'matches': [{'start': 43, 'end': 49}]}}],
-         'meta': {'limit': 2, 'total': 12}},
+         'meta': {'ignored_words': [], 'limit': 2, 'total': 12}},
     ),
     '/v1/stats/timeline': (
         {'interval': 'month', 'from': '2017-01-01', 'to': '2017-02-28'},

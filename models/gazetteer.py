@@ -205,10 +205,11 @@ class Gazetteer:
 
     def _matched(self, query: "Query") -> dict[int, set[str]]:
         """Entities the query names (every token of one of their names or search forms matched
-        by a query word, as a prefix of one of its forms), with the words that matched them."""
+        by a query word, as a prefix of one of its forms), with the words that matched them. The
+        function words left out of the search count here: "Islamic Republic of Iran" names Iran."""
         keys, values = self._forms
         hits: dict[tuple[int, int], dict[int, str]] = {}
-        for word in query.positive:
+        for word in (*query.positive, *query.ignored):
             for form in textnorm.index_forms(word):  # السوري is سوري, a search form of Syria
                 low = bisect.bisect_left(keys, form)
                 high = min(bisect.bisect_left(keys, form + "\U0010ffff"), low + self.MAX_SCANNED)

@@ -37,6 +37,8 @@ class Query:
     words: list[str] = field(default_factory=list)        # each must match (prefix)
     phrases: list[list[str]] = field(default_factory=list)  # each must appear in order
     excluded: list[str] = field(default_factory=list)     # none may match (prefix)
+    #: plain words left out as function words (FUNCTION_WORDS), as normalised: said in the answer
+    ignored: list[str] = field(default_factory=list)
     raw: str = ""
     #: the query in the backend's syntax by mode (broad, exact), worked out once per query
     compiled: dict = field(default_factory=dict, compare=False, repr=False)
@@ -83,9 +85,27 @@ _QUOTES = str.maketrans({mark: '"' for mark in "«»“”„‟"})
 _MINUS = ("-", "\u2010", "\u2012", "\u2013", "\u2014", "\u2212", "\ufe63", "\uff0d")
 
 
+#: words that carry no subject of their own (articles, prepositions, conjunctions, pronouns, the
+#: verb "to be"), left out of a query as plain words when it has another word to look for: every
+#: word must match, so "خميس مع روحاني" found nothing (no record says مع) and "Khamis with Rouhani"
+#: only the records that happen to say "with"; as prefixes, "in" and "the" also matched "Iran" and
+#: "their". Quoted, they stay part of the phrase; alone, they are searched for. Not listed: words a
+#: name or an acronym can be (US, IT, WHO, علي) and words that change the meaning (not, or, without,
+#: لا, أو, غير).
+_FUNCTION_WORDS = (
+    "a an the of in on at to for with and by from about as into onto upon than then also "
+    "is are was were be been being has have had that this these those which its his her their "
+    "he she they them there "
+    "في فى من إلى الى على عن مع و ف ب ل ك أن إن ان أنّ إنّ هذا هذه ذلك تلك هؤلاء الذي التي الذين اللذين "
+    "اللتين ما قد لقد كان كانت يكون تكون ثم حتى لكن بل هو هي هم هما أنه أنها إنه إنها انه انها "
+    "وفي ومن وإلى والى وعلى وعن ومع وأن وإن وقد وكان وكانت وهو وهي وهم"
+)
+FUNCTION_WORDS = frozenset(token for word in _FUNCTION_WORDS.split() for token in textnorm.tokens(word))
+
+
 def parse_query(raw: str) -> Query:
-    """Plain words (all must match), "quoted phrases" (also in « » or “ ”), and -word to exclude
-    (also after a dash or minus sign).
+    """Plain words (all must match, function words left out: FUNCTION_WORDS), "quoted phrases"
+    (also in « » or “ ”), and -word to exclude (also after a dash or minus sign).
 
     Anything else (operators, ``*``, ``:``, brackets, SQL) is only text: it is
     normalised away with the punctuation. Raises QueryError for a query that is
@@ -115,6 +135,10 @@ def parse_query(raw: str) -> Query:
         else:
             query.words.extend(textnorm.tokens(word))
     query.words = list(dict.fromkeys(query.words))
+    subject = [word for word in query.words if word not in FUNCTION_WORDS]
+    if subject or query.phrases:
+        query.ignored = [word for word in query.words if word in FUNCTION_WORDS]
+        query.words = subject
     if len(query.positive) + len(query.excluded) > MAX_QUERY_TERMS:
         raise QueryError(f"has more than {MAX_QUERY_TERMS} words")
     if not query.positive:

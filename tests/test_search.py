@@ -460,3 +460,36 @@ def test_a_quoted_word_that_is_no_name_stays_a_whole_word(client):
     assert not gazetteer.is_name(["حل"])
     quoted = search.parse_query('"Rouhani"').knowing(gazetteer)
     assert quoted.phrases == [["rouhani"]] and quoted.words == []
+
+
+@pytest.mark.parametrize("sentence, keywords", [
+    ("خميس مع روحاني", "خميس روحاني"),
+    ("Khamis with Rouhani", "Khamis Rouhani"),
+    ("لقاء خميس مع روحاني في طهران", "لقاء خميس روحاني طهران"),
+    ("the truce in Aleppo", "truce Aleppo"),
+])
+def test_function_words_between_the_words_are_left_out_and_said(client, sentence, keywords):
+    # every word must match: مع, which no record holds, made "Khamis with Rouhani" in Arabic find nothing
+    response = client.get(f"/v1/search?q={q(sentence)}&limit=100")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["data"]
+    assert [(h["kind"], h["id"]) for h in body["data"]] == [
+        (h["kind"], h["id"]) for h in client.get(f"/v1/search?q={q(keywords)}&limit=100").get_json()["data"]]
+    assert body["meta"]["ignored_words"] == [textnorm.tokens(word)[0] for word in sentence.split()
+                                             if word not in keywords.split()]
+    assert ids(client, f"/v1/events?q={q(sentence)}&limit=500") == ids(client, f"/v1/events?q={q(keywords)}&limit=500")
+
+
+def test_function_words_stay_in_a_phrase_and_alone():
+    assert search.parse_query('"with Rouhani" the').phrases == [["with", "rouhani"]]
+    assert search.parse_query("في").words == ["في"]  # alone: looked for, not an empty query
+    assert search.parse_query("Rouhani -the").excluded == ["the"]
+    # words a name or an acronym can be are not function words
+    assert search.parse_query("US Syria").words == ["us", "syria"]
+    assert search.parse_query("علي سوريا").words == ["علي", "سوريا"]  # Ali, not the preposition على
+    assert search.parse_query("على سوريا").words == ["سوريا"]
+
+
+def test_a_search_without_function_words_says_none_were_left_out(client):
+    assert client.get(f"/v1/search?q={q('روحاني')}").get_json()["meta"]["ignored_words"] == []

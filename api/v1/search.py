@@ -72,9 +72,15 @@ class HitSchema(Base):
     snippet = fields.Nested(SnippetSchema, allow_none=True)
 
 
+class SearchMetaSchema(ListMetaSchema):
+    ignored_words = fields.List(fields.String(), required=True, metadata={"description": (
+        "Plain words of `q` left out of the search as function words (of, the, في, مع …: they name no "
+        "subject, and every word must match), as normalised. Quote a phrase to keep them in it.")})
+
+
 SearchPage = Base.from_dict({
     "data": fields.List(fields.Nested(HitSchema)),
-    "meta": fields.Nested(ListMetaSchema),
+    "meta": fields.Nested(SearchMetaSchema),
     "links": fields.Nested(LinksSchema),
 }, name="SearchPage")
 
@@ -166,7 +172,7 @@ class Search(MethodView):
                     "title": title_of(hit["kind"], doc),
                     "snippet": snippet(doc, hit["kind"], query, named),
                 })
-        return page(data, total, args["limit"], next_cursor)
+        return page(data, total, args["limit"], next_cursor, ignored_words=query.ignored)
 
 
 #: the order of hits (the cursor's sort name: models.search.ranked_page)
