@@ -21,8 +21,11 @@ def refuse_body() -> None:
     if length is not None and length == 0:
         return
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if length is None or length > limit:
-        raise Problem(413, f"Request bodies are not accepted (this one is {length or 'of unknown'} bytes).")
+    if length is None:  # chunked: even an empty body (a lone last chunk) is a body sent, of whatever size
+        raise Problem(400, f"A {request.method} request takes no body: send it without Transfer-Encoding: "
+                           "chunked (this one was chunked).", {"body": ["must be absent"]})
+    if length > limit:
+        raise Problem(413, f"Request bodies are not accepted (this one is {length} bytes).")
     raise Problem(400, f"A {request.method} request takes no body.", {"body": ["must be empty"]})
 
 
@@ -227,6 +230,11 @@ def init_app(app: Flask) -> None:
         elif tagged_by_content(response):
             response = tagged(response, replaced, vary)
         if request.method == "OPTIONS" and response.status_code in (200, 204):
+            if response.status_code == 200 and not response.is_streamed and not response.get_data():
+                # Flask's automatic answer: 200 and an empty text/html body; it has no content
+                response.status_code = 204
+                del response.headers["Content-Type"]
+                del response.headers["Content-Length"]
             replaced += [("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"),
                          ("Access-Control-Allow-Headers", allowed_request_headers(app)),
                          ("Access-Control-Max-Age", "86400")]

@@ -396,6 +396,11 @@ class SlowClientSafeWorker(ThreadWorker):
         return super().handle(conn)
 
     def handle_request(self, req, conn):
+        if req.version > (1, 1):
+            # gunicorn's status line echoes the request's version: HTTP/1.2 was answered as
+            # HTTP/1.2, a version that does not exist. The answer is in the highest minor
+            # version of the request's major that this server speaks (RFC 9110 2.5)
+            req.version = (1, 1)
         if _announces_body(req):
             # the API reads no request body (every method it answers takes none): the answer
             # closes the connection, where keeping it would make the thread wait up to 5 s for

@@ -241,6 +241,25 @@ def test_gunicorns_refusals_have_a_title_that_says_what_happened(one_worker, req
     assert problem["title"] not in ("Error", "Bad request") and "invalid-parameters" not in problem["type"]
 
 
+def test_a_version_beyond_1_1_is_answered_in_1_1(one_worker):
+    """gunicorn echoed the request's version: ``GET /healthz HTTP/1.2`` was answered HTTP/1.2."""
+    for target in (b"/healthz", b"/v1/events?limit=1"):
+        with socket.create_connection(("127.0.0.1", one_worker.port), timeout=10) as sock:
+            sock.sendall(b"GET " + target + b" HTTP/1.2\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200 "), answer[:40]
+
+
+def test_an_empty_chunked_body_is_a_400_that_says_what_to_do(one_worker):
+    """A lone last chunk is an empty body, sent chunked: it was a 413 "of unknown bytes"."""
+    status, problem = raw(one_worker.port, b"GET /v1/events?limit=1 HTTP/1.1\r\nHost: x\r\n"
+                                           b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    assert status == problem["status"] == 400
+    assert "without Transfer-Encoding" in problem["detail"], problem
+
+
 # --------------------------------------------------------------------------- the container's command
 
 

@@ -70,7 +70,7 @@ ANSWERS = [
     ("GET", "/healthz", {}, 200),
     ("GET", "/readyz", {}, 200),
     ("HEAD", "/v1/events", {}, 200),
-    ("OPTIONS", "/v1/events", {"Origin": "https://dash.example", "Access-Control-Request-Method": "GET"}, 200),
+    ("OPTIONS", "/v1/events", {"Origin": "https://dash.example", "Access-Control-Request-Method": "GET"}, 204),
     ("GET", "/v1/events?limit=0", {}, 400),
     ("GET", "/v1/events?colour=blue", {}, 400),
     ("GET", "/v1/search?q=%00", {}, 400),
