@@ -142,7 +142,7 @@ def init_app(app: Flask) -> None:
                      f"{backends.REQUEST_BUDGETS * seconds:g} s for all of them) and was stopped; narrow it (fewer "
                      "values, a shorter date range, a more specific q) or retry later.",
                 None, {"Retry-After": BUDGET_RETRY_AFTER}, "time-budget")
-        if isinstance(error, UNAVAILABLE_ERRORS):
+        if isinstance(error, UNAVAILABLE_ERRORS) and not backends.is_statement_fault(error):
             log.warning("database unavailable: %s", error)
             return problem_response(
                 503, "The database is not reachable right now; retry shortly.", None, {"Retry-After": "5"}

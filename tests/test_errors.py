@@ -117,6 +117,30 @@ def test_unexpected_exception_is_a_500_without_traceback(database_url):
     assert body["title"] == "Internal server error"
 
 
+def test_sql_the_engine_cannot_run_is_a_logged_500_not_an_outage(sqlite_url, tmp_path, caplog):
+    """SQLite reports SQL it cannot compile with the class of a locked or unreadable file: a
+    defect (here, a column gone from a table) was a 503 "not reachable; retry shortly", logged
+    as a warning without its traceback."""
+    import shutil
+    import sqlite3
+
+    from api import create_app
+    from models.db import database_file
+
+    copy = tmp_path / "events.sqlite3"
+    shutil.copyfile(database_file(sqlite_url), copy)
+    with sqlite3.connect(copy) as connection:
+        connection.execute("ALTER TABLE event DROP COLUMN quad_class")
+    app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "RESPONSE_CACHE_BYTES": 0})
+    with caplog.at_level("ERROR", logger="event_records.errors"):
+        response = app.test_client().get("/v1/events?quad_class=1")
+    body = assert_problem(response, 500)
+    assert body["type"].endswith("/internal-error") and "no such column" not in response.get_data(as_text=True)
+    assert "Retry-After" not in response.headers
+    assert any("no such column" in (record.exc_text or "") for record in caplog.records), caplog.records
+    assert app.test_client().get("/v1/events?limit=1").status_code == 200  # the rest is served
+
+
 def test_not_acceptable_is_406(client):
     assert_problem(client.get("/v1/events", headers={"Accept": "image/png"}), 406)
     assert client.get("/v1/events", headers={"Accept": "image/png, */*;q=0.1"}).status_code == 200

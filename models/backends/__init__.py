@@ -133,6 +133,11 @@ class Backend:
         """True when ``error`` is a statement the engine aborted because the budget ran out."""
         return False
 
+    def is_statement_fault(self, error: Exception) -> bool:
+        """True when ``error``, of a class that also reports an unreachable database, is a fault of
+        the statement itself (SQL the engine cannot run): a defect to log, not an outage to retry."""
+        return False
+
     def excuse(self, seconds: float) -> None:
         """Move this thread's request window (REQUEST_BUDGETS) on by ``seconds`` of work that was
         not the request's own (the backends keep the window in ``self._budget``)."""
@@ -347,6 +352,11 @@ def statement_seconds(seconds: float, first: float, now: float) -> float:
 def is_over_budget(error: Exception) -> bool:
     """True when any backend says ``error`` is its abort of a statement that ran out of time."""
     return isinstance(error, BudgetSpent) or any(backend.is_over_budget(error) for backend in _registered)
+
+
+def is_statement_fault(error: Exception) -> bool:
+    """True when any backend says ``error`` is a fault of the statement, not of the database's reach."""
+    return any(backend.is_statement_fault(error) for backend in _registered)
 
 
 def unavailable_errors() -> tuple[type[Exception], ...]:

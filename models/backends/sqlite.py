@@ -13,12 +13,13 @@ matches in list order and a date range is a rowid range (:class:`SearchOrderedPa
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from peewee import SQL, Case, NodeList, SqliteDatabase, Tuple, fn
+from peewee import SQL, Case, NodeList, OperationalError, SqliteDatabase, Tuple, fn
 
 from ..paging import OrderedPart, SortSpec, page_select
 from ..records import Event
@@ -29,6 +30,14 @@ from .day_order import is_day_ordered, with_rowids
 from .load_lock import file_lock
 from .sqlite_fts import SearchFTS, SearchTerms, UnorderedSearchDoc, fts5_string, fts5_term
 from .watchdog import Watchdog
+
+#: the starts of SQLite's messages for a statement it cannot compile or run as written (a defect of
+#: the SQL, reported as a logged 500), where "database is locked", "unable to open database file" or
+#: "disk I/O error" are the database out of reach (a 503 to retry)
+STATEMENT_FAULTS = ("no such column", "no such function", "near ", "incomplete input", "ambiguous column",
+                    "parser stack overflow", "too many SQL variables", "Expression tree is too large",
+                    "too many terms", "LIKE or GLOB pattern too complex", "wrong number of arguments",
+                    "misuse of", "unrecognized token", "sub-select returns", "row value misused")
 
 # Applied on every connection. WAL lets readers keep serving the previous dataset while a load commits.
 PRAGMAS = {
@@ -195,6 +204,11 @@ class SQLite(Backend):
 
     def is_over_budget(self, error: Exception) -> bool:
         return "interrupted" in str(error)
+
+    def is_statement_fault(self, error: Exception) -> bool:
+        # Python's sqlite3 raises OperationalError for a locked or unreadable file and for SQL it
+        # cannot compile alike: these are the second kind (sqlite3.c's own messages)
+        return isinstance(error, (OperationalError, sqlite3.OperationalError)) and str(error).startswith(STATEMENT_FAULTS)
 
     # -- loading
     def load_lock(self, db, progress):
