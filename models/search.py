@@ -17,6 +17,7 @@ from peewee import SQL
 from . import backends
 from . import text as textnorm
 from .gazetteer import Gazetteer
+from .months import month_terms
 from .search_index import END_ONLY, STARTED, UNDATED, body_of
 from .stemming import stems
 from .vocabulary import MAX_QUERY_LENGTH, SEARCH_KINDS
@@ -51,7 +52,8 @@ class Query:
         return tuple(dict.fromkeys((*stems(word), *self.entity_terms.get(word, ()))))
 
     def knowing(self, gazetteer: "Gazetteer") -> "Query":
-        """The query with the stem terms of the entities its words name (in place). A quoted
+        """The query with the stem terms of the entities its words name, and of the English month
+        an Arabic month name names (models/months.py), in place. A quoted
         phrase that is a name of an entity ("Hassan Rouhani") is read as that name, unquoted:
         it finds the records that name the entity in any of its names, as "حسن روحاني" does,
         and not only those whose words hold the English phrase."""
@@ -60,6 +62,9 @@ class Query:
             self.phrases = [phrase for phrase in self.phrases if phrase not in names]
             self.words = list(dict.fromkeys([*self.words, *(word for phrase in names for word in phrase)]))
         self.entity_terms = gazetteer.alternatives(self)
+        for word in self.words:  # (a phrase's words are matched as written)
+            if month_terms(word):
+                self.entity_terms[word] = (*self.entity_terms.get(word, ()), *month_terms(word))
         self.compiled.clear()
         return self
 
@@ -391,7 +396,7 @@ def _words_matched(token: str, query: Query) -> set[int]:
             found.add(index)
             continue
         token_stems = set(stems(token)) if token_stems is None else token_stems
-        if token_stems.intersection(stems(word)):
+        if token_stems.intersection(stems(word)) or token_stems.intersection(month_terms(word)):
             found.add(index)
     return found
 

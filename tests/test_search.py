@@ -493,3 +493,21 @@ def test_function_words_stay_in_a_phrase_and_alone():
 
 def test_a_search_without_function_words_says_none_were_left_out(client):
     assert client.get(f"/v1/search?q={q('روحاني')}").get_json()["meta"]["ignored_words"] == []
+
+
+@pytest.mark.parametrize("month", ["يناير", "جانفي", "كانون الثاني"])
+def test_an_arabic_month_name_finds_what_the_english_month_finds(client, month):
+    # the article writes كانون الثاني (Levantine); يناير (Egyptian, Gulf) and جانفي (Maghreb) found nothing
+    january = ids(client, "/v1/events?q=January&limit=500&include_undated=true")
+    assert january
+    assert ids(client, f"/v1/events?q={q(month)}&limit=500&include_undated=true") == january
+    hits = client.get(f"/v1/search?q={q(month)}&kind=event").get_json()["data"]
+    assert {hit["id"] for hit in hits} == january and all(hit["snippet"]["matches"] for hit in hits)
+
+
+def test_month_names_cover_the_year_and_leave_out_common_words():
+    from models.months import MONTH_TERMS
+
+    assert len(set(MONTH_TERMS.values())) == 12
+    assert "اب" not in MONTH_TERMS  # آب (August) normalised is اب, "father"
+    assert search.parse_query('"يناير"').phrases == [["يناير"]]  # quoted: the word as written
