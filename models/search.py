@@ -108,6 +108,20 @@ _FUNCTION_WORDS = (
 FUNCTION_WORDS = frozenset(token for word in _FUNCTION_WORDS.split() for token in textnorm.tokens(word))
 
 
+#: an English possessive ending ('s, ’s, or a lone apostrophe after s) and an acronym written with
+#: points (U.S., U.N.): cut into tokens, "Rouhani's" was the words rouhani and s, and "U.S." u and s,
+#: each a prefix that nearly every record matches
+_POSSESSIVE = re.compile(r"(?<=\w)['’](?:s)?$", re.IGNORECASE)
+_DOTTED_ACRONYM = re.compile(r"^[A-Za-z](?:\.[A-Za-z])+\.?$")
+
+
+def _typed_word(word: str) -> str:
+    """A plain word as meant: without an English possessive ending, an acronym without its points."""
+    if _DOTTED_ACRONYM.match(word):
+        return word.replace(".", "")
+    return _POSSESSIVE.sub("", word)
+
+
 def parse_query(raw: str) -> Query:
     """Plain words (all must match, function words left out: FUNCTION_WORDS), "quoted phrases"
     (also in « » or “ ”), and -word to exclude (also after a dash or minus sign).
@@ -136,9 +150,9 @@ def parse_query(raw: str) -> Query:
             if tokens:  # one quoted word is a phrase too: the whole word, not a prefix
                 query.phrases.append(tokens)
         elif word.startswith(_MINUS) and len(word) > 1:
-            query.excluded.extend(textnorm.tokens(word[1:]))
+            query.excluded.extend(textnorm.tokens(_typed_word(word[1:])))
         else:
-            query.words.extend(textnorm.tokens(word))
+            query.words.extend(textnorm.tokens(_typed_word(word)))
     query.words = list(dict.fromkeys(query.words))
     subject = [word for word in query.words if word not in FUNCTION_WORDS]
     if subject or query.phrases:

@@ -511,3 +511,12 @@ def test_month_names_cover_the_year_and_leave_out_common_words():
     assert len(set(MONTH_TERMS.values())) == 12
     assert "اب" not in MONTH_TERMS  # آب (August) normalised is اب, "father"
     assert search.parse_query('"يناير"').phrases == [["يناير"]]  # quoted: the word as written
+
+
+@pytest.mark.parametrize("typed, meant", [("Rouhani's", "Rouhani"), ("Rouhani’s", "Rouhani"), ("U.S.", "US"),
+                                          ("U.S", "US"), ("U.S. participation", "US participation")])
+def test_a_possessive_or_a_dotted_acronym_is_the_word_meant(client, typed, meant):
+    # cut into tokens they were rouhani + s, u + s: "s" and "u" as prefixes match nearly every record
+    found = search_hits(client, typed, kinds=("event", "statement", "participant"))
+    assert found and found == search_hits(client, meant, kinds=("event", "statement", "participant"))
+    assert search.parse_query("-Rouhani's Iran").excluded == ["rouhani"]
