@@ -48,3 +48,15 @@ def unique_entries(path: Path, codebook: dict, name: str, key: str, problem: Rep
         else:
             entries[value] = entry
     return entries
+
+
+def version_problem(version: str, codebook: dict) -> str | None:
+    """What is wrong with a record coded under codebook ``version``, or None: the codebook's own
+    version or one of its ``compatible_versions``."""
+    current, compatible = codebook["version"], codebook["compatible_versions"]
+    if version == current or version in compatible:
+        return None
+    accepted = f" (or one of its compatible_versions: {', '.join(compatible)})" if compatible else ""
+    return (f"is {version!r} but fixtures/codebook.json is version {current!r}{accepted}: re-code the record under "
+            f"version {current!r} and stamp it so, or, if version {current!r} changed nothing this record relies "
+            f"on, add {version!r} to the codebook's compatible_versions")

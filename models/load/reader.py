@@ -21,7 +21,7 @@ from .entities import Entity, StoredEntry
 from ..vocabulary import SOURCE_ID_PATTERN
 from .files import (UNPARSABLE, Problem, dataset_version, files_twice, id_named, loaded_json, preview,
                     record_file, unknown_files)
-from .codebook import read_codebook
+from .codebook import read_codebook, version_problem
 from .schemas import SeedMetaSchema
 from .validate import Prefetcher, validate_file
 
@@ -371,8 +371,9 @@ class DatasetReader:
         record["roles_at_sources"] = [{"source": source_id, **role, "as_of": role["as_of"].isoformat()}] if role else []
 
     def check_codebook_version(self, path, json_path, record, codebook) -> None:
-        if codebook is not None and record["codebook_version"] != codebook["version"]:
-            self.problem(path, f"{json_path}.codebook_version", f"is {record['codebook_version']!r} but fixtures/codebook.json is version {codebook['version']!r}")
+        wrong = codebook is not None and version_problem(record["codebook_version"], codebook)
+        if wrong:
+            self.problem(path, f"{json_path}.codebook_version", wrong)
 
     def check_cameo(self, path, json_path, code, codebook) -> bool:
         if codebook is not None and code not in codebook["codes"]:

@@ -324,6 +324,10 @@ class RoleSchema(Strict):
 
 class CodebookSchema(Strict):
     version = fields.String(required=True)
+    compatible_versions = fields.List(fields.String(), load_default=list, metadata={"description": (
+        "Earlier versions whose records stay valid under this one, unchanged: a version that only added "
+        "entries, or changed none a record relies on. Their codes, topics and roles are still checked "
+        "against this codebook, as every record's are.")})
     cameo = fields.List(fields.Nested(CameoEntrySchema), required=True)
     topics = fields.List(fields.Nested(TopicSchema), required=True)
     roles = fields.List(fields.Nested(RoleSchema), required=True)
