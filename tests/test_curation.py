@@ -145,9 +145,17 @@ def codebook_off_the_scales(root: Path) -> None:
     write_json(path, events)
 
 
+def role_as_of_after_its_source(root: Path) -> None:
+    """A role_at_source copied from a later source, with that source's day."""
+    path, participants = records(root, "participants")
+    with_role = next(p for p in participants if p.get("role_at_source"))
+    with_role["role_at_source"]["as_of"] = "2017-01-20"
+    write_json(path, participants)
+
+
 BROKEN = [bad_json, unknown_reference, unknown_code, span_mismatch, duplicate_id, hash_mismatch, codebook_gap,
           participant_defined_twice, span_without_offsets, codebook_duplicates, misnamed_record_file,
-          past_event_after_its_source, codebook_off_the_scales]
+          past_event_after_its_source, codebook_off_the_scales, role_as_of_after_its_source]
 #: what check says of a breakage (each one line), besides what the test compares with load
 SAYS = {
     codebook_duplicates: ["fixtures/codebook.json: topics[", "fixtures/codebook.json: roles[",
@@ -157,6 +165,7 @@ SAYS = {
     codebook_off_the_scales: ["cameo[3].goldstein: must be a Goldstein score, from -10 to 10",
                               "cameo[4].plover_type: must be a PLOVER event type", ".plover.type: must be a PLOVER event type"],
     past_event_after_its_source: ["is after the source's publication day 2017-01-18, but the event's status is occurred"],
+    role_as_of_after_its_source: [".role_at_source.as_of: 2017-01-20 is after the source's publication day 2017-01-18"],
 }
 
 

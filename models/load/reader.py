@@ -22,6 +22,7 @@ from ..vocabulary import SOURCE_ID_PATTERN
 from .files import (UNPARSABLE, Problem, dataset_version, files_twice, id_named, loaded_json, preview,
                     record_file, unknown_files)
 from .codebook import read_codebook, version_problem
+from .honest_time import reported_past_problem, role_as_of_problem
 from .schemas import SeedMetaSchema
 from .validate import Prefetcher, validate_file
 
@@ -280,7 +281,7 @@ class DatasetReader:
     def read_entities(self, sources, codebook, sink: Sink = NOTHING) -> tuple[dict, dict]:
         merged: dict[str, dict[str, Entity]] = {"participants": {}, "places": {}}
         read = ((source_id, entry) for source_id in sorted(s for s in sources if self.reads(s))
-                for entry in self.entity_entries(source_id, sources[source_id][1], codebook, sink))
+                for entry in self.entity_entries(source_id, *sources[source_id], codebook, sink))
         if self.stored is None:
             for _, entry in read:  # merged as read: the problems come in reading order
                 self.merge_read(merged, *entry)
@@ -288,7 +289,7 @@ class DatasetReader:
             self.stored.merge(self, merged, list(read))
         return merged["participants"], merged["places"]
 
-    def entity_entries(self, source_id: str, seed: Seed, codebook, sink: Sink):
+    def entity_entries(self, source_id: str, meta: dict, seed: Seed, codebook, sink: Sink):
         """(kind, path, json path, record, checked mentions) of one source's valid participant
         and place entries, each given to the sink."""
         text = self.seed_text(seed)
@@ -302,7 +303,7 @@ class DatasetReader:
             for json_path, record in self.validated(path, kind, self.failed_entities[kind]):
                 self.check_codebook_version(path, json_path, record, codebook)
                 if kind == "participants":
-                    self.check_participant(path, json_path, record, codebook, source_id)
+                    self.check_participant(path, json_path, record, codebook, source_id, meta["published_at"].date())
                 if record["id"] in seen_here:
                     self.problem(path, f"{json_path}.id", f"duplicate id {record['id']}")
                     continue
@@ -363,11 +364,13 @@ class DatasetReader:
                              f"{entry.record[key]!r} in {file}")
         self.merge_into(entity, entry.record, entry.mentions, skipped, lists)
 
-    def check_participant(self, path, json_path, record, codebook, source_id) -> None:
+    def check_participant(self, path, json_path, record, codebook, source_id, published) -> None:
         """Its actor code against the codebook; its role at this source kept by source."""
         directed.check_actor_code(lambda where, message: self.problem(path, where, message), json_path,
                                   record["actor_code"], codebook)
         role = record.pop("role_at_source")
+        if wrong := role_as_of_problem(role, published):
+            self.problem(path, f"{json_path}.role_at_source.as_of", wrong)
         record["roles_at_sources"] = [{"source": source_id, **role, "as_of": role["as_of"].isoformat()}] if role else []
 
     def check_codebook_version(self, path, json_path, record, codebook) -> None:
@@ -461,19 +464,11 @@ class DatasetReader:
         directed.check_event_actors(lambda where, message: self.problem(path, where, message), json_path, record)
         return len(self.problems) == before
 
-    #: statuses of what the source reports as having happened (by its publication day)
-    PAST = ("occurred", "background")
-
     def check_reported_past(self, path, json_path, record, published) -> bool:
-        """An event the source reports as having happened starts no later than the source's day
-        (a year typed wrong, 2018 for 2017, is otherwise served as a fact)."""
-        start = record["date"]["start"]
-        if published is None or record["status"] not in self.PAST or start is None or start <= published:
-            return True
-        self.problem(path, f"{json_path}.date.start", f"{start.isoformat()} is after the source's publication day "
-                                                      f"{published.isoformat()}, but the event's status is "
-                                                      f"{record['status']}: correct the date, or the status (planned)")
-        return False
+        wrong = reported_past_problem(record, published)
+        if wrong:
+            self.problem(path, f"{json_path}.date.start", wrong)
+        return not wrong
 
     def check_statement(self, path, json_path, record, text, codebook, participants, event_ids, seen) -> bool:
         before = len(self.problems)
