@@ -44,7 +44,7 @@ EXAMPLES: dict[str, tuple[dict, dict]] = {
                                           'end': 207,
                                           'text': 'يوم الأربعاء'},
                            'resolution': "The headline places Khamis's hope about Astana 'during his meeting with "
-                                         "Rouhani' ('خلال لقائه روحاني'), and L4 dates that hope 'يوم الأربعاء' "
+                                         "Rouhani' ('خلال لقائه روحاني'), and L5 dates that hope 'يوم الأربعاء' "
                                          '(Wednesd…'}},
          'meta': {}},
     ),

@@ -41,7 +41,9 @@ def test_velayati_opposition_to_us_participation_is_a_disapproval_aimed_at_the_u
     assert statement["speaker"]["id"] == "ali-akbar-velayati" and ids(statement["addressees"]) == ["usa"]
     assert statement["cameo"]["code"] == "110" and statement["cameo"]["quad_class"] == 3
     assert statement["plover"] == {"type": "ACCUSE", "mode": "disapprove", "context": []}
-    assert statement["event"] is None  # nothing in the text places it at the Khamis meeting
+    # Velayati's turn ('من جهته, أعرب ولايتي … واكد ولايتي') after the meeting sentence, read as at the
+    # meeting as Khamis's ('وأكد خميس') is: linked, and flagged as the reading it is
+    assert statement["event"] == "khamis-meets-velayati" and statement["event_link"] == "inferred"
 
 
 def test_khamis_praise_names_iran_among_those_praised(client):
