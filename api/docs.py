@@ -15,6 +15,8 @@ PAGE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>event-records API</title>
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
 </head>

@@ -35,8 +35,14 @@ def _wants_html() -> bool:
     return False
 
 
+#: where the HTML page's link of a templated URL goes: an example that answers (the bare path is a 400)
+EXAMPLES = {"/v1/search{?q}": "/v1/search?q=Astana", "/v1/changes{?since}": "/v1/changes?since=0",
+            "/csvw{?url}": "/csvw?url=/v1/events%3Fformat%3Dcsv"}
+
+
 def _page(title: str, items: dict) -> Response:
-    rows = "".join(f'<li><a href="{escape(url.split("{")[0])}">{escape(url)}</a> — {escape(name)}</li>'
+    rows = "".join(f'<li><a href="{escape(EXAMPLES.get(url, url))}">{escape(url)}</a> — {escape(name)}'
+                   f'{" (the link: an example)" if url in EXAMPLES else ""}</li>'
                    for name, url in items.items())
     body = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
             f"<body><h1>{escape(title)}</h1><p>Hand-curated political event records, version {escape(VERSION)}. "
@@ -71,7 +77,7 @@ def init_app(app: Flask) -> None:
             return _negotiated(_page("event-records API v1", resources))
         return _negotiated(jsonify({"version": VERSION, "links": resources}))
 
-    for slashed, target in (("/v1/", "/v1"), ("/docs/", "/docs")):
+    for slashed, target in (("/v1/", "/v1"), ("/docs/", "/docs"), ("/dashboard/", "/dashboard")):
         blueprint.add_url_rule(slashed, f"redirect{target.replace('/', '_')}",
                                needs_dataset(NONE)(lambda target=target: redirect(target, 308)))
 

@@ -2,7 +2,9 @@
 filter, bounded repeats, strict numbers, weak validators, exact cache keys, Vary, real cache sizes."""
 from __future__ import annotations
 
+import re
 import tracemalloc
+from html import unescape
 from urllib.parse import quote
 
 import pytest
@@ -198,8 +200,18 @@ def test_the_root_and_v1_point_to_everything(client):
     assert "/v1/events" in client.get("/v1").get_json()["links"].values()
 
 
+def test_every_link_of_the_html_pages_answers(client):
+    # a templated link (/v1/search{?q}) led a browser to its bare path, a 400: it goes to an example
+    for page in ("/", "/v1"):
+        html = client.get(page, headers={"Accept": "text/html"}).get_data(as_text=True)
+        hrefs = [unescape(href) for href in re.findall(r'href="([^"]+)"', html)]
+        assert "/v1/search?q=Astana" in hrefs and not any("{" in href for href in hrefs)
+        for href in hrefs:
+            assert client.get(href).status_code == 200, (page, href)
+
+
 def test_redirects_are_relative_and_never_echo_the_host(client):
-    for path, target in (("/v1/", "/v1"), ("/docs/", "/docs"), ("/v1//events?limit=1", "/v1/events?limit=1")):
+    for path, target in (("/v1/", "/v1"), ("/docs/", "/docs"), ("/dashboard/", "/dashboard"), ("/v1//events?limit=1", "/v1/events?limit=1")):
         response = client.get(path, headers={"Host": "attacker.example"})
         assert response.status_code == 308 and response.headers["Location"] == target, path
         assert response.data == b"" and "attacker" not in str(response.headers)

@@ -4,6 +4,9 @@
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
+const MAP_LABELS = 12;
+// an Arabic name inside an English label, isolated (FSI … PDI) so that the count after it stays put
+const ISOLATE = text => `\u2068${text}\u2069`;
 
 function svgEl(name, attrs, text) {
   const el = document.createElementNS(SVG, name);
@@ -118,18 +121,24 @@ function drawMap(target, events) {
   svg.append(svgEl("rect", {x: 0, y: 0, width, height, class: "sea"}));
   for (let lon = Math.ceil(minLon / 10) * 10; lon < maxLon; lon += 10) {
     svg.append(svgEl("line", {x1: x(lon), x2: x(lon), y1: 0, y2: height, class: "grid"}),
-      svgEl("text", {x: x(lon) + 2, y: height - 4, class: "axis"}, `${lon}°E`));
+      svgEl("text", {x: x(lon) + 2, y: height - 4, class: "axis"}, `${Math.abs(lon)}°${lon < 0 ? "W" : "E"}`));
   }
   for (let lat = Math.ceil(minLat / 10) * 10; lat < maxLat; lat += 10) {
     svg.append(svgEl("line", {x1: 0, x2: width, y1: y(lat), y2: y(lat), class: "grid"}),
-      svgEl("text", {x: 2, y: y(lat) - 2, class: "axis"}, `${lat}°N`));
+      svgEl("text", {x: 2, y: y(lat) - 2, class: "axis"}, `${Math.abs(lat)}°${lat < 0 ? "S" : "N"}`));
   }
+  // the largest places named (dozens of names over each other are none legible); every dot has its title
+  const named = new Set(list.slice().sort((a, b) => b.count - a.count).slice(0, MAP_LABELS).map(p => p.place.id));
+  const biggest = Math.max(...list.map(p => p.count));
   for (const {place, count} of list) {
-    const dot = svgEl("circle", {cx: x(place.lon), cy: y(place.lat), r: 4 + 3 * Math.sqrt(count), class: "place",
+    const dot = svgEl("circle", {cx: x(place.lon), cy: y(place.lat), r: 3 + 9 * Math.sqrt(count / biggest), class: "place",
       "data-id": place.id, "data-count": count});
-    dot.append(svgEl("title", {}, `${place.name_en} (${place.name_ar}): ${count}`));
-    svg.append(dot, svgEl("text", {x: x(place.lon) + 9, y: y(place.lat) + 4, class: "place-label"},
-      `${place.name_en} · ${place.name_ar} (${count})`));
+    dot.append(svgEl("title", {}, `${place.name_en} · ${ISOLATE(place.name_ar)}: ${count}`));
+    svg.append(dot);
+    if (!named.has(place.id)) continue;
+    const right = x(place.lon) < width * 0.7;  // near the right edge the name goes to the left of the dot
+    svg.append(svgEl("text", {x: x(place.lon) + (right ? 12 : -12), y: y(place.lat) + 4, class: "place-label",
+      "text-anchor": right ? "start" : "end"}, `${place.name_en} (${count}) · ${ISOLATE(place.name_ar)}`));
   }
   target.append(svg);
 }

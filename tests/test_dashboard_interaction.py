@@ -1,0 +1,128 @@
+"""/dashboard used as a reader uses it, in a real headless Chromium driven over the DevTools
+protocol (tests/browser.py) on a live gunicorn: paging through the list, answers that arrive out of
+order, a panel whose request fails, filters a link carries that the form has no option for."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.conftest import fetch
+
+from .test_dashboard import chromium
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_url):
+    from tests.conftest import Gunicorn
+
+    gunicorn = Gunicorn(sqlite_url, workers=2).wait()
+    yield gunicorn.base
+    gunicorn.stop()
+
+
+@pytest.fixture()
+def browser():
+    chromium()  # (a missing Chromium is a skip, or under CI=true a failure, as in test_dashboard)
+    from tests.browser import Browser
+
+    opened = Browser()
+    yield opened
+    opened.close()
+
+
+def api(server: str, path: str, **params) -> dict:
+    status, _, body = fetch(f"{server}{path}?{urlencode(params, doseq=True)}")
+    assert status == 200, body
+    return json.loads(body)
+
+
+ROW_IDS = "[...document.querySelectorAll('#events tbody tr')].map(r => r.dataset.id)"
+STATUS = "document.getElementById('status').textContent"
+
+
+def submit_search(browser, words: str) -> None:
+    browser.evaluate(f"document.querySelector('[name=q]').value = {json.dumps(words)};"
+                     "document.getElementById('filters').requestSubmit()")
+
+
+def test_show_more_pages_through_every_event_in_the_apis_order(server, browser):
+    expected = [e["id"] for e in api(server, "/v1/events", limit=500, sort="-date")["data"]]
+    assert len(expected) > 10
+    browser.open(f"{server}/dashboard?rows=5")
+    assert browser.evaluate(ROW_IDS) == expected[:5]
+    assert f"1–5 of {len(expected)}" in browser.evaluate("document.getElementById('listed').textContent")
+    shown = 5
+    while shown < len(expected):
+        assert browser.evaluate("!document.getElementById('more').hidden")
+        browser.evaluate("document.getElementById('more').click()")
+        shown = min(shown + 5, len(expected))
+        browser.wait_for(f"document.querySelectorAll('#events tbody tr').length === {shown}", f"{shown} rows")
+    assert browser.evaluate(ROW_IDS) == expected
+    assert browser.evaluate("document.getElementById('more').hidden")
+    statements = sum(len(e.get("statements", [])) for e in api(
+        server, "/v1/events", limit=500, include="statements")["data"])
+    assert browser.evaluate("document.getElementById('statements-count').textContent") == str(statements)
+
+
+def test_a_late_answer_to_an_earlier_search_does_not_replace_the_newer_one(server, browser):
+    astana = [e["id"] for e in api(server, "/v1/events", q="Astana", limit=500, sort="-date")["data"]]
+    rouhani = [e["id"] for e in api(server, "/v1/events", q="Rouhani", limit=500, sort="-date")["data"]]
+    assert astana and rouhani and astana != rouhani
+    browser.open(f"{server}/dashboard")
+    browser.intercept("q=Rouhani", "hold")
+    submit_search(browser, "Rouhani")
+    browser.until(lambda: browser.held, "the Rouhani search sent (and held)")
+    submit_search(browser, "Astana")
+    browser.wait_for(f"{STATUS}.includes('q=Astana')", "the Astana answer")
+    browser.release()  # the Rouhani answers arrive now, after the newer search's
+    browser.evaluate("new Promise(resolve => setTimeout(resolve, 1500))")
+    assert "q=Astana" in browser.evaluate(STATUS)
+    assert browser.evaluate(ROW_IDS) == astana
+
+
+def test_a_failing_panel_leaves_the_others_drawn_and_says_so(server, browser):
+    browser.intercept("/v1/network", (503, {"type": "about:blank", "title": "Service unavailable", "status": 503,
+                                           "detail": "The database is not reachable right now; retry shortly."}))
+    browser.open(f"{server}/dashboard")
+    total = api(server, "/v1/events", limit=1)["meta"]["total"]
+    assert browser.evaluate("document.getElementById('total').textContent") == str(total)
+    assert browser.evaluate("document.querySelectorAll('#events tbody tr').length") == total
+    assert browser.evaluate("document.querySelectorAll('#timeline rect.bar').length") > 0
+    assert "not reachable" in browser.evaluate("document.getElementById('network').textContent")
+    assert "1 panel(s) could not be loaded" in browser.evaluate(STATUS)
+
+
+def test_a_range_too_long_for_months_is_drawn_by_year(server, browser):
+    browser.open(f"{server}/dashboard?from=1800-01-01")
+    assert "Error" not in browser.evaluate(STATUS)
+    timeline = api(server, "/v1/stats/timeline", **{"from": "1800-01-01", "interval": "year"})
+    assert browser.evaluate("document.querySelectorAll('#timeline rect.bar:not(.ranged)').length") == len(timeline["data"])
+    assert browser.evaluate("document.getElementById('interval').textContent") == "year"
+
+
+def test_filters_a_link_carries_are_kept_when_the_form_is_applied(server, browser):
+    both = api(server, "/v1/events", status="occurred,planned", limit=500)["meta"]["total"]
+    assert both > api(server, "/v1/events", status="occurred", limit=500)["meta"]["total"]
+    # the API's repeated form of a list, and a full CAMEO code where the form offers roots
+    browser.open(f"{server}/dashboard?status=occurred&status=planned&type=042")
+    expected = api(server, "/v1/events", status="occurred,planned", type="042", limit=500)["meta"]["total"]
+    assert browser.evaluate("document.getElementById('total').textContent") == str(expected)
+    submit_search(browser, "")
+    browser.wait_for("location.search.includes('type=042')", "the kept filter in the URL")
+    browser.wait_for("document.body.dataset.ready === 'true'", "the page after Apply")
+    assert browser.evaluate("document.getElementById('total').textContent") == str(expected)
+    assert browser.evaluate("new URLSearchParams(location.search).get('status')") == "occurred,planned"
+
+
+def test_the_export_links_carry_the_filters(server, browser):
+    browser.open(f"{server}/dashboard?country=IRN")
+    links = browser.evaluate("[...document.querySelectorAll('#exports a')].map(a => a.href)")
+    assert len(links) == 3 and all("country=IRN" in link for link in links), links
+    status, headers, body = fetch(links[0])
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert len(rows) - 1 == api(server, "/v1/events", country="IRN", limit=500)["meta"]["total"]
