@@ -122,6 +122,27 @@ def _typed_word(word: str) -> str:
     return _POSSESSIVE.sub("", word)
 
 
+def _checked_text(raw: str) -> str:
+    """The query's text with its quotation marks as ``"``, or a QueryError for text that cannot be one."""
+    if len(raw) > MAX_QUERY_LENGTH:
+        raise QueryError(f"is {len(raw)} characters long; the limit is {MAX_QUERY_LENGTH}")
+    if "\x00" in raw:
+        raise QueryError("contains a NUL character")
+    quoted = raw.translate(_QUOTES)
+    if quoted.count('"') % 2:
+        raise QueryError('has an unclosed quotation mark (" « » “ ”); close it to search for a phrase, or remove it')
+    return quoted
+
+
+def _leave_out_function_words(query: Query) -> None:
+    """The plain words once each, without the function words when something else is looked for."""
+    query.words = list(dict.fromkeys(query.words))
+    subject = [word for word in query.words if word not in FUNCTION_WORDS]
+    if subject or query.phrases:
+        query.ignored = [word for word in query.words if word in FUNCTION_WORDS]
+        query.words = subject
+
+
 def parse_query(raw: str) -> Query:
     """Plain words (all must match, function words left out: FUNCTION_WORDS), "quoted phrases"
     (also in « » or “ ”), and -word to exclude (also after a dash or minus sign).
@@ -130,15 +151,8 @@ def parse_query(raw: str) -> Query:
     normalised away with the punctuation. Raises QueryError for a query that is
     too long, has an unclosed quote, or finds nothing to look for.
     """
-    if len(raw) > MAX_QUERY_LENGTH:
-        raise QueryError(f"is {len(raw)} characters long; the limit is {MAX_QUERY_LENGTH}")
-    if "\x00" in raw:
-        raise QueryError("contains a NUL character")
-    quoted = raw.translate(_QUOTES)
-    if quoted.count('"') % 2:
-        raise QueryError('has an unclosed quotation mark (" « » “ ”); close it to search for a phrase, or remove it')
     query = Query(raw=raw)
-    parts = list(_PART.finditer(quoted))
+    parts = list(_PART.finditer(_checked_text(raw)))
     for match in parts:
         phrase, word = match.groups()
         if word in _OPERATORS and len(parts) > 1:
@@ -153,11 +167,7 @@ def parse_query(raw: str) -> Query:
             query.excluded.extend(textnorm.tokens(_typed_word(word[1:])))
         else:
             query.words.extend(textnorm.tokens(_typed_word(word)))
-    query.words = list(dict.fromkeys(query.words))
-    subject = [word for word in query.words if word not in FUNCTION_WORDS]
-    if subject or query.phrases:
-        query.ignored = [word for word in query.words if word in FUNCTION_WORDS]
-        query.words = subject
+    _leave_out_function_words(query)
     if len(query.positive) + len(query.excluded) > MAX_QUERY_TERMS:
         raise QueryError(f"has more than {MAX_QUERY_TERMS} words")
     if not query.positive:

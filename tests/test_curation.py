@@ -205,29 +205,6 @@ def test_a_span_whose_text_is_not_in_the_source_is_not_sent_to_fix(tmp_path):
     assert any("does not occur in the source" in line for line in lines), lines
 
 
-def bump_codebook(root: Path, **more) -> None:
-    path = root / "fixtures" / "codebook.json"
-    write_json(path, {**read_json(path), "version": "2", **more})
-
-
-def test_a_codebook_version_bump_says_how_to_keep_the_records_it_leaves_valid(tmp_path):
-    root = copy_dataset(tmp_path)
-    bump_codebook(root)
-    lines = problem_lines(run("check", root=root, check_exit=1).stderr)
-    assert len(lines) == sum(len(records(root, kind)[1]) for kind in ("participants", "places", "events", "statements"))
-    assert all(".codebook_version: is '1' but fixtures/codebook.json is version '2'" in line
-               and "add '1' to the codebook's compatible_versions" in line for line in lines), lines[:2]
-    # a version that changed nothing the records rely on lists the one before: they stay valid as they are
-    bump_codebook(root, compatible_versions=["1"])
-    assert run("check", root=root, check_exit=0).returncode == 0
-    # a record under a version the codebook does not accept is still a problem, which names those it does
-    path, events = records(root, "events")
-    events[0]["codebook_version"] = "0"
-    write_json(path, events)
-    lines = problem_lines(run("check", root=root, check_exit=1).stderr)
-    assert len(lines) == 1 and "(or one of its compatible_versions: 1)" in lines[0], lines
-
-
 # --------------------------------------------------------------------------- spans by text
 
 TEXT = "وصل خميس إلى طهران. التقى خميس روحاني في طهران يوم الأربعاء.\nKhamis met Rouhani in Tehran.\n"

@@ -1,0 +1,70 @@
+"""How a query's words are read: function words left out, Arabic month names, English possessives
+and dotted acronyms (models/search.py parse_query, models/months.py), on both backends."""
+from __future__ import annotations
+
+import pytest
+
+from models import search
+from models import text as textnorm
+
+from .test_search import ids, q, search_hits
+
+
+@pytest.mark.parametrize("sentence, keywords", [
+    ("خميس مع روحاني", "خميس روحاني"),
+    ("Khamis with Rouhani", "Khamis Rouhani"),
+    ("لقاء خميس مع روحاني في طهران", "لقاء خميس روحاني طهران"),
+    ("the truce in Aleppo", "truce Aleppo"),
+])
+def test_function_words_between_the_words_are_left_out_and_said(client, sentence, keywords):
+    # every word must match: مع, which no record holds, made "Khamis with Rouhani" in Arabic find nothing
+    response = client.get(f"/v1/search?q={q(sentence)}&limit=100")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["data"]
+    assert [(h["kind"], h["id"]) for h in body["data"]] == [
+        (h["kind"], h["id"]) for h in client.get(f"/v1/search?q={q(keywords)}&limit=100").get_json()["data"]]
+    assert body["meta"]["ignored_words"] == [textnorm.tokens(word)[0] for word in sentence.split()
+                                             if word not in keywords.split()]
+    assert ids(client, f"/v1/events?q={q(sentence)}&limit=500") == ids(client, f"/v1/events?q={q(keywords)}&limit=500")
+
+
+def test_function_words_stay_in_a_phrase_and_alone():
+    assert search.parse_query('"with Rouhani" the').phrases == [["with", "rouhani"]]
+    assert search.parse_query("في").words == ["في"]  # alone: looked for, not an empty query
+    assert search.parse_query("Rouhani -the").excluded == ["the"]
+    # words a name or an acronym can be are not function words
+    assert search.parse_query("US Syria").words == ["us", "syria"]
+    assert search.parse_query("علي سوريا").words == ["علي", "سوريا"]  # Ali, not the preposition على
+    assert search.parse_query("على سوريا").words == ["سوريا"]
+
+
+def test_a_search_without_function_words_says_none_were_left_out(client):
+    assert client.get(f"/v1/search?q={q('روحاني')}").get_json()["meta"]["ignored_words"] == []
+
+
+@pytest.mark.parametrize("month", ["يناير", "جانفي", "كانون الثاني"])
+def test_an_arabic_month_name_finds_what_the_english_month_finds(client, month):
+    # the article writes كانون الثاني (Levantine); يناير (Egyptian, Gulf) and جانفي (Maghreb) found nothing
+    january = ids(client, "/v1/events?q=January&limit=500&include_undated=true")
+    assert january
+    assert ids(client, f"/v1/events?q={q(month)}&limit=500&include_undated=true") == january
+    hits = client.get(f"/v1/search?q={q(month)}&kind=event").get_json()["data"]
+    assert {hit["id"] for hit in hits} == january and all(hit["snippet"]["matches"] for hit in hits)
+
+
+def test_month_names_cover_the_year_and_leave_out_common_words():
+    from models.months import MONTH_TERMS
+
+    assert len(set(MONTH_TERMS.values())) == 12
+    assert "اب" not in MONTH_TERMS  # آب (August) normalised is اب, "father"
+    assert search.parse_query('"يناير"').phrases == [["يناير"]]  # quoted: the word as written
+
+
+@pytest.mark.parametrize("typed, meant", [("Rouhani's", "Rouhani"), ("Rouhani’s", "Rouhani"), ("U.S.", "US"),
+                                          ("U.S", "US"), ("U.S. participation", "US participation")])
+def test_a_possessive_or_a_dotted_acronym_is_the_word_meant(client, typed, meant):
+    # cut into tokens they were rouhani + s, u + s: "s" and "u" as prefixes match nearly every record
+    found = search_hits(client, typed, kinds=("event", "statement", "participant"))
+    assert found and found == search_hits(client, meant, kinds=("event", "statement", "participant"))
+    assert search.parse_query("-Rouhani's Iran").excluded == ["rouhani"]
