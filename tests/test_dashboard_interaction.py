@@ -126,3 +126,15 @@ def test_the_export_links_carry_the_filters(server, browser):
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert len(rows) - 1 == api(server, "/v1/events", country="IRN", limit=500)["meta"]["total"]
+
+
+def test_the_panels_say_when_they_draw_only_the_most_frequent(server, browser):
+    browser.open(f"{server}/dashboard")
+    counts = api(server, "/v1/stats/facets", facet="participant", limit=8)["meta"]["facets"]["participant"]
+    assert counts["truncated"]
+    heading = browser.evaluate("document.querySelector('[data-facet=participant] h3').textContent")
+    assert heading == f"participant (the 8 most frequent of {counts['values']})"
+    network = api(server, "/v1/network", limit=20)["meta"]
+    note = browser.evaluate("document.getElementById('network-note').textContent")
+    assert note == (f"(the {network['nodes']} most connected of {network['actors_total']} actors)"
+                    if network["truncated"] else "")

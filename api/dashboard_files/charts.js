@@ -49,11 +49,13 @@ function drawTimeline(target, buckets) {
 }
 
 // Facet bars as HTML (labels wrap and Arabic stays readable); a click filters by the value.
-function drawFacets(target, facets, onPick) {
+function drawFacets(target, facets, onPick, counts) {
   target.replaceChildren();
   for (const [name, values] of Object.entries(facets)) {
     const box = htmlEl("div", {class: "facet", "data-facet": name});
-    box.append(htmlEl("h3", {}, name.replace("_", " ")));
+    // how many values there are when not all are drawn (meta.facets: values, truncated)
+    const all = counts && counts[name] && counts[name].truncated ? counts[name].values : null;
+    box.append(htmlEl("h3", {}, name.replace("_", " ") + (all ? ` (the ${Math.min(8, values.length)} most frequent of ${all})` : "")));
     const max = Math.max(1, ...values.map(v => v.count));
     for (const v of values.slice(0, 8)) {
       const row = htmlEl("button", {type: "button", class: "facet-row", title: `filter by ${v.value}`});

@@ -256,8 +256,10 @@ async function load() {
   ]);
   if (mine !== generation) return;  // a newer choice was made meanwhile: its answers are the ones to show
   panel("timeline", timeline, (target, t) => drawTimeline(target, t.data));
-  panel("facets", facets, (target, f) => drawFacets(target, f.data, pickFacet));
+  panel("facets", facets, (target, f) => drawFacets(target, f.data, pickFacet, f.meta.facets));
   panel("network", network, (target, n) => drawNetwork(target, n.data));
+  document.getElementById("network-note").textContent = network.status === "fulfilled" && network.value.meta.truncated
+    ? `(the ${network.value.meta.nodes} most connected of ${network.value.meta.actors_total} actors)` : "";
   const dated = timeline.status === "fulfilled" ? timeline.value.meta : {total: "–", undated: "–"};
   document.getElementById("dated").textContent = dated.total;
   document.getElementById("undated").textContent = dated.undated;
