@@ -216,8 +216,10 @@ class Gazetteer:
                 for index, number, position in values[low:high]:
                     hits.setdefault((index, number), {})[position] = word
         out: dict[int, set[str]] = {}
+        looked_for = set(query.positive)
         for (index, number), positions in hits.items():
-            if len(positions) == len(self.sequences[index][number]):
+            # every token of the name matched, and not by function words alone ("a" is a prefix of Aleppo)
+            if len(positions) == len(self.sequences[index][number]) and looked_for.intersection(positions.values()):
                 out.setdefault(index, set()).update(positions.values())
         return out
 

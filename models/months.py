@@ -6,8 +6,9 @@ SyriaNews article uses) and the Maghrebi French ones (جانفي). A record is i
 Arabic as its source wrote it and in English, so a query word that is an Arabic month
 name also matches the English month's terms: يناير finds what January finds. Left out:
 names that are also common words once normalised (آب, August, is اب, "father"; ماي is
-the start of many words) and the two-word Levantine names (كانون الثاني), which find
-the Arabic text as written.
+the start of many words), May (the English month is also the verb "may": مايو would
+find every "may"), and the two-word Levantine names (كانون الثاني), which find the
+Arabic text as written.
 """
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ _NAMES = {
     "february": "فبراير فيفري شباط",
     "march": "مارس آذار",
     "april": "أبريل إبريل أفريل نيسان",
-    "may": "مايو أيار",
     "june": "يونيو يونية جوان حزيران",
     "july": "يوليو يولية جويلية تموز",
     "august": "أغسطس اغسطس أوت",

@@ -94,9 +94,9 @@ _MINUS = ("-", "\u2010", "\u2012", "\u2013", "\u2014", "\u2212", "\ufe63", "\uff
 #: verb "to be"), left out of a query as plain words when it has another word to look for: every
 #: word must match, so "خميس مع روحاني" found nothing (no record says مع) and "Khamis with Rouhani"
 #: only the records that happen to say "with"; as prefixes, "in" and "the" also matched "Iran" and
-#: "their". Quoted, they stay part of the phrase; alone, they are searched for. Not listed: words a
-#: name or an acronym can be (US, IT, WHO, علي) and words that change the meaning (not, or, without,
-#: لا, أو, غير).
+#: "their". Quoted, they stay part of the phrase; alone, they are searched for; typed in capitals they
+#: are acronyms (IS, ARE) and kept. Not listed: words a name or an acronym in lower case can be (us,
+#: it, who, علي) and words that change the meaning (not, or, without, لا, أو, غير).
 _FUNCTION_WORDS = (
     "a an the of in on at to for with and by from about as into onto upon than then also "
     "is are was were be been being has have had that this these those which its his her their "
@@ -108,17 +108,17 @@ _FUNCTION_WORDS = (
 FUNCTION_WORDS = frozenset(token for word in _FUNCTION_WORDS.split() for token in textnorm.tokens(word))
 
 
-#: an English possessive ending ('s, ’s, or a lone apostrophe after s) and an acronym written with
-#: points (U.S., U.N.): cut into tokens, "Rouhani's" was the words rouhani and s, and "U.S." u and s,
-#: each a prefix that nearly every record matches
-_POSSESSIVE = re.compile(r"(?<=\w)['’](?:s)?$", re.IGNORECASE)
-_DOTTED_ACRONYM = re.compile(r"^[A-Za-z](?:\.[A-Za-z])+\.?$")
+#: an English possessive ending ('s, ’s, or a lone apostrophe after s), before any punctuation that
+#: ends the word: cut into tokens, "Rouhani's" was the words rouhani and s, and "s" a prefix that
+#: nearly every record matches. (An acronym with points, U.S., stays its letters: the index holds the
+#: text's "U.S." as u and s, so reading it as "us" lost the records that write it so.)
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s?(?=[^\w'’]*$)", re.IGNORECASE)
+#: a word typed in capitals is an acronym, never a function word: IS (the Islamic State), ARE, IN
+_ACRONYM = re.compile(r"^[A-Z]{2,}$")
 
 
 def _typed_word(word: str) -> str:
-    """A plain word as meant: without an English possessive ending, an acronym without its points."""
-    if _DOTTED_ACRONYM.match(word):
-        return word.replace(".", "")
+    """A plain word as meant: without an English possessive ending."""
     return _POSSESSIVE.sub("", word)
 
 
@@ -134,12 +134,13 @@ def _checked_text(raw: str) -> str:
     return quoted
 
 
-def _leave_out_function_words(query: Query) -> None:
-    """The plain words once each, without the function words when something else is looked for."""
+def _leave_out_function_words(query: Query, acronyms: set[str]) -> None:
+    """The plain words once each, without the function words (but those typed as acronyms) when
+    something else is looked for."""
     query.words = list(dict.fromkeys(query.words))
-    subject = [word for word in query.words if word not in FUNCTION_WORDS]
+    subject = [word for word in query.words if word not in FUNCTION_WORDS or word in acronyms]
     if subject or query.phrases:
-        query.ignored = [word for word in query.words if word in FUNCTION_WORDS]
+        query.ignored = [word for word in query.words if word not in subject]
         query.words = subject
 
 
@@ -152,6 +153,7 @@ def parse_query(raw: str) -> Query:
     too long, has an unclosed quote, or finds nothing to look for.
     """
     query = Query(raw=raw)
+    acronyms: set[str] = set()  # words typed in capitals (IS, ARE): kept, whatever FUNCTION_WORDS holds
     parts = list(_PART.finditer(_checked_text(raw)))
     for match in parts:
         phrase, word = match.groups()
@@ -166,8 +168,11 @@ def parse_query(raw: str) -> Query:
         elif word.startswith(_MINUS) and len(word) > 1:
             query.excluded.extend(textnorm.tokens(_typed_word(word[1:])))
         else:
-            query.words.extend(textnorm.tokens(_typed_word(word)))
-    _leave_out_function_words(query)
+            tokens = textnorm.tokens(_typed_word(word))
+            query.words.extend(tokens)
+            if _ACRONYM.match(word.strip(".,;:!?()")):
+                acronyms.update(tokens)
+    _leave_out_function_words(query, acronyms)
     if len(query.positive) + len(query.excluded) > MAX_QUERY_TERMS:
         raise QueryError(f"has more than {MAX_QUERY_TERMS} words")
     if not query.positive:

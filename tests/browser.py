@@ -33,7 +33,10 @@ class WebSocket:
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
         head = b""
         while b"\r\n\r\n" not in head:
-            head += self.sock.recv(1)
+            byte = self.sock.recv(1)
+            if not byte:
+                raise ConnectionError(f"the browser closed the connection during the handshake: {head!r}")
+            head += byte
         assert head.startswith(b"HTTP/1.1 101"), head
         self.buffer = b""
 
@@ -64,6 +67,11 @@ class WebSocket:
             elif size == 127:
                 size = struct.unpack(">Q", self._read(8))[0]
             payload = self._read(size)
+            opcode = first & 0x0F
+            if opcode == 0x8:
+                raise ConnectionError("the browser closed the DevTools connection")
+            if opcode in (0x9, 0xA):  # ping, pong: not a message (the browser sends none unasked)
+                continue
             message += payload
             if first & 0x80:  # the final fragment
                 return message.decode()
@@ -111,16 +119,22 @@ class Browser:
         if message.get("method") != "Fetch.requestPaused":
             return
         paused = message["params"]
-        for needle, action in self.rules:
+        for number, (needle, action) in enumerate(self.rules):
             if needle in paused["request"]["url"]:
                 if action == "hold":
                     self.held.append(paused)
-                else:  # (status, problem): answered in the server's place
-                    status, problem = action
-                    body = base64.b64encode(json.dumps(problem).encode()).decode()
-                    self.send("Fetch.fulfillRequest", requestId=paused["requestId"], responseCode=status,
-                              responseHeaders=[{"name": "Content-Type", "value": "application/problem+json"}],
-                              body=body)
+                    return
+                if action[0] == "once":
+                    action = action[1:]
+                    self.rules[number] = (needle, "pass")
+                if action == "pass":
+                    break
+                status, problem, *headers = action  # answered in the server's place
+                extra = [{"name": k, "value": v} for k, v in (headers[0] if headers else {}).items()]
+                body = base64.b64encode(json.dumps(problem).encode()).decode()
+                self.send("Fetch.fulfillRequest", requestId=paused["requestId"], responseCode=status,
+                          responseHeaders=[{"name": "Content-Type", "value": "application/problem+json"}, *extra],
+                          body=body)
                 return
         self.send("Fetch.continueRequest", requestId=paused["requestId"])
 
@@ -131,14 +145,18 @@ class Browser:
 
     def intercept(self, needle: str, action) -> None:
         """Requests whose URL contains ``needle``: "hold" them (see ``held``), or answer them with
-        ``(status, problem)``."""
+        ``(status, problem)`` or ``(status, problem, headers)``; ``once`` in front, ``("once", …)``,
+        answers only the first such request."""
         self.rules.append((needle, action))
         self.call("Fetch.enable", patterns=[{"urlPattern": "*", "requestStage": "Request"}])
 
-    def release(self) -> None:
-        for paused in self.held:
+    def release(self, needle: str = "", unless: str | None = None) -> None:
+        """Let the held requests whose URL contains ``needle`` (and not ``unless``) go on (all of
+        them by default)."""
+        for paused in [p for p in self.held if needle in p["request"]["url"]
+                       and not (unless and unless in p["request"]["url"])]:
             self.send("Fetch.continueRequest", requestId=paused["requestId"])
-        self.held = []
+            self.held.remove(paused)
 
     def evaluate(self, expression: str):
         result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)

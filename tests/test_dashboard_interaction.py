@@ -78,8 +78,11 @@ def test_a_late_answer_to_an_earlier_search_does_not_replace_the_newer_one(serve
     browser.until(lambda: browser.held, "the Rouhani search sent (and held)")
     submit_search(browser, "Astana")
     browser.wait_for(f"{STATUS}.includes('q=Astana')", "the Astana answer")
+    held = len(browser.held)
     browser.release()  # the Rouhani answers arrive now, after the newer search's
-    browser.evaluate("new Promise(resolve => setTimeout(resolve, 1500))")
+    browser.wait_for("performance.getEntriesByType('resource').filter(r => r.name.includes('q=Rouhani')"
+                     f" && r.responseEnd > 0).length >= {held}", "the late answers received")
+    browser.evaluate("new Promise(resolve => setTimeout(resolve, 100))")  # (their handlers run)
     assert "q=Astana" in browser.evaluate(STATUS)
     assert browser.evaluate(ROW_IDS) == astana
 
@@ -138,3 +141,36 @@ def test_the_panels_say_when_they_draw_only_the_most_frequent(server, browser):
     note = browser.evaluate("document.getElementById('network-note').textContent")
     assert note == (f"(the {network['nodes']} most connected of {network['actors_total']} actors)"
                     if network["truncated"] else "")
+
+
+def test_a_503_that_says_when_is_retried_once(server, browser):
+    browser.intercept("/v1/network", ("once", 503, {"type": "about:blank", "title": "Service unavailable",
+                                                    "status": 503, "detail": "retry shortly"}, {"Retry-After": "1"}))
+    browser.open(f"{server}/dashboard")
+    nodes = len(api(server, "/v1/network", limit=20)["data"]["nodes"])
+    assert browser.evaluate("document.querySelectorAll('#network circle.node').length") == nodes > 0
+    assert "could not be loaded" not in browser.evaluate(STATUS)
+    assert browser.evaluate("performance.getEntriesByType('resource')"
+                            ".filter(r => r.name.includes('/v1/network')).length") == 2
+
+
+def test_show_more_while_a_new_choice_loads_does_nothing_wrong(server, browser):
+    # the cursor of the list before, sent with the new filters, was a 400 that replaced the status
+    # of the page the new choice had loaded meanwhile
+    astana = [e["id"] for e in api(server, "/v1/events", q="Astana", limit=500, sort="-date")["data"]]
+    browser.open(f"{server}/dashboard?rows=2")
+    assert not browser.evaluate("document.getElementById('more').hidden")
+    browser.intercept("cursor=", "hold")
+    browser.intercept("q=Astana", "hold")
+    submit_search(browser, "Astana")
+    browser.until(lambda: browser.held, "the Astana search sent (and held)")
+    browser.evaluate("document.getElementById('more').click()")
+    browser.evaluate("new Promise(resolve => setTimeout(resolve, 200))")  # (a request it sends is held)
+    sent_on = [p["request"]["url"] for p in browser.held if "cursor=" in p["request"]["url"]]
+    browser.release("q=Astana", unless="cursor=")
+    browser.wait_for(f"{STATUS}.includes('q=Astana')", "the Astana answer")
+    browser.release()  # whatever Show more asked, answered after the new list
+    browser.evaluate("new Promise(resolve => setTimeout(resolve, 300))")
+    assert sent_on == [], sent_on
+    assert browser.evaluate(ROW_IDS) == astana[:2]
+    assert "Error" not in browser.evaluate(STATUS)

@@ -179,3 +179,22 @@ def test_every_message_reads_after_the_parameters_name(client, url, param):
     message = body["errors"][param][0]
     assert message[0].islower() and not message.endswith(".")
     assert f"'{param}' {message}" in body["detail"]
+
+
+def test_a_statement_the_engine_cannot_run_is_told_from_an_unreachable_database(database_url, backend):
+    """The backend seam's is_statement_fault on real engines: a call with more arguments than
+    PostgreSQL takes (class 54, raised as an OperationalError like a lost server), an FTS5 syntax
+    error on SQLite."""
+    from models import backends
+    from models.db import UNAVAILABLE_ERRORS, open_database
+
+    db = open_database(database_url)
+    db.connect(reuse_if_open=True)
+    statement = ("SELECT concat(" + ", ".join(["'x'"] * 101) + ")" if backend == "postgresql"
+                 else "SELECT rowid FROM search_fts WHERE search_fts MATCH '\"abc'")
+    try:
+        with pytest.raises(UNAVAILABLE_ERRORS) as raised:
+            db.execute_sql(statement)
+    finally:
+        db.close()
+    assert backends.is_statement_fault(raised.value), repr(raised.value)

@@ -6,13 +6,13 @@ const {drawTimeline, drawFacets, drawNetwork, drawMap, htmlEl} = window.charts;
 const FILTERS = ["from", "to", "participant", "country", "type", "status", "q", "include_undated"];
 // list filters: repeated (status=a&status=b) and comma forms are one list, as the API reads them
 const LISTS = new Set(["participant", "country", "type", "status"]);
-const ROWS = [50, 100, 500];  // events a page (the API's limit); ?rows= in the URL chooses
 const MAX_MONTHS = 2000;  // the API's most timeline buckets: a longer range is drawn by year
 const form = document.getElementById("filters");
 const status = document.getElementById("status");
 let generation = 0;  // the newest load(): an older one's answers are dropped when they arrive
 let listed = [];     // the events shown so far (the first page and those "Show more" added)
-let nextCursor = null;
+let nextCursor = null, listedFilters = {};  // where the list goes on, for the filters it was read with
+let evidenceTicket = 0;  // the newest evidence asked for: an older answer is dropped
 let choicesProblem = "";  // said after every status while the form's choices are missing
 
 function filtersFromUrl() {
@@ -179,10 +179,11 @@ function drawListed(total) {
 const EVENT_PAGE = () => ({limit: rowsFromUrl(), sort: "-date", include: ["statements", "place"]});
 
 async function showMore() {
-  const mine = generation, filters = filtersFromUrl(), more = document.getElementById("more");
+  const mine = generation, more = document.getElementById("more");
+  if (!nextCursor) return;
   more.disabled = true;
   try {
-    const page = await api("/v1/events", filters, {...EVENT_PAGE(), cursor: nextCursor});
+    const page = await api("/v1/events", listedFilters, {...EVENT_PAGE(), cursor: nextCursor});
     if (mine !== generation) return;
     listed = listed.concat(page.data);
     nextCursor = page.meta.next_cursor;
@@ -196,11 +197,13 @@ async function showMore() {
 
 // The record's spans marked in its source text (the API escapes the text and adds the <mark>s).
 async function showEvidence(event, chosen) {
+  const ticket = ++evidenceTicket;
   const box = document.getElementById("evidence");
   box.replaceChildren(htmlEl("p", {class: "note"}, `Loading the evidence of ${event.title_en}…`));
   if (chosen) box.scrollIntoView({block: "nearest"});  // a click far down a long list: show where it went
   try {
     const source = await api(`/v1/sources/${encodeURIComponent(event.source)}`, {}, {highlight: event.id});
+    if (ticket !== evidenceTicket) return;  // another event was chosen meanwhile
     box.replaceChildren(htmlEl("h3", {}, `${event.title_en} — ${source.data.title}`));
     const text = htmlEl("div", {class: "source-text", lang: "ar", dir: "rtl"});
     text.innerHTML = source.data.text_marked;
@@ -209,7 +212,9 @@ async function showEvidence(event, chosen) {
     // scroll the text box only (scrollIntoView would scroll the page away from the filters)
     if (first) text.scrollTop = Math.max(0, first.offsetTop - text.offsetTop - 40);
   } catch (error) {
-    box.replaceChildren(htmlEl("p", {class: "error"}, `The evidence could not be loaded: ${error.message}`));
+    if (ticket === evidenceTicket) {
+      box.replaceChildren(htmlEl("p", {class: "error"}, `The evidence could not be loaded: ${error.message}`));
+    }
   }
 }
 
@@ -246,6 +251,9 @@ async function load() {
   showStatus("Loading…");
   document.body.dataset.ready = "false";
   document.querySelector("main").classList.add("stale");
+  nextCursor = null;  // (Show more reads on only once this load's first page is in)
+  evidenceTicket++;   // the evidence of the list before is no longer wanted
+  document.getElementById("more").hidden = true;
   const interval = timelineInterval(filters);
   document.getElementById("interval").textContent = interval;
   const [events, timeline, facets, network] = await Promise.allSettled([
@@ -269,15 +277,16 @@ async function load() {
     const total = events.value.meta.total;
     listed = events.value.data;
     nextCursor = events.value.meta.next_cursor;
+    listedFilters = filters;
     document.getElementById("total").textContent = total;
     drawListed(total);
     const failed = [timeline, facets, network].filter(o => o.status === "rejected").length;
     showStatus(`${total.toLocaleString("en")} event${total === 1 ? "" : "s"}${shown ? " matching " + shown : ""}.` +
       (failed ? ` ${failed} panel(s) could not be loaded: see them below.` : "") + choicesProblem,
       failed > 0 || Boolean(choicesProblem));
-    document.querySelector("main").classList.remove("stale");
     if (listed.length) await showEvidence(listed[0], false);
     else document.getElementById("evidence").replaceChildren(htmlEl("p", {class: "note"}, "No event to show."));
+    if (mine !== generation) return;
   } else {
     listed = [];
     nextCursor = null;
@@ -286,6 +295,7 @@ async function load() {
     document.getElementById("evidence").replaceChildren(htmlEl("p", {class: "note"}, "Choose an event."));
     showStatus(`Error: ${events.reason.message}`, true);
   }
+  document.querySelector("main").classList.remove("stale");
   document.body.dataset.ready = "true";
 }
 

@@ -151,6 +151,12 @@ class PostgreSQL(Backend):
         causes = (error, error.__cause__, error.__context__)
         return any(getattr(cause, "sqlstate", None) == QUERY_CANCELED for cause in causes)
 
+    def is_statement_fault(self, error: Exception) -> bool:
+        # class 54, program limit exceeded (statement too complex, too many arguments): psycopg makes
+        # it an OperationalError, the class of a lost server, but it is the statement's own fault
+        causes = (error, error.__cause__, error.__context__)
+        return any(str(getattr(cause, "sqlstate", None) or "").startswith("54") for cause in causes)
+
     def reset_schema(self, db, models: list, same_layout: bool) -> None:
         if same_layout:  # MVCC keeps the old rows visible to readers until the commit
             for model in reversed(models):

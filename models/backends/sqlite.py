@@ -37,7 +37,8 @@ from .watchdog import Watchdog
 STATEMENT_FAULTS = ("no such column", "no such function", "near ", "incomplete input", "ambiguous column",
                     "parser stack overflow", "too many SQL variables", "Expression tree is too large",
                     "too many terms", "LIKE or GLOB pattern too complex", "wrong number of arguments",
-                    "misuse of", "unrecognized token", "sub-select returns", "row value misused")
+                    "misuse of", "unrecognized token", "sub-select returns", "row value misused",
+                    "fts5: syntax error", "unterminated string", "unknown special query")
 
 # Applied on every connection. WAL lets readers keep serving the previous dataset while a load commits.
 PRAGMAS = {
