@@ -22,8 +22,8 @@ def refuse_body() -> None:
         return
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if length is None:  # chunked: even an empty body (a lone last chunk) is a body sent, of whatever size
-        raise Problem(400, f"A {request.method} request takes no body: send it without Transfer-Encoding: "
-                           "chunked (this one was chunked).", {"body": ["must be absent"]})
+        raise Problem(400, f"A {request.method} request takes no body (this one was sent chunked, "
+                           "Transfer-Encoding: chunked): send the request without one.", {"body": ["must be absent"]})
     if length > limit:
         raise Problem(413, f"Request bodies are not accepted (this one is {length} bytes).")
     raise Problem(400, f"A {request.method} request takes no body.", {"body": ["must be empty"]})

@@ -174,3 +174,13 @@ def test_show_more_while_a_new_choice_loads_does_nothing_wrong(server, browser):
     assert sent_on == [], sent_on
     assert browser.evaluate(ROW_IDS) == astana[:2]
     assert "Error" not in browser.evaluate(STATUS)
+
+
+def test_a_request_over_its_time_budget_is_not_sent_again(server, browser):
+    budget = {"type": "https://event-records.invalid/problems/time-budget", "title": "Time budget exceeded",
+              "status": 503, "detail": "The request needed more than its time budget"}
+    browser.intercept("/v1/network", ("once", 503, budget, {"Retry-After": "1"}))
+    browser.open(f"{server}/dashboard")
+    assert "time budget" in browser.evaluate("document.getElementById('network').textContent")
+    assert browser.evaluate("performance.getEntriesByType('resource')"
+                            ".filter(r => r.name.includes('/v1/network')).length") == 1

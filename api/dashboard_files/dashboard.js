@@ -52,7 +52,9 @@ async function api(path, filters, extra, retried) {
   let body = null;
   try { body = JSON.parse(text); } catch (_) { /* not JSON: a proxy's page, say */ }
   const wait = Number(response.headers.get("Retry-After"));
-  if (response.status === 503 && !retried && wait > 0 && wait <= 10) {
+  // (not a request over its time budget: sent again, it would cost as much and wait as long)
+  const overBudget = body && String(body.type || "").endsWith("/time-budget");
+  if (response.status === 503 && !retried && !overBudget && wait > 0 && wait <= 10) {
     await pause(wait);
     return api(path, filters, extra, true);
   }
@@ -258,7 +260,12 @@ async function load() {
   document.getElementById("interval").textContent = interval;
   const [events, timeline, facets, network] = await Promise.allSettled([
     api("/v1/events", filters, EVENT_PAGE()),
-    api("/v1/stats/timeline", filters, {interval}),
+    // a range longer than the guess (its end is the data's, not today) is asked again by year
+    api("/v1/stats/timeline", filters, {interval}).catch(error => {
+      if (interval === "year" || !/buckets/.test(error.message)) throw error;
+      document.getElementById("interval").textContent = "year";
+      return api("/v1/stats/timeline", filters, {interval: "year"});
+    }),
     api("/v1/stats/facets", filters, {facet: ["cameo_root", "status", "country", "participant"], limit: 8}),
     api("/v1/network", filters, {limit: 20}),
   ]);
