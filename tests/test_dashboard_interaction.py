@@ -184,3 +184,18 @@ def test_a_request_over_its_time_budget_is_not_sent_again(server, browser):
     assert "time budget" in browser.evaluate("document.getElementById('network').textContent")
     assert browser.evaluate("performance.getEntriesByType('resource')"
                             ".filter(r => r.name.includes('/v1/network')).length") == 1
+
+
+def test_each_chart_is_also_a_table_a_keyboard_and_a_screen_reader_reach(server, browser):
+    browser.open(f"{server}/dashboard")
+    timeline = api(server, "/v1/stats/timeline", interval="month")["data"]
+    rows = browser.evaluate("[...document.querySelectorAll('#timeline details.as-table tbody tr')]"
+                            ".map(r => [...r.cells].map(c => c.textContent))")
+    assert rows == [[b["start"], b["end"], str(b["count"]), str(b["ranged"])] for b in timeline]
+    graph = api(server, "/v1/network", limit=20)["data"]
+    assert browser.evaluate("document.querySelectorAll('#network details.as-table tbody tr').length") == len(graph["edges"])
+    places = {e["place"]["id"] for e in api(server, "/v1/events", limit=500, include="place")["data"] if e.get("place")}
+    assert browser.evaluate("document.querySelectorAll('#map details.as-table tbody tr').length") == len(places)
+    # reachable: the summary takes the keyboard focus and opens the table
+    browser.evaluate("document.querySelector('#timeline summary').focus()")
+    assert browser.evaluate("document.activeElement.tagName") == "SUMMARY"

@@ -22,6 +22,24 @@ function htmlEl(name, attrs, text) {
   return el;
 }
 
+// What a chart draws, as a table a keyboard and a screen reader reach (folded under the chart).
+function asTable(caption, headers, rows) {
+  const details = htmlEl("details", {class: "as-table"});
+  details.append(htmlEl("summary", {}, `${caption} as a table`));
+  const table = htmlEl("table", {});
+  const head = htmlEl("tr", {});
+  for (const h of headers) head.append(htmlEl("th", {scope: "col"}, h));
+  table.append(htmlEl("thead", {}), htmlEl("tbody", {}));
+  table.tHead.append(head);
+  for (const row of rows) {
+    const tr = htmlEl("tr", {});
+    for (const cell of row) tr.append(htmlEl("td", {dir: "auto"}, String(cell)));
+    table.tBodies[0].append(tr);
+  }
+  details.append(table);
+  return details;
+}
+
 // Zero-filled timeline: one bar per bucket, the ranged (not day-precise) part lighter.
 function drawTimeline(target, buckets) {
   target.replaceChildren();
@@ -45,7 +63,8 @@ function drawTimeline(target, buckets) {
       svg.append(svgEl("text", {x: x + step / 2, y: height - 8, class: "axis", "text-anchor": "middle"}, b.start.slice(0, 7)));
     }
   });
-  target.append(svg);
+  target.append(svg, asTable("The timeline", ["from", "to", "events", "of which ranged"],
+    buckets.map(b => [b.start, b.end, b.count, b.ranged])));
 }
 
 // Facet bars as HTML (labels wrap and Arabic stays readable); a click filters by the value.
@@ -55,7 +74,9 @@ function drawFacets(target, facets, onPick, counts) {
     const box = htmlEl("div", {class: "facet", "data-facet": name});
     // how many values there are when not all are drawn (meta.facets: values, truncated)
     const all = counts && counts[name] && counts[name].truncated ? counts[name].values : null;
-    box.append(htmlEl("h3", {}, name.replace("_", " ") + (all ? ` (the ${Math.min(8, values.length)} most frequent of ${all})` : "")));
+    const heading = htmlEl("h3", {}, name.replace("_", " "));
+    if (all) heading.append(htmlEl("small", {}, ` (the ${Math.min(8, values.length)} most frequent of ${all})`));
+    box.append(heading);
     const max = Math.max(1, ...values.map(v => v.count));
     for (const v of values.slice(0, 8)) {
       const row = htmlEl("button", {type: "button", class: "facet-row", title: `filter by ${v.value}`});
@@ -99,7 +120,10 @@ function drawNetwork(target, graph) {
     svg.append(dot, svgEl("text", {x: x + (right ? 9 : -9), y: y + 4, class: "node-label",
       "text-anchor": right ? "start" : "end"}, n.name_en));
   }
-  target.append(svg);
+  const name = {};
+  for (const n of nodes) name[n.id] = `${n.name_en} · ${n.name_ar}`;
+  target.append(svg, asTable("The network", ["actor", "actor", "shared events"],
+    graph.edges.filter(e => name[e.source] && name[e.target]).map(e => [name[e.source], name[e.target], e.weight])));
 }
 
 // Map: a plain lon/lat plot of the events' places, framed around them (no tiles, no network).
@@ -142,7 +166,9 @@ function drawMap(target, events) {
     svg.append(svgEl("text", {x: x(place.lon) + (right ? 12 : -12), y: y(place.lat) + 4, class: "place-label",
       "text-anchor": right ? "start" : "end"}, `${place.name_en} (${count}) · ${ISOLATE(place.name_ar)}`));
   }
-  target.append(svg);
+  target.append(svg, asTable("The map", ["place", "latitude", "longitude", "events"],
+    list.slice().sort((a, b) => b.count - a.count)
+      .map(({place, count}) => [`${place.name_en} · ${place.name_ar}`, place.lat, place.lon, count])));
 }
 
 window.charts = {drawTimeline, drawFacets, drawNetwork, drawMap, htmlEl};
