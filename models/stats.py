@@ -60,6 +60,20 @@ def labels(kind: str, values) -> dict:
     return {value: found.get(value, str(value)) for value in values}
 
 
+def arabic_labels(kind: str, values) -> dict:
+    """The Arabic names of participant and place values (the others have none: {})."""
+    lookups = {"participant": (Participant, Participant.id, Participant.name_ar),
+               "place": (Place, Place.id, Place.name_ar)}
+    values = [v for v in dict.fromkeys(values) if v is not None]
+    if kind not in lookups or not values:
+        return {}
+    model, key, label = lookups[kind]
+    found = {}
+    for start in range(0, len(values), 500):  # stay below every backend's bound-parameter limit
+        found.update(model.select(key, label).where(key.in_(values[start:start + 500])).tuples())
+    return found
+
+
 # --------------------------------------------------------------------------- network
 
 

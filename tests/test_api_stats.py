@@ -232,8 +232,8 @@ def test_timeline_group_labels_and_limit(client, events):
     assert len(body["meta"]["groups"]) == 2 < body["meta"]["groups_total"]
     counts = [g["count"] for g in body["meta"]["groups"]]
     assert counts == sorted(counts, reverse=True)
-    assert body["meta"]["groups"][0] == {"value": "imad-khamis", "label": "Imad Khamis", "count": counts[0],
-                                         "undated": body["meta"]["groups"][0]["undated"]}
+    assert body["meta"]["groups"][0] == {"value": "imad-khamis", "label": "Imad Khamis", "label_ar": "عماد خميس",
+                                         "count": counts[0], "undated": body["meta"]["groups"][0]["undated"]}
     assert all(len(b["groups"]) == 2 for b in body["data"])
 
 
@@ -344,13 +344,16 @@ def test_facet_labels(client, events):
     roots = {e["cameo"]["root"]: e["cameo"]["root_label"] for e in events}
     assert all(i["label"] == roots[i["value"]] for i in body["data"]["cameo_root"])
     for item in body["data"]["participant"]:
-        assert item["label"] == get_json(client, f"/v1/participants/{item['value']}")["data"]["name_en"]
-    places = {e["place"]["id"]: e["place"]["name_en"] for e in events if e["place"]}
-    assert all(i["label"] == places[i["value"]] for i in body["data"]["place"])
+        participant = get_json(client, f"/v1/participants/{item['value']}")["data"]
+        assert (item["label"], item["label_ar"]) == (participant["name_en"], participant["name_ar"])
+    places = {e["place"]["id"]: (e["place"]["name_en"], e["place"]["name_ar"]) for e in events if e["place"]}
+    assert all((i["label"], i["label_ar"]) == places[i["value"]] for i in body["data"]["place"])
+    # the other kinds have no Arabic label of their own
+    assert all(i["label_ar"] is None for name in ("cameo_root", "topic", "country", "status") for i in body["data"][name])
     topics = {t["id"]: t["label"] for t in json.loads((ROOT / "fixtures" / "codebook.json").read_text(encoding="utf-8"))["topics"]}
     assert all(i["label"] == topics[i["value"]] for i in body["data"]["topic"])
     assert all(i["label"] == i["value"] for i in body["data"]["country"] + body["data"]["status"])
-    assert {"value": "hassan-rouhani", "label": "Hassan Rouhani",
+    assert {"value": "hassan-rouhani", "label": "Hassan Rouhani", "label_ar": "حسن روحاني",
             "count": total(client, {"participant": "hassan-rouhani"})} in body["data"]["participant"]
 
 
@@ -372,8 +375,9 @@ def test_facets_csv(client):
     response = client.get("/v1/stats/facets?facet=participant&facet=topic", headers={"Accept": "text/csv"})
     assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = csv_rows(response)
-    assert rows[0] == ["facet", "value", "label", "count"]
-    assert rows[1:] == [[facet, i["value"], i["label"], str(i["count"])] for facet, items in body["data"].items() for i in items]
+    assert rows[0] == ["facet", "value", "label", "label_ar", "count"]
+    assert rows[1:] == [[facet, i["value"], i["label"], i["label_ar"] or "", str(i["count"])]
+                        for facet, items in body["data"].items() for i in items]
 
 
 # --------------------------------------------------------------------------- network

@@ -199,3 +199,10 @@ def test_each_chart_is_also_a_table_a_keyboard_and_a_screen_reader_reach(server,
     # reachable: the summary takes the keyboard focus and opens the table
     browser.evaluate("document.querySelector('#timeline summary').focus()")
     assert browser.evaluate("document.activeElement.tagName") == "SUMMARY"
+
+
+def test_a_participant_facet_shows_both_names(server, browser):
+    browser.open(f"{server}/dashboard")
+    top = api(server, "/v1/stats/facets", facet="participant", limit=8)["data"]["participant"]
+    shown = browser.evaluate("[...document.querySelectorAll('[data-facet=participant] .label')].map(l => l.textContent)")
+    assert shown == [f"{v['label']} · \u2068{v['label_ar']}\u2069" for v in top]

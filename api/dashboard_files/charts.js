@@ -80,7 +80,9 @@ function drawFacets(target, facets, onPick, counts) {
     const max = Math.max(1, ...values.map(v => v.count));
     for (const v of values.slice(0, 8)) {
       const row = htmlEl("button", {type: "button", class: "facet-row", title: `filter by ${v.value}`});
-      row.append(htmlEl("span", {class: "label", dir: "auto"}, v.label === v.value ? v.value : `${v.label} (${v.value})`));
+      // a participant or place by its two names (the id in the button's title); a code beside its label
+      const text = v.label_ar ? `${v.label} · ${ISOLATE(v.label_ar)}` : v.label === v.value ? v.value : `${v.label} (${v.value})`;
+      row.append(htmlEl("span", {class: "label", dir: "auto"}, text));
       const bar = htmlEl("span", {class: "fbar"});
       bar.style.width = `${Math.round(100 * v.count / max)}%`;  // CSSOM: allowed by the page's CSP, unlike style=""
       row.append(bar, htmlEl("span", {class: "count", "data-count": v.count}, String(v.count)));

@@ -20,7 +20,7 @@ from ..envelope import envelope
 from ..errors import Problem
 from ..param_fields import CommaList, Day, StrictInteger
 from ..params import EventFilterArgs, to_filters
-from ..schemas import Base, MetaSchema, one_of
+from ..schemas import Base, MetaSchema, nullable_str, one_of
 from .blueprints import Blueprint
 from .collections import download_name
 
@@ -103,6 +103,7 @@ def event_filters(args: dict) -> dict:
 class StatsValueSchema(Base):
     value = fields.String(metadata={"description": "The value, as the matching filter of /v1/events takes it."})
     label = fields.String(metadata={"description": "CAMEO label, participant or place name_en, topic label, source title; else the value."})
+    label_ar = nullable_str("A participant's or place's name_ar; null for the other kinds of value.")
     count = fields.Integer(metadata={"description": "Matching events with this value."})
 
 
@@ -265,9 +266,9 @@ class Timeline(MethodView):
             data.append(item)
         extra = {}
         if group_by:
-            names = stats.labels(group_by, group_values)
-            extra = {"groups": [{"value": v, "label": names.get(v, v), "count": n, "undated": result.undated_groups.get(v, 0)}
-                                for v, n in result.groups],
+            names, arabic = stats.labels(group_by, group_values), stats.arabic_labels(group_by, group_values)
+            extra = {"groups": [{"value": v, "label": names.get(v, v), "label_ar": arabic.get(v), "count": n,
+                                 "undated": result.undated_groups.get(v, 0)} for v, n in result.groups],
                      "groups_total": result.groups_total}
         return envelope(data, {"interval": result.interval, "group_by": group_by,
                                "from": result.first.isoformat() if result.first else None,
@@ -295,7 +296,7 @@ class Facets(MethodView):
         value, so participant, country and topic counts can sum to more than
         `meta.total`.
 
-        CSV: `facet,value,label,count`.
+        CSV: `facet,value,label,label_ar,count`.
         """
         fmt = negotiated(args)
         wanted = args.get("facet") or list(DEFAULT_FACETS)
@@ -306,11 +307,14 @@ class Facets(MethodView):
             result = counts.facet_counts(filters, name)
             shown = result.values[:limit]
             names = stats.labels(name, [value for value, _ in shown])
-            data[name] = [{"value": value, "label": names.get(value, value), "count": n} for value, n in shown]
+            arabic = stats.arabic_labels(name, [value for value, _ in shown])
+            data[name] = [{"value": value, "label": names.get(value, value), "label_ar": arabic.get(value), "count": n}
+                          for value, n in shown]
             info[name] = {"values": len(result.values), "missing": result.missing, "truncated": len(result.values) > limit}
         if fmt == "csv":
-            rows = ([name, item["value"], item["label"], item["count"]] for name, items in data.items() for item in items)
-            return csv_response("facets", ["facet", "value", "label", "count"], rows)
+            rows = ([name, item["value"], item["label"], item["label_ar"] or "", item["count"]]
+                    for name, items in data.items() for item in items)
+            return csv_response("facets", ["facet", "value", "label", "label_ar", "count"], rows)
         return envelope(data, {"total": event_total(filters), "limit": limit, "facets": info})
 
 
