@@ -130,6 +130,9 @@ def test_each_dyad_count_equals_the_filtered_event_list(client):
         assert listed["meta"]["total"] == row["count"], row
         goldstein = sum(e["cameo"]["goldstein"] for e in listed["data"])
         assert goldstein == pytest.approx(row["goldstein_sum"])
+        for side in ("source", "target"):  # both names of each side
+            named = data(client, f"/v1/participants/{row[side]}")["data"]
+            assert (row[f"{side}_label"], row[f"{side}_label_ar"]) == (named["name_en"], named["name_ar"])
 
 
 def test_dyads_take_the_event_filters(client):

@@ -44,8 +44,10 @@ class DyadBucketSchema(Base):
 class DyadSchema(Base):
     source = fields.String(metadata={"description": "Participant id of the acting side."})
     target = fields.String(metadata={"description": "Participant id of the side acted upon."})
-    source_label = fields.String()
-    target_label = fields.String()
+    source_label = fields.String(metadata={"description": "The acting side's name_en."})
+    target_label = fields.String(metadata={"description": "The side acted upon's name_en."})
+    source_label_ar = fields.String(allow_none=True, metadata={"description": "The acting side's name_ar."})
+    target_label_ar = fields.String(allow_none=True, metadata={"description": "The side acted upon's name_ar."})
     count = fields.Integer(metadata={"description": "Matching events with this directed pair: "
                                                     "/v1/events with source_actor and target_actor lists exactly these."})
     goldstein_sum = fields.Float()
@@ -131,11 +133,13 @@ class Dyads(MethodView):
             return csv_response("dyads", ["source", "target", "count", "goldstein_sum", "goldstein_mean"],
                                 ([d.source, d.target, d.count, round(d.goldstein_sum, 4), d.goldstein_mean]
                                  for d in shown))
-        names = stats.labels("participant", [d.source for d in shown] + [d.target for d in shown])
+        ids = [d.source for d in shown] + [d.target for d in shown]
+        names, arabic = stats.labels("participant", ids), stats.arabic_labels("participant", ids)
         data = []
         for d in shown:
             item = {"source": d.source, "target": d.target, "source_label": names.get(d.source, d.source),
-                    "target_label": names.get(d.target, d.target), "count": d.count,
+                    "target_label": names.get(d.target, d.target), "source_label_ar": arabic.get(d.source),
+                    "target_label_ar": arabic.get(d.target), "count": d.count,
                     "goldstein_sum": round(d.goldstein_sum, 4), "goldstein_mean": d.goldstein_mean}
             if args.get("interval"):
                 item["series"] = [{"start": b.start.isoformat(), "end": b.end.isoformat(), "count": d.series.get(b.start, 0)}
