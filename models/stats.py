@@ -33,6 +33,18 @@ def _matching(filters: dict):
     return event_select(filters, columns=(Event.id,)) if filters else None
 
 
+#: the column that labels a facet or group value of each kind that has one: English, and Arabic
+LABELS = {
+    "cameo_root": CameoCode.label,
+    "cameo": CameoCode.label,
+    "participant": Participant.name_en,
+    "place": Place.name_en,
+    "topic": Topic.label,
+    "source": Source.title,
+}
+ARABIC_LABELS = {"participant": Participant.name_ar, "place": Place.name_ar}
+
+
 def labels(kind: str, values) -> dict:
     """Human labels of facet / group values: CAMEO labels, names, topic labels.
 
@@ -40,37 +52,23 @@ def labels(kind: str, values) -> dict:
     PLOVER types) are their own label.
     """
     values = [v for v in dict.fromkeys(values) if v is not None]
-    if not values:
-        return {}
-    lookups = {
-        "cameo_root": (CameoCode, CameoCode.code, CameoCode.label),
-        "cameo": (CameoCode, CameoCode.code, CameoCode.label),
-        "participant": (Participant, Participant.id, Participant.name_en),
-        "place": (Place, Place.id, Place.name_en),
-        "topic": (Topic, Topic.id, Topic.label),
-        "source": (Source, Source.id, Source.title),
-    }
-    if kind not in lookups:
-        return {value: str(value) for value in values}
-    model, key, label = lookups[kind]
-    found = {}
-    for start in range(0, len(values), 500):  # stay below every backend's bound-parameter limit
-        chunk = values[start:start + 500]
-        found.update(model.select(key, label).where(key.in_(chunk)).tuples())
+    found = _column_of(LABELS[kind], values) if kind in LABELS else {}
     return {value: found.get(value, str(value)) for value in values}
 
 
 def arabic_labels(kind: str, values) -> dict:
     """The Arabic names of participant and place values (the others have none: {})."""
-    lookups = {"participant": (Participant, Participant.id, Participant.name_ar),
-               "place": (Place, Place.id, Place.name_ar)}
     values = [v for v in dict.fromkeys(values) if v is not None]
-    if kind not in lookups or not values:
-        return {}
-    model, key, label = lookups[kind]
+    return _column_of(ARABIC_LABELS[kind], values) if kind in ARABIC_LABELS else {}
+
+
+def _column_of(column, values: list) -> dict:
+    """``column`` of the rows of its table whose primary key is one of ``values``, by key."""
+    model = column.model
+    key = model._meta.primary_key
     found = {}
     for start in range(0, len(values), 500):  # stay below every backend's bound-parameter limit
-        found.update(model.select(key, label).where(key.in_(values[start:start + 500])).tuples())
+        found.update(model.select(key, column).where(key.in_(values[start:start + 500])).tuples())
     return found
 
 

@@ -81,11 +81,11 @@ class WebSocket:
 
 
 class Browser:
-    """One Chromium and one page of it. ``held`` collects the requests paused by :meth:`intercept`."""
+    """One Chromium (the program ``binary``) and one page of it. ``held`` collects the requests
+    paused by :meth:`intercept`."""
 
-    def __init__(self, timeout: float = 30.0):
+    def __init__(self, binary: str, timeout: float = 30.0):
         self.profile = tempfile.mkdtemp(prefix="er-chromium-")
-        binary = next(filter(None, (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome"))))
         self.process = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = Path(self.profile) / "DevToolsActivePort"

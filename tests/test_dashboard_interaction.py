@@ -26,10 +26,9 @@ def server(sqlite_url):
 
 @pytest.fixture()
 def browser():
-    chromium()  # (a missing Chromium is a skip, or under CI=true a failure, as in test_dashboard)
     from tests.browser import Browser
 
-    opened = Browser()
+    opened = Browser(chromium())  # (a missing Chromium is a skip, or under CI=true a failure)
     yield opened
     opened.close()
 

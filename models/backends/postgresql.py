@@ -63,6 +63,13 @@ def _defaults(url: str, application: str) -> dict:
     return {name: value for name, value in defaults.items() if name not in given}
 
 
+def _sqlstates(error: Exception) -> set[str]:
+    """The SQLSTATE codes of ``error`` and of the driver's error under it (peewee raises its own
+    error while handling the driver's: its __cause__ or __context__)."""
+    causes = (error, error.__cause__, error.__context__)
+    return {state for state in (getattr(cause, "sqlstate", None) for cause in causes) if state}
+
+
 class PostgreSQL(Backend):
     name = "postgresql"
     schemes = ("postgresql", "postgres")
@@ -147,15 +154,12 @@ class PostgreSQL(Backend):
         self._budget.seconds = 0
 
     def is_over_budget(self, error: Exception) -> bool:
-        # peewee raises its own OperationalError while handling the driver's (its __context__)
-        causes = (error, error.__cause__, error.__context__)
-        return any(getattr(cause, "sqlstate", None) == QUERY_CANCELED for cause in causes)
+        return QUERY_CANCELED in _sqlstates(error)
 
     def is_statement_fault(self, error: Exception) -> bool:
         # class 54, program limit exceeded (statement too complex, too many arguments): psycopg makes
         # it an OperationalError, the class of a lost server, but it is the statement's own fault
-        causes = (error, error.__cause__, error.__context__)
-        return any(str(getattr(cause, "sqlstate", None) or "").startswith("54") for cause in causes)
+        return any(state.startswith("54") for state in _sqlstates(error))
 
     def reset_schema(self, db, models: list, same_layout: bool) -> None:
         if same_layout:  # MVCC keeps the old rows visible to readers until the commit
