@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Response, request
+from flask import Response, g, request
 
 from models.documents import dumps
 
@@ -28,7 +28,11 @@ class StoredUtf8(bytes):
 
 
 def meta(**extra) -> dict:
-    return {"dataset_version": database.version(), "release": database.release(), **extra}
+    """The dataset's version and release, the words of ``q`` left out when the request has one
+    (api/params.py: search_query), and ``extra``."""
+    ignored = g.get("ignored_words")
+    words = {"ignored_words": ignored} if ignored is not None else {}
+    return {"dataset_version": database.version(), "release": database.release(), **words, **extra}
 
 
 def page_url(**replace) -> str:

@@ -13,6 +13,7 @@ import time
 from urllib.parse import unquote_to_bytes
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from flask import g
 from webargs.flaskparser import FlaskParser
 
 from models import filters as filter_tables
@@ -340,4 +341,5 @@ def search_query(text: str) -> search.Query:
     started = time.monotonic()
     names = gazetteer.gazetteer_for(database.version(), queries.entity_names)
     database.excuse(time.monotonic() - started)  # (a build after a load is every request's, not this one's)
+    g.ignored_words = query.ignored  # said in the answer's meta (api/envelope.py), whatever the endpoint
     return query.knowing(names)

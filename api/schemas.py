@@ -244,6 +244,9 @@ class EventTypeSchema(CameoSchema):
 class MetaSchema(Base):
     dataset_version = fields.String(required=True, metadata={"description": "Changes whenever the loaded seeds or fixtures change."})
     release = fields.Integer(required=True, metadata={"description": "The newest release (see /v1/releases); 0 before the first."})
+    ignored_words = fields.List(fields.String(), metadata={"description": (
+        "Only with `q`: its plain words left out as function words (of, the, في, مع …), as normalised; "
+        "[] when none was (see /v1/search).")})
 
 
 class ListMetaSchema(MetaSchema):

@@ -205,3 +205,16 @@ def test_a_participant_facet_shows_both_names(server, browser):
     top = api(server, "/v1/stats/facets", facet="participant", limit=8)["data"]["participant"]
     shown = browser.evaluate("[...document.querySelectorAll('[data-facet=participant] .label')].map(l => l.textContent)")
     assert shown == [f"{v['label']} · \u2068{v['label_ar']}\u2069" for v in top]
+
+
+def test_the_status_says_which_words_the_search_left_out(server, browser):
+    # "Khamis with Rouhani" in Arabic finds what "Khamis Rouhani" finds: the status says why (مع is left out)
+    expected = api(server, "/v1/events", q="خميس روحاني", limit=500)["meta"]["total"]
+    browser.open(f"{server}/dashboard")
+    submit_search(browser, "خميس مع روحاني")
+    browser.wait_for(f"{STATUS}.includes('Left out of the search')", "the search's answer")
+    said = browser.evaluate(STATUS)
+    assert said.startswith(f"{expected} event") and "function words: مع " in said
+    submit_search(browser, "روحاني")
+    browser.wait_for(f"{STATUS}.includes('q=روحاني')", "the second search's answer")
+    assert "Left out" not in browser.evaluate(STATUS)

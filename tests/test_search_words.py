@@ -39,6 +39,18 @@ def test_function_words_stay_in_a_phrase_and_alone():
     assert search.parse_query("على سوريا").words == ["سوريا"]
 
 
+@pytest.mark.parametrize("path", ["/v1/events", "/v1/statements", "/v1/participants", "/v1/places",
+                                  "/v1/stats/facets?facet=cameo_root", "/v1/stats/timeline?interval=year",
+                                  "/v1/stats/dyads", "/v1/network"])
+def test_every_answer_to_q_says_which_words_it_left_out(client, path):
+    # a collection or a chart of "خميس مع روحاني" searched without مع and did not say so (only /v1/search did)
+    joiner = "&" if "?" in path else "?"
+    said = client.get(f"{path}{joiner}q={q('خميس مع روحاني')}").get_json()["meta"]
+    assert said["ignored_words"] == ["مع"]
+    assert client.get(f"{path}{joiner}q={q('روحاني')}").get_json()["meta"]["ignored_words"] == []
+    assert "ignored_words" not in client.get(path).get_json()["meta"]  # (no q: nothing to say)
+
+
 def test_a_search_without_function_words_says_none_were_left_out(client):
     assert client.get(f"/v1/search?q={q('روحاني')}").get_json()["meta"]["ignored_words"] == []
 

@@ -288,7 +288,9 @@ async function load() {
     document.getElementById("total").textContent = total;
     drawListed(total);
     const failed = [timeline, facets, network].filter(o => o.status === "rejected").length;
+    const ignored = events.value.meta.ignored_words || [];
     showStatus(`${total.toLocaleString("en")} event${total === 1 ? "" : "s"}${shown ? " matching " + shown : ""}.` +
+      (ignored.length ? ` Left out of the search as function words: ${ignored.join(", ")} (quote a phrase to keep them).` : "") +
       (failed ? ` ${failed} panel(s) could not be loaded: see them below.` : "") + choicesProblem,
       failed > 0 || Boolean(choicesProblem));
     if (listed.length) await showEvidence(listed[0], false);

@@ -172,7 +172,7 @@ class Search(MethodView):
                     "title": title_of(hit["kind"], doc),
                     "snippet": snippet(doc, hit["kind"], query, named),
                 })
-        return page(data, total, args["limit"], next_cursor, ignored_words=query.ignored)
+        return page(data, total, args["limit"], next_cursor)  # (with meta.ignored_words: api/envelope.py)
 
 
 #: the order of hits (the cursor's sort name: models.search.ranked_page)
