@@ -342,4 +342,5 @@ def search_query(text: str) -> search.Query:
     names = gazetteer.gazetteer_for(database.version(), queries.entity_names)
     database.excuse(time.monotonic() - started)  # (a build after a load is every request's, not this one's)
     g.ignored_words = query.ignored  # said in the answer's meta (api/envelope.py), whatever the endpoint
+    query.prefix_terms = search.prefix_terms_for(database.version())
     return query.knowing(names)

@@ -71,6 +71,14 @@ def _may_be_undated(model) -> bool:
 class OrderedPart:
     """A part of a listing that reads its own pages and counts its own rows."""
 
+    #: the columns of its rows (peewee fields of the listing's model)
+    returning: tuple = ()
+
+    def keys_sql(self, spec: SortSpec, after: list | None, limit: int) -> tuple[str, list] | None:
+        """The sort keys of a page as SQL text and parameters (columns named as ``spec``'s), or
+        None to have :meth:`page` built and compiled instead."""
+        return None
+
     def page(self, spec: SortSpec, after: list | None, limit: int):
         raise NotImplementedError
 
@@ -191,6 +199,10 @@ def _keys(part, spec: SortSpec, after: list | None, limit: int, locator: str | N
     ``locator`` as :data:`LOCATED` when given (only for a plain part)."""
     if _is_plain(part, spec):
         return (*_plain_keys(part, spec, after, limit, locator), part._returning)
+    if isinstance(part, OrderedPart):
+        written = part.keys_sql(spec, after, limit)
+        if written is not None:
+            return (*written, list(part.returning))
     page = _part_page(part, spec, after, limit)
     return (*page.columns(*spec.columns).sql(), page._returning)
 

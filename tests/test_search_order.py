@@ -48,8 +48,7 @@ def test_the_fts_order_path_is_taken(synthetic_db):
     assert isinstance(listing, paging.Branches)
     assert all(isinstance(part, sqlite.SearchOrderedPart) for part in listing)
     # the newest matches come from the index in order: nothing is sorted afterwards
-    page = paging._part_page(listing[0], paging.sort_spec(Event, "-date"), ["2015-06-01", "x"], 51)
-    sql, params = page.sql()
+    sql, params = listing[0].keys_sql(paging.sort_spec(Event, "-date"), ["2015-06-01", "x"], 51)
     plan = [row[3] for row in synthetic_db.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]
     assert any("VIRTUAL TABLE" in step for step in plan) and not any("TEMP B-TREE" in step for step in plan), plan
 

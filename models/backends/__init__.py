@@ -222,22 +222,25 @@ class Backend:
         mode = "exact" if exact else "broad"
         if mode not in query.compiled:
             def term(word):
+                known = query.prefix_terms
                 if not exact:
-                    return self.word_term(word, query.stems(word))
+                    return self.word_term(word, query.stems(word), known)
                 # as written: the word, or the word without the proclitics it was typed with
                 # (وروحاني, بطهران: the text's روحاني, طهران are what was asked for)
                 forms = textnorm.index_forms(word)
                 if len(forms) == 1:
-                    return self.word_term(word, ())
-                return "(" + self.any_of([self.word_term(form, ()) for form in forms]) + ")"
+                    return self.word_term(word, (), known)
+                return "(" + self.any_of([self.word_term(form, (), known) for form in forms]) + ")"
             expression = self.all_of([term(word) for word in query.positive])
             if query.excluded:
                 expression = self.but_not(expression, self.any_of([term(word) for word in query.excluded]))
             query.compiled[mode] = expression
         return query.compiled[mode]
 
-    def word_term(self, word: str, stem_terms: tuple[str, ...]) -> str:
-        """One query word (a prefix) or any of its stem terms, in the engine's syntax."""
+    def word_term(self, word: str, stem_terms: tuple[str, ...], known: dict | None = None) -> str:
+        """One query word (a prefix) or any of its stem terms, in the engine's syntax; ``known``:
+        the index terms words begin, as found before on this dataset version (a
+        models.search.PrefixTerms), for an engine that looks them up."""
         raise NotImplementedError
 
     def all_of(self, terms: list[str]) -> str:

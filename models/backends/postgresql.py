@@ -208,7 +208,8 @@ class PostgreSQL(Backend):
     def delete_search_rows(self, db, kind: str, record_ids: list[str]) -> None:
         SearchDoc.delete().where((SearchDoc.kind == kind) & SearchDoc.record_id.in_(record_ids)).execute()
 
-    def word_term(self, word: str, stem_terms: tuple[str, ...]) -> str:
+    def word_term(self, word: str, stem_terms: tuple[str, ...], known: dict | None = None) -> str:
+        # (a prefix is the tsquery's own :*, no terms to look up)
         alternatives = [ts_term(word), *(ts_lexeme(term) for term in stem_terms)]
         return alternatives[0] if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")"
 

@@ -8,7 +8,7 @@ the page cache, shared; each connection (one per server thread) maps the file on
 own, so RSS counts a page once per thread that read it. Loads do not map. Search rows
 are numbered at load time in the order a date-sorted list has
 (:class:`UnorderedSearchDoc` is sorted into ``search_doc``), so the FTS index yields
-matches in list order and a date range is a rowid range (:class:`SearchOrderedPart`).
+matches in list order and a date range is a rowid range (models/backends/sqlite_search.py).
 """
 from __future__ import annotations
 
@@ -19,9 +19,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from peewee import SQL, Case, NodeList, OperationalError, SqliteDatabase, Tuple, fn
+from peewee import SQL, Case, NodeList, OperationalError, SqliteDatabase, fn
 
-from ..paging import OrderedPart, SortSpec, page_select
 from ..records import Event
 from ..search_index import END_ONLY, STARTED, UNDATED, SearchDoc, with_phrases
 from ..vocabulary import SEARCH_KINDS
@@ -29,6 +28,7 @@ from . import Backend, NoRoom, key_columns, register, statement_seconds, uniform
 from .day_order import is_day_ordered, with_rowids
 from .load_lock import file_lock
 from .sqlite_fts import SearchFTS, SearchTerms, UnorderedSearchDoc, fts5_string, fts5_term
+from .sqlite_search import SearchOrderedPart
 from .watchdog import Watchdog
 
 #: the starts of SQLite's messages for a statement it cannot compile or run as written (a defect of
@@ -325,8 +325,8 @@ class SQLite(Backend):
                        f'SELECT \'delete\', "rowid", "forms" FROM "search_doc" {where}', [kind, *record_ids])
         db.execute_sql(f'DELETE FROM "search_doc" {where}', [kind, *record_ids])
 
-    def word_term(self, word: str, stem_terms: tuple[str, ...]) -> str:
-        return fts5_term(word, stem_terms)
+    def word_term(self, word: str, stem_terms: tuple[str, ...], known: dict | None = None) -> str:
+        return fts5_term(word, stem_terms, known)
 
     def all_of(self, terms: list[str]) -> str:
         return " AND ".join(terms)
@@ -378,79 +378,6 @@ class SQLite(Backend):
     # -- SQL that differs
     def string_agg(self, column):
         return fn.GROUP_CONCAT(fn.DISTINCT(column))
-
-
-class SearchOrderedPart(OrderedPart):
-    """Events matching a query, of one ``part`` (STARTED, END_ONLY or UNDATED), read newest
-    (or oldest) first from the FTS index itself.
-
-    The search rows of one part are numbered in (sort_date, id) order, so the FTS
-    index yields its matches in list order and stops after a page, and a date bound
-    or a cursor is a rowid bound. ``low``/``high`` bound ``sort_date``; ``also`` is a
-    further condition on the event; ``conditions`` are the other filters' terms.
-    """
-
-    def __init__(self, backend: SQLite, query, part: int, conditions: list, low: str | None = None,
-                 high: str | None = None, also=None):
-        self.backend = backend
-        self.query = query
-        self.part = part
-        self.conditions = list(conditions) + ([also] if also is not None else [])
-        self.low, self.high = low, high
-
-    def _edge(self, last: bool, key: list | None):
-        """The first (or last) rowid of this part within the date bounds, before (after) ``key``."""
-        doc = SearchDoc.alias()
-        edge = doc.select(doc.rowid).where((doc.kind == "event") & (doc.part == self.part))
-        if self.low:
-            edge = edge.where(doc.sort_date >= self.low)
-        if self.high:
-            edge = edge.where(doc.sort_date <= self.high)
-        if key is not None:
-            row = Tuple(doc.sort_date, doc.record_id)
-            edge = edge.where(row < Tuple(*key) if last else row > Tuple(*key))
-        order = [doc.sort_date.desc(), doc.record_id.desc()] if last else [doc.sort_date, doc.record_id]
-        return edge.order_by(*order).limit(1)
-
-    def _matches(self, columns, descending: bool = True, after: list | None = None, *, events: bool):
-        """The FTS matches of this part (joined to their events when ``events`` or the
-        filters need them), within the date bounds and after the cursor ``after``."""
-        low = self._edge(False, after if not descending else None)
-        high = self._edge(True, after if descending else None)
-        select = SearchFTS.select(*columns).where(
-            SearchFTS.match(self.backend.match_expression(self.query)), SearchFTS.rowid >= low, SearchFTS.rowid <= high)
-        if events or self.conditions or self.query.phrases:
-            select = with_phrases(select.join_from(SearchFTS, SearchDoc, on=(SearchDoc.rowid == SearchFTS.rowid)),
-                                  self.query)
-        if events or self.conditions:
-            select = select.join_from(SearchDoc, Event, on=(Event.id == SearchDoc.record_id))
-            if self.conditions:
-                select = select.where(*self.conditions)
-        return select
-
-    def page(self, spec: SortSpec, after: list | None, limit: int):
-        if spec.columns[0].name != "sort_date":  # another order: the FTS order does not help
-            select = Event.select(Event.id, Event.sort_date, Event.doc).where(self.generic())
-            return page_select(select, spec, after, limit)
-        select = self._matches([Event.id, Event.sort_date, Event.doc], spec.descending, after, events=True)
-        order = SearchFTS.rowid.desc() if spec.descending else SearchFTS.rowid.asc()
-        return select.order_by(order).limit(limit)
-
-    def generic(self):
-        """The same events as a plain condition on the event table."""
-        part = {STARTED: Event.date_start.is_null(False),
-                END_ONLY: Event.date_start.is_null() & Event.date_end.is_null(False),
-                UNDATED: Event.sort_date == ""}[self.part]
-        if self.low:
-            part &= Event.sort_date >= self.low
-        if self.high:
-            part &= Event.sort_date <= self.high
-        for term in self.conditions:
-            part &= term
-        return part & Event.id.in_(self.backend.matching_ids(self.query, "event"))
-
-    def count(self) -> int:
-        return self._matches([fn.COUNT(SQL("*"))], events=False).scalar()
 
 
 BACKEND = register(SQLite())

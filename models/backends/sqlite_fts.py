@@ -59,17 +59,23 @@ def fts5_string(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def fts5_term(token: str, stem_terms: tuple[str, ...] = ()) -> str:
+def fts5_term(token: str, stem_terms: tuple[str, ...] = (), known: dict | None = None) -> str:
     """A query word (a prefix) as FTS5 syntax: the index terms it begins, OR-ed.
 
     ``"word"*`` would say the same, but FTS5 answers a prefix query by merging the
     matches of all its terms into one list before returning the first: a page of
     the newest matches of a common word would cost as much as all of them. An OR
     of terms is read lazily, in rowid order, and stops with the page. A word that
-    begins too many terms (a short one) stays a prefix query.
+    begins too many terms (a short one) stays a prefix query. ``known``: the terms of words
+    looked up before on the same dataset version (models.search.PrefixTerms), consulted and
+    added to.
     """
-    terms = [term for (term,) in SearchTerms.select(SearchTerms.term).where(
-        (SearchTerms.term >= token) & (SearchTerms.term < token + "\U0010ffff")).limit(MAX_EXPANDED_TERMS + 1).tuples()]
+    terms = known.get(token) if known is not None else None
+    if terms is None:
+        terms = [term for (term,) in SearchTerms.select(SearchTerms.term).where(
+            (SearchTerms.term >= token) & (SearchTerms.term < token + "\U0010ffff")).limit(MAX_EXPANDED_TERMS + 1).tuples()]
+        if known is not None:
+            known.remember(token, terms)
     if len(terms) > MAX_EXPANDED_TERMS:
         alternatives = [fts5_string(token) + "*"]
     else:
