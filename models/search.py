@@ -32,8 +32,8 @@ class QueryError(ValueError):
 
 class PrefixTerms(dict):
     """The index terms a word begins (word -> terms), as a backend found them in the index of one
-    dataset version. SQLite's FTS5 vocabulary table reads them from the index itself: 0.35 ms a
-    word, a twelfth of a search page's CPU at 100,000 events. Bounded: emptied when it holds
+    dataset version. SQLite's FTS5 vocabulary table reads them from the index itself: about 0.5 ms
+    a word, an eighth of a search page's CPU at 100,000 events. Bounded: emptied when it holds
     :data:`LIMIT` words (queries are anyone's text)."""
 
     LIMIT = 20_000
