@@ -82,7 +82,8 @@ class Resource:
         return type(f"Single{self.kind.title()}Args", (params.QuerySchema,), attrs)
 
     def page_schema(self):
-        return schemas.envelope(f"{self.kind.title()}Page", self.record_schema, True)
+        searched = any(found.name == "q" for found in self.filters)
+        return schemas.envelope(f"{self.kind.title()}Page", self.record_schema, True, searched)
 
     def splices(self, include: list[str] | None) -> list:
         """The splices of the ``include`` values asked for, in order."""

@@ -244,15 +244,31 @@ class EventTypeSchema(CameoSchema):
 class MetaSchema(Base):
     dataset_version = fields.String(required=True, metadata={"description": "Changes whenever the loaded seeds or fixtures change."})
     release = fields.Integer(required=True, metadata={"description": "The newest release (see /v1/releases); 0 before the first."})
-    ignored_words = fields.List(fields.String(), metadata={"description": (
-        "Only with `q`: its plain words left out as function words (of, the, في, مع …), as normalised; "
-        "[] when none was (see /v1/search).")})
+
+
+def ignored_words(**kwargs) -> fields.List:
+    """``meta.ignored_words`` of an answer to ``q`` (api/envelope.py: meta)."""
+    return fields.List(fields.String(), metadata={"description": (
+        "With `q`: its plain words left out of the search as function words (of, the, في, مع …), as "
+        "normalised; [] when none was. Quote a phrase to keep them in it.")}, **kwargs)
+
+
+class QueriedMetaSchema(MetaSchema):
+    """The meta of an endpoint that takes ``q``."""
+
+    ignored_words = ignored_words()
 
 
 class ListMetaSchema(MetaSchema):
     limit = fields.Integer()
     total = fields.Integer()
     next_cursor = nullable_str()
+
+
+class SearchedListMetaSchema(ListMetaSchema):
+    """The meta of a collection that takes ``q``."""
+
+    ignored_words = ignored_words()
 
 
 class LinksSchema(Base):
@@ -263,13 +279,15 @@ class LinksSchema(Base):
 _envelopes: dict[str, type] = {}
 
 
-def envelope(name: str, record_schema, many: bool):
-    """The answer schema around a record schema (one class per name: the OpenAPI component)."""
+def envelope(name: str, record_schema, many: bool, searched: bool = False):
+    """The answer schema around a record schema (one class per name: the OpenAPI component);
+    ``searched``: a collection that takes ``q``."""
     if name in _envelopes:
         return _envelopes[name]
+    meta = (SearchedListMetaSchema if searched else ListMetaSchema) if many else MetaSchema
     attrs = {
         "data": fields.List(fields.Nested(record_schema), required=True) if many else fields.Nested(record_schema, required=True),
-        "meta": fields.Nested(ListMetaSchema if many else MetaSchema, required=True),
+        "meta": fields.Nested(meta, required=True),
     }
     if many:
         attrs["links"] = fields.Nested(LinksSchema, required=True)

@@ -31,8 +31,8 @@ class QueryError(ValueError):
 
 
 class PrefixTerms(dict):
-    """The index terms a word begins (word -> terms), as a backend found them in the index of one
-    dataset version. SQLite's FTS5 vocabulary table reads them from the index itself: about 0.5 ms
+    """What a word matches in the index of one dataset version, in the backend's syntax (word ->
+    the index terms it begins, or the prefix itself where it begins too many). SQLite's FTS5 vocabulary table reads them from the index itself: about 0.5 ms
     a word, an eighth of a search page's CPU at 100,000 events. Bounded: emptied when it holds
     :data:`LIMIT` words (queries are anyone's text)."""
 

@@ -90,3 +90,29 @@ def test_docs_page_renders_every_operation_in_headless_chromium(database_url, ba
     assert screenshot.exists() and screenshot.stat().st_size > 20_000
     if os.environ.get("EVENT_RECORDS_KEEP_SCREENSHOT"):
         shutil.copy(screenshot, os.environ["EVENT_RECORDS_KEEP_SCREENSHOT"])
+
+
+def _meta_properties(spec: dict, operation: dict) -> set:
+    """The properties of the 200 answer's ``meta`` (references followed)."""
+    def resolve(schema: dict) -> dict:
+        while "$ref" in schema:
+            schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+        return schema
+
+    answer = resolve(operation["responses"]["200"]["content"]["application/json"]["schema"])
+    return set(resolve(answer["properties"]["meta"]).get("properties", {}))
+
+
+def test_meta_ignored_words_is_documented_exactly_where_q_is_taken(sqlite_client):
+    # (it was on every answer's meta, single records and the release list included: a reviewer's finding)
+    spec = sqlite_client.get("/v1/openapi.json").get_json()
+    with_q = set()
+    for path, item in spec["paths"].items():
+        operation = item["get"]
+        if "application/json" not in operation["responses"]["200"].get("content", {}):
+            continue
+        takes_q = "q" in {p["name"] for p in operation.get("parameters", [])}
+        assert ("ignored_words" in _meta_properties(spec, operation)) == takes_q, path
+        if takes_q:
+            with_q.add(path)
+    assert {"/v1/events", "/v1/search", "/v1/stats/facets", "/v1/network"} <= with_q

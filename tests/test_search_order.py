@@ -113,3 +113,17 @@ def test_search_of_some_kinds_reads_the_matches_first(synthetic_db, kinds):
     everything = {row.record_id for row in search.ranked_matches(search.parse_query("oil"))
                   if row.kind in kinds}
     assert ids == everything and ids
+
+
+def test_prefix_terms_kept_per_version_say_what_a_lookup_says(synthetic_db):
+    # a word's alternatives are looked up once per dataset version; one that begins too many terms
+    # keeps only its prefix (it kept every term read: up to 33 per word, 20,000 words per worker)
+    known = search.PrefixTerms()
+    for word in ("oil", "m", "المفاوضات", "zzzznothing"):
+        looked_up = sqlite_fts.fts5_term(word)
+        assert sqlite_fts.fts5_term(word, (), known) == looked_up
+        assert sqlite_fts.fts5_term(word, (), known) == looked_up  # (from the cache)
+        assert len(known[word]) <= sqlite_fts.MAX_EXPANDED_TERMS
+    assert known["m"] == ['"m"*'] and known["zzzznothing"] == ['"zzzznothing"']
+    assert search.prefix_terms_for("v1") is search.prefix_terms_for("v1")
+    assert search.prefix_terms_for("v2") is not search.prefix_terms_for("v1")  # (a load: another version)

@@ -13,7 +13,7 @@ from ..envelope import envelope
 from ..errors import Problem, bad_parameter
 from ..param_fields import StrictInteger
 from ..params import EventFilterArgs
-from ..schemas import Base, MetaSchema
+from ..schemas import Base, QueriedMetaSchema
 from .blueprints import Blueprint
 from .stats import csv_response, event_filters, format_field, negotiated
 
@@ -55,7 +55,7 @@ class DyadSchema(Base):
     series = fields.List(fields.Nested(DyadBucketSchema), metadata={"description": "With interval: events per bucket."})
 
 
-class DyadMetaSchema(MetaSchema):
+class DyadMetaSchema(QueriedMetaSchema):
     dyads = fields.Integer(metadata={"description": "Directed pairs of the matching events (before the limit)."})
     limit = fields.Integer()
     truncated = fields.Boolean()

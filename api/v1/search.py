@@ -16,7 +16,7 @@ from ..errors import bad_parameter
 from ..envelope import page
 from ..param_fields import CommaList, StrictInteger, text
 from ..params import CURSOR_ERROR, CURSOR_PATTERN, QuerySchema, search_query
-from ..schemas import Base, LinksSchema, ListMetaSchema, one_of
+from ..schemas import Base, LinksSchema, ListMetaSchema, ignored_words, one_of
 from .blueprints import Blueprint
 
 blp = Blueprint("search", __name__, url_prefix="/v1",
@@ -73,9 +73,7 @@ class HitSchema(Base):
 
 
 class SearchMetaSchema(ListMetaSchema):
-    ignored_words = fields.List(fields.String(), required=True, metadata={"description": (
-        "Plain words of `q` left out of the search as function words (of, the, في, مع …: they name no "
-        "subject, and every word must match), as normalised. Quote a phrase to keep them in it.")})
+    ignored_words = ignored_words(required=True)
 
 
 SearchPage = Base.from_dict({

@@ -20,7 +20,7 @@ from ..envelope import envelope
 from ..errors import Problem
 from ..param_fields import CommaList, Day, StrictInteger
 from ..params import EventFilterArgs, to_filters
-from ..schemas import Base, MetaSchema, nullable_str, one_of
+from ..schemas import Base, QueriedMetaSchema, nullable_str, one_of
 from .blueprints import Blueprint
 from .collections import download_name
 
@@ -120,7 +120,7 @@ class TimelineBucketSchema(Base):
         "description": "With group_by: events per group value (every value of meta.groups, zeros included)."})
 
 
-class TimelineMetaSchema(MetaSchema):
+class TimelineMetaSchema(QueriedMetaSchema):
     interval = fields.String()
     group_by = fields.String(allow_none=True)
     from_ = fields.String(data_key="from", allow_none=True, metadata={"description": "First day counted (null if nothing dated matched)."})
@@ -140,7 +140,7 @@ class FacetSummarySchema(Base):
     truncated = fields.Boolean()
 
 
-class FacetsMetaSchema(MetaSchema):
+class FacetsMetaSchema(QueriedMetaSchema):
     total = fields.Integer(metadata={"description": "Matching events."})
     limit = fields.Integer()
     facets = fields.Dict(keys=fields.String(), values=fields.Nested(FacetSummarySchema))
@@ -173,7 +173,7 @@ class NetworkGraphSchema(Base):
     edges = fields.List(fields.Nested(NetworkEdgeSchema))
 
 
-class NetworkMetaSchema(MetaSchema):
+class NetworkMetaSchema(QueriedMetaSchema):
     events = fields.Integer(metadata={"description": "Matching events."})
     nodes = fields.Integer()
     edges = fields.Integer()

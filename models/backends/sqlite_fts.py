@@ -66,19 +66,20 @@ def fts5_term(token: str, stem_terms: tuple[str, ...] = (), known: dict | None =
     matches of all its terms into one list before returning the first: a page of
     the newest matches of a common word would cost as much as all of them. An OR
     of terms is read lazily, in rowid order, and stops with the page. A word that
-    begins too many terms (a short one) stays a prefix query. ``known``: the terms of words
-    looked up before on the same dataset version (models.search.PrefixTerms), consulted and
-    added to.
+    begins too many terms (a short one) stays a prefix query. ``known``: the alternatives of words
+    looked up before on the same dataset version (models.search.PrefixTerms; at most
+    MAX_EXPANDED_TERMS each), consulted and added to.
     """
-    terms = known.get(token) if known is not None else None
-    if terms is None:
+    found = known.get(token) if known is not None else None
+    if found is None:
         terms = [term for (term,) in SearchTerms.select(SearchTerms.term).where(
             (SearchTerms.term >= token) & (SearchTerms.term < token + "\U0010ffff")).limit(MAX_EXPANDED_TERMS + 1).tuples()]
+        if len(terms) > MAX_EXPANDED_TERMS:
+            found = [fts5_string(token) + "*"]
+        else:
+            found = [fts5_string(term) for term in terms] or [fts5_string(token)]  # (in no record)
         if known is not None:
-            known.remember(token, terms)
-    if len(terms) > MAX_EXPANDED_TERMS:
-        alternatives = [fts5_string(token) + "*"]
-    else:
-        alternatives = [fts5_string(term) for term in terms] or [fts5_string(token)]  # (in no record)
+            known.remember(token, found)
+    alternatives = list(found)
     alternatives.extend(fts5_string(term) for term in stem_terms)
     return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"

@@ -104,7 +104,9 @@ class SearchOrderedPart(OrderedPart):
         # named as the builder names them, in the same order: a subquery of the conditions goes on
         # from t4, and one correlated with the event refers to it as t1
         for table, alias in ((Event._meta.table, EVENT), (SearchFTS._meta.table, FTS), (SearchDoc._meta.table, DOC)):
-            assert context.alias_manager.add(table) == alias
+            named = context.alias_manager.add(table)
+            if named != alias:  # (a peewee that names tables otherwise: the text above would not match)
+                raise RuntimeError(f"the query builder named a table {named}, not {alias}")
         with context.scope_normal(subquery=True):
             context.sql(reduce(operator.and_, terms))
         return context.query()
