@@ -102,7 +102,9 @@ def test_a_kept_connection_whose_server_process_hangs_is_replaced(url, pg_server
     pooled = url.replace("postgresql://", "postgresql+pool://", 1)
     client = create_app({"DATABASE_URL": pooled, "TESTING": True, "TIME_BUDGET": BUDGET,
                          "RESPONSE_CACHE_BYTES": 0}).test_client()
-    assert client.get("/v1/events?limit=1").status_code == 200  # the pool now keeps a connection
+    # the pool now keeps a connection (a fresh app's first answers on a busy machine, as in a CI run,
+    # can pass the 0.2 s budget: a 503 that says nothing about the pool)
+    assert any(client.get("/v1/events?limit=1").status_code == 200 for _ in range(3))
     (pid,) = server_processes(pg_server, url)
     with stopped(pid):
         outcome = timed(lambda: client.get("/v1/events?limit=1"), postgresql_waits.POOL_CHECK_SECONDS + 10)
