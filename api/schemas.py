@@ -265,10 +265,8 @@ class ListMetaSchema(MetaSchema):
     next_cursor = nullable_str()
 
 
-class SearchedListMetaSchema(ListMetaSchema):
+class SearchedListMetaSchema(QueriedMetaSchema, ListMetaSchema):
     """The meta of a collection that takes ``q``."""
-
-    ignored_words = ignored_words()
 
 
 class LinksSchema(Base):

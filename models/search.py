@@ -32,16 +32,17 @@ class QueryError(ValueError):
 
 class PrefixTerms(dict):
     """What a word matches in the index of one dataset version, in the backend's syntax (word ->
-    the index terms it begins, or the prefix itself where it begins too many). SQLite's FTS5 vocabulary table reads them from the index itself: about 0.5 ms
-    a word, an eighth of a search page's CPU at 100,000 events. Bounded: emptied when it holds
-    :data:`LIMIT` words (queries are anyone's text)."""
+    the index terms it begins, or the prefix itself where it begins too many). SQLite's FTS5
+    vocabulary table reads them from the index itself: about 0.5 ms a word, an eighth of a search
+    page's CPU at 100,000 events. Bounded: emptied when it holds :data:`LIMIT` words (queries are
+    anyone's text)."""
 
     LIMIT = 20_000
 
-    def remember(self, word: str, terms: list[str]) -> None:
+    def __setitem__(self, word: str, alternatives: list[str]) -> None:
         if len(self) >= self.LIMIT:
             self.clear()
-        self[word] = terms
+        super().__setitem__(word, alternatives)
 
 
 _prefix_terms: dict[str, PrefixTerms] = {}

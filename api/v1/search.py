@@ -16,7 +16,7 @@ from ..errors import bad_parameter
 from ..envelope import page
 from ..param_fields import CommaList, StrictInteger, text
 from ..params import CURSOR_ERROR, CURSOR_PATTERN, QuerySchema, search_query
-from ..schemas import Base, LinksSchema, ListMetaSchema, ignored_words, one_of
+from ..schemas import Base, LinksSchema, SearchedListMetaSchema, ignored_words, one_of
 from .blueprints import Blueprint
 
 blp = Blueprint("search", __name__, url_prefix="/v1",
@@ -72,8 +72,8 @@ class HitSchema(Base):
     snippet = fields.Nested(SnippetSchema, allow_none=True)
 
 
-class SearchMetaSchema(ListMetaSchema):
-    ignored_words = ignored_words(required=True)
+class SearchMetaSchema(SearchedListMetaSchema):
+    ignored_words = ignored_words(required=True)  # (said on every search)
 
 
 SearchPage = Base.from_dict({

@@ -221,8 +221,9 @@ class Backend:
         stems; what filters use) or ``exact`` (each word as written only), worked out once."""
         mode = "exact" if exact else "broad"
         if mode not in query.compiled:
+            known = query.prefix_terms
+
             def term(word):
-                known = query.prefix_terms
                 if not exact:
                     return self.word_term(word, query.stems(word), known)
                 # as written: the word, or the word without the proclitics it was typed with

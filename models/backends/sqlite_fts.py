@@ -79,7 +79,7 @@ def fts5_term(token: str, stem_terms: tuple[str, ...] = (), known: dict | None =
         else:
             found = [fts5_string(term) for term in terms] or [fts5_string(token)]  # (in no record)
         if known is not None:
-            known.remember(token, found)
+            known[token] = found
     alternatives = list(found)
     alternatives.extend(fts5_string(term) for term in stem_terms)
     return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import operator
 from functools import reduce
 
-
 from ..paging import OrderedPart, SortSpec, page_select
 from ..records import Event
 from ..search_index import END_ONLY, STARTED, UNDATED, SearchDoc, phrase_condition
@@ -130,4 +129,3 @@ class SearchOrderedPart(OrderedPart):
         for term in self.conditions:
             part &= term
         return part & Event.id.in_(self.backend.matching_ids(self.query, "event"))
-
